@@ -1,0 +1,58 @@
+"""The `labkit` command line.
+
+Every module in `labkit/commands/` is one sub-command: it defines ``add_parser(subparsers)``, which
+adds its parser and sets ``func`` to a function taking the parsed arguments and returning an exit
+status. Command modules import heavy libraries (torch, opensmile, streamlit) inside their functions so
+that ``labkit --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from labkit import __version__
+from labkit.errors import LabkitError
+
+# Order in `labkit --help`; commands not listed here follow alphabetically.
+_ORDER = ["demo", "corpus", "features", "compare", "reproduce", "coverage", "dashboard"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import labkit.commands as commands
+
+    parser = argparse.ArgumentParser(
+        prog="labkit",
+        description=(
+            "labkit: a lab for GAN and adversarial-autoencoder data augmentation in speech emotion "
+            "recognition. Every experiment writes to one run store, which the dashboard reads."
+        ),
+        epilog="Run `labkit COMMAND --help` for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"labkit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    names = [m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_")]
+    names.sort(key=lambda n: (_ORDER.index(n) if n in _ORDER else len(_ORDER), n))
+    for name in names:
+        importlib.import_module(f"labkit.commands.{name}").add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status = args.func(args)
+    except LabkitError as err:
+        print(f"labkit {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"labkit {args.command}: interrupted; finished work is kept in the run store", file=sys.stderr)
+        return 130
+    return int(status or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

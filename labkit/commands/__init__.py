@@ -1,0 +1,1 @@
+"""One module per `labkit` sub-command (see labkit.cli)."""

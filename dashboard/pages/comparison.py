@@ -1,0 +1,86 @@
+"""Comparison page: augmenters side by side from `labkit compare` runs and paper reproductions.
+
+Any run with a `summary` table (augmenter, metric, mean, ci_low, ci_high, n) can be shown; picking
+several runs puts their augmenters side by side (labelled run · augmenter).
+"""
+
+import pandas as pd
+import streamlit as st
+
+import common
+from labkit.errors import LabkitError
+from labkit.viz import data, figures
+
+st.title("Augmenter comparison")
+rows = common.store_ui()
+candidates = [r for r in rows if "summary" in r.tables]
+if not candidates:
+    common.empty_store_ui(len(rows), "a comparison summary (tables/summary.parquet)",
+                          "Run `labkit compare ...` (or `labkit demo`) to make one.")
+    st.stop()
+
+labels = [r.label for r in candidates]
+chosen = st.sidebar.multiselect("Runs", labels, default=labels[:1], key="cmp_runs",
+                                help="several runs are shown side by side")
+chosen_rows = [candidates[labels.index(label)] for label in chosen]
+if not chosen_rows:
+    st.info("Pick at least one run in the sidebar.")
+    st.stop()
+
+
+def gather(name: str) -> tuple[pd.DataFrame | None, list[str]]:
+    """Table `name` of every chosen run, stacked with a `run` column; messages for runs lacking it."""
+    parts, messages = [], []
+    for r in chosen_rows:
+        df, message = data.table(r.path, name)
+        if df is None:
+            messages.append(message)
+        else:
+            parts.append(df.assign(run=r.run_id))
+    return (pd.concat(parts, ignore_index=True) if parts else None), messages
+
+
+summary, messages = gather("summary")
+for m in messages:
+    st.warning(m)
+try:
+    figures.require_columns(summary, ["augmenter", "metric", "mean", "ci_low", "ci_high"], "summary")
+except LabkitError as err:
+    st.warning(f"Cannot show the comparison: {err}")
+    st.stop()
+
+metrics = list(dict.fromkeys(summary["metric"].astype(str)))
+metric = st.sidebar.selectbox("Metric", metrics, index=metrics.index("uar") if "uar" in metrics else 0,
+                              key="cmp_metric")
+
+st.subheader("Summary (mean [95% CI])")
+table = summary.assign(cell=[f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
+                             for m, lo, hi in zip(summary["mean"], summary["ci_low"], summary["ci_high"])])
+index = ["run", "augmenter"] if len(chosen_rows) > 1 else ["augmenter"]
+pivot = table.pivot_table(index=index, columns="metric", values="cell", aggfunc="first")
+st.dataframe(pivot, key="cmp_table")
+
+st.subheader(f"{metric} by augmenter")
+common.plot(figures.comparison_bar(summary, metric), key="cmp_bar")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Per-class recall")
+    per_class, messages = gather("per_class")
+    try:
+        common.plot(figures.per_class_figure(per_class), key="cmp_per_class")
+    except LabkitError as err:
+        st.info(" ".join(messages) or f"Cannot show per-class recall: {err}")
+with right:
+    st.subheader(f"{metric} against amount of synthetic data")
+    sweep, messages = gather("sweep")
+    try:
+        common.plot(figures.sweep_figure(sweep, metric), key="cmp_sweep")
+    except LabkitError as err:
+        st.info(" ".join(messages) + " A sweep is recorded by `labkit compare --sweep 0.5,1,2`."
+                if sweep is None else f"Cannot show the sweep: {err}")
+
+paired, _ = gather("paired")
+if paired is not None:
+    with st.expander("Paired differences against no augmentation"):
+        st.dataframe(paired, key="cmp_paired")

@@ -1,0 +1,64 @@
+"""Training page: losses, validation metrics and coverage metrics against training iteration."""
+
+import streamlit as st
+
+import common
+from labkit.errors import LabkitError
+from labkit.viz import data, figures
+
+st.title("Training curves")
+rows = common.store_ui()
+candidates = [r for r in rows if "history" in r.tables or r.n_snapshots]
+if not candidates:
+    common.empty_store_ui(len(rows), "a training history or generated snapshots",
+                          "AAEC training writes them: `labkit reproduce aaec-train ...` or `labkit demo`.")
+    st.stop()
+
+with st.sidebar:
+    row = common.run_picker_ui(candidates, key="train_run")
+
+history, message = data.table(row.path, "history")
+if history is None:
+    st.info(message)
+else:
+    losses, others = figures.split_history_columns(history)
+    x = next((c for c in ("iteration", "epoch", "step") if c in history.columns), None)
+    if x is None:
+        st.warning(f"The history table has no iteration column; it has {', '.join(map(str, history.columns))}.")
+    else:
+        left, right = st.columns(2)
+        with left:
+            if losses:
+                log_y = st.checkbox("log scale", key="train_log")
+                common.plot(figures.curves_figure(history, losses, x=x, title="losses", log_y=log_y), key="train_losses")
+            else:
+                st.info("The history table has no loss columns.")
+        with right:
+            if others:
+                common.plot(figures.curves_figure(history, others, x=x, title="metrics"), key="train_metrics")
+            else:
+                st.info("The history table has no metric columns besides losses.")
+
+spaces = [s for s in row.spaces]
+if not spaces or not row.n_snapshots:
+    st.info("No generated snapshots recorded in this run, so no coverage curves.")
+    st.stop()
+st.subheader("Coverage of the real data by generated samples")
+space = st.selectbox("Space", spaces, key="train_space") if len(spaces) > 1 else spaces[0]
+cov, message = data.coverage(row.path, space)
+if cov is None:
+    st.info(message)
+    st.stop()
+left, right = st.columns(2)
+shares = [m for m in ("precision", "recall", "density", "coverage", "c2st_auc", "test_gain", "test_in_train")
+          if m in cov.columns]
+distances = [m for m in ("frechet", "mmd") if m in cov.columns]
+try:
+    with left:
+        common.plot(figures.curves_figure(cov, shares, title="shares and AUC (k-NN balls)"), key="train_cov")
+    with right:
+        common.plot(figures.curves_figure(cov, distances, title="distances (0 when alike)"), key="train_dist")
+except LabkitError as err:
+    st.warning(f"Cannot draw the coverage curves: {err}")
+with st.expander("Coverage metrics table"):
+    st.dataframe(cov, key="train_cov_table")

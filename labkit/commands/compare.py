@@ -1,0 +1,236 @@
+"""`labkit compare`: augmenters × seeds × folds on one feature table, written to the run store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+DESCRIPTION = """\
+Compare data augmenters for speech emotion recognition on one corpus.
+
+For every augmenter, seed and fold of the protocol, a pipeline is fitted on the fold's training
+utterances only: standardisation -> augmentation (synthetic samples added to the training fold) ->
+classifier; then the fold's test utterances (other speakers) are predicted. The run directory gets
+one file per finished task, so an interrupted comparison resumes where it stopped (rerun the same
+command with the same --out) and a finished one recomputes nothing.
+
+Printed: per augmenter the mean and 95 % confidence interval of UAR (unweighted average recall), WA
+(accuracy), macro-F1 and AAEC's combined score (0.66 F1 + 0.34 UAR), in %; then each augmenter's
+paired difference from "none" (same seeds and folds, Wilcoxon signed-rank p-value), and with --sweep
+the UAR for each amount of synthetic data.
+
+SOURCE is a corpus (synthetic, synthetic:DIR, emodb:PATH, ravdess:PATH, cremad:PATH, iemocap:PATH,
+csv:PATH; features are extracted with --features, cached) or a features file written by
+`labkit features` (FILE.parquet).
+
+Protocols (--protocol):
+  loso     leave one speaker out (one fold per speaker)
+  logo     leave one group out; --group COLUMN (default: context, e.g. IEMOCAP sessions)
+  split    one speaker-independent split: --test-speakers A,B or --test-fraction F (default 0.2)
+  cross    train on one corpus, test on another: --train-corpus A --test-corpus B (read from the
+           corpus column, else from context: the embedded corpus' studio/phone contexts)
+  reduced  training side cut to --n-train N utterances (code-vector paper's Exp 2: 100, 200, 500)
+           from the folds of --base (split or loso)
+
+Augmenters (--augmenters): none, noise (Gaussian noise in feature space), ros (random
+oversampling), smote, adasyn, and model augmenters as they are added. --amount sets how much
+synthetic data: a ratio r adds r x n_c samples to each class c (1.0 doubles the training fold);
+"balance" tops every class up to the largest. Parameters: --param noise.scale=0.2 --param smote.k_neighbors=3.
+
+examples:
+  labkit compare synthetic --features egemaps --augmenters none,noise,ros,smote,adasyn \\
+      --protocol loso --seeds 3 --classifier svm-linear --out runs/cmp-egemaps
+  labkit compare egemaps.parquet --protocol split --test-fraction 0.3 --sweep 0,0.5,1,2 --json
+  labkit compare synthetic --protocol cross --train-corpus studio --test-corpus phone --classifier mlp
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare", help="compare augmenters (none, noise, ros, smote, adasyn, ...) under a protocol",
+        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("source", metavar="SOURCE", help="corpus source (synthetic, emodb:PATH, csv:PATH, ...) or FILE.parquet")
+    p.add_argument("--features", default="egemaps", metavar="SET",
+                   help="feature set for a corpus SOURCE: egemaps | is10 | compare | emobase (default: %(default)s)")
+    p.add_argument("--augmenters", default="none,noise,ros,smote,adasyn", metavar="A,B,...",
+                   help="comma-separated augmenter names (default: %(default)s)")
+    p.add_argument("--protocol", default="loso", choices=["loso", "logo", "split", "cross", "reduced"],
+                   help="evaluation protocol (default: %(default)s)")
+    p.add_argument("--group", default=None, metavar="COLUMN", help="logo: column whose values are the groups (default: context)")
+    p.add_argument("--test-speakers", default=None, metavar="A,B", help="split: the test speakers")
+    p.add_argument("--test-fraction", type=float, default=None, metavar="F", help="split: share of speakers to test on (default 0.2)")
+    p.add_argument("--train-corpus", default=None, metavar="NAME", help="cross: corpus (or context) to train on")
+    p.add_argument("--test-corpus", default=None, metavar="NAME", help="cross: corpus (or context) to test on")
+    p.add_argument("--n-train", type=int, default=None, metavar="N", help="reduced: training utterances per fold")
+    p.add_argument("--base", default=None, choices=["split", "loso", "logo", "cross"],
+                   help="reduced: protocol whose training sides are cut (default: split)")
+    p.add_argument("--seeds", type=int, default=3, metavar="N", help="repetitions with seeds 0..N-1 (default: %(default)s)")
+    p.add_argument("--classifier", default="svm-linear", choices=["svm-linear", "svm-rbf", "mlp"],
+                   help="classifier (default: %(default)s); mlp = Shilandari et al.'s DNN, 2 x 800 leaky ReLU")
+    p.add_argument("--target", default="emotion", choices=["emotion", "arousal", "valence"],
+                   help="label to predict (default: %(default)s)")
+    p.add_argument("--amount", default="1.0", metavar="R|balance",
+                   help="synthetic data per class: ratio r of each class's size, or 'balance' (default: %(default)s)")
+    p.add_argument("--sweep", default=None, metavar="R1,R2,...",
+                   help="also run every augmenter at these ratios, e.g. 0,0.5,1,2 (UAR vs amount, Shilandari Figs. 5-9)")
+    p.add_argument("--param", action="append", default=[], metavar="AUG.KEY=VALUE",
+                   help="augmenter parameter, e.g. noise.scale=0.2 (repeatable)")
+    p.add_argument("--clf-param", action="append", default=[], metavar="KEY=VALUE",
+                   help="classifier parameter, e.g. C=0.1 or max_epochs=50 (repeatable)")
+    p.add_argument("--record-every", type=int, default=0, metavar="N",
+                   help="iterative generators: record generated samples every N iterations (first seed and fold)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="tasks run in parallel (default: %(default)s)")
+    p.add_argument("--out", default=None, metavar="RUNDIR",
+                   help="run directory; an existing one with the same settings is resumed "
+                        "(default: a new run under $LABKIT_RUNS or ./runs)")
+    p.add_argument("--max-tasks", type=int, default=None, metavar="N",
+                   help="compute at most N tasks, then stop (resume later with the same command)")
+    p.add_argument("--skip-bad", action="store_true", help="corpus SOURCE: skip unusable audio files")
+    p.add_argument("--json", action="store_true",
+                   help='print only JSON: {augmenter: {metric: {"mean", "ci_low", "ci_high", "n"}}}')
+    p.set_defaults(func=run)
+
+
+def _value(text: str):
+    """A command-line value: JSON when it parses (numbers, true, null, lists), else the string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _parse_params(items: list[str], with_owner: bool) -> dict:
+    from labkit.errors import LabkitError
+
+    out: dict = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise LabkitError(f"parameter {item!r}: expected {'AUG.KEY' if with_owner else 'KEY'}=VALUE")
+        if with_owner:
+            owner, dot, name = key.partition(".")
+            if not dot or not name:
+                raise LabkitError(f"parameter {item!r}: name the augmenter, e.g. noise.scale=0.2")
+            out.setdefault(owner, {})[name] = _value(value)
+        else:
+            out[key] = _value(value)
+    return out
+
+
+def _protocol_params(args) -> dict:
+    params = {}
+    if args.group is not None:
+        params["group"] = args.group
+    if args.test_speakers is not None:
+        params["test_speakers"] = [s for s in args.test_speakers.split(",") if s]
+    if args.test_fraction is not None:
+        params["test_fraction"] = args.test_fraction
+    if args.train_corpus is not None:
+        params["train_corpus"] = args.train_corpus
+    if args.test_corpus is not None:
+        params["test_corpus"] = args.test_corpus
+    if args.n_train is not None:
+        params["n_train"] = args.n_train
+    if args.base is not None:
+        params["base"] = args.base
+    return params
+
+
+def _load(args):
+    """(meta, X, table or None): features from a Parquet file, or extracted from a corpus."""
+    from pathlib import Path
+
+    from labkit.features import Features
+
+    if args.source.endswith(".parquet") or Path(args.source).suffix == ".parquet":
+        feats = Features.from_parquet(args.source)
+        return feats.meta, feats.X, None, feats.feature_set
+    from labkit.data.loaders import load_corpus
+    from labkit.features import extract
+
+    table = load_corpus(args.source, skip_bad=args.skip_bad)
+    feats = extract(table, args.features, skip_bad=args.skip_bad)
+    return feats.meta, feats.X, feats.meta, args.features
+
+
+def _warn_duplicates(table, folds, err) -> None:
+    """Warn when byte-identical audio files sit on both sides of a fold (an inflated score)."""
+    from labkit.data.audio import cross_split_duplicates, duplicate_groups
+
+    groups = duplicate_groups(table, progress=False)
+    if not groups:
+        return
+    crossing = sum(len(cross_split_duplicates(table, f.train_idx, f.test_idx, groups)) for f in folds)
+    if crossing:
+        print(f"labkit compare: warning: {crossing} groups of byte-identical audio files cross a train/test "
+              "split (the test score may be inflated); see labkit.data.audio.duplicate_groups", file=err)
+
+
+def run(args: argparse.Namespace) -> int:
+    import hashlib
+
+    import numpy as np
+
+    from labkit.errors import LabkitError
+    from labkit.experiment.runner import CompareConfig, amount_str, folds_by_seed, format_table, run_comparison
+    from labkit.runstore import RunStore, Run
+
+    err = sys.stderr
+    augmenters = [a.strip() for a in args.augmenters.split(",") if a.strip()]
+    if not augmenters:
+        raise LabkitError("--augmenters is empty")
+    sweep = [float(amount_str(a)) for a in args.sweep.split(",") if a.strip()] if args.sweep else []
+    amount = amount_str(args.amount)
+    meta, X, table, feature_set = _load(args)
+    config = CompareConfig(
+        augmenters=augmenters, protocol=args.protocol, protocol_params=_protocol_params(args), seeds=args.seeds,
+        classifier=args.classifier, classifier_params=_parse_params(args.clf_param, with_owner=False),
+        target=args.target, amount=amount if amount == "balance" else float(amount), sweep=sweep,
+        augmenter_params=_parse_params(args.param, with_owner=True), record_every=args.record_every,
+        source=args.source, features=feature_set,
+        # the data's fingerprint: resuming a run on different features would mix two experiments
+        data_hash=hashlib.sha1(np.ascontiguousarray(X).tobytes()).hexdigest()[:16],
+    )
+    if table is not None:
+        try:
+            _warn_duplicates(table, folds_by_seed(meta.reset_index(drop=True), config)[0], err)
+        except LabkitError:
+            pass  # a bad protocol is reported by the runner below with its own message
+
+    if args.out:
+        run = Run.create(args.out, kind="compare", config=config.to_dict())
+    else:
+        run = RunStore().create("compare", config.to_dict(), name=f"{args.protocol}-{feature_set}")
+    if not args.json:
+        print(f"run: {run.path}", file=err)
+    result = run_comparison(meta, X, config, run, n_jobs=args.jobs, max_tasks=args.max_tasks)
+    print(f"labkit compare: {result.n_computed} tasks computed, {result.n_reused} reused from {run.path} "
+          f"({result.n_tasks} in all)", file=err)
+    for w in result.warnings[:5]:
+        print(f"labkit compare: warning (in some tasks): {w}", file=err)
+    if not result.finished:
+        print(f"labkit compare: stopped after --max-tasks {args.max_tasks}; run the same command again to finish",
+              file=err)
+        return 0
+
+    if args.json:
+        print(json.dumps(result.summary, indent=2))
+        return 0
+    print(f"\n{config.protocol} | {feature_set} | {config.classifier} | target {config.target} | "
+          f"amount {amount} | {config.seeds} seed(s) | mean [95% CI] in %")
+    print(format_table(result.summary))
+    paired = result.tables.get("paired")
+    if paired is not None and len(paired):
+        print("\nagainst none (same seeds and folds): UAR difference in points, Wilcoxon p")
+        for row in paired[paired["metric"] == "uar"].itertuples(index=False):
+            print(f"  {row.augmenter:<10} {100 * row.mean_diff:+6.1f}   p = {row.p_value:.3g}   ({row.n_pairs} pairs)")
+    sweep_table = result.tables.get("sweep")
+    if sweep_table is not None and len(sweep_table):
+        uar = sweep_table[sweep_table["metric"] == "uar"]
+        pivot = uar.pivot(index="augmenter", columns="amount_value", values="mean")
+        print("\nUAR (%) against the amount of synthetic data (ratio of each class's size)")
+        print((100 * pivot).round(1).to_string())
+    print(f"\nrun written to {run.path}")
+    return 0

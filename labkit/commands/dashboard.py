@@ -1,0 +1,83 @@
+"""`labkit dashboard --runs DIR`: start the Streamlit dashboard on a run store."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+DESCRIPTION = """\
+Start the labkit dashboard (a Streamlit app) on a run store. It only reads the runs:
+
+  Distribution  real train/test samples and generated samples in a fixed PCA or UMAP plane, played
+                over training iterations (cumulative as in AAEC's Figure 5, or per iteration),
+                with the coverage metrics of the current iteration beside the plot
+  Comparison    augmenters side by side from `labkit compare` runs: table with confidence
+                intervals, bar chart, per-class recall, UAR against the amount of synthetic data
+  Training      losses and coverage metrics against iteration
+
+The dashboard listens on 127.0.0.1 only unless --host says otherwise. A run shown for the first
+time gets its projection and coverage metrics computed once and cached in <run>/cache/
+(`labkit coverage RUNDIR` precomputes them).
+
+examples:
+  labkit dashboard --runs runs
+  labkit dashboard --runs runs --port 8600 --no-browser
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("dashboard", help="open the Streamlit dashboard on a run store",
+                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runs", default=None,
+                   help="run store directory (default: $LABKIT_RUNS, else ./runs)")
+    p.add_argument("--port", type=int, default=8501, help="port to listen on (default: %(default)s)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: %(default)s, this machine only; 0.0.0.0 shares it "
+                        "with the network)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser (headless server)")
+    p.set_defaults(func=run)
+
+
+def app_path() -> Path:
+    """The dashboard's app.py: ``dashboard/`` beside the labkit package (a source checkout)."""
+    import labkit
+    from labkit.errors import LabkitError
+
+    app = Path(labkit.__file__).resolve().parents[1] / "dashboard" / "app.py"
+    if not app.exists():
+        raise LabkitError(
+            f"the dashboard app is missing ({app}); the dashboard runs from a source checkout of labkit "
+            "(git clone, then pip install -e .)"
+        )
+    return app
+
+
+def streamlit_command(app: Path, port: int, host: str, headless: bool) -> list[str]:
+    """The `streamlit run` command line for the app (no usage statistics are sent)."""
+    return [sys.executable, "-m", "streamlit", "run", str(app),
+            "--server.port", str(port), "--server.address", host,
+            "--server.headless", "true" if headless else "false",
+            "--browser.gatherUsageStats", "false"]
+
+
+def run(args: argparse.Namespace) -> int:
+    from labkit.errors import LabkitError
+    from labkit.runstore import default_root
+
+    if not 0 < args.port < 65536:
+        raise LabkitError(f"--port must be between 1 and 65535, got {args.port}")
+    runs = Path(args.runs) if args.runs else default_root()
+    if not runs.exists():
+        raise LabkitError(f"run store {runs} does not exist; run an experiment first (e.g. `labkit demo`) or pass --runs")
+    app = app_path()
+    env = {**os.environ, "LABKIT_RUNS": str(runs.resolve())}
+    cmd = streamlit_command(app, args.port, args.host, args.no_browser)
+    print(f"labkit dashboard: runs in {runs.resolve()}; open http://{args.host}:{args.port} (Ctrl-C stops it)",
+          flush=True)
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 0

@@ -1,0 +1,801 @@
+"""The embedded synthetic emotional-speech corpus: a procedural source–filter speech synthesizer.
+
+labkit ships no real emotional-speech corpus (none may be redistributed), so every experiment can run
+on this one. It writes real 16 kHz waveforms, not feature vectors, so every feature extractor and
+every model sees audio just as it would from EMO-DB or IEMOCAP.
+
+How one utterance is made (top to bottom in `synthesize_utterance`):
+
+1. **Text.** Sentence ``index % n_sentences`` is a fixed sequence of syllables (onset consonant +
+   vowel), with stressed syllables and phrase breaks. Like EMO-DB, every speaker says the same
+   sentences in every emotion.
+2. **Timing.** Syllable durations follow the speaking rate; stressed syllables and phrase-final ones
+   are longer; phrase breaks are pauses.
+3. **F0 contour** (in semitones around the speaker's baseline): declination over the utterance, a
+   pitch accent on each stressed syllable, a final fall, and slow random drift.
+4. **Glottal source.** A Rosenberg glottal-flow pulse train follows the F0 contour, with per-cycle
+   jitter (period perturbation) and shimmer (amplitude perturbation); its derivative (lip radiation)
+   goes through a one-pole low-pass whose corner sets the spectral tilt (breathy/soft voices are
+   steeper, pressed/loud ones flatter). Aspiration noise, gated by the glottal opening, adds
+   breathiness.
+5. **Vocal tract.** Five formant resonators in cascade (unity gain at DC, as in Klatt's cascade
+   synthesizer) follow the vowel targets, scaled by the speaker's vocal-tract length and pulled
+   towards a neutral vowel when articulation is lax. Fricatives and stop bursts are band-passed noise.
+6. **Recording context.** Channel colouring (microphone / telephone band), reverberation (a decaying
+   noise impulse response) and background noise at a context-specific SNR.
+
+Emotions differ in the acoustic correlates the literature reports (see `EMOTION_PROFILES`); speakers
+differ in F0 baseline, vocal-tract length, voice quality, speaking rate and expressiveness, and each
+speaker has its own way of expressing each emotion (``speaker_emotion_spread``), so held-out speakers
+lie partly outside the training distribution. Classes overlap on purpose: a linear SVM on eGeMAPS
+under leave-one-speaker-out lands well above chance and well below perfect (the README of the
+benchmarks gives the figure measured on the default corpus).
+
+Determinism: each utterance has its own ``numpy.random.Generator`` seeded from
+(seed, speaker, emotion, index), and the recording context has its own generator seeded from
+(seed, context, speaker, emotion, index). The dry speech therefore does not depend on the context
+(speaker ``s03`` in ``studio`` and in ``phone`` is the same voice saying the same thing), and parallel
+generation gives byte-identical files.
+
+Layout written by `synthesize_corpus`::
+
+    <out>/wav/<id>.wav       16-bit PCM, mono, ``sr`` Hz
+    <out>/synth_config.json  the SynthConfig that made the corpus (provenance)
+    <out>/manifest.csv       CSV manifest (path relative to <out>, emotion, speaker, id, gender,
+                             arousal, valence, context); written atomically and last
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from labkit.data.schema import DEFAULT_EMOTIONS, EMOTION_AV, UTTERANCE_COLUMNS
+from labkit.errors import CorpusError, LabkitError
+from labkit.utils import atomic_path, write_json_atomic
+
+# Bump when the synthesizer's output changes, so `default_corpus` rebuilds its cache.
+GENERATOR_VERSION = 1
+
+MANIFEST_COLUMNS = ["path", "emotion", "speaker", "id", "gender", "arousal", "valence", "context"]
+
+
+# ----------------------------------------------------------------------------------------------
+# Emotion profiles
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmotionProfile:
+    """How one emotion changes the voice, relative to the speaker's neutral voice.
+
+    Additive fields are 0 and multiplicative fields 1 for neutral speech.
+    """
+
+    f0_st: float = 0.0  # F0 level shift, semitones
+    f0_range: float = 1.0  # multiplier on pitch-accent height and declination (F0 range/variability)
+    loudness_db: float = 0.0  # level change, dB (vocal effort)
+    rate: float = 1.0  # speaking-rate multiplier (syllables per second)
+    tilt_oct: float = 0.0  # spectral tilt: shift of the source low-pass corner, octaves (+ = flatter, brighter)
+    breath: float = 0.0  # extra aspiration noise (breathiness), relative to the voiced source
+    jitter: float = 1.0  # multiplier on the speaker's jitter (F0 period perturbation)
+    shimmer: float = 1.0  # multiplier on the speaker's shimmer (amplitude perturbation)
+    articulation: float = 1.0  # vowel-target precision: < 1 pulls formants towards a neutral vowel
+    pause: float = 1.0  # multiplier on phrase-break pause durations
+
+
+# Directions of change follow the reviews of vocal emotion expression: Scherer (2003, Speech
+# Communication 40, Table 2 "synthetic compilation"), Juslin & Laukka (2003, Psychological Bulletin
+# 129, Table 7) and Banse & Scherer (1996, JPSP 70). Those papers give directions (up/down), not
+# magnitudes; the magnitudes below are our choice, set so that the classes overlap.
+#   anger (hot):  F0 up, F0 range up, intensity up, rate up, high-frequency energy up (flatter tilt).
+#   fear:         F0 up most, range mixed (kept near neutral), rate up most, more irregularity (jitter).
+#   happiness:    F0 up, range up most, intensity up, rate slightly up, flatter tilt.
+#   sadness:      F0 down, range down, intensity down, rate down, steeper tilt, breathier, laxer vowels.
+#   boredom:      F0 down, range down most (monotone), intensity down, rate down, lax articulation.
+#   disgust:      F0 down, rate down (longer, slower), harsher voice (jitter/shimmer up).
+#   calm, surprise, frustration, excitement (other corpora's categories): placed between the above by
+#   their arousal/valence (surprise: high F0 and wide range; frustration: a mild anger).
+EMOTION_PROFILES: dict[str, EmotionProfile] = {
+    "neutral": EmotionProfile(),
+    "anger": EmotionProfile(f0_st=3.5, f0_range=1.5, loudness_db=7.0, rate=1.12, tilt_oct=1.1, breath=0.0,
+                            jitter=1.3, shimmer=1.3, articulation=1.1, pause=0.8),
+    "fear": EmotionProfile(f0_st=5.0, f0_range=0.95, loudness_db=2.5, rate=1.25, tilt_oct=0.5, breath=0.12,
+                           jitter=1.8, shimmer=1.4, articulation=0.95, pause=0.9),
+    "happiness": EmotionProfile(f0_st=3.5, f0_range=1.7, loudness_db=4.5, rate=1.08, tilt_oct=0.7,
+                                breath=0.04, jitter=1.1, shimmer=1.1, articulation=1.05, pause=0.9),
+    "sadness": EmotionProfile(f0_st=-1.5, f0_range=0.6, loudness_db=-5.0, rate=0.78, tilt_oct=-0.9, breath=0.18,
+                              jitter=1.4, shimmer=1.3, articulation=0.8, pause=1.6),
+    "boredom": EmotionProfile(f0_st=-2.0, f0_range=0.45, loudness_db=-2.5, rate=0.86, tilt_oct=-0.5,
+                              breath=0.06, jitter=1.0, shimmer=1.1, articulation=0.8, pause=1.3),
+    "disgust": EmotionProfile(f0_st=-1.5, f0_range=1.1, loudness_db=1.0, rate=0.8, tilt_oct=0.3, breath=0.04,
+                              jitter=1.5, shimmer=1.5, articulation=1.0, pause=1.3),
+    "calm": EmotionProfile(f0_st=-1.0, f0_range=0.8, loudness_db=-2.0, rate=0.9, tilt_oct=-0.4, breath=0.05,
+                           jitter=0.9, articulation=0.9, pause=1.2),
+    "surprise": EmotionProfile(f0_st=5.5, f0_range=1.9, loudness_db=4.0, rate=1.0, tilt_oct=0.6, breath=0.04,
+                               jitter=1.1, shimmer=1.1, articulation=1.05),
+    "frustration": EmotionProfile(f0_st=1.5, f0_range=1.2, loudness_db=3.5, rate=1.05, tilt_oct=0.6,
+                                  breath=0.04, jitter=1.3, shimmer=1.3),
+    "excitement": EmotionProfile(f0_st=4.5, f0_range=1.6, loudness_db=5.5, rate=1.18, tilt_oct=0.9, breath=0.04,
+                                 jitter=1.2, shimmer=1.2, articulation=1.05, pause=0.8),
+}
+
+
+# ----------------------------------------------------------------------------------------------
+# Recording contexts
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContextProfile:
+    """One recording context: channel colouring, reverberation and background noise."""
+
+    band: tuple[float, float]  # channel pass band (Hz): high-pass and low-pass corners of the microphone/line
+    rt60: tuple[float, float]  # reverberation time range (s), drawn per utterance; 0 = dry
+    drr_db: tuple[float, float]  # direct-to-reverberant ratio range (dB)
+    snr_db: tuple[float, float]  # speech-to-noise ratio range (dB), drawn per utterance
+    noise_colour: float  # noise spectrum: 0 white, towards 1 more low-frequency (ventilation, traffic)
+    mulaw: bool  # 8-bit mu-law companding (a G.711 telephone codec's quantisation noise)
+    drive: float  # soft-clipping drive of the channel (0 = linear)
+
+
+# Three contexts, so that two of them can serve as two corpora (cross-corpus, in-/out-of-context).
+CONTEXTS: dict[str, ContextProfile] = {
+    # Close microphone in a treated room: wide band, nearly dry, very quiet.
+    "studio": ContextProfile(band=(50.0, 7600.0), rt60=(0.10, 0.20), drr_db=(14.0, 20.0), snr_db=(42.0, 50.0),
+                             noise_colour=0.3, mulaw=False, drive=0.0),
+    # Handset over a telephone line: 300–3400 Hz band, codec quantisation, a little saturation, line noise.
+    "phone": ContextProfile(band=(300.0, 3400.0), rt60=(0.0, 0.0), drr_db=(30.0, 30.0), snr_db=(22.0, 30.0),
+                            noise_colour=0.5, mulaw=True, drive=1.5),
+    # Distant microphone in a reverberant room with ambient noise; air absorption dulls the top end.
+    "farfield": ContextProfile(band=(90.0, 5500.0), rt60=(0.45, 0.80), drr_db=(-3.0, 3.0), snr_db=(10.0, 18.0),
+                               noise_colour=0.8, mulaw=False, drive=0.0),
+}
+
+
+# ----------------------------------------------------------------------------------------------
+# Configuration
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SynthConfig:
+    """What corpus to synthesize. Same config (seed included) → byte-identical wav files."""
+
+    seed: int = 0  # master seed: speakers, sentences and every utterance derive from it
+    n_speakers: int = 10  # number of speakers (half female, half male; ids s01, s02, ...)
+    n_utterances: int = 10  # utterances per speaker × emotion
+    emotions: list[str] = field(default_factory=lambda: list(DEFAULT_EMOTIONS))  # categories (schema.EMOTION_AV names)
+    context: str = "studio"  # recording context, one of CONTEXTS ("studio", "phone", "farfield")
+    sr: int = 16000  # sample rate of the written files (Hz, >= 16000 so the formants do not alias)
+    duration: tuple[float, float] = (1.5, 3.5)  # range of sentence durations (s) spoken neutrally at the mean rate
+    n_sentences: int = 10  # distinct sentences (texts); utterance i says sentence i % n_sentences
+    emotion_strength: float = 0.5  # scales every emotion's deviation from neutral (lower → classes overlap more)
+    speaker_spread: float = 1.0  # scales between-speaker differences (F0 baseline, vocal-tract length, voice quality)
+    speaker_emotion_spread: float = 1.0  # scales each speaker's own way of expressing each emotion
+    utterance_spread: float = 1.0  # scales utterance-to-utterance variation within a speaker × emotion
+    profiles: dict[str, EmotionProfile] = field(default_factory=lambda: dict(EMOTION_PROFILES), repr=False)
+    # ^ per-emotion acoustic profiles; override to change how an emotion sounds
+
+    def validate(self) -> "SynthConfig":
+        """Raise LabkitError naming the first bad value; return self when all are fine."""
+        for name in ("n_speakers", "n_utterances", "n_sentences"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise LabkitError(f"SynthConfig.{name} must be a positive integer, got {value!r}")
+        if isinstance(self.emotions, str) or len(self.emotions) == 0:
+            raise LabkitError(f"SynthConfig.emotions must be a non-empty list of names, got {self.emotions!r}")
+        if len(set(self.emotions)) != len(self.emotions):
+            raise LabkitError(f"SynthConfig.emotions has duplicates: {self.emotions!r}")
+        for emotion in self.emotions:
+            if emotion not in EMOTION_AV:
+                raise LabkitError(f"unknown emotion {emotion!r} in SynthConfig.emotions; known: {', '.join(EMOTION_AV)}")
+            if emotion not in self.profiles:
+                raise LabkitError(f"SynthConfig.profiles has no profile for emotion {emotion!r}")
+        if self.context not in CONTEXTS:
+            raise LabkitError(f"unknown recording context {self.context!r}; known: {', '.join(CONTEXTS)}")
+        if not isinstance(self.sr, (int, np.integer)) or self.sr < 16000 or self.sr > 96000:
+            raise LabkitError(f"SynthConfig.sr must be an integer sample rate in 16000..96000 Hz, got {self.sr!r}")
+        try:
+            lo, hi = (float(v) for v in self.duration)
+        except (TypeError, ValueError):
+            raise LabkitError(f"SynthConfig.duration must be a (min, max) pair of seconds, got {self.duration!r}") from None
+        if not (0.3 <= lo <= hi <= 30.0):
+            raise LabkitError(f"SynthConfig.duration must satisfy 0.3 <= min <= max <= 30 s, got {self.duration!r}")
+        for name in ("emotion_strength", "speaker_spread", "speaker_emotion_spread", "utterance_spread"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not np.isfinite(value) or not (0 <= value <= 5):
+                raise LabkitError(f"SynthConfig.{name} must be a number in [0, 5], got {value!r}")
+        if not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise LabkitError(f"SynthConfig.seed must be a non-negative integer, got {self.seed!r}")
+        return self
+
+    def to_dict(self) -> dict:
+        """A JSON-able dict of the config (profiles included)."""
+        d = dataclasses.asdict(self)
+        d["duration"] = list(d["duration"])
+        return d
+
+
+# ----------------------------------------------------------------------------------------------
+# Seeding: one generator per purpose, derived from stable integers (never from list positions)
+# ----------------------------------------------------------------------------------------------
+
+_TAG_TEXT, _TAG_SPEAKER, _TAG_GENDER, _TAG_SPK_EMO, _TAG_UTT, _TAG_CTX = 11, 12, 13, 14, 15, 16
+
+
+def _code(name: str) -> int:
+    """A stable integer for a name (crc32), so seeds do not depend on the order of a list."""
+    return zlib.crc32(name.encode("utf-8"))
+
+
+def _rng(*keys: int) -> np.random.Generator:
+    return np.random.default_rng([int(k) for k in keys])
+
+
+# ----------------------------------------------------------------------------------------------
+# Text: sentences as syllable sequences
+# ----------------------------------------------------------------------------------------------
+
+# Vowel formant targets F1–F3 (Hz) of adult male speakers: rounded averages in the range of the
+# classic American-English measurements (Peterson & Barney 1952; Hillenbrand et al. 1995).
+VOWELS: dict[str, tuple[float, float, float]] = {
+    "i": (280.0, 2250.0, 2900.0),
+    "I": (400.0, 1950.0, 2550.0),
+    "e": (530.0, 1800.0, 2500.0),
+    "ae": (660.0, 1700.0, 2400.0),
+    "a": (720.0, 1100.0, 2450.0),
+    "o": (560.0, 850.0, 2400.0),
+    "U": (450.0, 1050.0, 2250.0),
+    "u": (310.0, 880.0, 2250.0),
+}
+NEUTRAL_VOWEL = (500.0, 1500.0, 2500.0)  # schwa: the target lax articulation drifts towards
+HIGH_FORMANTS = (3500.0, 4500.0)  # F4, F5 of an adult male (fixed targets)
+BANDWIDTHS = np.array([70.0, 90.0, 120.0, 200.0, 260.0])  # B1..B5 (Hz) of modal voice
+
+# Onset consonant classes and what the synthesizer does with each.
+#   stop:      closure silence then a short noise burst (band by place)
+#   fricative: band-passed noise (band by place), unvoiced
+#   nasal:     voiced, weak, nasal formants
+#   approx:    voiced, glide from its own formant targets into the vowel
+CONSONANTS: dict[str, tuple[str, tuple[float, float]]] = {
+    "p": ("stop", (500.0, 3000.0)), "t": ("stop", (2500.0, 7000.0)), "k": ("stop", (1500.0, 4000.0)),
+    "s": ("fricative", (4000.0, 7500.0)), "S": ("fricative", (2000.0, 5500.0)), "f": ("fricative", (1200.0, 7000.0)),
+    "m": ("nasal", (250.0, 1100.0)), "n": ("nasal", (250.0, 1500.0)),
+    "l": ("approx", (350.0, 1100.0)), "w": ("approx", (300.0, 700.0)), "j": ("approx", (280.0, 2200.0)),
+    "": ("none", (0.0, 0.0)),
+}
+NEUTRAL_RATE = 4.5  # syllables per second of neutral read speech (a typical value for read sentences)
+
+
+@dataclass
+class Syllable:
+    onset: str  # consonant key in CONSONANTS ("" for none)
+    vowel: str  # vowel key in VOWELS
+    stressed: bool  # carries a pitch accent, and is longer and louder
+    phrase_end: bool  # last syllable of a phrase: lengthened, followed by a pause (unless last)
+
+
+def make_sentence(seed: int, index: int, duration: tuple[float, float]) -> list[Syllable]:
+    """Sentence (text) number `index`: a syllable sequence, the same for every speaker and emotion.
+
+    The syllable count is chosen so that the sentence spoken at the neutral rate lasts within
+    `duration` (seconds); emotions that slow speech down make it longer, as in real speech.
+    """
+    rng = _rng(seed, _TAG_TEXT, index)
+    target = rng.uniform(duration[0], duration[1]) - 0.35  # minus the leading/trailing silence
+    n_syl = max(2, int(round(target * NEUTRAL_RATE * 0.92)))  # 0.92: stress lengthening and pauses
+    onsets = list(CONSONANTS)
+    vowels = list(VOWELS)
+    # Phrase breaks: one per ~6 syllables, never at the very start.
+    n_breaks = (n_syl - 1) // 6
+    breaks = set(rng.choice(np.arange(2, n_syl - 1), size=n_breaks, replace=False).tolist()) if n_breaks else set()
+    syllables = []
+    for k in range(n_syl):
+        syllables.append(Syllable(
+            onset=str(onsets[rng.integers(len(onsets))]),
+            vowel=str(vowels[rng.integers(len(vowels))]),
+            stressed=bool(rng.random() < 0.3 or k == 0),
+            phrase_end=(k in breaks) or (k == n_syl - 1),
+        ))
+    return syllables
+
+
+# ----------------------------------------------------------------------------------------------
+# Speakers
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Speaker:
+    """One synthetic voice; drawn from (seed, speaker number) only, so it is the same in every context."""
+
+    id: str  # "s01", "s02", ...
+    gender: str  # "f" or "m"
+    f0: float  # F0 baseline of neutral speech (Hz)
+    vtl: float  # formant scale factor (1/relative vocal-tract length): male ~1.0, female ~1.16
+    oq: float  # open quotient of the glottal pulse (higher → breathier, steeper)
+    breath: float  # aspiration noise level of neutral voice
+    jitter: float  # relative period perturbation (sd), e.g. 0.006 = 0.6 %
+    shimmer: float  # relative amplitude perturbation (sd)
+    tilt_oct: float  # the speaker's own spectral tilt offset (octaves)
+    rate: float  # the speaker's speaking-rate multiplier
+    loudness_db: float  # the speaker's level offset (voice strength and microphone distance)
+    expressiveness: float  # multiplier on every emotion's deviation from neutral
+
+
+def make_speaker(config: SynthConfig, number: int) -> Speaker:
+    """Speaker `number` (0-based) of the corpus with `config.seed`.
+
+    Gender alternates within pairs (s01/s02 are one f and one m, in an order drawn from the seed),
+    so any even number of speakers is balanced and speaker k's gender does not depend on n_speakers.
+    Baselines: F0 about 115 Hz (male) and 210 Hz (female), formants about 16 % higher for female
+    speakers, female voices slightly breathier (higher open quotient) — the usual sex differences.
+    """
+    s = config.speaker_spread
+    flip = _rng(config.seed, _TAG_GENDER, number // 2).random() < 0.5
+    female = (number % 2 == 0) != flip
+    rng = _rng(config.seed, _TAG_SPEAKER, number)
+    z = rng.standard_normal(10)
+    f0_mean = 210.0 if female else 115.0
+    return Speaker(
+        id=f"s{number + 1:02d}",
+        gender="f" if female else "m",
+        f0=float(f0_mean * 2 ** (s * 2.0 * z[0] / 12)),  # sd 2 semitones
+        vtl=float((1.16 if female else 1.0) * np.exp(s * 0.045 * z[1])),
+        oq=float(np.clip((0.62 if female else 0.52) + s * 0.05 * z[2], 0.35, 0.8)),
+        breath=float(np.clip((0.08 if female else 0.04) * np.exp(s * 0.4 * z[3]), 0.0, 0.4)),
+        jitter=float(0.006 * np.exp(s * 0.3 * z[4])),
+        shimmer=float(0.04 * np.exp(s * 0.3 * z[5])),
+        tilt_oct=float(s * 0.35 * z[6]),
+        rate=float(np.exp(s * 0.08 * z[7])),
+        loudness_db=float(s * 2.5 * z[8]),
+        expressiveness=float(np.exp(s * 0.25 * z[9])),
+    )
+
+
+def speaker_profile(config: SynthConfig, speaker: Speaker, number: int, emotion: str) -> EmotionProfile:
+    """How this speaker expresses this emotion: the table profile, scaled and personalised.
+
+    The deviation from neutral is scaled by ``emotion_strength`` × the speaker's expressiveness, then
+    every field gets a speaker × emotion offset (``speaker_emotion_spread``): people differ in how
+    they show an emotion, which is what makes held-out speakers hard.
+    """
+    base = config.profiles[emotion]
+    g = config.emotion_strength * speaker.expressiveness
+    e = config.speaker_emotion_spread if emotion != "neutral" else 0.5 * config.speaker_emotion_spread
+    z = _rng(config.seed, _TAG_SPK_EMO, number, _code(emotion)).standard_normal(10)
+    return EmotionProfile(
+        f0_st=g * base.f0_st + e * 1.0 * z[0],
+        f0_range=float(np.exp(g * np.log(base.f0_range) + e * 0.15 * z[1])),
+        loudness_db=g * base.loudness_db + e * 1.5 * z[2],
+        rate=float(np.exp(g * np.log(base.rate) + e * 0.05 * z[3])),
+        tilt_oct=g * base.tilt_oct + e * 0.25 * z[4],
+        breath=max(0.0, g * base.breath + e * 0.03 * z[5]),
+        jitter=float(np.exp(g * np.log(base.jitter) + e * 0.15 * z[6])),
+        shimmer=float(np.exp(g * np.log(base.shimmer) + e * 0.15 * z[7])),
+        articulation=float(np.clip(1 + g * (base.articulation - 1) + e * 0.04 * z[8], 0.5, 1.3)),
+        pause=float(np.exp(g * np.log(base.pause) + e * 0.15 * z[9])),
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Signal helpers
+# ----------------------------------------------------------------------------------------------
+
+
+def _smooth(x: np.ndarray, n: int) -> np.ndarray:
+    """Centred moving average over `n` samples along the last axis (edges held), shape kept."""
+    if n <= 1:
+        return x
+    pad = n // 2
+    xp = np.concatenate([np.repeat(x[..., :1], pad, -1), x, np.repeat(x[..., -1:], n - pad, -1)], -1)
+    c = np.cumsum(xp, axis=-1)
+    return (c[..., n:] - c[..., :-n])[..., : x.shape[-1]] / n
+
+
+def _one_pole_lowpass(x: np.ndarray, fc: float, sr: int) -> np.ndarray:
+    """First-order low-pass at `fc` Hz (6 dB/octave above it): our spectral-tilt control."""
+    from scipy.signal import lfilter
+
+    a = float(np.exp(-2 * np.pi * min(fc, 0.45 * sr) / sr))
+    return lfilter([1 - a], [1, -a], x)
+
+
+@functools.lru_cache(maxsize=64)
+def _band_sos(lo: float, hi: float, sr: int, order: int) -> np.ndarray:
+    """Butterworth band-pass design, cached: designing is slower than filtering a short segment."""
+    from scipy.signal import butter
+
+    return butter(order, [lo, min(hi, 0.45 * sr)], btype="band", fs=sr, output="sos")
+
+
+def _bandpass(x: np.ndarray, lo: float, hi: float, sr: int, order: int = 2) -> np.ndarray:
+    from scipy.signal import sosfilt
+
+    return sosfilt(_band_sos(float(lo), float(hi), int(sr), order), x)
+
+
+def _rosenberg(p: np.ndarray, oq: np.ndarray) -> np.ndarray:
+    """Rosenberg glottal flow at cycle phase p in [0, 1): opening over 65 % of the open phase, closing over 35 %."""
+    tp = 0.65 * oq
+    tn = 0.35 * oq
+    rise = 0.5 * (1 - np.cos(np.pi * np.minimum(p / tp, 1.0)))
+    fall = np.cos(0.5 * np.pi * np.clip((p - tp) / tn, 0.0, 1.0))
+    return np.where(p < tp, rise, np.where(p < tp + tn, fall, 0.0))
+
+
+# ----------------------------------------------------------------------------------------------
+# One utterance
+# ----------------------------------------------------------------------------------------------
+
+
+def synthesize_dry(config: SynthConfig, speaker_number: int, emotion: str, index: int) -> np.ndarray:
+    """The dry (context-free) speech of one utterance, before the recording context.
+
+    Parameters
+    ----------
+    config : SynthConfig
+    speaker_number : int
+        0-based speaker number (speaker id ``s{n+1:02d}``).
+    emotion : str
+        A key of ``config.profiles``.
+    index : int
+        Utterance number within speaker × emotion; it says sentence ``index % n_sentences``.
+
+    Returns
+    -------
+    np.ndarray
+        float64 waveform, shape (n_samples,), at ``config.sr``, at the speaker's and emotion's level
+        (about -26 dBFS RMS for neutral speech).
+    """
+    from scipy.signal import sosfilt
+
+    sr = config.sr
+    speaker = make_speaker(config, speaker_number)
+    prof = speaker_profile(config, speaker, speaker_number, emotion)
+    rng = _rng(config.seed, _TAG_UTT, speaker_number, _code(emotion), index)
+    u = config.utterance_spread
+    zu = rng.standard_normal(6)
+    sentence = make_sentence(config.seed, index % config.n_sentences, config.duration)
+
+    # ---- utterance-level parameters: speaker + emotion + this utterance's variation ----
+    rate = NEUTRAL_RATE * speaker.rate * prof.rate * np.exp(u * 0.05 * zu[0])  # syllables / s
+    f0_base = speaker.f0 * 2 ** ((prof.f0_st + u * 0.8 * zu[1]) / 12)  # Hz
+    f0_range = prof.f0_range * np.exp(u * 0.15 * zu[2])
+    level_db = -26.0 + speaker.loudness_db + prof.loudness_db + u * 1.2 * zu[3]
+    tilt_oct = speaker.tilt_oct + prof.tilt_oct + u * 0.15 * zu[4]
+    jitter = speaker.jitter * prof.jitter
+    shimmer = speaker.shimmer * prof.shimmer
+    breath = speaker.breath + prof.breath
+    # Pressed (flatter-tilt) voices close faster: shorter open phase; breathy voices the opposite.
+    oq = float(np.clip(speaker.oq - 0.05 * tilt_oct + 0.3 * prof.breath, 0.3, 0.85))
+
+    # ---- timing: one row per segment (start sample, n samples, kind, syllable) ----
+    syl_dur = 1.0 / rate
+    lead = int(sr * rng.uniform(0.12, 0.22))
+    trail = int(sr * rng.uniform(0.18, 0.28))
+    segments = []  # (kind, n_samples, syllable_index)
+    for k, syl in enumerate(sentence):
+        d = syl_dur * (1.3 if syl.stressed else 0.9) * (1.35 if syl.phrase_end else 1.0)
+        d *= np.exp(u * 0.12 * rng.standard_normal())  # segmental timing variation
+        kind = CONSONANTS[syl.onset][0]
+        c_frac = {"stop": 0.3, "fricative": 0.35, "nasal": 0.3, "approx": 0.25, "none": 0.0}[kind]
+        if c_frac:
+            segments.append((kind, int(sr * d * c_frac), k))
+        segments.append(("vowel", int(sr * d * (1 - c_frac)), k))
+        if syl.phrase_end and k < len(sentence) - 1:
+            pause = 0.18 * prof.pause * np.exp(u * 0.25 * rng.standard_normal())
+            segments.append(("pause", int(sr * pause), k))
+    n = lead + sum(seg[1] for seg in segments) + trail
+
+    # Per-sample tracks: voicing amplitude, noise amplitude; voiced segments with their formant
+    # targets (F1–F3); accent centres.
+    voice_amp = np.zeros(n)
+    voiced = []  # (start sample, n samples, (F1, F2, F3))
+    noise_src = np.zeros(n)
+    accents = []  # (centre sample, height in semitones)
+    pos = lead
+    noise_rng = rng.standard_normal(n)  # one white-noise draw reused by fricatives and bursts
+    for kind, m, k in segments:
+        syl = sentence[k]
+        seg = slice(pos, pos + m)
+        stress_gain = 1.4 if syl.stressed else 1.0
+        if kind == "vowel":
+            target = np.array(VOWELS[syl.vowel])
+            # Lax articulation pulls vowel targets towards schwa (vowel-space reduction).
+            target = NEUTRAL_VOWEL + prof.articulation * (target - NEUTRAL_VOWEL)
+            voiced.append((pos, m, tuple(target)))
+            voice_amp[seg] = stress_gain * np.exp(u * 0.1 * rng.standard_normal())
+            if syl.stressed:
+                accents.append((pos + m // 3, rng.uniform(0.6, 1.2)))
+        elif kind in ("nasal", "approx"):
+            f1, f2 = CONSONANTS[syl.onset][1]
+            voiced.append((pos, m, (f1, f2, 2500.0)))
+            voice_amp[seg] = 0.35 if kind == "nasal" else 0.6
+        elif kind == "fricative":
+            lo, hi = CONSONANTS[syl.onset][1]
+            band = _bandpass(noise_rng[seg], lo, hi, sr)
+            noise_src[seg] = 0.12 * band * np.hanning(m)
+        elif kind == "stop":
+            lo, hi = CONSONANTS[syl.onset][1]
+            b = min(m, int(0.015 * sr))
+            burst = _bandpass(noise_rng[pos + m - b: pos + m], lo, hi, sr) * np.hanning(b)
+            noise_src[pos + m - b: pos + m] = 0.25 * burst
+        pos += m
+
+    # ---- F0 contour (semitones around f0_base) ----
+    t = np.arange(n) / sr
+    dur = n / sr
+    st = -2.5 * f0_range * (t / dur - 0.5)  # declination: a fall over the utterance
+    width = 0.09 * sr  # pitch-accent width (samples, ~90 ms sd)
+    for centre, height in accents:
+        lo, hi = max(0, int(centre - 3 * width)), min(n, int(centre + 3 * width))
+        st[lo:hi] += 3.0 * f0_range * height * np.exp(-0.5 * ((np.arange(lo, hi) - centre) / width) ** 2)
+    # Final fall over the last 300 ms of speech (statement intonation).
+    end = n - trail
+    fall = np.clip((t - (end / sr - 0.3)) / 0.3, 0, 1)
+    st -= 2.0 * f0_range * fall
+    # Slow drift: a few low-frequency sinusoids (0.5–3 Hz) of random phase, ~0.4 st.
+    for _ in range(3):
+        st += 0.25 * np.sin(2 * np.pi * rng.uniform(0.5, 3.0) * t + rng.uniform(0, 2 * np.pi))
+    f0 = np.clip(f0_base * 2 ** (st / 12), 50.0, 600.0)  # (n,) Hz
+
+    # ---- glottal source with jitter and shimmer, per glottal cycle ----
+    n_cycles = int(np.sum(f0) / sr) + 2
+    cycle_jit = 1 + jitter * rng.standard_normal(n_cycles + 16)  # period perturbation per cycle
+    cycle_shim = np.exp(shimmer * rng.standard_normal(n_cycles + 16))  # amplitude perturbation per cycle
+    phase0 = np.cumsum(f0) / sr
+    f0j = f0 / cycle_jit[np.minimum(phase0.astype(int), n_cycles + 15)]
+    phase = np.cumsum(f0j) / sr
+    cycle = np.minimum(phase.astype(int), n_cycles + 15)
+    flow = _rosenberg(phase - np.floor(phase), oq) * cycle_shim[cycle]  # (n,)
+    voice_env = _smooth(voice_amp, int(0.015 * sr))  # 15 ms ramps between segments
+    dflow = np.diff(flow * voice_env, prepend=0.0)  # lip radiation: flow derivative
+    source = _one_pole_lowpass(dflow, 1800.0 * 2**tilt_oct, sr)
+    source /= np.sqrt(np.mean(source[voice_env > 0.5] ** 2) + 1e-12)  # unit RMS while voiced
+    # Aspiration: high-passed noise, louder while the glottis is open.
+    asp = _bandpass(rng.standard_normal(n), 1000.0, 7000.0, sr)
+    asp *= (0.4 + flow) * voice_env / (np.std(asp) + 1e-12)
+    source = source + breath * asp
+
+    # ---- vocal tract: one cascade of five formant resonators per voiced segment ----
+    # Each segment is filtered with its own fixed vocal-tract filter and neighbouring segments
+    # cross-fade over 30 ms (coarticulation). Chosen over a sample-by-sample time-varying filter
+    # because it is ~10x faster in numpy/scipy and feature extractors see the same formant targets.
+    half = int(0.015 * sr)  # cross-fade half-width
+    warm = int(0.02 * sr)  # filter warm-up before the window (resonances decay within ~5 ms)
+    bw = BANDWIDTHS * (1 + 0.6 * breath)  # breathy voices have damped (wider) formants
+    r = np.exp(-np.pi * bw / sr)  # (5,) pole radii
+    speech = np.zeros(n)
+    weight = np.zeros(n)
+    for start, m, targets in voiced:
+        freqs = np.minimum(np.array([*targets, *HIGH_FORMANTS]) * speaker.vtl, 0.45 * sr)  # (5,) Hz
+        a1 = -2 * r * np.cos(2 * np.pi * freqs / sr)
+        a2 = r**2
+        sos = np.zeros((5, 6))  # five second-order sections in cascade, unity gain at DC
+        sos[:, 0] = 1 + a1 + a2
+        sos[:, 3] = 1.0
+        sos[:, 4] = a1
+        sos[:, 5] = a2
+        lo, hi = max(0, start - half), min(n, start + m + half)
+        w = np.zeros(hi - lo)
+        w[start - lo: start - lo + m] = 1.0
+        w = _smooth(w, 2 * half)
+        f_lo = max(0, lo - warm)
+        y = sosfilt(sos, source[f_lo:hi])[lo - f_lo:]
+        speech[lo:hi] += w * y
+        weight[lo:hi] += w
+    speech = np.divide(speech, weight, out=np.zeros(n), where=weight > 1e-6)
+
+    # Unvoiced consonants bypass the cascade (their spectra are set by their own band).
+    rms = np.sqrt(np.mean(speech[voice_env > 0.5] ** 2) + 1e-12)
+    speech = speech / rms + 2.0 * noise_src
+    return speech * 10 ** (level_db / 20)
+
+
+def apply_context(x: np.ndarray, context: str, rng: np.random.Generator, sr: int) -> np.ndarray:
+    """Record dry speech `x` (n_samples,) in `context`: reverberation, channel band, noise, codec.
+
+    Returns a float64 array of the same shape.
+    """
+    from scipy.signal import fftconvolve
+
+    ctx = CONTEXTS[context]
+    n = len(x)
+    speech_rms = np.sqrt(np.mean(x[np.abs(x) > 1e-4 * np.max(np.abs(x))] ** 2))
+    y = x
+    rt60 = rng.uniform(*ctx.rt60)
+    if rt60 > 0:
+        # Room: a direct path plus exponentially decaying (60 dB over rt60) low-passed noise.
+        m = int(rt60 * sr)
+        tail = rng.standard_normal(m) * np.exp(-6.91 * np.arange(m) / m)
+        tail = _one_pole_lowpass(tail, 4000.0, sr)
+        drr = 10 ** (rng.uniform(*ctx.drr_db) / 10)
+        tail *= np.sqrt(1.0 / (drr * np.sum(tail**2)))  # energy ratio direct : reverberant = drr
+        ir = np.concatenate([[1.0], np.zeros(int(0.002 * sr)), tail])
+        y = fftconvolve(y, ir)[:n]
+    # Channel colouring: the microphone / line pass band.
+    y = _bandpass(y, ctx.band[0], ctx.band[1], sr, order=3)
+    # Background noise: white mixed with a low-frequency (brown-ish) component.
+    white = rng.standard_normal(n)
+    brown = _one_pole_lowpass(rng.standard_normal(n), 150.0, sr)
+    noise = (1 - ctx.noise_colour) * white / np.std(white) + ctx.noise_colour * brown / np.std(brown)
+    noise *= speech_rms * 10 ** (-rng.uniform(*ctx.snr_db) / 20) / np.std(noise)
+    y = y + noise
+    if ctx.drive > 0:
+        y = np.tanh(ctx.drive * y / 0.5) * 0.5 / ctx.drive  # gentle saturation above ~-6 dBFS
+    if ctx.mulaw:
+        mu = 255.0
+        c = np.sign(y) * np.log1p(mu * np.minimum(np.abs(y), 1.0)) / np.log1p(mu)
+        c = np.round(c * 127) / 127  # 8-bit code words
+        y = np.sign(c) * np.expm1(np.abs(c) * np.log1p(mu)) / mu
+    return y
+
+
+def synthesize_utterance(config: SynthConfig, speaker_number: int, emotion: str, index: int) -> np.ndarray:
+    """One utterance as recorded in ``config.context``.
+
+    Returns
+    -------
+    np.ndarray
+        float32 waveform, shape (n_samples,), at ``config.sr``, peak <= 0.98.
+    """
+    dry = synthesize_dry(config, speaker_number, emotion, index)
+    rng = _rng(config.seed, _TAG_CTX, _code(config.context), speaker_number, _code(emotion), index)
+    y = apply_context(dry, config.context, rng, config.sr)
+    peak = np.max(np.abs(y))
+    if peak > 0.98:  # a recordist would have lowered the gain: scale, never clip
+        y = y * (0.98 / peak)
+    return y.astype(np.float32)
+
+
+# ----------------------------------------------------------------------------------------------
+# The corpus
+# ----------------------------------------------------------------------------------------------
+
+
+def utterance_id(context: str, speaker_id: str, emotion: str, index: int) -> str:
+    """``<context>_<speaker>_<emotion>_<index>``: unique when contexts are pooled."""
+    return f"{context}_{speaker_id}_{emotion}_{index:02d}"
+
+
+def _write_group(config: SynthConfig, out_dir: Path, number: int, emotion: str) -> list[dict]:
+    """Synthesize and write the utterances of one speaker × emotion; return their table rows."""
+    import soundfile as sf
+
+    speaker = make_speaker(config, number)
+    arousal, valence = EMOTION_AV[emotion]
+    rows = []
+    for index in range(config.n_utterances):
+        uid = utterance_id(config.context, speaker.id, emotion, index)
+        y = synthesize_utterance(config, number, emotion, index)
+        path = out_dir / "wav" / f"{uid}.wav"
+        with atomic_path(path) as tmp:
+            sf.write(tmp, y, config.sr, subtype="PCM_16", format="WAV")
+        rows.append({
+            "id": uid, "path": str(path.resolve()), "corpus": "synthetic", "speaker": f"synthetic:{speaker.id}",
+            "gender": speaker.gender, "emotion": emotion, "arousal": arousal, "valence": valence,
+            "duration": len(y) / config.sr, "context": config.context,
+        })
+    return rows
+
+
+def synthesize_corpus(out_dir, config: SynthConfig | None = None, progress: bool = True,
+                      n_jobs: int | None = None) -> pd.DataFrame:
+    """Synthesize a corpus into `out_dir` and return its utterance table.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Created if missing. Gets ``wav/<id>.wav`` (16-bit PCM, mono, ``config.sr``),
+        ``synth_config.json`` and, last and atomically, ``manifest.csv``.
+    config : SynthConfig, optional
+        Defaults to ``SynthConfig()`` (10 speakers × 7 emotions × 10 utterances, studio).
+    progress : bool
+        Show a progress bar (also silenced by LABKIT_QUIET=1).
+    n_jobs : int, optional
+        Worker processes (joblib); None = all cores, 1 = in this process. The files do not depend
+        on it.
+
+    Returns
+    -------
+    pd.DataFrame
+        The utterance table (`labkit.data.schema.UTTERANCE_COLUMNS`), one row per utterance,
+        ordered by speaker, emotion, index; absolute paths; corpus ``"synthetic"``.
+    """
+    from labkit.utils import progress as progress_bar
+
+    config = (config or SynthConfig()).validate()
+    out_dir = Path(out_dir)
+    (out_dir / "wav").mkdir(parents=True, exist_ok=True)
+    groups = [(s, e) for s in range(config.n_speakers) for e in config.emotions]
+    n_jobs = (os.cpu_count() or 1) if n_jobs is None else int(n_jobs)
+    n_jobs = max(1, min(n_jobs, len(groups)))
+    bar = progress_bar(total=len(groups), desc=f"synthesizing {config.context} corpus",
+                       disable=None if progress else True)
+    results = []
+    if n_jobs == 1:
+        for s, e in groups:
+            results.append(_write_group(config, out_dir, s, e))
+            bar.update(1)
+    else:
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+        for rows in parallel(delayed(_write_group)(config, out_dir, s, e) for s, e in groups):
+            results.append(rows)
+            bar.update(1)
+    bar.close()
+    table = pd.DataFrame([row for rows in results for row in rows], columns=UTTERANCE_COLUMNS)
+
+    write_json_atomic(out_dir / "synth_config.json", {"generator_version": GENERATOR_VERSION, **config.to_dict()})
+    manifest = table.copy()
+    manifest["path"] = "wav/" + manifest["id"] + ".wav"
+    with atomic_path(out_dir / "manifest.csv") as tmp:
+        manifest[MANIFEST_COLUMNS].to_csv(tmp, index=False)
+    return table
+
+
+def read_synthetic(out_dir) -> pd.DataFrame:
+    """The utterance table of a corpus written by `synthesize_corpus` (reads its manifest).
+
+    Durations come from the wav headers. Raises CorpusError when the manifest is missing.
+    """
+    import soundfile as sf
+
+    out_dir = Path(out_dir)
+    manifest = out_dir / "manifest.csv"
+    if not manifest.is_file():
+        raise CorpusError(f"{manifest}: no manifest; is {out_dir} a synthetic corpus folder?")
+    table = pd.read_csv(manifest, dtype={"id": str, "speaker": str, "gender": str, "context": str})
+    table["path"] = [str((out_dir / p).resolve()) for p in table["path"]]
+    table["corpus"] = "synthetic"
+    table["duration"] = [sf.info(p).duration for p in table["path"]]
+    table["gender"] = table["gender"].fillna("")
+    table["context"] = table["context"].fillna("")
+    return table[UTTERANCE_COLUMNS]
+
+
+def config_hash(config: SynthConfig) -> str:
+    """Short hash of a config and the generator version: the name of its cache folder."""
+    blob = json.dumps({"v": GENERATOR_VERSION, **config.to_dict()}, sort_keys=True, default=str)
+    return hashlib.sha1(blob.encode("utf-8")).hexdigest()[:10]
+
+
+def default_corpus(config: SynthConfig | None = None, progress: bool = True) -> pd.DataFrame:
+    """The embedded corpus, built once under ``cache_root()/corpora/synthetic-<hash>/`` and reused.
+
+    The corpus is built in a temporary folder beside the final one and renamed into place, so a
+    killed build leaves no half-corpus that a later call would take for a finished one.
+    """
+    from labkit.paths import cache_root
+
+    config = (config or SynthConfig()).validate()
+    root = cache_root() / "corpora"
+    final = root / f"synthetic-{config_hash(config)}"
+    if not (final / "manifest.csv").is_file():
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}.", dir=root))
+        try:
+            synthesize_corpus(tmp, config, progress=progress)
+            os.rename(tmp, final)
+        except OSError:
+            # Another process finished the same corpus first: use theirs.
+            if not (final / "manifest.csv").is_file():
+                raise
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+    return read_synthetic(final)

@@ -1,0 +1,75 @@
+"""Classification metrics used across labkit: UAR, WA, macro-F1, AAEC's combined score, per-class recall.
+
+Definitions (``labels`` fixes the class order; by default the sorted classes of y_true and y_pred):
+
+* ``uar``: unweighted average recall, the mean of per-class recalls over the classes that occur in
+  ``y_true``. A class absent from the test fold has no recall (a leave-one-speaker-out fold may lack
+  one); averaging over present classes is scikit-learn's ``balanced_accuracy_score``.
+* ``wa``: weighted accuracy, i.e. plain accuracy (the fraction of correct predictions).
+* ``f1``: macro F1 over the classes in ``y_true`` or ``y_pred`` (a class predicted but never true
+  counts with F1 = 0, which is what a spurious prediction deserves); zero_division = 0.
+* ``combined``: ``0.66 * f1 + 0.34 * uar``, the MuSe-Topic score the AAEC paper reports (Table 1).
+* ``recall``: ``{label: recall}`` for every label; NaN for a label absent from ``y_true``.
+* ``confusion``: list of lists, rows the true class, columns the predicted class, in ``labels`` order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from labkit.errors import LabkitError
+
+SCALAR_METRICS = ["uar", "wa", "f1", "combined"]
+
+
+def _plain(v):
+    """Labels as JSON-friendly Python values (numpy scalars -> int/str)."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def scores(y_true, y_pred, labels=None) -> dict:
+    """All labkit metrics for one set of predictions.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n,)
+        True and predicted class labels (ints or strings).
+    labels : list, optional
+        Class order for ``recall`` and ``confusion``; defaults to the sorted union of both arrays.
+
+    Returns
+    -------
+    dict with float ``uar``, ``wa``, ``f1``, ``combined``, dict ``recall`` and list-of-lists ``confusion``.
+    """
+    from sklearn.metrics import confusion_matrix, f1_score
+
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.ndim != 1:
+        raise LabkitError(f"scores: y_true and y_pred must be 1-D of one length, got {y_true.shape} and {y_pred.shape}")
+    if len(y_true) == 0:
+        raise LabkitError("scores: no predictions to score (empty test set)")
+    if labels is None:
+        labels = np.unique(np.concatenate([y_true, y_pred]))
+    labels = list(labels)
+    extra = set(np.unique(y_true).tolist()) - set(np.asarray(labels).tolist())
+    if extra:
+        raise LabkitError(f"scores: y_true holds labels {sorted(extra)} not in labels={labels}")
+
+    cm = confusion_matrix(y_true, y_pred, labels=labels)  # (n_labels, n_labels), rows true
+    support = cm.sum(axis=1)
+    recall = np.full(len(labels), np.nan)
+    present = support > 0
+    recall[present] = np.diag(cm)[present] / support[present]
+    uar = float(np.mean(recall[present]))
+    wa = float(np.mean(y_true == y_pred))
+    seen = [lab for lab in labels if lab in set(y_true.tolist()) | set(y_pred.tolist())]
+    f1 = float(f1_score(y_true, y_pred, labels=seen, average="macro", zero_division=0))
+    return {
+        "uar": uar,
+        "wa": wa,
+        "f1": f1,
+        "combined": 0.66 * f1 + 0.34 * uar,
+        "recall": {_plain(lab): float(r) for lab, r in zip(labels, recall)},
+        "confusion": cm.tolist(),
+    }

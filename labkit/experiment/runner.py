@@ -1,0 +1,441 @@
+"""The comparison runner: augmenters × amounts × seeds × folds on one feature table.
+
+One *task* is one (augmenter, amount, seed, fold). A task
+
+1. takes the fold's training rows (the test rows are never passed in),
+2. fits ``StandardScaler -> augmenter.fit_resample -> classifier`` as one imbalanced-learn
+   `Pipeline` on them (the library's pipeline applies the augmenter during ``fit`` only, and the
+   scaler and augmenter see the training fold only),
+3. predicts the test rows and scores them (`labkit.experiment.metrics.scores`).
+
+Tasks are independent and run through joblib (``n_jobs``), so the same function can later be mapped
+over a Dask cluster (``joblib.parallel_config(backend="dask")``). Each finished task is saved at
+once as ``tasks/<key>.json`` in the run store; a rerun with the same run directory and config skips
+every saved task, so a killed comparison resumes where it stopped and a finished one recomputes
+nothing (`CompareResult.n_computed` says how many ran).
+
+After the tasks the run gets its tables (see docs/architecture.md): ``tasks``, ``summary``,
+``per_class``, ``paired``, ``sweep`` (when amounts were swept), and ``results/summary.json``
+``{augmenter: {metric: {"mean", "ci_low", "ci_high", "n"}}}`` plus ``results/confusion.json``
+(confusion matrices summed over folds and seeds). Confidence intervals: `labkit.experiment.stats`.
+
+Amounts
+-------
+``amount`` is the augmenters' ``sampling_strategy`` in the main comparison: a ratio r (add r × n_c
+samples to each class c; default 1.0, i.e. double the training fold) or ``"balance"``. ``sweep`` lists
+ratios for the UAR-versus-amount curves of Shilandari et al. (Figures 5–9); amount 0 is the "none"
+baseline, which runs once whatever the amounts (it ignores them).
+
+Seeds
+-----
+Seed s gives task random state ``s * 1000 + fold`` to the augmenter and the classifier, so the
+augmenters of one (seed, fold) meet the same classifier initialisation: the paired comparison against
+"none" differs only by the augmentation. With ``protocol="reduced"`` the training subset is also
+drawn anew for each seed; other protocols' folds are the same for every seed.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from labkit.errors import LabkitError
+from labkit.experiment.metrics import SCALAR_METRICS, scores
+from labkit.experiment.protocols import Fold, check_fold, make_folds
+
+BASELINE = "none"
+
+
+@dataclass
+class CompareConfig:
+    """What a comparison runs. Stored in run.json; rerunning with an equal config resumes the run."""
+
+    augmenters: list[str] = field(default_factory=lambda: ["none", "noise", "ros", "smote", "adasyn"])  # registry names
+    protocol: str = "loso"                                  # loso | logo | split | cross | reduced
+    protocol_params: dict = field(default_factory=dict)     # keywords for make_folds (group=, n_train=, ...)
+    seeds: int = 3                                          # repetitions, seeds 0 .. seeds-1
+    classifier: str = "svm-linear"                          # svm-linear | svm-rbf | mlp
+    classifier_params: dict = field(default_factory=dict)   # overrides of the classifier's defaults
+    target: str = "emotion"                                 # label column of the meta table
+    amount: Any = 1.0                                       # sampling_strategy of the main comparison
+    sweep: list[float] = field(default_factory=list)        # extra ratios for the UAR-vs-amount sweep
+    augmenter_params: dict = field(default_factory=dict)    # {augmenter name: {param: value}}
+    record_every: int = 0                                   # snapshot interval of iterative generators
+    source: str = ""                                        # where the features came from (for the record)
+    features: str = ""                                      # feature set name (for the record)
+    data_hash: str = ""                                     # fingerprint of X: a resumed run must see the same data
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class CompareResult:
+    """What `run_comparison` returns."""
+
+    run: Any                        # labkit.runstore.Run
+    summary: dict                   # {augmenter: {metric: {"mean", "ci_low", "ci_high", "n"}}}
+    tables: dict                    # table name -> DataFrame (as written to the run)
+    n_tasks: int                    # tasks in the plan
+    n_computed: int                 # tasks computed by this call
+    n_reused: int                   # tasks found finished in the run store
+    warnings: list = field(default_factory=list)  # distinct warnings raised inside tasks
+    finished: bool = True           # False when max_tasks stopped the run early
+
+
+# --------------------------------------------------------------------------- pipeline pieces
+class FrameScaler(TransformerMixin, BaseEstimator):
+    """Standardise (n, T, F) frame features per frequency bin, with statistics of the training frames."""
+
+    def fit(self, X, y=None):
+        X = np.asarray(X)
+        self.mean_ = X.mean(axis=(0, 1))              # (F,)
+        self.scale_ = X.std(axis=(0, 1)) + 1e-8        # (F,)
+        return self
+
+    def transform(self, X):
+        return ((np.asarray(X) - self.mean_) / self.scale_).astype(np.float32)
+
+
+class Flatten(TransformerMixin, BaseEstimator):
+    """(n, T, F) -> (n, T*F), so a vector classifier can follow a frame-level augmenter."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        X = np.asarray(X)
+        return X.reshape(len(X), -1)  # (n, T*F)
+
+
+def build_pipeline(augmenter, classifier, frames: bool = False):
+    """The leak-proof fold pipeline: scaler -> augmenter -> classifier (imblearn Pipeline).
+
+    For frame features (n, T, F) the scaler works per frequency bin and a Flatten step feeds the
+    classifier; the augmenter then sees frames.
+    """
+    from imblearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if frames:
+        return Pipeline([("scale", FrameScaler()), ("augment", augmenter), ("flatten", Flatten()),
+                         ("classify", classifier)])
+    return Pipeline([("scale", StandardScaler()), ("augment", augmenter), ("classify", classifier)])
+
+
+# --------------------------------------------------------------------------- tasks
+def amount_str(amount) -> str:
+    """Canonical text of an amount ("balance", "1", "0.5"), used in task keys and tables."""
+    if isinstance(amount, str):
+        if amount in ("balance", "auto"):
+            return "balance"
+        try:
+            amount = float(amount)
+        except ValueError:
+            raise LabkitError(f"amount {amount!r}: use 'balance' or a ratio such as 1.0") from None
+    if not np.isfinite(float(amount)) or float(amount) < 0:
+        raise LabkitError(f"amount must be 'balance' or a ratio >= 0, got {amount!r}")
+    return f"{float(amount):g}"
+
+
+def _strategy(amount: str):
+    return "balance" if amount == "balance" else float(amount)
+
+
+def task_key(augmenter: str, amount: str, seed: int, fold: int) -> str:
+    return f"{augmenter}__a{amount}__s{seed}__f{fold:03d}"
+
+
+def plan_tasks(config: CompareConfig, n_folds: int) -> list[dict]:
+    """Every task of a comparison, in a stable order: dicts with key, augmenter, amount, seed, fold."""
+    from labkit.augment import augmenter_class
+
+    main = amount_str(config.amount)
+    sweep = [amount_str(a) for a in config.sweep]
+    if any(a == "balance" for a in sweep):
+        raise LabkitError("--sweep takes ratios such as 0,0.5,1,2 ('balance' is not a ratio)")
+    names = list(dict.fromkeys(config.augmenters))
+    if (sweep or len(names) > 1) and BASELINE not in names:
+        names = [BASELINE] + names  # the paired comparison and amount 0 need the baseline
+    tasks = []
+    for name in names:
+        augmenter_class(name)  # unknown names fail here, before any work
+        amounts = ["0"] if name == BASELINE else [a for a in dict.fromkeys([main] + sweep) if a != "0"]
+        for amount in amounts:
+            for seed in range(config.seeds):
+                for fold in range(n_folds):
+                    tasks.append({"key": task_key(name, amount, seed, fold), "augmenter": name, "amount": amount,
+                                  "seed": seed, "fold": fold})
+    return tasks
+
+
+def _plain(v):
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def run_task(X: np.ndarray, y: np.ndarray, fold: Fold, task: dict, config: dict, labels: list,
+             pipeline_factory: Callable | None = None, run_path: str | None = None) -> dict:
+    """Fit one fold's pipeline on its training rows, predict its test rows, return the scores.
+
+    Parameters
+    ----------
+    X : (n, d) or (n, T, F) features of the whole table; y : (n,) labels
+    fold : the fold (row positions); only ``X[fold.train_idx]`` reaches anything that is fitted
+    task : a dict from `plan_tasks`; config : `CompareConfig.to_dict()`
+    labels : every class of the table, the order of recall and confusion
+    pipeline_factory : ``f(augmenter, classifier, frames) -> Pipeline``; default `build_pipeline`
+    run_path : run directory where snapshots of iterative generators go (first seed, first fold)
+
+    Returns
+    -------
+    dict: the task's identity, sizes, every metric, recall and confusion, test rows and predictions.
+    """
+    from labkit.augment import augmenter_class, make_augmenter
+    from labkit.experiment.classifiers import make_classifier
+
+    rs = int(task["seed"]) * 1000 + int(task["fold"])
+    params = dict(config["augmenter_params"].get(task["augmenter"], {}))
+    params.setdefault("random_state", rs)
+    cls = augmenter_class(task["augmenter"])
+    names = cls._get_param_names()
+    if "sampling_strategy" in names:
+        params["sampling_strategy"] = _strategy(task["amount"]) if task["augmenter"] != BASELINE else "balance"
+    record = (config.get("record_every", 0) > 0 and "record_every" in names and task["seed"] == 0
+              and task["fold"] == 0 and task["amount"] == amount_str(config["amount"]))
+    if record:
+        params["record_every"] = config["record_every"]
+    augmenter = make_augmenter(task["augmenter"], **params)
+    classifier = make_classifier(config["classifier"], random_state=rs, **config["classifier_params"])
+    factory = pipeline_factory or build_pipeline
+    pipe = factory(augmenter, classifier, X.ndim == 3)
+
+    X_train, y_train = X[fold.train_idx], y[fold.train_idx]
+    X_test, y_test = X[fold.test_idx], y[fold.test_idx]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pipe.fit(X_train, y_train)
+        y_pred = pipe.predict(X_test)
+    fitted_aug = pipe.named_steps["augment"]
+    if record and run_path is not None and getattr(fitted_aug, "snapshots_", None):
+        _save_recordings(run_path, task["augmenter"], pipe, X_train, y_train, X_test, y_test, fitted_aug)
+
+    s = scores(y_test, y_pred, labels=labels)
+    return {
+        "key": task["key"], "augmenter": task["augmenter"], "amount": task["amount"], "seed": int(task["seed"]),
+        "fold": int(task["fold"]), "fold_name": fold.name, "n_train": int(len(fold.train_idx)),
+        "n_test": int(len(fold.test_idx)), "n_synthetic": int(getattr(fitted_aug, "n_synthetic_", 0)),
+        **{m: s[m] for m in SCALAR_METRICS},
+        "labels": [_plain(v) for v in labels], "recall": [s["recall"][_plain(v)] for v in labels],
+        "confusion": s["confusion"], "test_rows": fold.test_idx.tolist(), "y_pred": [_plain(v) for v in y_pred],
+        "warnings": sorted({str(w.message) for w in caught}),
+    }
+
+
+def _save_recordings(run_path, name, pipe, X_train, y_train, X_test, y_test, aug) -> None:
+    """Reference (scaled real rows), snapshots and history of an iterative generator into the run."""
+    from labkit.runstore import Run
+
+    run = Run(run_path)
+    space = f"aug-{name}"
+    scale = pipe.named_steps["scale"]
+    flat = lambda A: A.reshape(len(A), -1)  # noqa: E731 - (n, T, F) -> (n, T*F) for frame features
+    run.save_reference(space, flat(scale.transform(X_train)), y_train, flat(scale.transform(X_test)), y_test)
+    for snap in aug.snapshots_:
+        run.save_snapshot(space, snap["iteration"], flat(np.asarray(snap["X"])), snap["y"], snap["origin"])
+    if getattr(aug, "history_", None):
+        run.write_table(f"history-{name}", pd.DataFrame(aug.history_))
+
+
+# --------------------------------------------------------------------------- the comparison
+def _labels(meta: pd.DataFrame, target: str) -> np.ndarray:
+    if target not in meta.columns:
+        raise LabkitError(f"label column {target!r} not in the table (columns: {list(meta.columns)})")
+    y = meta[target]
+    if y.isna().any():
+        raise LabkitError(f"label column {target!r} has {int(y.isna().sum())} empty values")
+    y = y.to_numpy()
+    return y.astype(str) if y.dtype == object else y
+
+
+def folds_by_seed(meta: pd.DataFrame, config: CompareConfig) -> dict[int, list[Fold]]:
+    """The folds each seed uses (only ``reduced`` draws a new training subset per seed)."""
+    params = dict(config.protocol_params)
+    if config.protocol == "reduced":
+        params.setdefault("label", config.target)  # stratify the subset by the classes being predicted
+        return {s: make_folds(meta, config.protocol, **{**params, "seed": s}) for s in range(config.seeds)}
+    folds = make_folds(meta, config.protocol, **params)
+    return {s: folds for s in range(config.seeds)}
+
+
+def run_comparison(meta: pd.DataFrame, X: np.ndarray, config: CompareConfig, run, *, n_jobs: int = 1,
+                   progress: bool | None = None, max_tasks: int | None = None,
+                   pipeline_factory: Callable | None = None) -> CompareResult:
+    """Run (or resume) a comparison into `run` and write its tables.
+
+    Parameters
+    ----------
+    meta : DataFrame, one row per utterance (speaker, labels, ...), same order as X
+    X : (n, d) float features (or (n, T, F) frames when every augmenter takes frames)
+    config : CompareConfig
+    run : labkit.runstore.Run created with kind "compare" and ``config.to_dict()``
+    n_jobs : joblib workers (1 runs in this process)
+    progress : show a progress bar (None: unless LABKIT_QUIET=1)
+    max_tasks : compute at most this many pending tasks, then stop without summarising (used to
+        test resuming; the run stays "running")
+    pipeline_factory : replaces `build_pipeline` (tests use it to spy on what gets fitted)
+    """
+    from joblib import Parallel, delayed
+
+    from labkit.utils import progress as progress_bar
+
+    X = np.asarray(X)
+    if len(X) != len(meta):
+        raise LabkitError(f"features have {len(X)} rows but the meta table has {len(meta)}")
+    if X.ndim not in (2, 3):
+        raise LabkitError(f"features must be (n, d) or (n, T, F), got shape {X.shape}")
+    if X.ndim == 3:
+        from labkit.augment import augmenter_class
+
+        vector_only = [a for a in config.augmenters if augmenter_class(a).input_kind != "frames"
+                       and a != BASELINE]
+        if vector_only:
+            raise LabkitError(f"frame features {X.shape} need frame augmenters; {vector_only} work on feature "
+                              "vectors (use a functional feature set such as egemaps)")
+    if not np.all(np.isfinite(X)):
+        raise LabkitError("features hold NaN or infinite values")
+    if config.seeds < 1:
+        raise LabkitError(f"seeds must be >= 1, got {config.seeds}")
+    meta = meta.reset_index(drop=True)
+    y = _labels(meta, config.target)
+    labels = sorted(np.unique(y).tolist())
+    folds = folds_by_seed(meta, config)
+    for seed_folds in folds.values():
+        for fold in seed_folds:
+            check_fold(meta, fold)  # speaker independence, again, right before use
+    n_folds = len(folds[0])
+    tasks = plan_tasks(config, n_folds)
+    pending = [t for t in tasks if not run.has_task(t["key"])]
+    n_reused = len(tasks) - len(pending)
+    if max_tasks is not None:
+        pending = pending[:max_tasks]
+
+    cfg = config.to_dict()
+    run.set_status("running", f"{len(pending)} of {len(tasks)} tasks to compute", n_tasks=len(tasks),
+                   n_done=n_reused)
+    jobs = (delayed(run_task)(X, y, folds[t["seed"]][t["fold"]], t, cfg, labels, pipeline_factory, str(run.path))
+            for t in pending)
+    n_computed = 0
+    with Parallel(n_jobs=n_jobs, return_as="generator_unordered") as parallel:
+        for result in progress_bar(parallel(jobs), total=len(pending), desc="compare", disable=progress is False):
+            run.save_task(result["key"], result)  # saved at once: a kill loses only tasks in flight
+            n_computed += 1
+            if n_computed % 10 == 0 or n_computed == len(pending):
+                run.set_status("running", f"{n_reused + n_computed} of {len(tasks)} tasks done",
+                               n_tasks=len(tasks), n_done=n_reused + n_computed)
+
+    results = [run.load_task(t["key"]) for t in tasks if run.has_task(t["key"])]
+    warn = sorted({w for r in results for w in r.get("warnings", [])})
+    if len(results) < len(tasks):
+        return CompareResult(run, {}, {}, len(tasks), n_computed, n_reused, warn, finished=False)
+    tables, summary = summarise(results, config)
+    for name, df in tables.items():
+        run.write_table(name, df)
+    run.write_json("summary", summary)
+    run.write_json("confusion", _confusions(results, config))
+    run.set_status("finished", f"{len(tasks)} tasks", n_tasks=len(tasks), n_done=len(tasks),
+                   n_computed=n_computed, n_reused=n_reused)
+    return CompareResult(run, summary, tables, len(tasks), n_computed, n_reused, warn)
+
+
+def _main_rows(df: pd.DataFrame, config: CompareConfig) -> pd.DataFrame:
+    """Tasks of the main comparison: every augmenter at the main amount, "none" at 0."""
+    main = amount_str(config.amount)
+    return df[(df["amount"] == main) | (df["augmenter"] == BASELINE)]
+
+
+def _nan_to_none(v):
+    return None if isinstance(v, float) and not np.isfinite(v) else v
+
+
+def summarise(results: list[dict], config: CompareConfig) -> tuple[dict, dict]:
+    """Tables (tasks, summary, per_class, paired, sweep) and the summary JSON from task results."""
+    from labkit.experiment.stats import paired_vs, summarize
+
+    cols = ["augmenter", "amount", "seed", "fold", "fold_name", "n_train", "n_test", "n_synthetic", *SCALAR_METRICS]
+    tasks = pd.DataFrame([{c: r[c] for c in cols} for r in results], columns=cols)
+    order = list(dict.fromkeys([BASELINE] * (BASELINE in set(tasks["augmenter"])) + list(config.augmenters)))
+    main = _main_rows(tasks, config)
+    summary = summarize(main, SCALAR_METRICS)
+    summary["augmenter"] = pd.Categorical(summary["augmenter"], order)
+    summary = summary.sort_values(["augmenter"], kind="stable").reset_index(drop=True)
+    summary["augmenter"] = summary["augmenter"].astype(str)
+
+    per_class_rows = []
+    for r in results:
+        if r["amount"] == amount_str(config.amount) or r["augmenter"] == BASELINE:
+            for lab, rec in zip(r["labels"], r["recall"]):
+                per_class_rows.append({"augmenter": r["augmenter"], "class": str(lab), "recall": rec})
+    per_class = (pd.DataFrame(per_class_rows).groupby(["augmenter", "class"], sort=False)["recall"]
+                 .agg(lambda v: float(np.nanmean(v)) if np.isfinite(v).any() else float("nan"))
+                 .reset_index())
+
+    paired = paired_vs(main, SCALAR_METRICS, BASELINE) if BASELINE in set(tasks["augmenter"]) else pd.DataFrame()
+    tables = {"tasks": tasks, "summary": summary, "per_class": per_class, "paired": paired}
+
+    if config.sweep:
+        # amount 0 of every augmenter is the baseline's result
+        parts = []
+        base = tasks[tasks["augmenter"] == BASELINE]
+        for name in order:
+            if name == BASELINE:
+                continue
+            mine = tasks[tasks["augmenter"] == name]
+            parts.append(pd.concat([base.assign(augmenter=name), mine]))
+        swept = pd.concat(parts) if parts else tasks.iloc[:0]
+        wanted = {amount_str(a) for a in config.sweep}
+        swept = swept[swept["amount"].isin(wanted)]
+        sweep = summarize(swept, SCALAR_METRICS, by=("augmenter", "amount"))
+        if len(sweep):
+            sweep["amount_value"] = sweep["amount"].astype(float)
+            sweep = sweep.sort_values(["augmenter", "amount_value", "metric"], kind="stable").reset_index(drop=True)
+        tables["sweep"] = sweep
+
+    summary_json: dict = {}
+    for row in summary.itertuples(index=False):
+        summary_json.setdefault(row.augmenter, {})[row.metric] = {
+            "mean": _nan_to_none(row.mean), "ci_low": _nan_to_none(row.ci_low), "ci_high": _nan_to_none(row.ci_high),
+            "n": int(row.n)}
+    return tables, summary_json
+
+
+def _confusions(results: list[dict], config: CompareConfig) -> dict:
+    """Confusion matrices of the main comparison summed over seeds and folds, per augmenter."""
+    out: dict = {}
+    main = amount_str(config.amount)
+    for r in results:
+        if r["amount"] != main and r["augmenter"] != BASELINE:
+            continue
+        entry = out.setdefault(r["augmenter"], {"labels": r["labels"], "matrix": np.zeros_like(r["confusion"])})
+        entry["matrix"] = entry["matrix"] + np.asarray(r["confusion"])
+    return {k: {"labels": v["labels"], "matrix": v["matrix"].tolist()} for k, v in out.items()}
+
+
+def format_table(summary: dict, metrics: list[str] = ("uar", "wa", "f1", "combined")) -> str:
+    """A plain-text table: one row per augmenter, ``mean [ci_low, ci_high]`` per metric (in %)."""
+    def cell(d):
+        if d is None or d.get("mean") is None:
+            return "-"
+        if d.get("ci_low") is None:
+            return f"{100 * d['mean']:.1f}"
+        return f"{100 * d['mean']:.1f} [{100 * d['ci_low']:.1f}, {100 * d['ci_high']:.1f}]"
+
+    header = ["augmenter", *metrics]
+    rows = [[name, *(cell(per.get(m)) for m in metrics)] for name, per in summary.items()]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])

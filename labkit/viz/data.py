@@ -1,0 +1,168 @@
+"""Cached readers of the run store for the dashboard (Streamlit's cache around labkit.viz).
+
+The dashboard reads runs only through these functions. Each takes a cheap *fingerprint* of the
+files it depends on (sizes and modification times) as an argument, so Streamlit's cache returns the
+stored answer until a run writes something new, and a running training shows up without a restart.
+
+* `st.cache_resource` holds projections and figures: large, read-only, shared between sessions
+  and returned without a copy, so a slider move only indexes into arrays already in memory.
+* `st.cache_data` holds tables and metric rows (small; a copy per call keeps callers apart).
+
+A projection or coverage table that a run does not have cached yet is computed once, through
+`labkit.viz.projection.load_or_compute` / `labkit.viz.coverage.coverage_for_run`, which write it
+to ``<run>/cache/`` atomically; every later call (and every other session) reads it.
+
+Nothing here raises for a partly written run: readers return None or an empty result together with
+a message the page shows instead of a traceback.
+
+Importing this module imports streamlit; only the dashboard and its tests import it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from labkit.errors import LabkitError
+from labkit.runstore import Run, RunStore, default_root
+from labkit.viz.coverage import CoverageConfig, coverage_for_run, file_fingerprint
+from labkit.viz.projection import ProjectionConfig, load_or_compute, run_fingerprint
+
+
+def runs_root() -> Path:
+    """The run store the dashboard shows: $LABKIT_RUNS (set by `labkit dashboard --runs`), else ./runs."""
+    return default_root()
+
+
+@dataclass
+class RunRow:
+    """One run as the run pickers show it."""
+
+    run_id: str
+    path: str
+    kind: str
+    name: str
+    created: str
+    state: str
+    error: str
+    spaces: list
+    tables: list
+    n_snapshots: int
+
+    @property
+    def label(self) -> str:
+        bits = [self.run_id]
+        if self.kind:
+            bits.append(f"[{self.kind}]")
+        if self.state not in ("finished", ""):
+            bits.append(f"({self.state})")
+        return " ".join(bits)
+
+
+def store_fingerprint(root: Path) -> str:
+    """Changes when a run directory or its status/tables/snapshots change (cheap: stats only)."""
+    if not root.exists():
+        return "missing"
+    parts = []
+    for d in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for sub in ("run.json", "status.json", "tables", "reference", "snapshots"):
+            p = d / sub
+            if p.exists():
+                parts.append(f"{d.name}/{sub}:{p.stat().st_mtime_ns}")
+    return "|".join(parts)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def list_runs(root: str, fingerprint: str) -> list[RunRow]:
+    """Every run in the store (newest first) with what it holds; broken runs carry `error`."""
+    rows = []
+    for info in RunStore(root).list_runs():
+        spaces, tables, n_snap = [], [], 0
+        if not info.error:
+            run = Run(info.path)
+            try:
+                spaces = run.spaces()
+                tables = run.tables()
+                n_snap = sum(len(run.snapshot_iterations(s)) for s in spaces)
+            except OSError as err:
+                info.error = str(err)
+        rows.append(RunRow(run_id=info.run_id, path=str(info.path), kind=info.kind, name=info.name,
+                           created=info.created, state=info.state, error=info.error, spaces=spaces,
+                           tables=tables, n_snapshots=n_snap))
+    return rows
+
+
+def runs() -> list[RunRow]:
+    """`list_runs` of the current store, re-read whenever the store changes."""
+    root = runs_root()
+    return list_runs(str(root), store_fingerprint(root))
+
+
+@st.cache_resource(show_spinner="Projecting the run's samples (once per run)…", max_entries=16)
+def _projection(run_path: str, space: str, method: str, fingerprint: str):
+    return load_or_compute(Run(run_path), space, ProjectionConfig(method=method))
+
+
+def projection(run_path: str, space: str, method: str = "pca"):
+    """(Projection or None, message). Read from the run's cache; computed once if absent."""
+    run = Run(run_path)
+    try:
+        fp = run_fingerprint(run, space)
+        return _projection(run_path, space, method, fp), ""
+    except (LabkitError, OSError, ValueError, KeyError) as err:
+        return None, f"Cannot project run {run.id!r} ({space}): {err}"
+
+
+@st.cache_data(show_spinner="Computing coverage metrics (once per run)…", max_entries=32)
+def _coverage(run_path: str, space: str, k: int, fingerprint: str) -> list[dict]:
+    return coverage_for_run(Run(run_path), space, CoverageConfig(k=k), show_progress=False)
+
+
+def coverage(run_path: str, space: str, k: int = 5) -> tuple[pd.DataFrame | None, str]:
+    """(metrics per iteration as a DataFrame, or None, message)."""
+    run = Run(run_path)
+    try:
+        rows = _coverage(run_path, space, k, run_fingerprint(run, space))
+    except (LabkitError, OSError, ValueError, KeyError) as err:
+        return None, f"Cannot compute coverage metrics for {run.id!r} ({space}): {err}"
+    if not rows:
+        return None, "No generated snapshots recorded yet, so no coverage metrics."
+    return pd.DataFrame(rows), ""
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _table(run_path: str, name: str, fingerprint: str) -> pd.DataFrame:
+    return Run(run_path).read_table(name)
+
+
+def table(run_path: str, name: str) -> tuple[pd.DataFrame | None, str]:
+    """(table or None, message) for table `name` of the run at `run_path`."""
+    path = Path(run_path) / "tables" / f"{name}.parquet"
+    if not path.exists():
+        return None, f"Run {Path(run_path).name!r} has no {name!r} table (yet)."
+    try:
+        return _table(run_path, name, file_fingerprint(path)), ""
+    except Exception as err:  # noqa: BLE001 - a damaged parquet file must not crash the page
+        return None, f"Cannot read table {name!r} of {Path(run_path).name!r}: {err}"
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def distribution_figure(run_path: str, space: str, method: str, fingerprint: str, cumulative: bool,
+                        color_by: str, classes: tuple | None, iteration: int | None, with_metrics: bool, k: int = 5):
+    """The animated distribution figure, built once per set of options (see figures.distribution_figure).
+
+    Cached as a resource: the figure is never changed after it is built. `iteration` is part of
+    the key because it is the frame the figure opens on; the projection under it is shared.
+    """
+    from labkit.viz.figures import distribution_figure as build
+
+    proj = _projection(run_path, space, method, fingerprint)
+    metrics = None
+    if with_metrics:
+        rows = _coverage(run_path, space, k, fingerprint)
+        metrics = {int(r["iteration"]): r for r in rows}
+    return build(proj, cumulative=cumulative, color_by=color_by, classes=None if classes is None else list(classes),
+                 iteration=iteration, metrics=metrics)

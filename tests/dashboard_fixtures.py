@@ -1,0 +1,135 @@
+"""Builders of fake runs for the dashboard tests and benchmark, written with the RunStore API.
+
+* `make_training_run`: an ``aaec``-like run. Real data are Gaussian class clouds; the test cloud
+  is the training cloud shifted along the first axis (the gap AAEC's Figure 1 draws). Generated
+  snapshots start as a tight blob off to the side and drift, iteration by iteration, towards the
+  test cloud, so coverage of the test set should grow over training. Also a ``history`` table.
+* `make_compare_run`: a ``compare`` run with the tables of docs/architecture.md
+  (tasks, summary, per_class, paired, sweep).
+* `make_partial_run`: a run that has only started (run.json, nothing else).
+* `make_broken_run`: a directory whose run.json is not JSON.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from labkit.runstore import RunStore
+
+CLASSES = ["angry", "happy", "neutral", "sad"]
+
+
+def make_training_run(root, run_id: str = "aaec-fake", *, n_train: int = 240, n_test: int = 120, d: int = 8,
+                      n_classes: int = 3, iterations=(0, 10, 20, 30, 40), n_gen: int = 90, shift: float = 4.0,
+                      spaces=("spectrum",), seed: int = 0, history: bool = True):
+    """An AAEC-like run: reference + drifting snapshots in each of `spaces` (+ history table)."""
+    rng = np.random.default_rng(seed)
+    run = RunStore(root).create("aaec", {"fake": True, "seed": seed}, run_id=run_id)
+    classes = CLASSES[:n_classes]
+    centers = rng.normal(0.0, 2.0, size=(n_classes, d))  # (C, d) class means
+    offset = np.zeros(d)
+    offset[0] = shift  # the test cloud sits `shift` away along axis 0
+
+    def cloud(n, extra):
+        y = rng.integers(0, n_classes, size=n)
+        X = centers[y] + extra + rng.normal(size=(n, d))  # (n, d)
+        return X.astype(np.float32), np.asarray(classes)[y]
+
+    for space in spaces:
+        X_train, y_train = cloud(n_train, 0.0)
+        X_test, y_test = cloud(n_test, offset)
+        run.save_reference(space, X_train, y_train, X_test, y_test)
+        start = -offset * 2  # where the generator starts: away from both clouds
+        for step, it in enumerate(iterations):
+            alpha = step / max(len(iterations) - 1, 1)  # 0 at the first snapshot, 1 at the last
+            spread = 0.2 + 0.8 * alpha  # starts collapsed, ends as wide as the real clouds
+            y = rng.integers(0, n_classes, size=n_gen)
+            X = centers[y] * alpha + (1 - alpha) * start + alpha * offset + spread * rng.normal(size=(n_gen, d))
+            origin = np.where(np.arange(n_gen) % 2 == 0, "noise", "code")
+            run.save_snapshot(space, it, X, np.asarray(classes)[y], origin)
+    if history:
+        its = np.arange(0, max(iterations) + 1, max(1, max(iterations) // 20 or 1))
+        run.write_table("history", pd.DataFrame({
+            "iteration": its,
+            "loss_recon": 1.0 / (1 + its / 10),
+            "loss_d": 0.7 + 0.05 * np.sin(its),
+            "loss_g": 0.7 - 0.05 * np.sin(its),
+            "val_uar": np.minimum(0.3 + its / (max(iterations) + 1) * 0.4, 1.0),
+        }))
+    run.set_status("finished")
+    return run
+
+
+def make_compare_run(root, run_id: str = "compare-fake", *, augmenters=("none", "noise", "smote", "aaec"),
+                     metrics=("uar", "wa", "f1"), n_classes: int = 4, seed: int = 0, sweep: bool = True,
+                     tables=("tasks", "summary", "per_class", "paired", "sweep")):
+    """A compare run with fabricated but consistent tables (only those named in `tables`)."""
+    rng = np.random.default_rng(seed)
+    run = RunStore(root).create("compare", {"fake": True, "augmenters": list(augmenters)}, run_id=run_id)
+    classes = CLASSES[:n_classes]
+    task_rows = []
+    for a_i, aug in enumerate(augmenters):
+        for s in range(3):
+            for fold in range(2):
+                row = {"augmenter": aug, "seed": s, "fold": f"f{fold}"}
+                for m in metrics:
+                    row[m] = float(0.4 + 0.03 * a_i + rng.normal(0, 0.02))
+                task_rows.append(row)
+    tasks = pd.DataFrame(task_rows)
+    summary = []
+    for aug, rows in tasks.groupby("augmenter", sort=False):
+        for m in metrics:
+            v = rows[m].to_numpy()
+            half = 1.96 * v.std(ddof=1) / np.sqrt(len(v))
+            summary.append({"augmenter": aug, "metric": m, "mean": v.mean(), "ci_low": v.mean() - half,
+                            "ci_high": v.mean() + half, "n": len(v)})
+    per_class = [{"augmenter": aug, "class": c, "recall": float(rng.uniform(0.2, 0.8))}
+                 for aug in augmenters for c in classes]
+    paired = [{"augmenter": aug, "metric": m, "mean_diff": float(rng.normal(0.02, 0.01)),
+               "p_value": float(rng.uniform(0, 0.2))} for aug in augmenters if aug != "none" for m in metrics]
+    sweep_rows = []
+    for a_i, aug in enumerate(augmenters):
+        if aug == "none":
+            continue
+        for amount in (0.5, 1.0, 2.0):
+            for m in metrics:
+                mean = 0.4 + 0.02 * a_i + 0.01 * amount
+                sweep_rows.append({"augmenter": aug, "amount": amount, "metric": m, "mean": mean,
+                                   "ci_low": mean - 0.02, "ci_high": mean + 0.02})
+    all_tables = {"tasks": tasks, "summary": pd.DataFrame(summary), "per_class": pd.DataFrame(per_class),
+                  "paired": pd.DataFrame(paired), "sweep": pd.DataFrame(sweep_rows)}
+    for name in tables:
+        if name == "sweep" and not sweep:
+            continue
+        run.write_table(name, all_tables[name])
+    run.set_status("finished")
+    return run
+
+
+def make_partial_run(root, run_id: str = "aaec-partial", kind: str = "aaec"):
+    """A run that has only just started: run.json and status 'running', no data."""
+    return RunStore(root).create(kind, {"partial": True}, run_id=run_id)
+
+
+def make_broken_run(root, run_id: str = "broken-run") -> Path:
+    """A directory with a run.json that is not JSON (a damaged copy, say)."""
+    path = Path(root) / run_id
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "run.json").write_text("{not json")
+    return path
+
+
+def make_store(root, big: bool = False) -> Path:
+    """A store with one training run, one compare run, one partial and one broken run."""
+    root = Path(root)
+    make_training_run(root)
+    make_compare_run(root)
+    make_partial_run(root)
+    make_broken_run(root)
+    if big:
+        make_training_run(root, "aaec-big", n_train=8000, n_test=2000, iterations=tuple(range(0, 100, 10)),
+                          n_gen=1000, d=32)
+    return root

@@ -1,0 +1,133 @@
+"""End to end: start the dashboard with `streamlit run`, drive it in real headless Chromium.
+
+Plays the distribution animation and saves screenshots of the pages to
+``test-artifacts/screenshots/`` (distribution.png, comparison.png, training.png), which the README
+uses. Skipped when Debian's ``/usr/bin/chromium`` or Playwright is missing (`./lab setup` installs
+both).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from dashboard_fixtures import make_store
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = REPO / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(tmp_path_factory):
+    """A running dashboard on a fabricated run store; the server is always terminated afterwards."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (`./lab setup` or `apt-get install chromium` installs it)")
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    store = make_store(tmp_path_factory.mktemp("browser-runs"))
+    port = _free_port()
+    log = open(tmp_path_factory.mktemp("browser-log") / "streamlit.log", "w+")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"),
+           "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    server = subprocess.Popen(cmd, env={**os.environ, "LABKIT_RUNS": str(store)}, stdout=log,
+                              stderr=subprocess.STDOUT, cwd=REPO)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as resp:
+                    if resp.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                pytest.fail(f"streamlit did not start (exit {server.poll()}):\n{log.read()[-3000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def _no_exception(page) -> None:
+    errors = page.locator('[data-testid="stException"]')
+    assert errors.count() == 0, errors.first.inner_text()
+
+
+def test_dashboard_in_chromium(dashboard_url):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page.set_default_timeout(45_000)
+
+            # Distribution page (the default): the plot appears with its play button and slider.
+            page.goto(dashboard_url)
+            page.get_by_text("Distribution of generated samples").wait_for()
+            plot = page.locator(".js-plotly-plot").first
+            plot.wait_for()
+            page.locator(".updatemenu-button").first.wait_for()
+            # The coverage panel beside the plot, for the opening frame (iteration 0).
+            page.get_by_text("Coverage at iteration 0").wait_for()
+            _no_exception(page)
+            current = page.locator(".slider-current-value").first
+            assert current.inner_text().strip() == "iteration 0"
+            title_before = page.locator(".gtitle").first.inner_text()
+
+            # Play: plotly steps through the frames in the browser until the last iteration.
+            page.locator(".updatemenu-button", has_text="Play").first.click()
+            page.wait_for_function(
+                "() => { const e = document.querySelector('.slider-current-value');"
+                " return e && e.textContent.trim() === 'iteration 40'; }", timeout=20_000)
+            title_after = page.locator(".gtitle").first.inner_text()
+            assert title_after != title_before and title_after.startswith("iteration 40")
+            page.wait_for_timeout(700)  # let the last frame settle before the picture
+            page.screenshot(path=str(SHOTS / "distribution.png"), full_page=True)
+
+            # Comparison page: the summary table and four charts.
+            page.get_by_role("link", name="Comparison").click()
+            page.get_by_text("Augmenter comparison").wait_for()
+            page.get_by_text("Per-class recall").wait_for()
+            page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 3")
+            _no_exception(page)
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(SHOTS / "comparison.png"), full_page=True)
+
+            # Training page: losses and coverage curves.
+            page.get_by_role("link", name="Training").click()
+            page.get_by_text("Coverage of the real data by generated samples").wait_for()
+            page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 3")
+            _no_exception(page)
+            page.screenshot(path=str(SHOTS / "training.png"), full_page=True)
+        finally:
+            browser.close()
+    for name in ("distribution.png", "comparison.png", "training.png"):
+        assert (SHOTS / name).stat().st_size > 10_000, f"{name} looks empty"

@@ -12,11 +12,11 @@ computation lives in `labkit.viz`, and every read goes through the caches in `la
 
 import streamlit as st
 
-st.set_page_config(page_title="labkit dashboard", page_icon="🎙️", layout="wide")
+st.set_page_config(page_title="labkit dashboard", page_icon=":material/graphic_eq:", layout="wide")
 
 pages = [
-    st.Page("pages/distribution.py", title="Distribution", icon="🌌", default=True),
-    st.Page("pages/comparison.py", title="Comparison", icon="📊"),
-    st.Page("pages/training.py", title="Training", icon="📈"),
+    st.Page("pages/distribution.py", title="Distribution", icon=":material/scatter_plot:", default=True),
+    st.Page("pages/comparison.py", title="Comparison", icon=":material/bar_chart:"),
+    st.Page("pages/training.py", title="Training", icon=":material/show_chart:"),
 ]
 st.navigation(pages).run()

@@ -1,7 +1,8 @@
 """Comparison page: augmenters side by side from `labkit compare` runs and paper reproductions.
 
-Any run with a `summary` table (augmenter, metric, mean, ci_low, ci_high, n) can be shown; picking
-several runs puts their augmenters side by side (labelled run · augmenter).
+Any run with a `summary` table (augmenter, metric, mean, ci_low, ci_high, n) can be shown, and
+`aaec-table1` paper runs too (their configurations become the "augmenters"); picking several runs
+puts their augmenters side by side (labelled run · augmenter).
 """
 
 import pandas as pd
@@ -41,6 +42,8 @@ def gather(name: str) -> tuple[pd.DataFrame | None, list[str]]:
 
 
 summary, messages = gather("summary")
+if summary is not None:
+    summary = figures.normalize_summary(summary)  # paper runs (aaec-table1) -> the compare layout
 for m in messages:
     st.warning(m)
 try:
@@ -50,11 +53,11 @@ except LabkitError as err:
     st.stop()
 
 metrics = list(dict.fromkeys(summary["metric"].astype(str)))
-metric = st.sidebar.selectbox("Metric", metrics, index=metrics.index("uar") if "uar" in metrics else 0,
+metric = st.sidebar.selectbox("Metric", metrics, index=metrics.index(figures.default_metric(metrics)),
                               key="cmp_metric")
 
 st.subheader("Summary (mean [95% CI])")
-table = summary.assign(cell=[f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
+table = summary.assign(cell=[f"{m:.3f} [{lo:.3f}, {hi:.3f}]" if pd.notna(lo) and pd.notna(hi) else f"{m:.3f}"
                              for m, lo, hi in zip(summary["mean"], summary["ci_low"], summary["ci_high"])])
 index = ["run", "augmenter"] if len(chosen_rows) > 1 else ["augmenter"]
 pivot = table.pivot_table(index=index, columns="metric", values="cell", aggfunc="first")
@@ -70,15 +73,22 @@ with left:
     try:
         common.plot(figures.per_class_figure(per_class), key="cmp_per_class")
     except LabkitError as err:
-        st.info(" ".join(messages) or f"Cannot show per-class recall: {err}")
+        if per_class is not None:
+            st.info(f"Cannot show per-class recall: {err}")
+    for m in messages:
+        st.info(m)
 with right:
     st.subheader(f"{metric} against amount of synthetic data")
     sweep, messages = gather("sweep")
     try:
         common.plot(figures.sweep_figure(sweep, metric), key="cmp_sweep")
     except LabkitError as err:
-        st.info(" ".join(messages) + " A sweep is recorded by `labkit compare --sweep 0.5,1,2`."
-                if sweep is None else f"Cannot show the sweep: {err}")
+        if sweep is not None:
+            st.info(f"Cannot show the sweep: {err}")
+    for m in messages:
+        st.info(m)
+    if sweep is None:
+        st.caption("A sweep is recorded by `labkit compare --sweep 0.5,1,2`.")
 
 paired, _ = gather("paired")
 if paired is not None:

@@ -7,13 +7,14 @@ The iteration slider picks the frame the plot opens on and the metrics shown bes
 only indexes cached arrays (the figure for each slider position is cached too).
 """
 
+import pandas as pd
 import streamlit as st
 
 import common
+from labkit.runstore import Run
 from labkit.viz import data
 from labkit.viz.coverage import METRIC_HELP
 from labkit.viz.projection import run_fingerprint
-from labkit.runstore import Run
 
 st.title("Distribution of generated samples")
 rows = common.store_ui()
@@ -40,7 +41,9 @@ with left:
     c1, c2 = st.columns(2)
     cumulative = c1.radio("View", ["cumulative", "per iteration"], horizontal=True, key="dist_view",
                           help="cumulative: all samples generated up to the frame (AAEC's Figure 5)") == "cumulative"
-    color_by = c2.radio("Colour by", ["source", "class"], horizontal=True, key="dist_color")
+    color_by = c2.radio("Colour by", ["source", "class", "origin"], horizontal=True, key="dist_color",
+                        help="origin: where each generated sample came from (AAEC: noise = Decoder(E), "
+                             "code = Decoder(Z), mixed = their average X')")
     classes = st.multiselect("Classes", proj.classes, default=proj.classes, key="dist_classes")
     iterations = [int(i) for i in proj.iterations]
     iteration = None
@@ -67,21 +70,26 @@ with left:
                f"over {len(iterations)} iteration(s); axes fixed from all points.")
 
 with right:
-    st.subheader("Coverage" + (f" at iteration {iteration}" if iteration is not None else ""))
+    st.subheader("Coverage" + (f" · iteration {iteration}" if iteration is not None else ""))
     if cov is None:
         st.info(cov_message)
     else:
-        st.caption("full feature space, this iteration's samples, k = 5")
+        st.caption("Full feature space, this iteration's samples only, k = 5. The iteration slider sets this "
+                   "panel; while ▶ Play runs, each frame's title shows its own numbers.")
         at = cov[cov["iteration"] == iteration]
         before = cov[cov["iteration"] < iteration].tail(1)
         if at.empty:
             st.info(f"No metrics for iteration {iteration}.")
         else:
+            note = at["note"].iloc[0] if "note" in at.columns else None
+            if isinstance(note, str) and note:
+                st.warning(note)
             for name, help_text in METRIC_HELP.items():
-                if name not in at.columns:
+                if name not in at.columns or pd.isna(at[name].iloc[0]):
                     continue
                 value = float(at[name].iloc[0])
-                delta = None if before.empty else f"{value - float(before[name].iloc[0]):+.3f}"
+                previous = None if before.empty else before[name].iloc[0]
+                delta = None if previous is None or pd.isna(previous) else f"{value - float(previous):+.3f}"
                 # Lower is better for distances and for the classifier's AUC.
                 color = "inverse" if name in ("frechet", "mmd", "c2st_auc") else "normal"
                 st.metric(name, f"{value:.3f}", delta=delta, delta_color=color, help=help_text)

@@ -1,4 +1,8 @@
-"""Training page: losses, validation metrics and coverage metrics against training iteration."""
+"""Training page: losses, validation metrics and coverage metrics against training iteration.
+
+History tables are those named ``history`` (an aaec run), ``history_<task>`` (each configuration of
+an aaec-table1 run) or ``history-<augmenter>`` (an iterative generator inside a compare run).
+"""
 
 import streamlit as st
 
@@ -8,7 +12,12 @@ from labkit.viz import data, figures
 
 st.title("Training curves")
 rows = common.store_ui()
-candidates = [r for r in rows if "history" in r.tables or r.n_snapshots]
+
+def history_tables(row) -> list[str]:
+    return [t for t in row.tables if t == "history" or t.startswith(("history-", "history_"))]
+
+
+candidates = [r for r in rows if history_tables(r) or r.n_snapshots]
 if not candidates:
     common.empty_store_ui(len(rows), "a training history or generated snapshots",
                           "AAEC training writes them: `labkit reproduce aaec-train ...` or `labkit demo`.")
@@ -16,8 +25,10 @@ if not candidates:
 
 with st.sidebar:
     row = common.run_picker_ui(candidates, key="train_run")
+    names = history_tables(row)
+    name = st.selectbox("History", names, key="train_history") if len(names) > 1 else (names or ["history"])[0]
 
-history, message = data.table(row.path, "history")
+history, message = data.table(row.path, name)
 if history is None:
     st.info(message)
 else:

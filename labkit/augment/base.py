@@ -66,7 +66,7 @@ class Augmenter(BaseEstimator):
 
     # imbalanced-learn and scikit-learn look at this to recognise a sampler.
     _estimator_type = "sampler"
-    # "vector": X is (n, d); "frames": X is (n, T, F) (spectrogram models).
+    # "vector": X is (n, d); "frames": X is (n, T, F) (spectrogram models); "any": either.
     input_kind = "vector"
     # Fewest training samples a class needs before this method can add samples to it.
     min_class_size = 1
@@ -195,9 +195,9 @@ class Augmenter(BaseEstimator):
             raise LabkitError(f"{name}: X must be numeric, got dtype {X.dtype}")
         if not np.issubdtype(X.dtype, np.floating):
             X = X.astype(np.float64)
-        want = 2 if self.input_kind == "vector" else 3
-        if X.ndim != want:
-            shape = "(n, d)" if want == 2 else "(n, T, F)"
+        want = {"vector": (2,), "frames": (3,), "any": (2, 3)}[self.input_kind]
+        if X.ndim not in want:
+            shape = " or ".join({2: "(n, d)", 3: "(n, T, F)"}[k] for k in want)
             raise LabkitError(f"{name}: X must have shape {shape}, got {X.shape}")
         if y.ndim != 1 or len(y) != len(X):
             raise LabkitError(f"{name}: y must have shape ({len(X)},), got {y.shape}")

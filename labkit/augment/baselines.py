@@ -23,6 +23,7 @@ class NoAugmentation(Augmenter):
     """
 
     generates = False
+    input_kind = "any"  # passes feature vectors and frames alike
 
     def _amounts(self, counts: dict) -> dict:
         return {c: 0 for c in counts}
@@ -184,15 +185,16 @@ class Adasyn(_NeighbourWrapper):
     """ADASYN (He et al. 2008); wraps imblearn's ADASYN.
 
     ADASYN gives each sample of a class a share of the class's new samples in proportion to how many
-    of its neighbours (in the whole fold) belong to other classes. Two documented departures from a
-    fixed count follow from imblearn's implementation:
+    of its neighbours (in the whole fold) belong to other classes. imblearn rounds the shares per
+    sample, so it returns a few samples more or fewer than asked; labkit makes the count exact, so
+    that every augmenter adds the same amount and sweeps compare like with like:
 
-    * the shares are rounded per sample, so a class may receive a few samples more or fewer than
-      asked (`n_synthetic_` holds what was really added);
+    * a surplus is cut by dropping randomly chosen synthetic rows of that class;
+    * a shortfall is filled with SMOTE samples of that class (uniform interpolation);
     * when no neighbour of any sample of a class belongs to another class (a perfectly separated
       class) the shares are undefined, and when few samples are asked of a large class every share
-      rounds to zero; imblearn raises in both cases. labkit then interpolates uniformly within that
-      class, i.e. falls back to SMOTE for it, and warns.
+      rounds to zero; imblearn raises in both cases, and labkit uses SMOTE for that class (with a
+      warning).
 
     Parameters
     ----------
@@ -215,13 +217,23 @@ class Adasyn(_NeighbourWrapper):
     def _resample_one(self, sampler, c):
         from imblearn.over_sampling import SMOTE
 
+        n = len(self._y_)
+        wanted = sampler.sampling_strategy[c] - self.class_counts_[c]
+        smote = lambda k: SMOTE(sampling_strategy={c: self.class_counts_[c] + k},  # noqa: E731
+                                k_neighbors=sampler.n_neighbors, random_state=sampler.random_state)
         try:
-            return sampler.fit_resample(self._X_, self._y_)
+            X_res, y_res = sampler.fit_resample(self._X_, self._y_)
         except (RuntimeError, ValueError) as err:
             if "neigbours" not in str(err) and "neighbours" not in str(err) and "No samples" not in str(err):
                 raise
             warnings.warn(f"Adasyn: ADASYN cannot share samples over class {c!r} (no neighbour of another class, "
                           "or every share rounds to zero); using SMOTE for it", stacklevel=2)
-            smote = SMOTE(sampling_strategy=sampler.sampling_strategy, k_neighbors=sampler.n_neighbors,
-                          random_state=sampler.random_state)
-            return smote.fit_resample(self._X_, self._y_)
+            return smote(wanted).fit_resample(self._X_, self._y_)
+        X_new, y_new = X_res[n:], y_res[n:]
+        if len(y_new) > wanted:  # rounding surplus: drop random synthetic rows
+            keep = np.sort(self._rng_.choice(len(y_new), size=wanted, replace=False))
+            X_new, y_new = X_new[keep], y_new[keep]
+        elif len(y_new) < wanted:  # rounding shortfall: fill with SMOTE rows
+            X_more, y_more = smote(wanted - len(y_new)).fit_resample(self._X_, self._y_)
+            X_new, y_new = np.concatenate([X_new, X_more[n:]]), np.concatenate([y_new, y_more[n:]])
+        return np.concatenate([self._X_, X_new]), np.concatenate([self._y_, y_new])

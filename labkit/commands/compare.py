@@ -51,22 +51,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "compare", help="compare augmenters (none, noise, ros, smote, adasyn, ...) under a protocol",
         description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("source", metavar="SOURCE", help="corpus source (synthetic, emodb:PATH, csv:PATH, ...) or FILE.parquet")
+    p.add_argument("source", metavar="SOURCE",
+                   help="corpus source (synthetic, emodb:PATH, csv:PATH, ...) or FILE.parquet")
     p.add_argument("--features", default="egemaps", metavar="SET",
-                   help="feature set for a corpus SOURCE: egemaps | is10 | compare | emobase (default: %(default)s)")
+                   help="feature set for a corpus SOURCE: egemaps | is10 | compare | emobase (default: %(default)s); "
+                        "spectrogram / logmel need frame augmenters")
     p.add_argument("--augmenters", default="none,noise,ros,smote,adasyn", metavar="A,B,...",
                    help="comma-separated augmenter names (default: %(default)s)")
     p.add_argument("--protocol", default="loso", choices=["loso", "logo", "split", "cross", "reduced"],
                    help="evaluation protocol (default: %(default)s)")
-    p.add_argument("--group", default=None, metavar="COLUMN", help="logo: column whose values are the groups (default: context)")
+    p.add_argument("--group", default=None, metavar="COLUMN",
+                   help="logo: column whose values are the groups (default: context)")
     p.add_argument("--test-speakers", default=None, metavar="A,B", help="split: the test speakers")
-    p.add_argument("--test-fraction", type=float, default=None, metavar="F", help="split: share of speakers to test on (default 0.2)")
+    p.add_argument("--test-fraction", type=float, default=None, metavar="F",
+                   help="split: share of speakers to test on (default 0.2)")
     p.add_argument("--train-corpus", default=None, metavar="NAME", help="cross: corpus (or context) to train on")
     p.add_argument("--test-corpus", default=None, metavar="NAME", help="cross: corpus (or context) to test on")
     p.add_argument("--n-train", type=int, default=None, metavar="N", help="reduced: training utterances per fold")
     p.add_argument("--base", default=None, choices=["split", "loso", "logo", "cross"],
                    help="reduced: protocol whose training sides are cut (default: split)")
-    p.add_argument("--seeds", type=int, default=3, metavar="N", help="repetitions with seeds 0..N-1 (default: %(default)s)")
+    p.add_argument("--seeds", type=int, default=3, metavar="N",
+                   help="repetitions with seeds 0..N-1 (default: %(default)s)")
     p.add_argument("--classifier", default="svm-linear", choices=["svm-linear", "svm-rbf", "mlp"],
                    help="classifier (default: %(default)s); mlp = Shilandari et al.'s DNN, 2 x 800 leaky ReLU")
     p.add_argument("--target", default="emotion", choices=["emotion", "arousal", "valence"],
@@ -74,7 +79,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--amount", default="1.0", metavar="R|balance",
                    help="synthetic data per class: ratio r of each class's size, or 'balance' (default: %(default)s)")
     p.add_argument("--sweep", default=None, metavar="R1,R2,...",
-                   help="also run every augmenter at these ratios, e.g. 0,0.5,1,2 (UAR vs amount, Shilandari Figs. 5-9)")
+                   help="also run every augmenter at these ratios, e.g. 0,0.5,1,2 "
+                        "(UAR against amount, Shilandari et al. Figs. 5-9)")
     p.add_argument("--param", action="append", default=[], metavar="AUG.KEY=VALUE",
                    help="augmenter parameter, e.g. noise.scale=0.2 (repeatable)")
     p.add_argument("--clf-param", action="append", default=[], metavar="KEY=VALUE",
@@ -174,8 +180,8 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from labkit.errors import LabkitError
-    from labkit.experiment.runner import CompareConfig, amount_str, folds_by_seed, format_table, run_comparison
-    from labkit.runstore import RunStore, Run
+    from labkit.experiment.runner import CompareConfig, amount_str, format_table, prepare, run_comparison
+    from labkit.runstore import Run, RunStore
 
     err = sys.stderr
     augmenters = [a.strip() for a in args.augmenters.split(",") if a.strip()]
@@ -193,11 +199,10 @@ def run(args: argparse.Namespace) -> int:
         # the data's fingerprint: resuming a run on different features would mix two experiments
         data_hash=hashlib.sha1(np.ascontiguousarray(X).tobytes()).hexdigest()[:16],
     )
+    # every check before the run directory exists: a typo must not leave a run behind
+    _, _, _, _, folds, _ = prepare(meta, X, config)
     if table is not None:
-        try:
-            _warn_duplicates(table, folds_by_seed(meta.reset_index(drop=True), config)[0], err)
-        except LabkitError:
-            pass  # a bad protocol is reported by the runner below with its own message
+        _warn_duplicates(table, folds[0], err)
 
     if args.out:
         run = Run.create(args.out, kind="compare", config=config.to_dict())

@@ -50,6 +50,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _fmt(value) -> str:
+    if value is None:
+        return "-"
     if isinstance(value, float):
         return "nan" if math.isnan(value) else f"{value:.3f}"
     return str(value)
@@ -88,4 +90,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"coverage of {run_.id} in space {space!r} (k={config.k}, at most {config.max_samples} samples per set)")
     for line in table:
         print("  ".join(cell.rjust(w) for cell, w in zip(line, widths)))
+    for r in rows:
+        if r.get("note"):
+            print(f"note: iteration {r['iteration']}: {r['note']}")
     return 0

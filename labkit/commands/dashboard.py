@@ -56,11 +56,15 @@ def app_path() -> Path:
 
 
 def streamlit_command(app: Path, port: int, host: str, headless: bool) -> list[str]:
-    """The `streamlit run` command line for the app (no usage statistics are sent)."""
+    """The `streamlit run` command line for the app.
+
+    No usage statistics are sent, and Streamlit's first-run e-mail prompt is off (it would stop
+    `labkit demo` waiting for input before the browser opens).
+    """
     return [sys.executable, "-m", "streamlit", "run", str(app),
             "--server.port", str(port), "--server.address", host,
             "--server.headless", "true" if headless else "false",
-            "--browser.gatherUsageStats", "false"]
+            "--server.showEmailPrompt", "false", "--browser.gatherUsageStats", "false"]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -114,12 +114,14 @@ def _cross(meta, spk, train_corpus, test_corpus, corpus_col) -> list[Fold]:
         raise LabkitError("protocol 'cross' needs train_corpus= and test_corpus= (e.g. --train-corpus studio "
                           "--test-corpus phone)")
     if corpus_col is None:
-        in_corpus = "corpus" in meta.columns and {str(train_corpus), str(test_corpus)} <= set(meta["corpus"].astype(str))
+        names = {str(train_corpus), str(test_corpus)}
+        in_corpus = "corpus" in meta.columns and names <= set(meta["corpus"].astype(str))
         corpus_col = "corpus" if in_corpus else "context"
     corpora = _need(meta, corpus_col, "cross")
     for c in (train_corpus, test_corpus):
         if str(c) not in set(corpora.tolist()):
-            raise LabkitError(f"corpus {c!r} not found in column {corpus_col!r} (values: {sorted(set(corpora.tolist()))})")
+            raise LabkitError(f"corpus {c!r} not found in column {corpus_col!r} "
+                              f"(values: {sorted(set(corpora.tolist()))})")
     if str(train_corpus) == str(test_corpus):
         raise LabkitError(f"cross-corpus protocol with the same train and test corpus {train_corpus!r}")
     rows = np.arange(len(meta))

@@ -8,8 +8,9 @@ One *task* is one (augmenter, amount, seed, fold). A task
    scaler and augmenter see the training fold only),
 3. predicts the test rows and scores them (`labkit.experiment.metrics.scores`).
 
-Tasks are independent and run through joblib (``n_jobs``), so the same function can later be mapped
-over a Dask cluster (``joblib.parallel_config(backend="dask")``). Each finished task is saved at
+Tasks are independent: `run_task` is a module-level function of picklable arguments that returns a
+JSON-able dict, run here through joblib (``n_jobs``); a cluster scheduler (Dask, ...) can map the
+same function over the pending tasks. Each finished task is saved at
 once as ``tasks/<key>.json`` in the run store; a rerun with the same run directory and config skips
 every saved task, so a killed comparison resumes where it stopped and a finished one recomputes
 nothing (`CompareResult.n_computed` says how many ran).
@@ -200,9 +201,10 @@ def run_task(X: np.ndarray, y: np.ndarray, fold: Fold, task: dict, config: dict,
 
     rs = int(task["seed"]) * 1000 + int(task["fold"])
     params = dict(config["augmenter_params"].get(task["augmenter"], {}))
-    params.setdefault("random_state", rs)
     cls = augmenter_class(task["augmenter"])
     names = cls._get_param_names()
+    if "random_state" in names:
+        params.setdefault("random_state", rs)
     if "sampling_strategy" in names:
         params["sampling_strategy"] = _strategy(task["amount"]) if task["augmenter"] != BASELINE else "balance"
     record = (config.get("record_every", 0) > 0 and "record_every" in names and task["seed"] == 0
@@ -216,13 +218,17 @@ def run_task(X: np.ndarray, y: np.ndarray, fold: Fold, task: dict, config: dict,
 
     X_train, y_train = X[fold.train_idx], y[fold.train_idx]
     X_test, y_test = X[fold.test_idx], y[fold.test_idx]
+    recorder = None
+    if record and run_path is not None:
+        recorder = Recorder(run_path, task["augmenter"], X_train, y_train, X_test, y_test)
+        augmenter.set_recorder(recorder)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         pipe.fit(X_train, y_train)
         y_pred = pipe.predict(X_test)
     fitted_aug = pipe.named_steps["augment"]
-    if record and run_path is not None and getattr(fitted_aug, "snapshots_", None):
-        _save_recordings(run_path, task["augmenter"], pipe, X_train, y_train, X_test, y_test, fitted_aug)
+    if recorder is not None:
+        recorder.finish(fitted_aug)
 
     s = scores(y_test, y_pred, labels=labels)
     return {
@@ -236,19 +242,55 @@ def run_task(X: np.ndarray, y: np.ndarray, fold: Fold, task: dict, config: dict,
     }
 
 
-def _save_recordings(run_path, name, pipe, X_train, y_train, X_test, y_test, aug) -> None:
-    """Reference (scaled real rows), snapshots and history of an iterative generator into the run."""
-    from labkit.runstore import Run
+class Recorder:
+    """Writes an iterative generator's snapshots to the run store while it trains (the dashboard polls).
 
-    run = Run(run_path)
-    space = f"aug-{name}"
-    scale = pipe.named_steps["scale"]
-    flat = lambda A: A.reshape(len(A), -1)  # noqa: E731 - (n, T, F) -> (n, T*F) for frame features
-    run.save_reference(space, flat(scale.transform(X_train)), y_train, flat(scale.transform(X_test)), y_test)
-    for snap in aug.snapshots_:
-        run.save_snapshot(space, snap["iteration"], flat(np.asarray(snap["X"])), snap["y"], snap["origin"])
-    if getattr(aug, "history_", None):
-        run.write_table(f"history-{name}", pd.DataFrame(aug.history_))
+    Space ``aug-<name>``: the reference holds the fold's real rows standardised with the training
+    fold's statistics (the space the augmenter works in), the snapshots what the generator produced
+    at each recorded iteration, and the table ``history-<name>`` its losses. Frame features are
+    flattened to (n, T*F). Written for the first seed and fold of the main amount only.
+    """
+
+    def __init__(self, run_path, name, X_train, y_train, X_test, y_test):
+        self.run_path, self.name, self.space = run_path, name, f"aug-{name}"
+        self.data = (X_train, y_train, X_test, y_test)
+        self.n_written = 0
+        self.has_reference = False
+
+    def _run(self):
+        from labkit.runstore import Run
+
+        return Run(self.run_path)
+
+    def _write_reference(self, run) -> None:
+        from sklearn.preprocessing import StandardScaler
+
+        X_train, y_train, X_test, y_test = self.data
+        # the same statistics as the pipeline's scaler: fitted on the training fold only
+        scaler = (FrameScaler() if X_train.ndim == 3 else StandardScaler()).fit(X_train)
+        flat = lambda A: A.reshape(len(A), -1)  # noqa: E731 - (n, T, F) -> (n, T*F) for frame features
+        run.save_reference(self.space, flat(scaler.transform(X_train)), y_train, flat(scaler.transform(X_test)), y_test)
+        self.has_reference = True
+
+    def _write_snapshot(self, run, snap) -> None:
+        if not self.has_reference:
+            self._write_reference(run)
+        X = np.asarray(snap["X"])
+        run.save_snapshot(self.space, snap["iteration"], X.reshape(len(X), -1), snap["y"], snap["origin"])
+        self.n_written += 1
+
+    def __call__(self, kind: str, record: dict) -> None:
+        if kind == "snapshot":
+            run = self._run()
+            self._write_snapshot(run, record)
+
+    def finish(self, augmenter) -> None:
+        """Write what the callback did not see (a cloned augmenter) and the whole history."""
+        run = self._run()
+        for snap in getattr(augmenter, "snapshots_", [])[self.n_written:]:
+            self._write_snapshot(run, snap)
+        if getattr(augmenter, "history_", None):
+            run.write_table(f"history-{self.name}", pd.DataFrame(augmenter.history_))
 
 
 # --------------------------------------------------------------------------- the comparison
@@ -272,6 +314,47 @@ def folds_by_seed(meta: pd.DataFrame, config: CompareConfig) -> dict[int, list[F
     return {s: folds for s in range(config.seeds)}
 
 
+def prepare(meta: pd.DataFrame, X: np.ndarray, config: CompareConfig):
+    """Check a comparison before any work: features, labels, protocol, augmenter names.
+
+    Cheap (no fitting), so a command line can call it before it creates a run directory.
+
+    Returns
+    -------
+    meta (index 0..n-1), X, y (n,) labels, labels (sorted classes), folds {seed: [Fold]}, tasks (plan)
+    """
+    X = np.asarray(X)
+    if len(X) != len(meta):
+        raise LabkitError(f"features have {len(X)} rows but the meta table has {len(meta)}")
+    if X.ndim not in (2, 3):
+        raise LabkitError(f"features must be (n, d) or (n, T, F), got shape {X.shape}")
+    if X.ndim == 3:
+        from labkit.augment import augmenter_class
+
+        vector_only = [a for a in config.augmenters if a != BASELINE and augmenter_class(a).input_kind != "frames"]
+        if vector_only:
+            raise LabkitError(f"frame features {X.shape} need frame augmenters; {vector_only} work on feature "
+                              "vectors (use a functional feature set such as egemaps)")
+    if not np.all(np.isfinite(X)):
+        raise LabkitError("features hold NaN or infinite values")
+    if config.seeds < 1:
+        raise LabkitError(f"seeds must be >= 1, got {config.seeds}")
+    from labkit.experiment.classifiers import make_classifier
+
+    make_classifier(config.classifier, **config.classifier_params)  # unknown names / parameters fail here
+    meta = meta.reset_index(drop=True)
+    y = _labels(meta, config.target)
+    labels = sorted(np.unique(y).tolist())
+    if len(labels) < 2:
+        raise LabkitError(f"label column {config.target!r} has a single class {labels}; nothing to compare")
+    folds = folds_by_seed(meta, config)
+    for seed_folds in folds.values():
+        for fold in seed_folds:
+            check_fold(meta, fold)  # speaker independence, again, right before use
+    tasks = plan_tasks(config, len(folds[0]))
+    return meta, X, y, labels, folds, tasks
+
+
 def run_comparison(meta: pd.DataFrame, X: np.ndarray, config: CompareConfig, run, *, n_jobs: int = 1,
                    progress: bool | None = None, max_tasks: int | None = None,
                    pipeline_factory: Callable | None = None) -> CompareResult:
@@ -293,32 +376,7 @@ def run_comparison(meta: pd.DataFrame, X: np.ndarray, config: CompareConfig, run
 
     from labkit.utils import progress as progress_bar
 
-    X = np.asarray(X)
-    if len(X) != len(meta):
-        raise LabkitError(f"features have {len(X)} rows but the meta table has {len(meta)}")
-    if X.ndim not in (2, 3):
-        raise LabkitError(f"features must be (n, d) or (n, T, F), got shape {X.shape}")
-    if X.ndim == 3:
-        from labkit.augment import augmenter_class
-
-        vector_only = [a for a in config.augmenters if augmenter_class(a).input_kind != "frames"
-                       and a != BASELINE]
-        if vector_only:
-            raise LabkitError(f"frame features {X.shape} need frame augmenters; {vector_only} work on feature "
-                              "vectors (use a functional feature set such as egemaps)")
-    if not np.all(np.isfinite(X)):
-        raise LabkitError("features hold NaN or infinite values")
-    if config.seeds < 1:
-        raise LabkitError(f"seeds must be >= 1, got {config.seeds}")
-    meta = meta.reset_index(drop=True)
-    y = _labels(meta, config.target)
-    labels = sorted(np.unique(y).tolist())
-    folds = folds_by_seed(meta, config)
-    for seed_folds in folds.values():
-        for fold in seed_folds:
-            check_fold(meta, fold)  # speaker independence, again, right before use
-    n_folds = len(folds[0])
-    tasks = plan_tasks(config, n_folds)
+    meta, X, y, labels, folds, tasks = prepare(meta, X, config)
     pending = [t for t in tasks if not run.has_task(t["key"])]
     n_reused = len(tasks) - len(pending)
     if max_tasks is not None:
@@ -331,7 +389,8 @@ def run_comparison(meta: pd.DataFrame, X: np.ndarray, config: CompareConfig, run
             for t in pending)
     n_computed = 0
     with Parallel(n_jobs=n_jobs, return_as="generator_unordered") as parallel:
-        for result in progress_bar(parallel(jobs), total=len(pending), desc="compare", disable=progress is False):
+        for result in progress_bar(parallel(jobs), total=len(pending), desc="compare",
+                                   disable=None if progress is None else not progress):
             run.save_task(result["key"], result)  # saved at once: a kill loses only tasks in flight
             n_computed += 1
             if n_computed % 10 == 0 or n_computed == len(pending):

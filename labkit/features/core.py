@@ -128,7 +128,8 @@ class Features:
         feature_cols = [_FRAME_COLUMN] if self.is_frames else list(self.names)
         clash = sorted(set(meta_cols) & set(feature_cols))
         if clash or len(set(feature_cols)) != len(feature_cols):
-            raise LabkitError(f"cannot write {path}: feature column names clash with the table's ({clash or 'duplicates'})")
+            raise LabkitError(f"cannot write {path}: feature column names clash with the table's "
+                              f"({clash or 'duplicate feature names'})")
         meta_table = pa.Table.from_pandas(meta, preserve_index=False)
         if self.is_frames:
             n, t, f = self.X.shape

@@ -56,6 +56,10 @@ the same parameters as an uninterrupted one (exactly on CPU; on CUDA up to kerne
 Metrics: arousal and valence are each scored with F1 (macro), UAR and Combined = 0.66 F1 + 0.34 UAR
 (`labkit.experiment.metrics.scores`). The per-iteration scores in `history` are measured on the test
 speakers for *monitoring only*: no model is selected on them (the paper has no validation set either).
+
+Also here: `load_data` (corpus -> spectrograms -> speaker-independent split), `run_table1` /
+`summarize_table1` / `format_table1` (Table 1 over seeds, used by ``labkit reproduce aaec-table1``),
+and `AAECAugmenter`, the AAE+C form of AAEC behind the `labkit.augment` interface.
 """
 
 from __future__ import annotations
@@ -67,6 +71,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from labkit.augment.base import Augmenter
 from labkit.errors import LabkitError
 from labkit.utils import pick_device, progress, seed_everything
 
@@ -120,7 +125,9 @@ class TrainOptions:
     checkpoint_name: str = "last"  # checkpoint file name in the run store (one per task in Table 1)
     history_table: str = "history"  # run-store table the per-iteration history goes to
     stop_after: int | None = None  # stop (with a checkpoint) after this iteration; for tests of resuming
+    save_final: bool = True  # keep the trained model as checkpoint "<checkpoint_name>-final"
     progress: bool = True  # show a progress bar over iterations
+    desc: str = "AAEC"  # the progress bar's label
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -288,19 +295,22 @@ def train(data: AAECData, cfg, run=None, options: TrainOptions | None = None) ->
     import torch
 
     from labkit.models.aaec import (AAEC, SpectrogramScaler, class_loss, classifier_loss, discriminator_loss,
-                                    fool_loss, reconstruction_loss, spectrum_summary)
+                                    fool_loss, pool_frequency, reconstruction_loss, spectrum_summary)
 
     options = options or TrainOptions()
     t_start = time.perf_counter()
-    cfg = replace(cfg, n_frames=int(data.X_train.shape[1]), n_bins=int(data.X_train.shape[2]))
+    power_train = pool_frequency(data.X_train, cfg.freq_pool)  # (N, T, F / freq_pool)
+    power_test = pool_frequency(data.X_test, cfg.freq_pool)
+    cfg = replace(cfg, n_frames=int(power_train.shape[1]), n_bins=int(power_train.shape[2]))
     seed_everything(cfg.seed)
     device = pick_device(options.device)
     amp = device.type == "cuda" and cfg.mixed_precision
 
     # ---- data: log power standardised per bin with statistics of the training split only
-    scaler = SpectrogramScaler(cfg.log_eps).fit(data.X_train)
-    X_train = torch.from_numpy(scaler.transform(data.X_train))  # (N, T, F), kept on the CPU; batches move
-    X_test = torch.from_numpy(scaler.transform(data.X_test))
+    scaler = SpectrogramScaler(cfg.log_eps).fit(power_train)
+    X_train = torch.from_numpy(scaler.transform(power_train))  # (N, T, F), kept on the CPU; batches move
+    X_test = torch.from_numpy(scaler.transform(power_test))
+    del power_train, power_test
     ya_train, yv_train = torch.from_numpy(data.arousal_train), torch.from_numpy(data.valence_train)
     n_train = len(X_train)
 
@@ -409,7 +419,7 @@ def train(data: AAECData, cfg, run=None, options: TrainOptions | None = None) ->
     # ---- Algorithm 1, lines 2-12
     model.train()
     Z_train = None
-    bar = progress(range(start, n_steps), total=n_steps - start, desc=f"AAEC {cfg.seed}",
+    bar = progress(range(start, n_steps), total=n_steps - start, desc=f"{options.desc} seed {cfg.seed}",
                    disable=None if options.progress else True)
     for it in bar:
         t_iter = time.perf_counter()
@@ -523,10 +533,230 @@ def train(data: AAECData, cfg, run=None, options: TrainOptions | None = None) ->
     combined = 0.5 * (metrics["arousal"]["combined"] + metrics["valence"]["combined"])
     result = {"metrics": metrics, "combined": combined, "history": history, "config": cfg.to_dict(),
               "seconds": time.perf_counter() - t_start, "device": str(device), "model": model, "scaler": scaler}
-    if run is not None:
+    if run is not None and options.save_final:
         run.save_checkpoint({"config": cfg.to_dict(), "model": model.state_dict(), "scaler": scaler.state()},
                             f"{options.checkpoint_name}-final")
     return result
+
+
+# ---------------------------------------------------------------------------------------------------
+# Table 1: the five configurations x seeds
+
+
+# The paper's Table 1 (MuSe-Topic test set, %), for side-by-side printing, as printed. (Its AAEC' valence
+# Combined, 38.11, does not follow from its own F1 and UAR: 0.66 * 37.77 + 0.34 * 37.78 = 37.77.)
+PAPER_TABLE1 = {
+    "AAEC": {"arousal": (39.80, 40.06, 39.89), "valence": (40.72, 40.89, 40.78), "combined": 40.33},
+    "AAE_C": {"arousal": (38.88, 38.86, 38.87), "valence": (39.25, 39.23, 39.24), "combined": 39.05},
+    "AAE+C": {"arousal": (38.15, 38.41, 38.24), "valence": (37.69, 39.01, 38.14), "combined": 38.19},
+    "AAEC'": {"arousal": (38.48, 38.56, 38.51), "valence": (37.77, 37.78, 38.11), "combined": 38.31},
+    "Classifier": {"arousal": (34.66, 34.81, 34.71), "valence": (35.92, 36.16, 36.00), "combined": 35.36},
+}
+
+
+def task_key(configuration: str, seed: int) -> str:
+    """Run-store task key of one configuration x seed ("AAEC'" -> "AAEC-prime": keys avoid quotes)."""
+    return f"{configuration.replace(chr(39), '-prime')}_seed{seed}"
+
+
+def run_table1(data: AAECData, run, *, preset: str = "small", seeds=(0,), configurations=None,
+               overrides: dict | None = None, device: str | None = None, show_progress: bool = True) -> pd.DataFrame:
+    """Train every configuration x seed (skipping finished run-store tasks) and return one row each.
+
+    Each task checkpoints under its own name while it trains, so an interrupted task resumes; its
+    checkpoint is removed when the task is saved (15 tasks of optimiser state would be large).
+
+    Returns
+    -------
+    DataFrame with columns configuration, seed, {arousal,valence}_{f1,uar,combined}, combined, seconds.
+    """
+    from labkit.models.aaec import CONFIGURATIONS, make_config
+
+    configurations = list(configurations or CONFIGURATIONS)
+    rows = []
+    for seed in seeds:
+        for name in configurations:
+            key = task_key(name, seed)
+            if not run.has_task(key):
+                cfg = make_config(preset, name, seed=int(seed), **(overrides or {}))
+                options = TrainOptions(device=device, record_every=0, checkpoint_name=key,
+                                       history_table=f"history_{key}", save_final=False, progress=show_progress,
+                                       desc=name)
+                res = train(data, cfg, run, options)
+                task = {"configuration": name, "seed": int(seed), "seconds": res["seconds"], "combined": res["combined"]}
+                for head in ("arousal", "valence"):
+                    for metric, value in res["metrics"][head].items():
+                        task[f"{head}_{metric}"] = value
+                run.save_task(key, task)
+                run.checkpoint_path(key).unlink(missing_ok=True)
+            rows.append(run.load_task(key))
+    table = pd.DataFrame(rows)
+    run.write_table("tasks", table)
+    return table
+
+
+def summarize_table1(tasks: pd.DataFrame) -> dict:
+    """{configuration: {"arousal"|"valence": {metric: {"mean", "ci_low", "ci_high"}}, "combined": {...}, "n"}}.
+
+    Means over seeds with a 95 % Student t interval (NaN bounds for a single seed).
+    """
+    from labkit.experiment.stats import mean_ci
+
+    out = {}
+    for name, group in tasks.groupby("configuration", sort=False):
+        entry: dict = {"n": int(len(group))}
+        for head in ("arousal", "valence"):
+            entry[head] = {}
+            for metric in ("f1", "uar", "combined"):
+                m, lo, hi = mean_ci(group[f"{head}_{metric}"].to_numpy(float))
+                entry[head][metric] = {"mean": m, "ci_low": lo, "ci_high": hi}
+        m, lo, hi = mean_ci(group["combined"].to_numpy(float))
+        entry["combined"] = {"mean": m, "ci_low": lo, "ci_high": hi}
+        out[name] = entry
+    return out
+
+
+def format_table1(summary: dict, description: str = "", with_paper: bool = True) -> str:
+    """Table 1's layout: F1, UAR, Combined for arousal and valence, and their mean (in %)."""
+    import math
+
+    from labkit.models.aaec import PLAYERS
+
+    def cell(s: dict) -> str:
+        m, lo, hi = 100 * s["mean"], 100 * s["ci_low"], 100 * s["ci_high"]
+        return f"{m:6.2f}" if math.isnan(lo) else f"{m:6.2f} ±{(hi - lo) / 2:5.2f}"
+
+    ns = sorted({e["n"] for e in summary.values()})
+    ci_note = ("n=1, no CI" if ns == [1] else
+               f"mean ± half-width of the 95% t-interval over seeds (n={','.join(map(str, ns))})")
+    head = f"{'Model':<11}{'Player':<13}" + "".join(f"{h:>15}" for h in ("Ar F1", "Ar UAR", "Ar Comb.",
+                                                                           "Va F1", "Va UAR", "Va Comb.", "Combined"))
+    lines = []
+    if description:
+        lines.append(f"Data: {description}")
+    lines += [f"Values in %: {ci_note}.", head, "-" * len(head)]
+    for name, e in summary.items():
+        cells = [cell(e[h][m]) for h in ("arousal", "valence") for m in ("f1", "uar", "combined")] + [cell(e["combined"])]
+        lines.append(f"{name:<11}{PLAYERS.get(name, ''):<13}" + "".join(f"{c:>15}" for c in cells))
+    if with_paper:
+        lines += ["", "The paper's Table 1 (MuSe-Topic audio, 500 iterations; not comparable data) for reference:"]
+        for name in summary:
+            p = PAPER_TABLE1.get(name)
+            if p:
+                cells = [f"{v:6.2f}" for v in (*p["arousal"], *p["valence"], p["combined"])]
+                lines.append(f"{name:<11}{PLAYERS.get(name, ''):<13}" + "".join(f"{c:>15}" for c in cells))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------
+# An augmenter view (labkit.augment.base.Augmenter), for the augmenter comparison
+
+
+class AAECAugmenter(Augmenter):
+    """AAEC's generator as an imblearn-style augmenter: the paper's AAE+C configuration.
+
+    Inside an augmenter pipeline the classifier is the pipeline's own, trained after the augmenter,
+    so the augmenter can only be the "AAE+C" form of AAEC: Encoder + Discriminator (K1 epochs) and
+    Decoder (K2 epochs) per iteration, then samples X' = average(Decoder(E), Decoder(Encoder(x)))
+    (Eq. 1) of randomly chosen training frames x of class c, labelled c. The full AAEC, with its
+    classifier inside the loop, is `train` / `labkit reproduce aaec-table1`.
+
+    It takes frames (n, T, F) as the comparison runner gives them (already standardised per bin), so
+    no log or scaling is applied here. Snapshots (``record_every`` > 0) hold X' of up to `n_record`
+    training frames summarised as mean and std over time per bin, (n, 2F).
+
+    Parameters
+    ----------
+    sampling_strategy, random_state : see `labkit.augment.base.Augmenter`
+    preset : "small" or "paper", the sizes (and K1, K2) of `labkit.models.aaec.PRESETS`
+    iterations : Algorithm 1 iterations (None: the preset's)
+    device : torch device (None: CUDA when available)
+    record_every : record generated samples every this many iterations (0: off)
+    n_record : frames recorded per snapshot
+    """
+
+    input_kind = "frames"
+
+    def __init__(self, sampling_strategy="balance", random_state=None, preset="small", iterations=None,
+                 device=None, record_every=0, n_record=32):
+        super().__init__(sampling_strategy=sampling_strategy, random_state=random_state)
+        self.preset = preset
+        self.iterations = iterations
+        self.device = device
+        self.record_every = record_every
+        self.n_record = n_record
+
+    def _fit(self, X, y) -> None:
+        import torch
+
+        from labkit.models.aaec import (Decoder, Discriminator, Encoder, discriminator_loss, fool_loss, make_config,
+                                        reconstruction_loss)
+
+        seed = 0 if self.random_state is None else int(self.random_state)
+        overrides = {} if self.iterations is None else {"iterations": int(self.iterations)}
+        cfg = make_config(self.preset, "AAE+C", n_frames=X.shape[1], n_bins=X.shape[2], seed=seed, **overrides)
+        device = pick_device(self.device)
+        with torch.random.fork_rng(devices=[]):  # module initialisation from our seed, not the global stream
+            torch.manual_seed(seed)
+            enc, dec, disc = Encoder(cfg).to(device), Decoder(cfg).to(device), Discriminator(cfg).to(device)
+        opts = {m: torch.optim.Adam(m.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999)) for m in (enc, dec, disc)}
+        gen = torch.Generator().manual_seed(seed)
+        Xt = torch.as_tensor(np.asarray(X, dtype=np.float32))  # (n, T, F)
+        rec_idx = self._rng_.choice(len(Xt), min(self.n_record, len(Xt)), replace=False)
+
+        def update(module, loss):
+            opts[module].zero_grad(set_to_none=True)
+            loss.backward()
+            opts[module].step()
+
+        for it in range(1, cfg.iterations + 1):
+            for _ in range(cfg.k1):
+                # ---------------------------------------- Train Encoder + Discriminator
+                for idx in _batches(len(Xt), cfg.batch_size, gen):
+                    x = Xt[idx].to(device)
+                    z = enc(x)
+                    e = torch.randn(len(idx), cfg.z_dim, generator=gen).to(device)
+                    loss_d = discriminator_loss(disc(e), disc(z.detach()))
+                    update(disc, loss_d)
+                    with _frozen(dec, disc):
+                        loss_rec = reconstruction_loss(dec(z), x)
+                        loss_e = cfg.rec_weight * loss_rec + cfg.adv_weight * fool_loss(disc(z))
+                    update(enc, loss_e)
+            for _ in range(cfg.k2):
+                # ---------------------------------------- Train Decoder
+                for idx in _batches(len(Xt), cfg.batch_size, gen):
+                    x = Xt[idx].to(device)
+                    with torch.no_grad():
+                        z = enc(x)
+                    loss_g = reconstruction_loss(dec(z), x)
+                    update(dec, loss_g)
+            self._log(it, loss_disc=loss_d.item(), loss_rec=loss_rec.item(), loss_dec_rec=loss_g.item())
+            if self._should_record(it):
+                self.encoder_, self.decoder_, self.z_dim_, self.torch_device_ = enc, dec, cfg.z_dim, device
+                Xg = self._mixed(Xt[rec_idx], gen)  # (n_record, T, F)
+                self._record_snapshot(it, np.concatenate([Xg.mean(axis=1), Xg.std(axis=1)], axis=1),
+                                      np.asarray(y)[rec_idx], np.full(len(rec_idx), "mixed"))
+        self.encoder_, self.decoder_, self.z_dim_, self.torch_device_ = enc.eval(), dec.eval(), cfg.z_dim, device
+        self.X_fit_, self.y_fit_ = Xt, np.asarray(y)
+        self._gen_ = torch.Generator().manual_seed(seed + 1)
+
+    def _mixed(self, x, gen) -> np.ndarray:
+        """Eq. (1) for frames x (n, T, F): average of Decoder(E) and Decoder(Encoder(x)), as numpy."""
+        import torch
+
+        with torch.no_grad():
+            e = torch.randn(len(x), self.z_dim_, generator=gen).to(self.torch_device_)
+            z = self.encoder_(x.to(self.torch_device_))
+            return (0.5 * (self.decoder_(e) + self.decoder_(z))).cpu().numpy()
+
+    def _generate(self, n_per_class: dict):
+        X_new, y_new = [], []
+        for c, k in n_per_class.items():
+            pool = np.flatnonzero(self.y_fit_ == c)
+            idx = self._rng_.choice(pool, size=k, replace=True)
+            X_new.append(self._mixed(self.X_fit_[idx], self._gen_))
+            y_new.append(np.full(k, c, dtype=self.y_fit_.dtype))
+        return np.concatenate(X_new), np.concatenate(y_new)
 
 
 def load_trained(run, name: str = "last-final"):
@@ -541,4 +771,5 @@ def load_trained(run, name: str = "last-final"):
     return model.eval(), SpectrogramScaler.from_state(state["scaler"])
 
 
-__all__ = ["AAECData", "TrainOptions", "load_data", "scores", "train", "load_trained"]
+__all__ = ["AAECData", "TrainOptions", "load_data", "scores", "train", "load_trained", "run_table1",
+           "summarize_table1", "format_table1", "task_key", "PAPER_TABLE1", "AAECAugmenter"]

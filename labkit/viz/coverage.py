@@ -351,7 +351,8 @@ def coverage_for_run(run, space: str | None = None, config: CoverageConfig = Cov
     Returns
     -------
     list of dicts, one per iteration in order: ``iteration``, one key per name in `METRICS`,
-    and ``n_generated``. Empty when the run has no snapshots yet.
+    and ``n_generated``. A snapshot whose metrics cannot be computed (fewer than k + 1 samples,
+    NaNs) gets None for every metric and a ``note`` saying why. Empty when there are no snapshots.
     """
     space = resolve_space(run, space)
     ref_path = run.path / "reference" / f"{space}.npz"
@@ -377,12 +378,18 @@ def coverage_for_run(run, space: str | None = None, config: CoverageConfig = Cov
             rows[str(it)] = cached[str(it)]
         else:
             todo.append((it, fp))
-    for it, fp in progress(todo, desc=f"coverage {space}", disable=None if show_progress else True):
+    for it, fp in progress(todo, desc=f"coverage {space}", disable=None if show_progress and todo else True):
         if real is None:
             ref = run.load_reference(space)
             real = prepare_real(ref["X_train"], ref["X_test"], config)
         snap = run.load_snapshot(space, it)
-        row = coverage_metrics(real, snap["X"], config)
+        try:
+            row = coverage_metrics(real, snap["X"].reshape(len(snap["X"]), -1), config)
+        except LabkitError as err:
+            # One unusable snapshot (too few samples, NaNs) must not hide the others: its metrics
+            # are None (null in JSON) and `note` says why.
+            row = {**{m: None for m in METRICS}, "n_generated": int(len(snap["X"])),
+                   "note": f"iter_{it:07d}.npz: {err}"}
         rows[str(it)] = {"iteration": it, **row, "_fingerprint": fp}
     if todo:
         try:

@@ -20,6 +20,7 @@ Importing this module imports streamlit; only the dashboard and its tests import
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,10 +69,16 @@ def store_fingerprint(root: Path) -> str:
         return "missing"
     parts = []
     for d in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for sub in ("run.json", "status.json", "tables", "reference", "snapshots"):
+        # Folder times change when a file is added or replaced in them (writes are atomic renames).
+        subs = ["run.json", "status.json", "tables", "reference", "snapshots"]
+        if (d / "snapshots").is_dir():
+            subs += [f"snapshots/{s.name}" for s in (d / "snapshots").iterdir() if s.is_dir()]
+        for sub in subs:
             p = d / sub
             if p.exists():
-                parts.append(f"{d.name}/{sub}:{p.stat().st_mtime_ns}")
+                # The entry count catches additions within one tick of the file system's clock.
+                count = len(os.listdir(p)) if p.is_dir() else 0
+                parts.append(f"{d.name}/{sub}:{p.stat().st_mtime_ns}:{count}")
     return "|".join(parts)
 
 

@@ -30,6 +30,10 @@ SOURCE_STYLE = {
 # Class colours when colouring by class (cycled when there are more classes).
 CLASS_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000",
                 "#999999", "#8C564B"]
+# What the distribution figure can colour by: source (train/test/generated), class, or the
+# generated samples' origin (AAEC: "noise" = Decoder(E), "code" = Decoder(Z), "mixed" = X').
+COLOR_BY = ["source", "class", "origin"]
+ORIGIN_COLORS = ["#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000"]
 # Above this many points in a figure, WebGL traces (Scattergl) replace SVG ones, which would crawl.
 WEBGL_ABOVE = 5000
 # Metrics shown in each frame's title, in this order.
@@ -80,7 +84,8 @@ def distribution_figure(proj, *, cumulative: bool = True, color_by: str = "sourc
     proj : labkit.viz.projection.Projection (train/test/generated points, (n, 2) each).
     cumulative : frame t shows generated samples of every iteration <= t (as Figure 5 of AAEC);
         False shows iteration t's samples only.
-    color_by : "source" (train / test / generated) or "class" (colour = class, symbol = source).
+    color_by : "source" (train / test / generated), "class" (colour = class, symbol = source) or
+        "origin" (generated samples split by their origin, e.g. AAEC's noise / code / mixed).
     classes : class labels to show; None shows all.
     iteration : the frame shown first (the slider's position); default the first iteration.
     metrics : {iteration: {metric: value}} shown in each frame's title.
@@ -94,8 +99,8 @@ def distribution_figure(proj, *, cumulative: bool = True, color_by: str = "sourc
     """
     import plotly.graph_objects as go
 
-    if color_by not in ("source", "class"):
-        raise LabkitError(f"color_by must be 'source' or 'class', got {color_by!r}")
+    if color_by not in COLOR_BY:
+        raise LabkitError(f"color_by must be one of {', '.join(COLOR_BY)}, got {color_by!r}")
     all_classes = proj.classes
     shown = list(all_classes) if classes is None else [str(c) for c in classes]
     keep_train = np.isin(proj.y_train, shown)
@@ -108,9 +113,13 @@ def distribution_figure(proj, *, cumulative: bool = True, color_by: str = "sourc
     Scatter = go.Scattergl if n_points > WEBGL_ABOVE else go.Scatter
 
     # Groups of points, each one trace: (name, source, class or None, mask over the source's rows).
+    origins = sorted(set(proj.origin_gen.tolist()))
     if color_by == "source":
         groups = [("train", "train", None, keep_train), ("test", "test", None, keep_test),
                   ("generated", "generated", None, keep_gen)]
+    elif color_by == "origin":
+        groups = [("train", "train", None, keep_train), ("test", "test", None, keep_test)]
+        groups += [(f"generated · {o}", "generated", None, keep_gen & (proj.origin_gen == o)) for o in origins]
     else:
         groups = []
         for source, y, keep in (("train", proj.y_train, keep_train), ("test", proj.y_test, keep_test),
@@ -118,15 +127,17 @@ def distribution_figure(proj, *, cumulative: bool = True, color_by: str = "sourc
             for c in shown:
                 groups.append((f"{c} · {source}", source, c, keep & (y == c)))
 
-    def marker(source, cls):
+    def marker(source, cls, name):
         style = SOURCE_STYLE[source]
         color = style["color"] if cls is None else CLASS_COLORS[all_classes.index(cls) % len(CLASS_COLORS)]
+        if color_by == "origin" and source == "generated":
+            color = ORIGIN_COLORS[[f"generated · {o}" for o in origins].index(name) % len(ORIGIN_COLORS)]
         return {"color": color, "symbol": style["symbol"], "size": 6 if source == "generated" else 5,
                 "opacity": style["opacity"]}
 
     def trace(name, source, cls, idx, xy):
         idx = _cap(idx, max_points)
-        return Scatter(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=name, marker=marker(source, cls),
+        return Scatter(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=name, marker=marker(source, cls, name),
                        legendgroup=cls or source, showlegend=True,
                        hovertemplate=f"{name}<extra></extra>")
 
@@ -168,8 +179,8 @@ def distribution_figure(proj, *, cumulative: bool = True, color_by: str = "sourc
     step_args = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate", "transition": {"duration": 0}}
     fig.update_layout(
         updatemenus=[{
-            "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": -0.08,
-            "xanchor": "left", "yanchor": "top", "pad": {"r": 10, "t": 10},
+            "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": 0.0,
+            "xanchor": "left", "yanchor": "top", "pad": {"r": 10, "t": 75},
             "buttons": [
                 {"label": "▶ Play", "method": "animate",
                  "args": [None, {"frame": {"duration": frame_ms, "redraw": True}, "fromcurrent": True,
@@ -178,11 +189,12 @@ def distribution_figure(proj, *, cumulative: bool = True, color_by: str = "sourc
             ],
         }],
         sliders=[{
-            "active": iterations.index(int(iteration)), "x": 0.18, "len": 0.82, "y": -0.05,
-            "yanchor": "top", "currentvalue": {"prefix": "iteration "}, "pad": {"t": 30},
+            "active": iterations.index(int(iteration)), "x": 0.2, "len": 0.8, "y": 0.0,
+            "xanchor": "left", "yanchor": "top", "currentvalue": {"prefix": "iteration ", "xanchor": "right"},
+            "pad": {"t": 55},
             "steps": [{"label": str(it), "method": "animate", "args": [[str(it)], step_args]} for it in iterations],
         }],
-        margin={"b": 110},
+        margin={"b": 150},
     )
     return fig
 
@@ -205,6 +217,32 @@ def _label_column(df: pd.DataFrame) -> pd.Series:
     return df["augmenter"].astype(str)
 
 
+def normalize_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """A summary table in the `compare` layout (augmenter, metric, mean, ci_low, ci_high).
+
+    `labkit reproduce aaec-table1` writes one row per configuration × head × metric (columns
+    configuration, head, metric, ...): configurations become "augmenters" and head and metric are
+    joined (``arousal_uar``, ``mean_combined``), so paper runs sit beside compare runs.
+    """
+    df = summary.copy()
+    if "augmenter" not in df.columns and "configuration" in df.columns:
+        df["augmenter"] = df["configuration"].astype(str)
+    if "head" in df.columns and "metric" in df.columns:
+        df["metric"] = df["head"].astype(str) + "_" + df["metric"].astype(str)
+    for col in ("mean", "ci_low", "ci_high"):
+        if col in df.columns:
+            df[col] = pd.to_numeric(df[col], errors="coerce")  # None (one seed: no interval) -> NaN
+    return df
+
+
+def default_metric(metrics) -> str:
+    """The metric a comparison opens on: ``uar`` if there, else the first naming UAR, else the first."""
+    metrics = [str(m) for m in metrics]
+    if "uar" in metrics:
+        return "uar"
+    return next((m for m in metrics if "uar" in m), metrics[0])
+
+
 def comparison_bar(summary: pd.DataFrame, metric: str = "uar", height: int = 420):
     """Bars of `metric`'s mean per augmenter with its confidence interval as error bars.
 
@@ -220,8 +258,9 @@ def comparison_bar(summary: pd.DataFrame, metric: str = "uar", height: int = 420
     rows = rows.sort_values("mean", ascending=False)
     fig = go.Figure(go.Bar(
         x=rows["label"], y=rows["mean"], marker_color="#0072B2",
-        error_y={"type": "data", "array": (rows["ci_high"] - rows["mean"]).to_numpy(),
-                 "arrayminus": (rows["mean"] - rows["ci_low"]).to_numpy(), "visible": True},
+        # A single seed has no interval (NaN bounds): those bars get no error bar.
+        error_y={"type": "data", "array": (rows["ci_high"] - rows["mean"]).fillna(0).to_numpy(),
+                 "arrayminus": (rows["mean"] - rows["ci_low"]).fillna(0).to_numpy(), "visible": True},
         hovertemplate="%{x}: %{y:.3f}<extra></extra>",
     ))
     fig.update_layout(template="plotly_white", height=height, yaxis_title=f"{metric} (mean, 95% CI)",
@@ -248,7 +287,9 @@ def per_class_figure(per_class: pd.DataFrame, height: int = 420):
 def sweep_figure(sweep: pd.DataFrame, metric: str = "uar", height: int = 420):
     """`metric` against the amount of synthetic data, one line per augmenter with a CI band.
 
-    sweep: columns augmenter, amount, metric, mean, ci_low, ci_high.
+    sweep: columns augmenter, amount, metric, mean, ci_low, ci_high. The runner stores amounts as
+    text ("0.5", "1", "balance") plus a numeric ``amount_value``; the x axis uses the numbers, and
+    rows without one ("balance") are left out of the lines.
     """
     import plotly.graph_objects as go
 
@@ -256,6 +297,11 @@ def sweep_figure(sweep: pd.DataFrame, metric: str = "uar", height: int = 420):
     rows = sweep[sweep["metric"] == metric].copy()
     if rows.empty:
         raise LabkitError(f"table 'sweep' has no rows for metric {metric!r}")
+    source = rows["amount_value"] if "amount_value" in rows.columns else rows["amount"]
+    rows["amount"] = pd.to_numeric(source, errors="coerce")
+    rows = rows[rows["amount"].notna()]
+    if rows.empty:
+        raise LabkitError("table 'sweep' has no numeric amounts to plot")
     rows["label"] = _label_column(rows)
     fig = go.Figure()
     for i, (label, r) in enumerate(rows.groupby("label", sort=False)):
@@ -296,7 +342,8 @@ def split_history_columns(history: pd.DataFrame) -> tuple[list[str], list[str]]:
     """
     losses, others = [], []
     for col in history.columns:
-        if col in ("iteration", "epoch", "step") or not pd.api.types.is_numeric_dtype(history[col]):
+        # Bookkeeping columns (wall time) are not curves worth drawing.
+        if col in ("iteration", "epoch", "step", "seconds", "time") or not pd.api.types.is_numeric_dtype(history[col]):
             continue
         name = str(col).lower()
         (losses if "loss" in name or name.startswith("l_") else others).append(col)

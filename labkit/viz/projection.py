@@ -79,8 +79,12 @@ class Projection:
         return (f"{self.method.upper()} 1", f"{self.method.upper()} 2")
 
 
-def _labels(y: np.ndarray) -> np.ndarray:
-    return np.asarray(y).astype(str)
+def _labels(y: np.ndarray, names: np.ndarray | None = None) -> np.ndarray:
+    """Class labels as strings; integer codes become names when the reference has ``label_names``."""
+    y = np.asarray(y)
+    if names is not None and y.dtype.kind in "iu" and y.size and 0 <= y.min() and y.max() < len(names):
+        return np.asarray(names).astype(str)[y]
+    return y.astype(str)
 
 
 def fit_transform(X_real: np.ndarray, others: list[np.ndarray], config: ProjectionConfig = ProjectionConfig()):
@@ -115,13 +119,19 @@ def fit_transform(X_real: np.ndarray, others: list[np.ndarray], config: Projecti
         return pca.transform(Z_real), [pca.transform(Z) if Z.shape[0] else np.zeros((0, 2)) for Z in Z_others], \
             pca.explained_variance_ratio_
 
+    import warnings
+
     import umap  # heavy (numba): only when asked for
 
     reducer = umap.UMAP(n_components=2, n_neighbors=min(config.umap_neighbors, Z_fit.shape[0] - 1),
-                        min_dist=config.umap_min_dist, random_state=config.seed)
-    reducer.fit(Z_fit)
-    real_xy = reducer.transform(Z_real)
-    return real_xy, [reducer.transform(Z) if Z.shape[0] else np.zeros((0, 2)) for Z in Z_others], None
+                        min_dist=config.umap_min_dist, random_state=config.seed, n_jobs=1)
+    with warnings.catch_warnings():
+        # A seed makes UMAP single-threaded, which it says on every fit; that is what we want.
+        warnings.filterwarnings("ignore", message=".*overridden to 1 by setting random_state.*")
+        reducer.fit(Z_fit)
+        real_xy = reducer.transform(Z_real)
+        others_xy = [reducer.transform(Z) if Z.shape[0] else np.zeros((0, 2)) for Z in Z_others]
+    return real_xy, others_xy, None
 
 
 def run_fingerprint(run, space: str) -> str:
@@ -140,13 +150,18 @@ def compute_projection(run, space: str | None = None, config: ProjectionConfig =
         if key not in ref:
             raise LabkitError(f"{run.path}/reference/{space}.npz lacks the array {key!r}")
     X_train, X_test = ref["X_train"], ref["X_test"]
+    names = ref.get("label_names")  # e.g. AAEC's arousal names for y codes 0/1/2
     gen_X, gen_y, gen_it, gen_origin = [], [], [], []
     iterations = run.snapshot_iterations(space)
     for it in iterations:
         snap = run.load_snapshot(space, it)
         n = snap["X"].shape[0]
-        gen_X.append(snap["X"].reshape(n, -1))
-        gen_y.append(_labels(snap["y"]))
+        X = snap["X"].reshape(n, -1)  # (n, d)
+        if X.shape[1] != X_train.shape[1]:
+            raise LabkitError(f"{run.path}/snapshots/{space}/iter_{it:07d}.npz has d={X.shape[1]}, "
+                              f"the reference d={X_train.shape[1]}")
+        gen_X.append(X)
+        gen_y.append(_labels(snap["y"], names))
         gen_it.append(np.full(n, it, np.int64))
         gen_origin.append(_labels(snap.get("origin", np.full(n, "generated"))))
     d = X_train.shape[1]
@@ -155,8 +170,8 @@ def compute_projection(run, space: str | None = None, config: ProjectionConfig =
     real_xy, (xy_gen,), explained = fit_transform(X_real, [X_gen], config)
     n_train = X_train.shape[0]
     return Projection(
-        xy_train=real_xy[:n_train].astype(np.float32), y_train=_labels(ref["y_train"]),
-        xy_test=real_xy[n_train:].astype(np.float32), y_test=_labels(ref["y_test"]),
+        xy_train=real_xy[:n_train].astype(np.float32), y_train=_labels(ref["y_train"], names),
+        xy_test=real_xy[n_train:].astype(np.float32), y_test=_labels(ref["y_test"], names),
         xy_gen=np.asarray(xy_gen, np.float32).reshape(-1, 2),
         y_gen=np.concatenate(gen_y) if gen_y else np.zeros(0, str),
         iter_gen=np.concatenate(gen_it) if gen_it else np.zeros(0, np.int64),

@@ -1,0 +1,335 @@
+"""AAEC (Fu et al., MuSe 2020): module shapes, Eq. (1)/(2), Algorithm 1, resuming, Table 1 command."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from labkit.errors import LabkitError
+from labkit.models.aaec import (AAEC, CONFIGURATIONS, PRESETS, SpectrogramScaler, band_edges, class_loss,
+                                classifier_loss, describe, discriminator_loss, fool_loss, make_config,
+                                spectrum_summary)
+from labkit.runstore import Run
+from labkit.trainers.aaec import AAECData, TrainOptions, format_table1, summarize_table1, task_key, train
+
+# Tiny sizes for training tests: 12 frames x 33 bins, narrow layers, one epoch per phase.
+TINY = dict(gru_cells=4, enc_dense=(16,), z_dim=4, dec_dense=(8,), disc_dense=(8,), conv_filters=(8, 8, 8),
+            head_dense=(8,), batch_size=16, iterations=2, finetune_epochs=1)
+
+
+def tiny_data(n_train=40, n_test=18, T=12, F=33, seed=0) -> AAECData:
+    """Power spectrograms whose level and spectral tilt depend on the arousal class (learnable)."""
+    rng = np.random.default_rng(seed)
+
+    def make(n):
+        ya, yv = np.arange(n) % 3, (np.arange(n) // 3) % 3
+        tilt = np.linspace(0, 1, F)[None, None, :] * ya[:, None, None]
+        X = rng.gamma(2.0, 1.0, (n, T, F)) * np.exp(2.0 * tilt + 0.5 * yv[:, None, None])
+        return X.astype(np.float32), ya, yv
+
+    Xtr, a, v = make(n_train)
+    Xte, a2, v2 = make(n_test)
+    return AAECData(Xtr, a, v, Xte, a2, v2, description="tiny random spectrograms")
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models: intra-op threads only add overhead (a lot of it on a shared CPU). Restored after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def quiet(**kw) -> TrainOptions:
+    return TrainOptions(progress=False, n_record=6, ref_epochs=1, **kw)
+
+
+# ----------------------------------------------------------------------------------------- modules
+
+
+@pytest.mark.parametrize("preset", ["small", "paper"])
+def test_module_shapes_follow_section_3_2(preset):
+    torch.manual_seed(0)
+    cfg = make_config(preset, "AAEC")
+    model = AAEC(cfg)
+    T, F = cfg.n_frames, cfg.n_bins
+    rows = {r["module"]: r for r in describe(model, batch=1)}
+    assert rows["Encoder"]["output"] == (1, cfg.z_dim)
+    assert rows["Decoder"]["output"] == (1, T, F)  # sized to the input, not the paper's 38400
+    assert rows["Discriminator"]["output"] == (1,)
+    assert rows["Classifier"]["output"] == "(1,), (1, 3), (1, 3)"
+    # The layer sizes of the preset are the ones built.
+    assert model.encoder.gru.hidden_size == cfg.gru_cells and model.encoder.gru.bidirectional
+    assert [m.out_features for m in model.encoder.dense if isinstance(m, torch.nn.Linear)] == [*cfg.enc_dense, cfg.z_dim]
+    assert [m.out_features for m in model.decoder.dense if isinstance(m, torch.nn.Linear)] == [*cfg.dec_dense, T * F]
+    convs = [m for m in model.classifier.conv if isinstance(m, torch.nn.Conv1d)]
+    assert [c.out_channels for c in convs] == list(cfg.conv_filters)
+    assert [c.kernel_size[0] for c in convs] == list(cfg.conv_kernels)
+    assert all(c.stride == (1,) for c in convs)
+    heads = [model.classifier.head_realfake, model.classifier.head_arousal, model.classifier.head_valence]
+    assert [[m.out_features for m in h if isinstance(m, torch.nn.Linear)][-1] for h in heads] == [1, 3, 3]
+    if preset == "paper":
+        assert (cfg.gru_cells, cfg.enc_dense, cfg.z_dim, cfg.dec_dense) == (64, (512, 256), 128, (64, 64))
+        assert (cfg.conv_filters, cfg.head_dense, cfg.disc_dense) == ((512, 256, 128), (512, 32), (512, 256))
+        assert (cfg.iterations, cfg.k1, cfg.k2, cfg.k3, cfg.lr, cfg.beta1) == (500, 10, 20, 20, 2e-4, 0.5)
+        assert (T, F) == (469, 513)
+
+
+def test_configurations_switch_players():
+    players = {name: AAEC(make_config("small", name, **TINY, n_frames=4, n_bins=5)) for name in CONFIGURATIONS}
+    assert players["AAEC"].discriminator is not None and players["AAEC"].encoder is not None
+    assert players["AAE_C"].discriminator is None
+    assert players["Classifier"].encoder is None and players["Classifier"].decoder is None
+    assert players["AAEC'"].cfg.decoder_mode == "code"
+    assert players["AAE+C"].cfg.classifier_in_loop is False
+    with pytest.raises(LabkitError, match="preset"):
+        make_config("huge")
+    with pytest.raises(LabkitError, match="configuration"):
+        make_config("small", "AAECX")
+    with pytest.raises(LabkitError, match="decoder_mode"):
+        make_config("small", decoder_mode="sum")
+    with pytest.raises(LabkitError, match="unknown AAEC config field"):
+        make_config("small", n_layers=3)
+
+
+def test_equation_1_average_and_code_modes():
+    torch.manual_seed(0)
+    x, e = torch.randn(3, 4, 5), torch.randn(3, 4)
+    avg = AAEC(make_config("small", "AAEC", **TINY, n_frames=4, n_bins=5))
+    out = avg.generate(x, e)
+    assert torch.allclose(out["mixed"], 0.5 * (out["code"] + out["noise"]))
+    assert torch.allclose(out["code"], avg.decoder(avg.encoder(x)))
+    code = AAEC(make_config("small", "AAEC'", **TINY, n_frames=4, n_bins=5))
+    out = code.generate(x, e)
+    assert torch.equal(out["mixed"], out["code"])
+
+
+def test_equation_2_losses_reward_the_right_player():
+    big = torch.full((8,), 10.0)
+    # D that calls noise real and codes fake has ~zero loss; the reverse is heavily penalised.
+    assert discriminator_loss(big, -big) < 1e-3 < 10 < discriminator_loss(-big, big)
+    assert fool_loss(big) < 1e-3 and fool_loss(-big) > 5
+    a = torch.tensor([[9.0, 0, 0], [0, 9.0, 0]])
+    right, wrong = torch.tensor([0, 1]), torch.tensor([2, 2])
+    assert class_loss(a, a, right, right) < 0.01 < 5 < class_loss(a, a, wrong, wrong)
+    out_real, out_fake = (big[:2], a, a), (-big[:2], a, a)
+    # Classifier: classes right on X and X', X real and X' fake -> tiny loss; no X' -> class terms only.
+    assert classifier_loss(out_real, out_fake, right, right) < 0.05
+    assert torch.isclose(classifier_loss(out_real, None, right, right), class_loss(a, a, right, right))
+
+
+def test_scaler_fits_train_only_and_inverts():
+    data = tiny_data()
+    s = SpectrogramScaler(1e-6).fit(data.X_train)
+    z = s.transform(data.X_train)
+    assert z.shape == data.X_train.shape and z.dtype == np.float32
+    assert np.allclose(z.mean(axis=(0, 1)), 0, atol=1e-3) and np.allclose(z.std(axis=(0, 1)), 1, atol=1e-2)
+    assert np.allclose(s.to_log_power(z), np.log(data.X_train + 1e-6), atol=1e-3)
+    s2 = SpectrogramScaler.from_state(s.state())
+    assert np.array_equal(s2.transform(data.X_test), s.transform(data.X_test))
+    with pytest.raises(LabkitError, match=r"\(N, T, F\)"):
+        s.fit(data.X_train[0])
+
+
+def test_spectrum_space_is_fixed_and_shaped():
+    for n_bins, n_bands in [(513, 32), (129, 32), (32, 32), (9, 4)]:
+        edges = band_edges(n_bins, n_bands)
+        assert len(edges) == n_bands + 1 and edges[0] == 0 and edges[-1] == n_bins and np.all(np.diff(edges) >= 1)
+    edges = band_edges(513, 32)
+    logp = np.random.default_rng(0).normal(size=(5, 7, 513)).astype(np.float32)
+    out = spectrum_summary(logp, 32)
+    assert out.shape == (5, 64) and np.isfinite(out).all()
+    assert spectrum_summary(logp[:, :, :9], 32).shape == (5, 18)  # fewer bins than bands: one band per bin
+    assert np.allclose(out[:, 0], logp[:, :, edges[0]:edges[1]].mean(axis=2).mean(axis=1), atol=1e-5)
+
+
+def test_data_validation_names_the_problem():
+    d = tiny_data()
+    with pytest.raises(LabkitError, match="X_train"):
+        AAECData(d.X_train[:, :, 0], d.arousal_train, d.valence_train, d.X_test, d.arousal_test, d.valence_test)
+    with pytest.raises(LabkitError, match="valence_test"):
+        AAECData(d.X_train, d.arousal_train, d.valence_train, d.X_test, d.arousal_test, d.valence_test + 3)
+    bad = d.X_train.copy()
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(LabkitError, match="finite"):
+        AAECData(bad, d.arousal_train, d.valence_train, d.X_test, d.arousal_test, d.valence_test)
+
+
+# ----------------------------------------------------------------------------------------- Algorithm 1
+
+
+@pytest.mark.parametrize("name", list(CONFIGURATIONS))
+def test_one_iteration_per_configuration(name, tmp_path):
+    data = tiny_data()
+    cfg = make_config("small", name, **{**TINY, "iterations": 1})
+    run = Run.create(tmp_path / "run", "aaec", cfg.to_dict())
+    res = train(data, cfg, run, quiet())
+    hist = run.read_table("history")
+    two_stage = name == "AAE+C"
+    assert len(hist) == (2 if two_stage else 1) and len(res["history"]) == len(hist)
+    loss_cols = [c for c in hist.columns if c.startswith("loss_")]
+    assert loss_cols and np.isfinite(hist[loss_cols].to_numpy(float)[~np.isnan(hist[loss_cols].to_numpy(float))]).all()
+    if name == "Classifier":
+        assert loss_cols == ["loss_cls"] and run.spaces() == []
+    else:
+        assert "loss_rec" in hist and "loss_dec_rec" in hist
+        assert ("loss_disc" in hist) == (name != "AAE_C")
+        assert ("loss_dec_class" in hist) == (name != "AAE+C")  # AAE+C's decoder has no classifier to please
+        assert run.spaces() == ["embedding", "spectrum"]
+        snap = run.load_snapshot("spectrum", 1)
+        origins = {"noise", "code", "mixed"} if name != "AAEC'" else {"noise", "code"}
+        assert set(snap["origin"]) == origins and len(snap["X"]) == 6 * len(origins)
+        assert snap["X"].shape[1] == run.load_reference("spectrum")["X_train"].shape[1] and np.isfinite(snap["X"]).all()
+        ref = run.load_reference("embedding")
+        assert ref["X_train"].shape == (40, 2 * cfg.gru_cells) and ref["X_test"].shape[0] == 18
+        assert run.load_snapshot("embedding", 1)["X"].shape[1] == 2 * cfg.gru_cells
+    for head in ("arousal", "valence"):
+        m = res["metrics"][head]
+        assert 0 <= m["uar"] <= 1 and m["combined"] == pytest.approx(0.66 * m["f1"] + 0.34 * m["uar"])
+    assert run.checkpoint_path("last").exists() and run.checkpoint_path("last-final").exists()
+
+
+def test_resume_equals_uninterrupted_run(tmp_path):
+    data = tiny_data()
+    cfg = make_config("small", "AAEC", **{**TINY, "iterations": 3})
+    full_run = Run.create(tmp_path / "full", "aaec", cfg.to_dict())
+    full = train(data, cfg, full_run, quiet(checkpoint_every=1))
+
+    split_run = Run.create(tmp_path / "split", "aaec", cfg.to_dict())
+    first = train(data, cfg, split_run, quiet(checkpoint_every=1, stop_after=1))
+    assert first["stopped_at"] == 1 and split_run.load_checkpoint()["iteration"] == 1
+    resumed = train(data, cfg, split_run, quiet(checkpoint_every=1))
+
+    a, b = full["model"].state_dict(), resumed["model"].state_dict()
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    assert resumed["metrics"] == full["metrics"]
+    drop = lambda h: [{k: v for k, v in r.items() if k != "seconds"} for r in h]  # noqa: E731
+    assert drop(resumed["history"]) == drop(full["history"])
+    # The recorded samples of iteration 3 (after the resume) are the same too.
+    assert np.array_equal(split_run.load_snapshot("spectrum", 3)["X"], full_run.load_snapshot("spectrum", 3)["X"])
+
+
+def test_training_learns_a_separable_toy_task():
+    """Sanity: with the classifier in the loop, a task the tilt separates gets well above chance."""
+    data = tiny_data(n_train=60, n_test=30)
+    cfg = make_config("small", "AAEC", **{**TINY, "iterations": 12, "lr": 3e-3})
+    res = train(data, cfg, None, quiet())
+    assert res["metrics"]["arousal"]["uar"] > 0.5  # chance is 1/3
+
+
+def test_table1_summary_and_format():
+    import pandas as pd
+
+    rows = []
+    for seed, shift in [(0, 0.0), (1, 0.02), (2, 0.04)]:
+        for name in ["AAEC", "Classifier"]:
+            base = 0.5 if name == "AAEC" else 0.4
+            rows.append({"configuration": name, "seed": seed, "combined": base + shift,
+                         **{f"{h}_{m}": base + shift for h in ("arousal", "valence") for m in ("f1", "uar", "combined")}})
+    summary = summarize_table1(pd.DataFrame(rows))
+    s = summary["AAEC"]["arousal"]["f1"]
+    assert summary["AAEC"]["n"] == 3 and s["mean"] == pytest.approx(0.52)
+    assert s["ci_low"] < 0.52 < s["ci_high"]
+    text = format_table1(summary, "toy data")
+    assert "toy data" in text and "52.00 ±" in text and "95% t-interval" in text and "Classifier" in text
+    one = summarize_table1(pd.DataFrame(rows[:2]))
+    assert "n=1, no CI" in format_table1(one)
+    assert task_key("AAEC'", 2) == "AAEC-prime_seed2" and task_key("AAE+C", 0) == "AAE+C_seed0"
+
+
+def test_augmenter_view_follows_the_augmenter_contract():
+    from sklearn.base import clone
+
+    from labkit.trainers.aaec import AAECAugmenter
+
+    d = tiny_data()
+    X = np.log(d.X_train + 1e-6)  # the comparison runner hands over standardised-ish frames
+    X = (X - X.mean(axis=(0, 1))) / X.std(axis=(0, 1))
+    y = np.array(["low", "mid", "high"])[d.arousal_train]
+    aug = AAECAugmenter(sampling_strategy=0.5, random_state=3, iterations=2, record_every=1, n_record=5)
+    X_res, y_res = aug.fit_resample(X, y)
+    n_new = sum(int(round(0.5 * k)) for k in np.unique(y, return_counts=True)[1])
+    assert X_res.shape == (len(X) + n_new, *X.shape[1:]) and np.array_equal(X_res[:len(X)], X)
+    assert np.isfinite(X_res).all() and set(y_res[len(X):]) <= set(y)
+    assert [s["iteration"] for s in aug.snapshots_] == [1, 2] and aug.snapshots_[0]["X"].shape == (5, 2 * X.shape[2])
+    assert [h["iteration"] for h in aug.history_] == [1, 2] and "loss_rec" in aug.history_[0]
+    X_more, y_more = aug.sample({"low": 4})
+    assert X_more.shape == (4, *X.shape[1:]) and list(y_more) == ["low"] * 4
+    again = clone(aug).fit_resample(X, y)  # same seed, same rows
+    assert np.array_equal(again[0], X_res)
+
+
+# ----------------------------------------------------------------------------------------- command line
+
+
+@pytest.fixture(scope="module")
+def tiny_corpus(tmp_path_factory):
+    """A 4-speaker x 3-emotion x 2-utterance synthetic corpus of short utterances."""
+    from labkit.data.synthetic import SynthConfig, synthesize_corpus
+
+    out = tmp_path_factory.mktemp("aaec-corpus")
+    synthesize_corpus(out, SynthConfig(n_speakers=4, n_utterances=2, emotions=["anger", "sadness", "happiness"],
+                                       duration=(0.4, 0.6)), progress=False, n_jobs=1)
+    return f"synthetic:{out}"
+
+
+@pytest.mark.slow
+def test_table1_command_json_and_resume(tiny_corpus, tmp_path, capsys):
+    from labkit.cli import main
+
+    out = tmp_path / "t1"
+    argv = ["reproduce", "aaec-table1", tiny_corpus, "--preset", "small", "--iterations", "1", "--seeds", "2",
+            "--max-seconds", "0.5", "--test-fraction", "0.25", "--out", str(out), "--json"]
+    assert main(argv) == 0
+    table = json.loads(capsys.readouterr().out)
+    assert set(table) == set(CONFIGURATIONS)
+    for entry in table.values():
+        assert set(entry) == {"arousal", "valence"}
+        for head in entry.values():
+            assert set(head) == {"f1", "uar", "combined"} and all(0 <= v <= 1 for v in head.values())
+    run = Run(out)
+    assert len(run.task_keys()) == 10 and run.status["state"] == "finished"
+    assert not list((out / "checkpoints").glob("*.pt"))  # per-task checkpoints are removed when done
+    mtimes = {k: run._task_path(k).stat().st_mtime_ns for k in run.task_keys()}
+
+    # A second call recomputes nothing and prints the same table, in Table 1's text form.
+    assert main(argv[:-1]) == 0
+    text = capsys.readouterr().out
+    assert {k: run._task_path(k).stat().st_mtime_ns for k in run.task_keys()} == mtimes
+    assert "Data: " + tiny_corpus in text and "Ar F1" in text and "n=2" in text
+    assert run.read_json("table1")["summary"]["AAEC"]["n"] == 2
+
+
+@pytest.mark.slow
+def test_train_command_records_figure_5(tiny_corpus, tmp_path, capsys):
+    from labkit.cli import main
+
+    out = tmp_path / "tr"
+    argv = ["reproduce", "aaec-train", tiny_corpus, "--config", "AAEC", "--preset", "small", "--iterations", "2",
+            "--max-seconds", "0.5", "--test-fraction", "0.25", "--n-record", "4", "--out", str(out)]
+    assert main(argv) == 0
+    assert "mean Combined" in capsys.readouterr().out
+    run = Run(out)
+    assert run.kind == "aaec" and run.status["state"] == "finished"
+    assert run.snapshot_iterations("spectrum") == [1, 2] == run.snapshot_iterations("embedding")
+    assert len(run.read_table("history")) == 2 and run.read_json("final")["configuration"] == "AAEC"
+    ref = run.load_reference("spectrum")
+    assert list(ref["label_names"]) == ["low", "medium", "high"]
+    # Finished runs are read back, not retrained.
+    assert main(argv + ["--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["metrics"] == run.read_json("final")["metrics"]
+
+
+def test_bad_command_input_is_a_clear_error(capsys):
+    from labkit.cli import main
+
+    assert main(["reproduce", "aaec-table1", "synthetic", "--configs", "AAEC,Nope"]) == 2
+    assert "Nope" in capsys.readouterr().err
+    assert main(["reproduce", "aaec-train", "synthetic", "--config", "Nope"]) == 2
+    assert "Nope" in capsys.readouterr().err

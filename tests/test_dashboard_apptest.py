@@ -1,0 +1,262 @@
+"""Every dashboard page under Streamlit's AppTest: full, empty, partly written and odd run stores."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from dashboard_fixtures import (make_broken_run, make_compare_run, make_partial_run, make_store,
+                                make_training_run)
+from labkit.runstore import RunStore
+from labkit.viz import projection as P
+
+APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+PAGES = ["pages/distribution.py", "pages/comparison.py", "pages/training.py"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_streamlit_caches():
+    """AppTest runs in this process, so Streamlit's caches would carry over between tests."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture(scope="module")
+def full_store(tmp_path_factory):
+    return make_store(tmp_path_factory.mktemp("apptest-store"))
+
+
+def open_app(monkeypatch, store) -> AppTest:
+    monkeypatch.setenv("LABKIT_RUNS", str(store))
+    return AppTest.from_file(APP, default_timeout=60).run()
+
+
+def texts(at) -> str:
+    return " ".join(str(e.value) for e in [*at.info, *at.warning, *at.error])
+
+
+def test_distribution_page(monkeypatch, full_store):
+    at = open_app(monkeypatch, full_store)
+    assert not at.exception
+    assert at.title[0].value == "Distribution of generated samples"
+    metrics = {m.label: m.value for m in at.metric}
+    assert {"precision", "recall", "density", "coverage", "frechet", "mmd", "c2st_auc", "test_gain"} <= set(metrics)
+    assert at.subheader[0].value == "Coverage · iteration 0"
+    # The broken run is reported in the sidebar, not as a traceback.
+    assert any("cannot be read" in e.label for e in at.sidebar.expander)
+
+    slider = at.select_slider(key="dist_iter")
+    assert slider.options == ["0", "10", "20", "30", "40"]
+    slider.set_value(40).run()
+    assert not at.exception
+    assert at.subheader[0].value == "Coverage · iteration 40"
+    assert {m.label: m.value for m in at.metric}["test_gain"] != metrics["test_gain"]
+
+    at.radio(key="dist_view").set_value("per iteration").run()
+    at.radio(key="dist_color").set_value("class").run()
+    assert not at.exception
+    at.radio(key="dist_color").set_value("origin").run()
+    assert not at.exception
+    at.multiselect(key="dist_classes").set_value([]).run()
+    assert "No class selected" in texts(at)
+
+
+def test_slider_never_recomputes_a_projection(monkeypatch, tmp_path):
+    store = tmp_path / "store"
+    make_training_run(store)
+    calls = []
+    real = P.compute_projection
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(P, "compute_projection", counting)
+    at = open_app(monkeypatch, store)
+    assert len(calls) == 1  # first view of the run: computed once, written to <run>/cache
+    for value in (10, 20, 40):
+        at.select_slider(key="dist_iter").set_value(value).run()
+    at.radio(key="dist_view").set_value("per iteration").run()
+    assert not at.exception and len(calls) == 1
+    # A new session (fresh Streamlit caches) reads the run's cache instead of computing.
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    AppTest.from_file(APP, default_timeout=60).run()
+    assert len(calls) == 1
+
+
+def test_comparison_page(monkeypatch, full_store):
+    at = open_app(monkeypatch, full_store)
+    at.switch_page("pages/comparison.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Augmenter comparison"
+    table = at.dataframe[0].value
+    assert set(table.columns) >= {"uar", "wa", "f1"} and len(table) == 4
+    assert "[" in str(table["uar"].iloc[0])  # mean [ci_low, ci_high]
+    assert [s.value for s in at.subheader][1:] == ["uar by augmenter", "Per-class recall",
+                                                  "uar against amount of synthetic data"]
+    at.selectbox(key="cmp_metric").set_value("f1").run()
+    assert not at.exception and at.subheader[1].value == "f1 by augmenter"
+
+
+def test_comparison_of_two_runs_and_missing_tables(monkeypatch, tmp_path):
+    make_compare_run(tmp_path, "cmp-a")
+    make_compare_run(tmp_path, "cmp-b", tables=("summary",), seed=1)
+    at = open_app(monkeypatch, tmp_path)
+    at.switch_page("pages/comparison.py").run()
+    at.multiselect(key="cmp_runs").set_value(at.multiselect(key="cmp_runs").options).run()
+    assert not at.exception
+    assert len(at.dataframe[0].value) == 8  # 4 augmenters × 2 runs
+    assert "no 'per_class' table" in texts(at) or "no 'sweep' table" in texts(at)
+
+
+def test_comparison_with_a_malformed_summary(monkeypatch, tmp_path):
+    run = RunStore(tmp_path).create("compare", {}, run_id="odd")
+    run.write_table("summary", pd.DataFrame({"augmenter": ["none"], "metric": ["uar"], "mean": [0.5]}))
+    at = open_app(monkeypatch, tmp_path)
+    at.switch_page("pages/comparison.py").run()
+    assert not at.exception
+    assert "lacks column(s) ci_low, ci_high" in texts(at)
+
+
+def test_training_page(monkeypatch, full_store):
+    at = open_app(monkeypatch, full_store)
+    at.switch_page("pages/training.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Training curves"
+    assert at.subheader[0].value == "Coverage of the real data by generated samples"
+    cov = at.dataframe[0].value
+    assert list(cov["iteration"]) == [0, 10, 20, 30, 40] and "test_gain" in cov.columns
+
+
+def test_training_page_with_history_only_and_snapshots_only(monkeypatch, tmp_path):
+    run = RunStore(tmp_path).create("aaec", {}, run_id="history-only")
+    run.write_table("history", pd.DataFrame({"iteration": [0, 1], "loss_d": [1.0, 0.5]}))
+    at = open_app(monkeypatch, tmp_path)
+    at.switch_page("pages/training.py").run()
+    assert not at.exception and "no generated snapshots" in texts(at).lower()
+
+    make_training_run(tmp_path, "snapshots-only", history=False, iterations=(0, 5))
+    st.cache_data.clear()
+    at.selectbox(key="train_run").set_value(at.selectbox(key="train_run").options[0]).run()
+    for option in at.selectbox(key="train_run").options:
+        at.selectbox(key="train_run").set_value(option).run()
+        assert not at.exception
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_empty_store(monkeypatch, tmp_path, page):
+    at = open_app(monkeypatch, tmp_path / "does-not-exist")
+    at.switch_page(page).run()
+    assert not at.exception and "has no runs yet" in texts(at)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_partly_written_store(monkeypatch, tmp_path, page):
+    make_partial_run(tmp_path)
+    make_broken_run(tmp_path)
+    # A run whose reference exists but whose snapshots are not written yet.
+    run = make_training_run(tmp_path, "starting", iterations=(0,), history=False)
+    for p in (run.path / "snapshots").rglob("*.npz"):
+        p.unlink()
+    at = open_app(monkeypatch, tmp_path)
+    at.switch_page(page).run()
+    assert not at.exception
+    if page.endswith("distribution.py"):
+        assert "no generated snapshots yet" in texts(at)
+    else:
+        assert "None of the" in texts(at)
+
+
+def test_paper_runs_and_generator_histories(monkeypatch, tmp_path):
+    # An aaec-table1 run's summary (configuration/head/metric) on the comparison page.
+    table1 = RunStore(tmp_path).create("aaec-table1", {}, run_id="table1")
+    table1.write_table("summary", pd.DataFrame({
+        "configuration": ["AAEC", "Classifier"], "head": ["arousal", "arousal"], "metric": ["uar", "uar"],
+        "mean": [0.4, 0.35], "ci_low": [None, None], "ci_high": [None, None]}))
+    # A compare run that recorded an iterative generator: history-<name> and an aug-<name> space.
+    gen = make_training_run(tmp_path, "cmp-gen", history=False, iterations=(0, 5), spaces=("aug-gan",))
+    gen.write_table("history-gan", pd.DataFrame({"iteration": [0, 5], "loss_g": [1.0, 0.5], "seconds": [1, 2]}))
+    at = open_app(monkeypatch, tmp_path)
+    assert not at.exception and at.selectbox(key="dist_space").value == "aug-gan"
+    at.switch_page("pages/comparison.py").run()
+    assert not at.exception
+    assert at.selectbox(key="cmp_metric").value == "arousal_uar"
+    assert list(at.dataframe[0].value.index) == ["AAEC", "Classifier"]
+    at.switch_page("pages/training.py").run()
+    assert not at.exception
+    assert at.dataframe[0].value["iteration"].tolist() == [0, 5]
+
+
+# ------------------------------------------------------------------------------------ `labkit dashboard`
+def test_labkit_dashboard_command(monkeypatch, tmp_path, capsys):
+    import subprocess
+
+    import labkit
+    from labkit.cli import main
+
+    seen = {}
+
+    def fake_call(cmd, env):
+        seen["cmd"], seen["env"] = cmd, env
+        return 0
+
+    monkeypatch.setattr(subprocess, "call", fake_call)
+    assert main(["dashboard", "--runs", str(tmp_path), "--no-browser", "--port", "8600"]) == 0
+    cmd = seen["cmd"]
+    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4] == APP
+    assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"  # localhost only by default
+    assert cmd[cmd.index("--server.port") + 1] == "8600"
+    assert cmd[cmd.index("--server.headless") + 1] == "true"
+    assert cmd[cmd.index("--server.showEmailPrompt") + 1] == "false"  # never blocks on a prompt
+    assert seen["env"]["LABKIT_RUNS"] == str(tmp_path.resolve())
+
+    assert main(["dashboard", "--runs", str(tmp_path / "nope")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    monkeypatch.setattr(labkit, "__file__", str(tmp_path / "site" / "labkit" / "__init__.py"))
+    assert main(["dashboard", "--runs", str(tmp_path)]) == 2
+    assert "dashboard app is missing" in capsys.readouterr().err
+
+
+def test_unusable_snapshot_shows_a_note(monkeypatch, tmp_path):
+    import numpy as np
+
+    run = make_training_run(tmp_path, iterations=(0, 10))
+    run.save_snapshot("spectrum", 20, np.zeros((3, 8)), ["angry"] * 3)
+    at = open_app(monkeypatch, tmp_path)
+    at.select_slider(key="dist_iter").set_value(20).run()
+    assert not at.exception
+    assert "iter_0000020.npz" in texts(at) and len(at.metric) == 0
+
+
+def test_switching_between_runs_with_other_classes_and_iterations(monkeypatch, tmp_path):
+    make_training_run(tmp_path, "three-classes", n_classes=3, iterations=(0, 10, 20))
+    make_training_run(tmp_path, "two-classes", n_classes=2, iterations=(0, 7), seed=1)
+    at = open_app(monkeypatch, tmp_path)
+    picker = at.selectbox(key="dist_run")
+    for label in picker.options + picker.options:
+        at.selectbox(key="dist_run").set_value(label).run()
+        assert not at.exception
+        n_classes = 3 if label.startswith("three") else 2
+        assert len(at.multiselect(key="dist_classes").options) == n_classes
+        at.select_slider(key="dist_iter").set_value(at.select_slider(key="dist_iter").options[-1]).run()
+        assert not at.exception
+
+
+def test_store_fingerprint_follows_new_snapshots_and_tables(tmp_path):
+    import numpy as np
+
+    from labkit.viz import data
+
+    run = make_training_run(tmp_path, iterations=(0,))
+    before = data.store_fingerprint(tmp_path)
+    run.save_snapshot("spectrum", 99, np.zeros((6, 8)), ["angry"] * 6)
+    after_snapshot = data.store_fingerprint(tmp_path)
+    run.write_table("extra", pd.DataFrame({"a": [1]}))
+    assert len({before, after_snapshot, data.store_fingerprint(tmp_path)}) == 3
+    assert data.store_fingerprint(tmp_path / "missing") == "missing"

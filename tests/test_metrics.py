@@ -1,0 +1,52 @@
+"""Metrics: UAR, WA, macro-F1, the combined score, per-class recall, confusion matrix."""
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+
+from labkit.errors import LabkitError
+from labkit.experiment.metrics import scores
+
+
+def test_hand_computed_example():
+    y_true = ["a", "a", "a", "b"]
+    y_pred = ["a", "b", "a", "b"]
+    s = scores(y_true, y_pred)
+    assert s["recall"] == {"a": pytest.approx(2 / 3), "b": 1.0}
+    assert s["uar"] == pytest.approx((2 / 3 + 1) / 2)
+    assert s["wa"] == pytest.approx(3 / 4)
+    # F1(a) = 2*1*(2/3)/(1+2/3) = 0.8; F1(b) = 2*0.5*1/1.5 = 2/3
+    assert s["f1"] == pytest.approx((0.8 + 2 / 3) / 2)
+    assert s["combined"] == pytest.approx(0.66 * s["f1"] + 0.34 * s["uar"])
+    assert s["confusion"] == [[2, 1], [0, 1]]  # rows true, columns predicted
+
+
+def test_agrees_with_sklearn_on_random_predictions():
+    rng = np.random.default_rng(0)
+    y_true = rng.integers(0, 4, 200)
+    y_pred = np.where(rng.random(200) < 0.6, y_true, rng.integers(0, 4, 200))
+    s = scores(y_true, y_pred)
+    assert s["uar"] == pytest.approx(balanced_accuracy_score(y_true, y_pred))
+    assert s["wa"] == pytest.approx(accuracy_score(y_true, y_pred))
+    assert s["f1"] == pytest.approx(f1_score(y_true, y_pred, average="macro"))
+    assert np.sum(s["confusion"]) == 200
+
+
+def test_labels_fix_order_and_absent_classes_have_nan_recall():
+    s = scores(["x", "y", "y"], ["x", "y", "x"], labels=["z", "y", "x"])
+    assert list(s["recall"]) == ["z", "y", "x"]
+    assert math.isnan(s["recall"]["z"])
+    assert s["uar"] == pytest.approx((1.0 + 0.5) / 2)  # the absent class does not count
+    assert s["confusion"][0] == [0, 0, 0]
+    assert s["confusion"][1] == [0, 1, 1]
+
+
+def test_bad_input():
+    with pytest.raises(LabkitError, match="empty"):
+        scores([], [])
+    with pytest.raises(LabkitError, match="one length"):
+        scores([1, 2], [1])
+    with pytest.raises(LabkitError, match="not in labels"):
+        scores([1, 2], [1, 2], labels=[1])

@@ -215,6 +215,7 @@ def test_resume_equals_uninterrupted_run(tmp_path):
     assert np.array_equal(split_run.load_snapshot("spectrum", 3)["X"], full_run.load_snapshot("spectrum", 3)["X"])
 
 
+@pytest.mark.slow
 def test_training_learns_a_separable_toy_task():
     """Sanity: with the classifier in the loop, a task the tilt separates gets well above chance."""
     data = tiny_data(n_train=60, n_test=30)

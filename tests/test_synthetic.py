@@ -201,8 +201,10 @@ def test_default_corpus_is_a_fair_stand_in():
         train, test = speakers != speaker, speakers == speaker
         clf = make_pipeline(StandardScaler(), SVC(kernel="linear", C=1.0)).fit(X[train], y[train])
         y_pred[test] = clf.predict(X[test])
-        # Share of held-out samples farther from the training set than a typical training sample is
-        # from its nearest training neighbour (median nearest-neighbour distance).
+        # AAEC's Figure 1: held-out samples lie partly outside the training distribution. Share of
+        # held-out samples farther from the training set than the median training sample is from
+        # its nearest training neighbour; were the held-out speaker drawn like the training
+        # samples, this share would be about one half.
         scaler = StandardScaler().fit(X[train])
         A, B = scaler.transform(X[train]), scaler.transform(X[test])
         d_train = np.linalg.norm(A[:, None] - A[None], axis=-1)  # (n_train, n_train)
@@ -211,4 +213,4 @@ def test_default_corpus_is_a_fair_stand_in():
         outside.append(np.mean(d_test > np.median(d_train.min(1))))
     uar = balanced_accuracy_score(y, y_pred)
     assert 0.5 <= uar <= 0.8, f"LOSO UAR {uar:.3f} outside 50-80 %"
-    assert np.mean(outside) > 0.2 and min(outside) > 0.0, outside
+    assert np.mean(outside) > 0.55 and min(outside) > 0.0, outside

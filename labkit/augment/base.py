@@ -45,7 +45,7 @@ Randomness comes only from ``random_state``: the same seed on the same data give
 from __future__ import annotations
 
 import numbers
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -254,16 +254,3 @@ class Augmenter(BaseEstimator):
     def _check_fitted(self) -> None:
         if not hasattr(self, "classes_"):
             raise LabkitError(f"{type(self).__name__} is not fitted yet: call fit or fit_resample first")
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        return tags
-
-
-def describe(augmenter: Augmenter) -> dict[str, Any]:
-    """Parameters of an augmenter as plain JSON-able values (for run configs and reports)."""
-    out = {}
-    for k, v in augmenter.get_params(deep=False).items():
-        out[k] = v if isinstance(v, (str, int, float, bool, type(None), list, dict)) else repr(v)
-    return out

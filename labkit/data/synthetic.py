@@ -182,8 +182,8 @@ class SynthConfig:
     sr: int = 16000  # sample rate of the written files (Hz, >= 16000 so the formants do not alias)
     duration: tuple[float, float] = (1.5, 3.5)  # range of sentence durations (s) spoken neutrally at the mean rate
     n_sentences: int = 10  # distinct sentences (texts); utterance i says sentence i % n_sentences
-    emotion_strength: float = 1.2  # scales every emotion's deviation from neutral (lower → more overlap)
-    # ^ 1.2 puts the default corpus mid-way in the 50–80 % LOSO UAR target (linear SVM on eGeMAPS)
+    emotion_strength: float = 1.4  # scales every emotion's deviation from neutral (lower → more overlap)
+    # ^ 1.4 puts the default corpus mid-way in the 50–80 % LOSO UAR target (linear SVM on eGeMAPS)
     speaker_spread: float = 1.0  # scales between-speaker differences (F0, vocal-tract length, voice quality)
     speaker_emotion_spread: float = 1.0  # scales each speaker's own way of expressing each emotion
     utterance_spread: float = 1.0  # scales utterance-to-utterance variation within a speaker × emotion
@@ -359,16 +359,16 @@ def make_speaker(config: SynthConfig, number: int) -> Speaker:
     return Speaker(
         id=f"s{number + 1:02d}",
         gender="f" if female else "m",
-        f0=float(f0_mean * 2 ** (s * 2.0 * z[0] / 12)),  # sd 2 semitones
-        vtl=float((1.16 if female else 1.0) * np.exp(s * 0.045 * z[1])),
-        oq=float(np.clip((0.62 if female else 0.52) + s * 0.05 * z[2], 0.35, 0.8)),
-        breath=float(np.clip((0.08 if female else 0.04) * np.exp(s * 0.4 * z[3]), 0.0, 0.4)),
-        jitter=float(0.006 * np.exp(s * 0.3 * z[4])),
-        shimmer=float(0.04 * np.exp(s * 0.3 * z[5])),
-        tilt_oct=float(s * 0.35 * z[6]),
-        rate=float(np.exp(s * 0.08 * z[7])),
-        loudness_db=float(s * 2.5 * z[8]),
-        expressiveness=float(np.exp(s * 0.25 * z[9])),
+        f0=float(f0_mean * 2 ** (s * 2.6 * z[0] / 12)),  # sd 2.6 semitones within a sex
+        vtl=float((1.16 if female else 1.0) * np.exp(s * 0.06 * z[1])),  # sd ~6 %
+        oq=float(np.clip((0.62 if female else 0.52) + s * 0.065 * z[2], 0.35, 0.8)),
+        breath=float(np.clip((0.08 if female else 0.04) * np.exp(s * 0.5 * z[3]), 0.0, 0.4)),
+        jitter=float(0.006 * np.exp(s * 0.4 * z[4])),
+        shimmer=float(0.04 * np.exp(s * 0.4 * z[5])),
+        tilt_oct=float(s * 0.45 * z[6]),
+        rate=float(np.exp(s * 0.1 * z[7])),
+        loudness_db=float(s * 3.25 * z[8]),
+        expressiveness=float(np.exp(s * 0.33 * z[9])),
     )
 
 

@@ -65,7 +65,7 @@ class CompareConfig:
     target: str = "emotion"                                 # label column of the meta table
     amount: Any = 1.0                                       # sampling_strategy of the main comparison
     sweep: list[float] = field(default_factory=list)        # extra ratios for the UAR-vs-amount sweep
-    augmenter_params: dict = field(default_factory=dict)    # {augmenter name: {param: value}}
+    augmenter_params: dict = field(default_factory=dict)    # {augmenter: {param: value}}; not sampling_strategy
     record_every: int = 0                                   # snapshot interval of iterative generators
     source: str = ""                                        # where the features came from (for the record)
     features: str = ""                                      # feature set name (for the record)

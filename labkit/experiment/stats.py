@@ -10,6 +10,11 @@ How the confidence interval is formed (a choice; the papers report means only):
   describes the spread over speakers / groups rather than over repetitions.
 * With a single value (one seed, one fold) there is no interval: ci_low = ci_high = NaN.
 
+Read the multi-seed interval as *repeatability over seeds*, not as generalisation to new speakers:
+a deterministic pipeline (e.g. "none" with an SVM on fixed leave-one-speaker-out folds) gives the
+same mean for every seed and so a zero-width interval. The spread over speakers is in the ``tasks``
+table (one row per fold) and in the single-seed interval.
+
 The paired comparison of an augmenter with "none" pairs scores of the same seed and fold (the
 folds, the classifier's seed and the test rows are identical; only the augmentation differs) and
 reports the mean difference and the two-sided Wilcoxon signed-rank p-value (scipy). Zero

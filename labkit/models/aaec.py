@@ -38,7 +38,9 @@ Choices where the paper is vague (and why)
   and X' (a reconstruction keeps its original's labels).
 * Learning rate. Algorithm 1 prints ``Adam(lr = .2e-4, beta_1 = 0.5)``; read literally that is 2e-5,
   but together with beta_1 = 0.5 it is the standard GAN setting 2e-4 (Radford et al.), which we use;
-  the fine-tuning ``SGD(lr = .5e-5)`` is 5e-6 as printed. Both are config fields.
+  the fine-tuning ``SGD(lr = .5e-5)`` is 5e-6 as printed (a step that small moves the classifier
+  very little in a few epochs; we keep it as printed). Both are config fields. The `small` preset
+  uses a larger Adam step, see `PRESETS`.
 """
 
 from __future__ import annotations

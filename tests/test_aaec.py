@@ -193,15 +193,16 @@ def test_one_iteration_per_configuration(name, tmp_path):
     assert run.checkpoint_path("last").exists() and run.checkpoint_path("last-final").exists()
 
 
-def test_resume_equals_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("name,stop", [("AAEC", 1), ("AAE+C", 3)])  # AAE+C: stop between its two stages
+def test_resume_equals_uninterrupted_run(tmp_path, name, stop):
     data = tiny_data()
-    cfg = make_config("small", "AAEC", **{**TINY, "iterations": 3})
+    cfg = make_config("small", name, **{**TINY, "iterations": 3})
     full_run = Run.create(tmp_path / "full", "aaec", cfg.to_dict())
     full = train(data, cfg, full_run, quiet(checkpoint_every=1))
 
     split_run = Run.create(tmp_path / "split", "aaec", cfg.to_dict())
-    first = train(data, cfg, split_run, quiet(checkpoint_every=1, stop_after=1))
-    assert first["stopped_at"] == 1 and split_run.load_checkpoint()["iteration"] == 1
+    first = train(data, cfg, split_run, quiet(checkpoint_every=1, stop_after=stop))
+    assert first["stopped_at"] == stop and split_run.load_checkpoint()["iteration"] == stop
     resumed = train(data, cfg, split_run, quiet(checkpoint_every=1))
 
     a, b = full["model"].state_dict(), resumed["model"].state_dict()

@@ -292,3 +292,18 @@ def test_synthetic_dir_reads_its_manifest(tmp_path):
     _check_table(table, "synthetic")
     assert table["speaker"].tolist() == ["synthetic:s01", "synthetic:s02"]
     assert isinstance(table, pd.DataFrame) and table.attrs["source"] == f"synthetic:{tmp_path}"
+
+
+def test_synthetic_contexts_pool_into_two_corpora(monkeypatch):
+    """`synthetic:studio+phone` pools the default corpus in two recording contexts (small config here)."""
+    import labkit.data.synthetic as synth
+    from labkit.data.loaders import load_corpus
+
+    small = dict(n_speakers=2, n_utterances=1, emotions=["anger", "sadness"])
+    real_default = synth.default_corpus
+    monkeypatch.setattr(synth, "default_corpus",
+                        lambda config=None, progress=True: real_default(synth.SynthConfig(context=config.context, **small)))
+    table = load_corpus("synthetic:studio+phone")
+    assert sorted(table["context"].unique()) == ["phone", "studio"]
+    assert table["id"].is_unique
+    assert set(table.loc[table.context == "studio", "speaker"]) == set(table.loc[table.context == "phone", "speaker"])

@@ -213,4 +213,4 @@ def test_default_corpus_is_a_fair_stand_in():
         outside.append(np.mean(d_test > np.median(d_train.min(1))))
     uar = balanced_accuracy_score(y, y_pred)
     assert 0.5 <= uar <= 0.8, f"LOSO UAR {uar:.3f} outside 50-80 %"
-    assert np.mean(outside) > 0.55 and min(outside) > 0.0, outside
+    assert np.mean(outside) > 0.55 and min(outside) > 0.0, outside  # measured: mean 0.69, min 0.37

@@ -6,6 +6,9 @@ reads every file's header (for ``duration``) and returns one utterance table
 
     synthetic          the default embedded corpus (built once under cache_root()/corpora/)
     synthetic:DIR      a corpus written by `labkit corpus synth --out DIR` (DIR/manifest.csv)
+    synthetic:A+B      the default corpus recorded in contexts A and B (e.g. studio+phone), pooled:
+                       the same speakers and sentences in two recording contexts, i.e. two corpora
+                       for cross-corpus and in-/out-of-context experiments
     emodb:PATH         Berlin EMO-DB: PATH or PATH/wav holding 03a01Fa.wav ...
     ravdess:PATH       RAVDESS speech: PATH/Actor_01/03-01-05-01-01-01-01.wav ...
     cremad:PATH        CREMA-D: PATH/AudioWAV/1001_DFA_ANG_XX.wav ... (+ PATH/VideoDemographics.csv)
@@ -91,7 +94,7 @@ from labkit.data.schema import (
 from labkit.errors import AudioError, CorpusError, LabkitError
 from labkit.utils import progress
 
-SOURCES = ["synthetic", "synthetic:DIR", "emodb:PATH", "ravdess:PATH", "cremad:PATH", "iemocap:PATH", "csv:PATH"]
+SOURCES = ["synthetic", "synthetic:DIR", "synthetic:studio+phone", "emodb:PATH", "ravdess:PATH", "cremad:PATH", "iemocap:PATH", "csv:PATH"]
 
 
 # Emotion names accepted in a CSV manifest → canonical names (schema.EMOTIONS).
@@ -590,12 +593,26 @@ def load_csv(path, skip_bad: bool = False, corpus: str = "csv", show_progress: b
 
 
 # ------------------------------------------------------------------------------------ synthetic
+def _is_context(name: str) -> bool:
+    from labkit.data.synthetic import CONTEXTS
+
+    return name in CONTEXTS
+
+
 def load_synthetic(directory=None, skip_bad: bool = False, show_progress: bool = True) -> pd.DataFrame:
     """The embedded corpus: the default one (built once and cached) or one written to `directory`."""
     if directory is None:
         from labkit.data.synthetic import default_corpus
 
         return default_corpus()
+    contexts = str(directory).split("+")
+    if not Path(os.path.expanduser(str(directory))).exists() and all(_is_context(c) for c in contexts):
+        # `synthetic:studio+phone`: the default corpus once per recording context, pooled. Ids carry
+        # the context, speakers are the same voices in every context (see labkit.data.synthetic).
+        from labkit.data.synthetic import SynthConfig, default_corpus
+
+        tables = [default_corpus(SynthConfig(context=c)) for c in contexts]
+        return pd.concat(tables, ignore_index=True)
     directory = Path(os.path.expanduser(str(directory)))
     manifest = directory / "manifest.csv"
     if not manifest.is_file():

@@ -32,6 +32,23 @@ lie partly outside the training distribution. Classes overlap on purpose: a line
 under leave-one-speaker-out lands well above chance and well below perfect (measured on the default
 corpus: see "Measured difficulty" below).
 
+Measured difficulty
+-------------------
+Default corpus (700 utterances, mean 2.7 s), eGeMAPSv02 functionals + StandardScaler + linear SVC
+(C=1), leave-one-speaker-out, 7 classes (chance 14 %): UAR 0.64 for seed 0 (the default; per
+held-out speaker accuracy 0.43–0.94), 0.75 for seed 1, 0.57 for seed 2. The seed matters because
+ten speakers are few. Figure-1 check (AAEC): per held-out speaker, the share of its samples whose
+nearest training neighbour is farther than the median training sample's nearest neighbour is
+0.37–0.93 (mean 0.69; about 0.5 if the held-out speaker were distributed like the training
+samples); beyond the 95th percentile: 0.12 on average (0.05 expected in-distribution), up to 0.29
+for one speaker. So held-out speakers lie partly, not wholly, outside the training distribution.
+``emotion_strength``, ``speaker_spread`` and ``speaker_emotion_spread`` move both figures.
+
+Limitations: the voices are buzzy and robotic, the "language" is random syllables, formant
+transitions are cross-fades, and emotions differ only through the profile fields below (no
+hesitations, laughter, sobbing or emotion-specific phrasing). It stands in for a real corpus's
+statistics for method development, not for claims about human emotional speech.
+
 Determinism: each utterance has its own ``numpy.random.Generator`` seeded from
 (seed, speaker, emotion, index), and the recording context has its own generator seeded from
 (seed, context, speaker, emotion, index). The dry speech therefore does not depend on the context

@@ -335,3 +335,13 @@ def test_bad_command_input_is_a_clear_error(capsys):
     assert "Nope" in capsys.readouterr().err
     assert main(["reproduce", "aaec-train", "synthetic", "--config", "Nope"]) == 2
     assert "Nope" in capsys.readouterr().err
+
+
+def test_class_weights_balance_the_class_terms():
+    """Inverse-frequency weights: each class contributes equally; absent classes weigh nothing."""
+    from labkit.models.aaec import class_weights
+
+    w = class_weights(np.array([0, 0, 0, 0, 1, 1, 2, 2]), 3)
+    counts = np.array([4, 2, 2])
+    assert np.allclose(w.numpy() * counts, 8 / 3)
+    assert class_weights(np.array([0, 0, 1]), 3)[2].item() == 0.0

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from imblearn.pipeline import Pipeline
 from sklearn.base import clone
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.svm import SVC
 
 from labkit.augment import AUGMENTERS, augmenter_class, make_augmenter, register_augmenter
@@ -20,7 +20,10 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*(using SMOTE|using k=).*:UserW
 
 NAMES = sorted(AUGMENTERS)
 # Small budgets for iterative generators so the suite stays fast: {name: {param: value}}.
-FAST_PARAMS: dict[str, dict] = {}
+FAST_PARAMS: dict[str, dict] = {"aaec": {"iterations": 1}}
+# Budgets for the one check of sample quality (samples near their own class): a generator must have
+# trained a little before its samples can be judged.
+QUALITY_PARAMS: dict[str, dict] = {"aaec": {"iterations": 40}}
 
 
 def _make(name, **params):
@@ -29,14 +32,29 @@ def _make(name, **params):
     return make_augmenter(name, **{**fast, **params})
 
 
-def _data(counts=(12, 8, 5), dim=6, seed=0):
-    """Well separated classes 'a', 'b', 'c' with the given sizes: X (n, dim) float32, y (n,) str."""
+def _data(counts=(12, 8, 5), dim=6, seed=0, kind="vector"):
+    """Well separated classes 'a', 'b', 'c' with the given sizes: X (n, dim) float32, y (n,) str.
+
+    kind="frames" gives spectrogram-like X (n, 4, dim): each sample's vector over 4 noisy frames.
+    """
     rng = np.random.default_rng(seed)
     X, y = [], []
     for i, n in enumerate(counts):
         X.append(rng.normal(size=(n, dim)) + 6.0 * np.eye(dim)[i])
         y += ["abc"[i]] * n
-    return np.concatenate(X).astype(np.float32), np.array(y)
+    X = np.concatenate(X).astype(np.float32)
+    if kind == "frames":
+        X = (X[:, None, :] + 0.1 * rng.normal(size=(len(X), 4, dim))).astype(np.float32)  # (n, T=4, dim)
+    return X, np.array(y)
+
+
+def _data_for(name, **kw):
+    """`_data` in the input form the augmenter takes (vectors or frames)."""
+    return _data(kind="frames" if augmenter_class(name).input_kind == "frames" else "vector", **kw)
+
+
+def _flat(X):
+    return X.reshape(len(X), -1)  # (n, ...) -> (n, d)
 
 
 def _counts(y):
@@ -57,8 +75,11 @@ def test_init_stores_parameters_only_and_clone_works(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_fit_resample_in_an_imblearn_pipeline(name):
-    X, y = _data()
-    pipe = Pipeline([("scale", StandardScaler()), ("augment", _make(name, random_state=0)), ("clf", SVC())])
+    X, y = _data_for(name)
+    if X.ndim == 3:  # frame augmenters come first; the classifier sees flattened frames
+        pipe = Pipeline([("augment", _make(name, random_state=0)), ("flat", FunctionTransformer(_flat)), ("clf", SVC())])
+    else:
+        pipe = Pipeline([("scale", StandardScaler()), ("augment", _make(name, random_state=0)), ("clf", SVC())])
     pipe.fit(X, y)
     assert (pipe.predict(X) == y).mean() > 0.9
     fitted = pipe.named_steps["augment"]
@@ -67,9 +88,9 @@ def test_fit_resample_in_an_imblearn_pipeline(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_output_real_rows_first_dtype_and_labels(name):
-    X, y = _data()
+    X, y = _data_for(name)
     X_res, y_res = _make(name, sampling_strategy=1.0, random_state=0).fit_resample(X, y)
-    assert X_res.dtype == np.float32 and X_res.shape[1] == X.shape[1] and X_res.ndim == 2
+    assert X_res.dtype == np.float32 and X_res.shape[1:] == X.shape[1:]
     assert len(X_res) == len(y_res)
     assert np.array_equal(X_res[: len(X)], X) and np.array_equal(y_res[: len(y)], y)
     assert set(y_res.tolist()) <= set(y.tolist())
@@ -78,7 +99,7 @@ def test_output_real_rows_first_dtype_and_labels(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_amount_semantics(name):
-    X, y = _data()
+    X, y = _data_for(name)
     real = _counts(y)
     expect = {
         1.0: {c: 2 * n for c, n in real.items()},
@@ -97,9 +118,10 @@ def test_amount_semantics(name):
 def test_synthetic_samples_belong_to_their_class(name):
     if not augmenter_class(name).generates:
         pytest.skip("adds nothing")
-    X, y = _data(counts=(10, 10, 10))
-    aug = _make(name, sampling_strategy=2.0, random_state=0)
+    X, y = _data_for(name, counts=(10, 10, 10))
+    aug = _make(name, sampling_strategy=2.0, random_state=0, **QUALITY_PARAMS.get(name, {}))
     X_res, y_res = aug.fit_resample(X, y)
+    X, X_res = _flat(X), _flat(X_res)
     means = np.stack([X[y == c].mean(axis=0) for c in "abc"])        # (3, d)
     X_new, y_new = X_res[len(X):], y_res[len(X):]
     nearest = np.array(list("abc"))[np.argmin(((X_new[:, None] - means[None]) ** 2).sum(-1), axis=1)]
@@ -108,7 +130,7 @@ def test_synthetic_samples_belong_to_their_class(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_random_state_makes_it_repeatable(name):
-    X, y = _data()
+    X, y = _data_for(name)
     a = _make(name, random_state=7).fit_resample(X, y)[0]
     b = _make(name, random_state=7).fit_resample(X, y)[0]
     assert np.array_equal(a, b)
@@ -119,17 +141,17 @@ def test_random_state_makes_it_repeatable(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_sample_counts(name):
-    X, y = _data()
+    X, y = _data_for(name)
     aug = _make(name, random_state=0)
     with pytest.raises(LabkitError, match="not fitted"):
         aug.sample(3)
     aug.fit(X, y)
     X_new, y_new = aug.sample({"a": 4, "c": 7})
     if not aug.generates:
-        assert X_new.shape == (0, X.shape[1]) and len(y_new) == 0
+        assert X_new.shape == (0, *X.shape[1:]) and len(y_new) == 0
         return
     assert _counts(y_new) == {"a": 4, "c": 7}
-    assert X_new.shape == (11, X.shape[1]) and X_new.dtype == np.float32
+    assert X_new.shape == (11, *X.shape[1:]) and X_new.dtype == np.float32
     X_new, y_new = aug.sample(5)
     assert _counts(y_new) == {"a": 5, "b": 5, "c": 5}
     with pytest.raises(LabkitError, match="'z'"):
@@ -139,7 +161,7 @@ def test_sample_counts(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_too_small_class_gives_a_clear_error(name):
     cls = augmenter_class(name)
-    X, y = _data(counts=(10, 10, cls.min_class_size - 1 or 1))
+    X, y = _data_for(name, counts=(10, 10, cls.min_class_size - 1 or 1))
     aug = _make(name, sampling_strategy=1.0, random_state=0)
     if cls.min_class_size <= 1:
         aug.fit_resample(X, y)  # a single sample per class is enough for this method
@@ -150,7 +172,7 @@ def test_too_small_class_gives_a_clear_error(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_bad_input_is_refused(name):
-    X, y = _data()
+    X, y = _data_for(name)
     with pytest.raises(LabkitError):
         _make(name, random_state=0).fit_resample(X, y[:-1])
     with pytest.raises(LabkitError):

@@ -64,6 +64,10 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="sizes and budget: 'small' (3 s, 129 bins, narrow layers, K1=K2=K3=1, 25 iterations; CPU minutes) or "
                         "'paper' (15 s, Section 3.2 sizes, K=10/20/20, 500 iterations; a GPU job) (default: %(default)s)")
     p.add_argument("--iterations", type=int, default=None, help="Algorithm 1 iterations (default: the preset's)")
+    p.add_argument("--balanced", dest="balanced", action="store_true", default=None,
+                   help="weight the class losses by inverse class frequency (default: on for 'small', off for "
+                        "'paper'; the paper does not, see labkit.models.aaec)")
+    p.add_argument("--no-balanced", dest="balanced", action="store_false", help="plain cross-entropy, as in the paper")
     p.add_argument("--max-seconds", type=float, default=None,
                    help="cut / pad utterances to this many seconds (default: the preset's, 3 or 15)")
     p.add_argument("--test-fraction", type=float, default=0.3,
@@ -122,6 +126,8 @@ def _overrides(args) -> dict:
         out["iterations"] = args.iterations
     if args.max_seconds is not None:
         out["max_seconds"] = args.max_seconds
+    if args.balanced is not None:
+        out["balanced_classes"] = args.balanced
     return out
 
 

@@ -41,6 +41,12 @@ Choices where the paper is vague (and why)
   the fine-tuning ``SGD(lr = .5e-5)`` is 5e-6 as printed (a step that small moves the classifier
   very little in a few epochs; we keep it as printed). Both are config fields. The `small` preset
   uses a larger Adam step, see `PRESETS`.
+* Class balance (``balanced_classes``, not in the paper). Table 1's MuSe-Topic classes are roughly
+  balanced; the categorical corpora mapped to valence are not (4 of EMO-DB's 7 categories are
+  negative), and with plain cross-entropy every configuration learnt to predict the majority valence
+  class (UAR at chance), which says nothing about augmentation. The ``small`` preset therefore
+  weights the class terms by inverse class frequency of the training split; ``paper`` keeps the
+  unweighted loss. Switch it with ``--balanced / --no-balanced`` on `labkit reproduce`.
 """
 
 from __future__ import annotations
@@ -98,6 +104,7 @@ class AAECConfig:
     rec_weight: float = 1.0  # weight of the reconstruction error (our addition, see above)
     adv_weight: float = 1.0  # weight of the fool-the-critic terms (encoder vs D, decoder vs C_d)
     cls_weight: float = 1.0  # weight of the decoder's keep-the-class term C_c(X')
+    balanced_classes: bool = False  # weight class terms by inverse training-class frequency (see above)
     mixed_precision: bool = True  # autocast + GradScaler on CUDA; ignored on CPU
     seed: int = 0  # seeds initialisation, shuffling and the noise E
 
@@ -140,7 +147,7 @@ PRESETS: dict[str, dict] = {
         n_frames=94, n_bins=129, freq_pool=4, max_seconds=3.0, gru_cells=32, enc_dense=(128, 64), z_dim=32,
         dec_dense=(64, 64),
         disc_dense=(128, 64), conv_filters=(64, 32, 32), conv_kernels=(3, 1, 3), head_dense=(64, 16),
-        iterations=25, k1=1, k2=1, k3=1, batch_size=64, lr=1e-3, finetune_epochs=1,
+        iterations=25, k1=1, k2=1, k3=1, batch_size=64, lr=1e-3, finetune_epochs=1, balanced_classes=True,
     ),
 }
 
@@ -414,22 +421,34 @@ def reconstruction_loss(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 def class_loss(arousal_logits: torch.Tensor, valence_logits: torch.Tensor,
-               arousal: torch.Tensor, valence: torch.Tensor) -> torch.Tensor:
-    """C_c: cross-entropy of the arousal and valence heads, (B, 3) logits and (B,) class indices."""
-    return F.cross_entropy(arousal_logits, arousal) + F.cross_entropy(valence_logits, valence)
+               arousal: torch.Tensor, valence: torch.Tensor, weights: tuple | None = None) -> torch.Tensor:
+    """C_c: cross-entropy of the arousal and valence heads, (B, 3) logits and (B,) class indices.
+
+    `weights`: None, or (arousal (3,), valence (3,)) class weights (see `class_weights`).
+    """
+    wa, wv = weights if weights is not None else (None, None)
+    return F.cross_entropy(arousal_logits, arousal, weight=wa) + F.cross_entropy(valence_logits, valence, weight=wv)
 
 
-def classifier_loss(out_real: tuple, out_fake: tuple | None, arousal: torch.Tensor, valence: torch.Tensor) -> torch.Tensor:
+def class_weights(labels: np.ndarray, n_classes: int) -> torch.Tensor:
+    """Inverse-frequency class weights n / (n_classes * count_c), (n_classes,); absent classes get 0."""
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=n_classes).astype(np.float64)
+    w = np.where(counts > 0, counts.sum() / (n_classes * np.maximum(counts, 1)), 0.0)
+    return torch.tensor(w, dtype=torch.float32)
+
+
+def classifier_loss(out_real: tuple, out_fake: tuple | None, arousal: torch.Tensor, valence: torch.Tensor,
+                    weights: tuple | None = None) -> torch.Tensor:
     """The classifier's part of Eq. (2): classify X and X' (same labels) and tell X (real) from X' (fake).
 
     `out_*` are the classifier's (realfake, arousal, valence) outputs; `out_fake` None means no
     augmentation (the "Classifier" configuration): then only the class terms on X remain.
     """
     rf_real, a_real, v_real = out_real
-    loss = class_loss(a_real, v_real, arousal, valence)
+    loss = class_loss(a_real, v_real, arousal, valence, weights)
     if out_fake is not None:
         rf_fake, a_fake, v_fake = out_fake
-        loss = loss + class_loss(a_fake, v_fake, arousal, valence)
+        loss = loss + class_loss(a_fake, v_fake, arousal, valence, weights)
         loss = loss + discriminator_loss(rf_real, rf_fake)  # C_d: X real (1), X' fake (0)
     return loss
 
@@ -471,6 +490,6 @@ def spectrum_summary(log_power: np.ndarray, n_bands: int = 32) -> np.ndarray:
 __all__ = [
     "AAECConfig", "PRESETS", "CONFIGURATIONS", "PLAYERS", "make_config", "SpectrogramScaler",
     "Encoder", "Decoder", "Discriminator", "Classifier", "AAEC", "describe", "count_parameters",
-    "discriminator_loss", "fool_loss", "reconstruction_loss", "class_loss", "classifier_loss",
+    "discriminator_loss", "fool_loss", "reconstruction_loss", "class_loss", "class_weights", "classifier_loss",
     "spectrum_summary", "band_edges", "pool_frequency",
 ]

@@ -238,8 +238,10 @@ def _train_reference_classifier(cfg, Xn, ya, yv, epochs: int, device):
     """A classifier trained on real training data only, then frozen: the fixed "embedding" space."""
     import torch
 
-    from labkit.models.aaec import Classifier, class_loss
+    from labkit.models.aaec import Classifier, class_loss, class_weights
 
+    weights = ((class_weights(ya, cfg.n_arousal).to(device), class_weights(yv, cfg.n_valence).to(device))
+               if cfg.balanced_classes else None)
     with torch.random.fork_rng(devices=[]):  # its own random stream: the main run's is untouched
         torch.manual_seed(cfg.seed + 1_000_003)
         ref = Classifier(cfg).to(device)
@@ -249,7 +251,7 @@ def _train_reference_classifier(cfg, Xn, ya, yv, epochs: int, device):
         for _ in range(epochs):
             for idx in _batches(len(Xn), cfg.batch_size, gen):
                 _, a, v = ref(Xn[idx].to(device))
-                loss = class_loss(a, v, ya_t[idx].to(device), yv_t[idx].to(device))
+                loss = class_loss(a, v, ya_t[idx].to(device), yv_t[idx].to(device), weights)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -294,7 +296,7 @@ def train(data: AAECData, cfg, run=None, options: TrainOptions | None = None) ->
     """
     import torch
 
-    from labkit.models.aaec import (AAEC, SpectrogramScaler, class_loss, classifier_loss, discriminator_loss,
+    from labkit.models.aaec import (AAEC, SpectrogramScaler, class_loss, class_weights, classifier_loss, discriminator_loss,
                                     fool_loss, pool_frequency, reconstruction_loss, spectrum_summary)
 
     options = options or TrainOptions()
@@ -312,6 +314,9 @@ def train(data: AAECData, cfg, run=None, options: TrainOptions | None = None) ->
     X_test = torch.from_numpy(scaler.transform(power_test))
     del power_train, power_test
     ya_train, yv_train = torch.from_numpy(data.arousal_train), torch.from_numpy(data.valence_train)
+    # Class weights for the class terms (None: the paper's plain cross-entropy; see AAECConfig).
+    cw = ((class_weights(data.arousal_train, cfg.n_arousal).to(device),
+           class_weights(data.valence_train, cfg.n_valence).to(device)) if cfg.balanced_classes else None)
     n_train = len(X_train)
 
     # ---- the players and their optimisers: Adam(lr, beta1) for each (Algorithm 1, line 1)
@@ -471,7 +476,7 @@ def train(data: AAECData, cfg, run=None, options: TrainOptions | None = None) ->
                         if cfg.classifier_in_loop:
                             # X' must keep its original's class (C_c) and pass for real (C_d).
                             rf, a, v = clf(out["mixed"])
-                            loss_cls = class_loss(a, v, ya_train[idx].to(device), yv_train[idx].to(device))
+                            loss_cls = class_loss(a, v, ya_train[idx].to(device), yv_train[idx].to(device), cw)
                             loss_fool = fool_loss(rf)
                             loss_g = loss_g + cfg.cls_weight * loss_cls + cfg.adv_weight * loss_fool
                             log("loss_dec_class", loss_cls.item())
@@ -492,7 +497,7 @@ def train(data: AAECData, cfg, run=None, options: TrainOptions | None = None) ->
                     with autocast():
                         out_real = clf(x)
                         out_fake = clf(x_fake) if x_fake is not None else None
-                        loss_c = classifier_loss(out_real, out_fake, ya, yv)
+                        loss_c = classifier_loss(out_real, out_fake, ya, yv, cw)
                     step("classifier", loss_c)
                     log("loss_cls", loss_c.item())
 
@@ -524,7 +529,7 @@ def train(data: AAECData, cfg, run=None, options: TrainOptions | None = None) ->
         for idx in _batches(n_train, cfg.batch_size, gen):
             x = X_train[idx].to(device)
             _, a, v = clf(x)  # full precision: the steps are tiny, keep them exact
-            loss_ft = class_loss(a, v, ya_train[idx].to(device), yv_train[idx].to(device))
+            loss_ft = class_loss(a, v, ya_train[idx].to(device), yv_train[idx].to(device), cw)
             sgd.zero_grad(set_to_none=True)
             loss_ft.backward()
             sgd.step()

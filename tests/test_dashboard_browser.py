@@ -1,9 +1,12 @@
 """End to end: start the dashboard with `streamlit run`, drive it in real headless Chromium.
 
 Plays the distribution animation and saves screenshots of the pages to
-``test-artifacts/screenshots/`` (distribution.png, comparison.png, training.png), which the README
-uses. Skipped when Debian's ``/usr/bin/chromium`` or Playwright is missing (`./lab setup` installs
-both).
+``test-artifacts/screenshots/`` (distribution.png, comparison.png, training.png). Skipped when
+Debian's ``/usr/bin/chromium`` or Playwright is missing (`./lab test` installs both).
+
+By default the dashboard shows a fabricated run store (Gaussian clouds, `dashboard_fixtures`). Set
+``LABKIT_E2E_RUNS=DIR`` to drive it on a real run store instead; the README's screenshots were
+taken that way on the store `labkit demo` writes.
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ def dashboard_url(tmp_path_factory):
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing (`./lab setup` or `apt-get install chromium` installs it)")
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-    store = make_store(tmp_path_factory.mktemp("browser-runs"))
+    given = os.environ.get("LABKIT_E2E_RUNS")
+    store = Path(given) if given else make_store(tmp_path_factory.mktemp("browser-runs"))
     port = _free_port()
     log = open(tmp_path_factory.mktemp("browser-log") / "streamlit.log", "w+")
     cmd = [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"),
@@ -63,7 +67,7 @@ def dashboard_url(tmp_path_factory):
                 log.seek(0)
                 pytest.fail(f"streamlit did not start (exit {server.poll()}):\n{log.read()[-3000:]}")
             time.sleep(0.3)
-        yield url
+        yield url, _opening_and_last_iteration(store)
     finally:
         server.terminate()
         try:
@@ -74,6 +78,19 @@ def dashboard_url(tmp_path_factory):
         log.close()
 
 
+def _opening_and_last_iteration(store: Path) -> tuple[int, int]:
+    """First and last recorded iteration of the run the distribution page opens on (newest with data)."""
+    from labkit.runstore import Run, RunStore
+
+    for info in RunStore(store).list_runs():
+        spaces = [] if info.error else Run(info.path).spaces()
+        if spaces:
+            its = Run(info.path).snapshot_iterations(spaces[0])
+            if its:
+                return its[0], its[-1]
+    pytest.skip(f"no run with recorded snapshots in {store}")
+
+
 def _no_exception(page) -> None:
     errors = page.locator('[data-testid="stException"]')
     assert errors.count() == 0, errors.first.inner_text()
@@ -82,6 +99,7 @@ def _no_exception(page) -> None:
 def test_dashboard_in_chromium(dashboard_url):
     from playwright.sync_api import sync_playwright
 
+    dashboard_url, (first, last) = dashboard_url
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -96,27 +114,25 @@ def test_dashboard_in_chromium(dashboard_url):
             plot.wait_for()
             page.locator(".updatemenu-button").first.wait_for()
             # The coverage panel beside the plot, for the opening frame (iteration 0).
-            page.get_by_text("Coverage · iteration 0").wait_for()
+            page.get_by_text(f"Coverage · iteration {first}").wait_for()
             _no_exception(page)
             title = page.locator(".gtitle").first
             title_before = title.text_content()
-            assert title_before.startswith("iteration 0 (cumulative)")
+            assert title_before.startswith(f"iteration {first} (cumulative)")
 
             # Play: plotly steps through the frames in the browser until the last iteration.
             page.locator(".updatemenu-button", has_text="Play").first.click()
-            page.wait_for_function(
-                "() => { const e = document.querySelector('.gtitle');"
-                " return e && e.textContent.startsWith('iteration 40'); }", timeout=20_000)
+            until_last = ("() => { const e = document.querySelector('.gtitle');"
+                          f" return e && e.textContent.startsWith('iteration {last} '); }}")
+            page.wait_for_function(until_last, timeout=60_000)
             # The last frame's title carries its own coverage metrics, not the first frame's.
             title_after = title.text_content()
             assert title_after != title_before and "test_gain" in title_after
             # The Streamlit slider picks the opening frame and the metrics beside the plot.
             page.get_by_role("slider").first.focus()
             page.keyboard.press("End")
-            page.get_by_text("Coverage · iteration 40").wait_for()
-            page.wait_for_function(
-                "() => { const e = document.querySelector('.gtitle');"
-                " return e && e.textContent.startsWith('iteration 40'); }")
+            page.get_by_text(f"Coverage · iteration {last}").wait_for()
+            page.wait_for_function(until_last)
             _no_exception(page)
             page.wait_for_timeout(700)  # let the redrawn plot settle before the picture
             page.screenshot(path=str(SHOTS / "distribution.png"), full_page=True)

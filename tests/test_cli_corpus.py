@@ -1,6 +1,5 @@
 """`labkit corpus info` and `labkit corpus synth` through labkit.cli.main."""
 
-import importlib.util
 import json
 import shutil
 
@@ -102,8 +101,6 @@ def test_help_explains_sources(argv, capsys):
 
 @pytest.mark.slow
 def test_synth_then_info(tmp_path, capsys):
-    if importlib.util.find_spec("labkit.data.synthetic") is None:
-        pytest.skip("labkit.data.synthetic does not exist yet")
     out_dir = tmp_path / "synth"
     assert main(["corpus", "synth", "--out", str(out_dir), "--seed", "3", "--speakers", "2", "--utterances", "1",
                  "--context", "phone"]) == 0

@@ -301,9 +301,16 @@ def test_synthetic_contexts_pool_into_two_corpora(monkeypatch):
 
     small = dict(n_speakers=2, n_utterances=1, emotions=["anger", "sadness"])
     real_default = synth.default_corpus
-    monkeypatch.setattr(synth, "default_corpus",
-                        lambda config=None, progress=True: real_default(synth.SynthConfig(context=config.context, **small)))
+    monkeypatch.setattr(synth, "default_corpus", lambda config=None, progress=True: real_default(
+        synth.SynthConfig(context=config.context, seed=config.seed, **small)))
     table = load_corpus("synthetic:studio+phone")
     assert sorted(table["context"].unique()) == ["phone", "studio"]
     assert table["id"].is_unique
-    assert set(table.loc[table.context == "studio", "speaker"]) == set(table.loc[table.context == "phone", "speaker"])
+    # Two corpora with their own speakers, so a cross-corpus fold is speaker-independent.
+    studio, phone = (set(table.loc[table.context == c, "speaker"]) for c in ("studio", "phone"))
+    assert len(studio) == len(phone) == 2 and not studio & phone
+
+    from labkit.experiment.protocols import make_folds
+
+    (fold,) = make_folds(table, "cross", train_corpus="studio", test_corpus="phone")
+    assert len(fold.train_idx) == len(fold.test_idx) == 4

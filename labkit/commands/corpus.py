@@ -19,8 +19,8 @@ SOURCE_HELP = """\
 SOURCE forms:
   synthetic          the embedded corpus (built once into the cache, then reused)
   synthetic:DIR      a corpus written by `labkit corpus synth --out DIR`
-  synthetic:A+B      the embedded corpus recorded in contexts A and B (studio, phone, farfield),
-                     pooled: e.g. synthetic:studio+phone for cross-corpus experiments
+  synthetic:A+B      the embedded corpus in contexts A and B (studio, phone, farfield) as two
+                     corpora with their own speakers: e.g. synthetic:studio+phone for cross-corpus
   emodb:PATH         Berlin EMO-DB folder (PATH/wav/03a01Fa.wav, or the wav folder itself)
   ravdess:PATH       RAVDESS speech folder (PATH/Actor_01/03-01-05-01-01-01-01.wav); song and
                      video files are left out and counted

@@ -6,9 +6,9 @@ reads every file's header (for ``duration``) and returns one utterance table
 
     synthetic          the default embedded corpus (built once under cache_root()/corpora/)
     synthetic:DIR      a corpus written by `labkit corpus synth --out DIR` (DIR/manifest.csv)
-    synthetic:A+B      the default corpus recorded in contexts A and B (e.g. studio+phone), pooled:
-                       the same speakers and sentences in two recording contexts, i.e. two corpora
-                       for cross-corpus and in-/out-of-context experiments
+    synthetic:A+B      the default corpus in recording contexts A and B (e.g. studio+phone), pooled
+                       as two corpora with their own speakers (seeds 0, 1, ...), for cross-corpus
+                       experiments (protocol `cross`, corpora named by the `context` column)
     emodb:PATH         Berlin EMO-DB: PATH or PATH/wav holding 03a01Fa.wav ...
     ravdess:PATH       RAVDESS speech: PATH/Actor_01/03-01-05-01-01-01-01.wav ...
     cremad:PATH        CREMA-D: PATH/AudioWAV/1001_DFA_ANG_XX.wav ... (+ PATH/VideoDemographics.csv)
@@ -607,11 +607,17 @@ def load_synthetic(directory=None, skip_bad: bool = False, show_progress: bool =
         return default_corpus()
     contexts = str(directory).split("+")
     if not Path(os.path.expanduser(str(directory))).exists() and all(_is_context(c) for c in contexts):
-        # `synthetic:studio+phone`: the default corpus once per recording context, pooled. Ids carry
-        # the context, speakers are the same voices in every context (see labkit.data.synthetic).
+        # `synthetic:studio+phone`: the default corpus once per recording context, pooled, as two
+        # corpora. Each context gets its own speakers (seed 0, 1, ...; ids prefixed by the context), so
+        # a cross-corpus fold stays speaker-independent, as it is between real corpora. (The same
+        # voices in two contexts: `labkit corpus synth --seed S --context C` twice, then csv: sources.)
         from labkit.data.synthetic import SynthConfig, default_corpus
 
-        tables = [default_corpus(SynthConfig(context=c)) for c in contexts]
+        tables = []
+        for k, c in enumerate(contexts):
+            t = default_corpus(SynthConfig(context=c, seed=k)).copy()
+            t["speaker"] = t["speaker"].str.replace("synthetic:", f"synthetic:{c}-", regex=False)
+            tables.append(t)
         return pd.concat(tables, ignore_index=True)
     directory = Path(os.path.expanduser(str(directory)))
     manifest = directory / "manifest.csv"

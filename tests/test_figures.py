@@ -23,12 +23,12 @@ def _n(trace) -> int:
 
 def test_frames_traces_and_fixed_axes(proj):
     fig = F.distribution_figure(proj, cumulative=True)
-    assert [t.name for t in fig.data] == ["train", "test", "generated"]
+    assert [t.name for t in fig.data] == ["generated", "train", "test"]  # real points drawn on top
     assert [f.name for f in fig.frames] == ["0", "10", "20"]
     # Frames replace the generated trace only; cumulative frames grow by one snapshot each.
-    assert all(list(f.traces) == [2] for f in fig.frames)
+    assert all(list(f.traces) == [0] for f in fig.frames)
     assert [_n(f.data[0]) for f in fig.frames] == [20, 40, 60]
-    assert _n(fig.data[0]) == 60 and _n(fig.data[1]) == 30 and _n(fig.data[2]) == 20
+    assert _n(fig.data[0]) == 20 and _n(fig.data[1]) == 60 and _n(fig.data[2]) == 30
     # Axis ranges are fixed and hold every point of every frame.
     x_range, y_range = fig.layout.xaxis.range, fig.layout.yaxis.range
     assert fig.layout.xaxis.autorange is False and fig.layout.yaxis.autorange is False
@@ -45,7 +45,7 @@ def test_frames_traces_and_fixed_axes(proj):
 def test_per_iteration_view_and_opening_frame(proj):
     fig = F.distribution_figure(proj, cumulative=False, iteration=10)
     assert [_n(f.data[0]) for f in fig.frames] == [20, 20, 20]
-    gen_x = np.asarray(fig.data[2].x)
+    gen_x = np.asarray(fig.data[0].x)
     assert np.allclose(np.sort(gen_x), np.sort(proj.xy_gen[proj.iter_gen == 10, 0]))
     assert fig.layout.sliders[0].active == 1
     assert fig.layout.title.text.startswith("iteration 10")
@@ -64,17 +64,17 @@ def test_colour_by_class_and_class_filter(proj):
 
     only = F.distribution_figure(proj, color_by="class", classes=[classes[1]])
     assert len(only.data) == 3
-    assert _n(only.data[0]) == int((proj.y_train == classes[1]).sum())
+    assert _n(only.data[1]) == int((proj.y_train == classes[1]).sum())  # [generated, train, test]
     # Filtering does not change the axes: frames stay comparable across filters.
     assert list(only.layout.xaxis.range) == list(fig.layout.xaxis.range)
 
 
 def test_colour_by_origin(proj):
     fig = F.distribution_figure(proj, color_by="origin")
-    assert [t.name for t in fig.data] == ["train", "test", "generated · code", "generated · noise"]
-    assert all(list(f.traces) == [2, 3] for f in fig.frames)
+    assert [t.name for t in fig.data] == ["generated · code", "generated · noise", "train", "test"]
+    assert all(list(f.traces) == [0, 1] for f in fig.frames)
     assert _n(fig.frames[-1].data[0]) == int((proj.origin_gen == "code").sum())
-    assert fig.data[2].marker.color != fig.data[3].marker.color
+    assert fig.data[0].marker.color != fig.data[1].marker.color
 
 
 def test_metrics_in_frame_titles(proj):
@@ -93,7 +93,7 @@ def test_large_figures_use_webgl_and_cap_points():
                       y_test=np.full(10, "a"), xy_gen=rng.normal(size=(100, 2)), y_gen=np.full(100, "a"),
                       iter_gen=np.repeat([0, 1], 50), origin_gen=np.full(100, "noise"), iterations=np.array([0, 1]))
     fig = F.distribution_figure(proj, max_points=1000)
-    assert fig.data[0].type == "scattergl" and _n(fig.data[0]) == 1000
+    assert fig.data[1].name == "train" and fig.data[1].type == "scattergl" and _n(fig.data[1]) == 1000
 
 
 def test_no_snapshots_gives_a_still_figure():

@@ -147,14 +147,15 @@ def distribution_figure(proj, *, cumulative: bool = True, color_by: str = "sourc
         return [trace(name, source, cls, np.flatnonzero(mask & shown_now), proj.xy_gen)
                 for name, source, cls, mask in groups if source == "generated"]
 
-    data = []
+    # Generated traces come first, so the real train/test points are drawn on top of them: cumulative
+    # frames hold thousands of generated points, which would otherwise hide the real data.
+    data = generated_traces(iteration)
+    gen_index = list(range(len(data)))
     for name, source, cls, mask in groups:
         if source == "train":
             data.append(trace(name, source, cls, np.flatnonzero(mask), proj.xy_train))
         elif source == "test":
             data.append(trace(name, source, cls, np.flatnonzero(mask), proj.xy_test))
-    gen_index = list(range(len(data), len(data) + sum(1 for g in groups if g[1] == "generated")))
-    data.extend(generated_traces(iteration))
 
     x_range, y_range = axis_ranges(proj)
     x_label, y_label = proj.axis_labels()

@@ -27,7 +27,7 @@ ALL_SETS = "egemaps,is10,emobase,compare,logmel,spectrogram"
 
 
 def _fallback_corpus(out_dir: Path, n: int):
-    """Plain harmonic tones with vibrato, only used when the synthetic corpus module is missing."""
+    """Plain harmonic tones with vibrato, for --no-corpus (no corpus build to wait for)."""
     import numpy as np
     import pandas as pd
     import soundfile as sf
@@ -82,17 +82,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.no_corpus:
             print("\n(1) corpus generation: skipped (--no-corpus)")
         else:
-            try:
-                from labkit.data.synthetic import SynthConfig, synthesize_corpus
-            except ImportError as err:
-                print(f"\n(1) corpus generation: labkit.data.synthetic is missing ({err}); using tone files")
-            else:
-                config = SynthConfig()
-                table, seconds = _timed(lambda: synthesize_corpus(tmp / "corpus", config, progress=False))
-                audio_s = float(table["duration"].sum())
-                print(f"\n(1) corpus generation (default SynthConfig, all cores): {len(table)} utterances, "
-                      f"{audio_s / 60:.1f} min of audio in {seconds:.1f} s "
-                      f"({len(table) / seconds:.1f} utt/s, {audio_s / seconds:.0f}x real time)")
+            from labkit.data.synthetic import SynthConfig, synthesize_corpus
+
+            config = SynthConfig()
+            table, seconds = _timed(lambda: synthesize_corpus(tmp / "corpus", config, progress=False))
+            audio_s = float(table["duration"].sum())
+            print(f"\n(1) corpus generation (default SynthConfig, all cores): {len(table)} utterances, "
+                  f"{audio_s / 60:.1f} min of audio in {seconds:.1f} s "
+                  f"({len(table) / seconds:.1f} utt/s, {audio_s / seconds:.0f}x real time)")
         if table is None:
             table = _fallback_corpus(tmp, args.n)
         # An evenly spread subset, so every speaker and emotion is in it.

@@ -99,12 +99,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 # ------------------------------------------------------------------------------------------ synth
 def run_synth(args: argparse.Namespace) -> int:
+    from labkit.data.synthetic import SynthConfig, synthesize_corpus
     from labkit.errors import LabkitError
-
-    try:
-        from labkit.data.synthetic import SynthConfig, synthesize_corpus
-    except ImportError as err:  # pragma: no cover - the synthesizer ships with labkit
-        raise LabkitError(f"the synthetic corpus module is not available ({err})") from None
 
     overrides = {"seed": args.seed, "n_speakers": args.speakers, "n_utterances": args.utterances,
                  "context": args.context}

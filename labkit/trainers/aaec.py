@@ -174,15 +174,9 @@ def load_data(source: str, *, max_seconds: float = 3.0, test_fraction: float = 0
 
 
 def scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
-    """F1 (macro), UAR, Combined (0.66 F1 + 0.34 UAR) over the classes 0, 1, 2."""
-    try:
-        from labkit.experiment.metrics import scores as _scores
-    except ImportError:  # LOCAL FALLBACK while labkit.experiment.metrics is not there: same definitions
-        from sklearn.metrics import f1_score, recall_score
+    """F1 (macro), UAR, Combined (0.66 F1 + 0.34 UAR) over the classes 0, 1, 2 (labkit.experiment.metrics)."""
+    from labkit.experiment.metrics import scores as _scores
 
-        f1 = f1_score(y_true, y_pred, labels=[0, 1, 2], average="macro", zero_division=0)
-        uar = recall_score(y_true, y_pred, labels=[0, 1, 2], average="macro", zero_division=0)
-        return {"f1": float(f1), "uar": float(uar), "combined": float(0.66 * f1 + 0.34 * uar)}
     s = _scores(np.asarray(y_true), np.asarray(y_pred), labels=[0, 1, 2])
     return {"f1": float(s["f1"]), "uar": float(s["uar"]), "combined": float(s["combined"])}
 

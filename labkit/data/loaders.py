@@ -146,6 +146,23 @@ _IEMOCAP_LINE = re.compile(r"^\[\s*([\d.]+)\s*-\s*([\d.]+)\s*\]\s+(\S+)\s+(\S+)\
 _AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif"}
 
 
+def _named_files(folder: Path, pattern: re.Pattern, example: str, dropped):
+    """(path, match) for each file in `folder` named like `pattern`, sorted by name.
+
+    Audio files with other names are counted in `dropped` ("name not like <example>"); hidden and
+    non-audio files are passed over.
+    """
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        m = pattern.match(path.name)
+        if m is None:
+            if path.suffix.lower() in _AUDIO_SUFFIXES:
+                dropped.add(f"name not like {example}", path)
+            continue
+        yield path, m
+
+
 class _Dropped:
     """Collects deliberately dropped files as {reason: (count, first example paths)}."""
 
@@ -247,14 +264,7 @@ def load_emodb(root, skip_bad: bool = False, show_progress: bool = True) -> pd.D
     root = _existing_dir(root, "EMO-DB", "wav/03a01Fa.wav")
     wav_dir = root / "wav" if (root / "wav").is_dir() else root
     rows, dropped = [], _Dropped()
-    for path in sorted(wav_dir.iterdir()):
-        if not path.is_file() or path.name.startswith("."):
-            continue
-        m = _EMODB_RE.match(path.name)
-        if m is None:
-            if path.suffix.lower() in _AUDIO_SUFFIXES:
-                dropped.add("name not like 03a01Fa.wav", path)
-            continue
+    for path, m in _named_files(wav_dir, _EMODB_RE, "03a01Fa.wav", dropped):
         speaker, _text, letter, _version = m.groups()
         emotion = EMODB_EMOTIONS[letter.upper()]
         rows.append(_row(path.stem, path, "emodb", speaker, EMODB_GENDERS.get(speaker, ""), emotion))
@@ -347,14 +357,7 @@ def load_cremad(root, skip_bad: bool = False, show_progress: bool = True) -> pd.
             genders = _cremad_genders(candidate)
             break
     rows, dropped = [], _Dropped()
-    for path in sorted(wav_dir.iterdir()):
-        if not path.is_file() or path.name.startswith("."):
-            continue
-        m = _CREMAD_RE.match(path.name)
-        if m is None:
-            if path.suffix.lower() in _AUDIO_SUFFIXES:
-                dropped.add("name not like 1001_DFA_ANG_XX.wav", path)
-            continue
+    for path, m in _named_files(wav_dir, _CREMAD_RE, "1001_DFA_ANG_XX.wav", dropped):
         actor, _sentence, emo, _level = m.groups()
         if emo.upper() not in CREMAD_EMOTIONS:
             dropped.add(f"unknown emotion code {emo}", path)

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     _step("augmenter comparison (eGeMAPS, linear SVM, leave-one-speaker-out)", compare)
 
     _step("AAEC training with Figure 5 recording (small preset)",
-          ["reproduce", "aaec-train", "synthetic", "--config", "AAEC", "--preset", "small",
+          ["reproduce", "aaec-train", "synthetic", "--configuration", "AAEC", "--preset", "small",
            "--iterations", str(iterations), "--out", str(runs / "demo-aaec")])
 
     _step("coverage of the test distribution by AAEC's generated samples", ["coverage", str(runs / "demo-aaec")])

@@ -1,0 +1,254 @@
+"""The reproduction framework: every ``labkit reproduce <paper>-<experiment>`` runs through here.
+
+A paper's experiment is an `Experiment`: a name (``aaec-table1``), its options, and three functions
+
+* ``plan(args) -> Plan``: check the options, load the data once, and list the *tasks* (one dict per
+  configuration × seed × fold × ..., each with a unique ``key``) plus the run's identity (``config``:
+  what must stay the same when a run is resumed; seeds and subsets that may grow later stay out);
+* ``run_task(task, context, run_path) -> dict``: compute one task (train, fit, score) and return a
+  JSON-able row of scores; a module-level function, so the tasks can go to worker processes;
+* ``summarize(tasks, plan) -> Report``: from the table of finished tasks, the paper's table(s) as
+  `labkit.experiment.tables.PaperTable` (our means and CIs from `labkit.experiment.stats`, the
+  paper's numbers beside them), the ``--json`` output, and the tables the dashboard reads.
+
+`run_experiment` does the rest, the same way for every paper: create or reopen the run directory,
+run the pending tasks with the one resume loop (`labkit.experiment.tasks.run_tasks`), write the
+``tasks`` and ``summary`` tables and ``results/<experiment>.json``, set the run's status, and print
+the table (``--format text|markdown``) or JSON (``--json``).
+
+Experiments live in ``labkit/reproductions/<paper>.py``; each module lists its experiments in
+``EXPERIMENTS``. `experiments()` finds them all (``labkit reproduce --list``); a module must not
+import torch or load data at import time, so listing stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import pkgutil
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pandas as pd
+
+from labkit.errors import LabkitError
+from labkit.experiment.tables import PaperTable
+
+
+@dataclass
+class Plan:
+    """What one invocation of an experiment will compute."""
+
+    config: dict  # the run's identity (run.json); a rerun with another config into the same --out is refused
+    tasks: list[dict]  # every task, each with a unique "key"; finished ones are skipped
+    context: Any  # what every task needs (data, options); passed to run_task, picklable for n_jobs > 1
+    data: str  # one line saying which data this ran on (printed with the table)
+    default_out: str  # run directory name under the run store when --out is not given
+    name: str = ""  # a human-readable run name (the dashboard shows it)
+    run_kind: str = ""  # run.json "kind" ("" = the experiment's name)
+    info: dict = field(default_factory=dict)  # anything summarize wants to know beyond the tasks
+
+
+@dataclass
+class Report:
+    """What `Experiment.summarize` returns."""
+
+    tables: list[PaperTable]  # printed in order
+    json: dict  # printed by --json and written to results/<experiment>.json
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)  # run-store tables (summary, sweep, ...)
+    findings: list[str] = field(default_factory=list)  # plain sentences printed after the tables
+
+
+@dataclass
+class Experiment:
+    """One ``labkit reproduce`` entry (see the module docstring)."""
+
+    name: str  # "<paper>-<experiment>", the sub-command
+    paper: str  # who and where, e.g. "Fu et al., MuSe 2020 (AAEC)"
+    summary: str  # one line for --list and the parent --help
+    description: str  # the sub-command's --help text
+    add_arguments: Callable[[argparse.ArgumentParser], None]  # the experiment's own options
+    plan: Callable[[argparse.Namespace], Plan]
+    run_task: Callable[..., dict]  # run_task(task, context, run_path) -> dict (module level)
+    summarize: Callable[[pd.DataFrame, Plan], Report]
+    default_seeds: int = 3  # --seeds default
+    seeds_option: bool = True  # False: the experiment has no --seeds (e.g. one training run with --seed)
+    default_jobs: int = 1  # --jobs default (model trainers: 1, they use the cores themselves)
+    on_task_done: Callable[[dict, dict, Any], None] | None = None  # (task, result, run) after each save
+
+
+# --------------------------------------------------------------------------- registry
+_PACKAGE = "labkit.reproductions"
+
+
+def experiments() -> dict[str, Experiment]:
+    """Every experiment of every ``labkit/reproductions/*.py`` module, by name, in module order."""
+    import labkit.reproductions as pkg
+
+    found: dict[str, Experiment] = {}
+    for m in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if m.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{_PACKAGE}.{m.name}")
+        for exp in getattr(module, "EXPERIMENTS", []):
+            if exp.name in found:
+                raise LabkitError(f"two experiments are named {exp.name!r}")
+            found[exp.name] = exp
+    return found
+
+
+def get_experiment(name: str) -> Experiment:
+    exps = experiments()
+    if name not in exps:
+        raise LabkitError(f"unknown experiment {name!r}; `labkit reproduce --list` lists: {', '.join(exps)}")
+    return exps[name]
+
+
+def list_text() -> str:
+    """The --list output: one line per experiment, grouped by paper."""
+    lines, last = [], None
+    for exp in experiments().values():
+        if exp.paper != last:
+            lines.append(("" if last is None else "\n") + exp.paper)
+            last = exp.paper
+        lines.append(f"  {exp.name:<22} {exp.summary}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- command-line glue
+def add_common_arguments(p: argparse.ArgumentParser, exp: Experiment) -> None:
+    """Options every experiment has: where the run goes, seeds, workers, output form."""
+    g = p.add_argument_group("common to every experiment")
+    g.add_argument("--out", default=None, metavar="DIR",
+                   help="run directory; rerunning into it resumes (default: <run store>/<experiment>-<data>-...)")
+    if exp.seeds_option:
+        g.add_argument("--seeds", type=int, default=exp.default_seeds, metavar="N",
+                       help="seeds 0..N-1; may grow on a later run into the same --out (default: %(default)s)")
+    else:
+        p.set_defaults(seeds=1)
+    g.add_argument("--jobs", type=int, default=exp.default_jobs, metavar="N",
+                   help="tasks computed in parallel worker processes, -1 = all cores (default: %(default)s)")
+    g.add_argument("--max-tasks", type=int, default=None, metavar="N",
+                   help="compute at most N pending tasks, then stop (the run resumes later)")
+    g.add_argument("--format", default="text", choices=["text", "markdown"],
+                   help="how the table is printed (default: %(default)s)")
+    g.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
+
+
+def slug(text: str) -> str:
+    """A run-directory-safe rendering of a source or configuration name."""
+    return re.sub(r"[^A-Za-z0-9._+-]+", "-", str(text).replace("'", "-prime")).strip("-.") or "x"
+
+
+def run_experiment(exp: Experiment, args: argparse.Namespace) -> int:
+    """Plan, run (resuming), summarise, write and print one experiment (see the module docstring)."""
+    from labkit.experiment.tasks import run_tasks
+    from labkit.runstore import Run, default_root
+
+    if args.seeds < 1:
+        raise LabkitError(f"--seeds must be at least 1, got {args.seeds}")
+    if args.jobs == 0 or args.jobs < -1:
+        raise LabkitError(f"--jobs must be a positive number or -1 (all cores), got {args.jobs}")
+    if args.max_tasks is not None and args.max_tasks < 0:
+        raise LabkitError(f"--max-tasks must be >= 0, got {args.max_tasks}")
+    quiet = bool(getattr(args, "json", False))
+    t0 = time.perf_counter()
+    plan = exp.plan(args)  # validates everything and loads the data before a run directory exists
+    out = args.out or str(default_root() / plan.default_out)
+    run = Run.create(out, plan.run_kind or exp.name, plan.config, name=plan.name)
+    run.write_json("data", {"description": plan.data, "experiment": exp.name, "paper": exp.paper})
+
+    on_result = None
+    if exp.on_task_done is not None:
+        on_result = lambda task, result: exp.on_task_done(task, result, run)  # noqa: E731
+    outcome = run_tasks(run, plan.tasks, exp.run_task, (plan.context, str(run.path)), n_jobs=args.jobs,
+                        progress=not quiet, max_tasks=args.max_tasks, desc=exp.name, on_result=on_result)
+    if not outcome.finished:
+        run.set_status("running", f"stopped after {outcome.n_done} of {outcome.n_tasks} tasks (--max-tasks); "
+                                  "rerun to resume", n_tasks=outcome.n_tasks, n_done=outcome.n_done)
+        print(f"{outcome.n_done} of {outcome.n_tasks} tasks done; rerun the same command to finish. Run: {run.path}")
+        return 0
+
+    tasks = pd.DataFrame(outcome.results)
+    run.write_table("tasks", _tabular(tasks))
+    report = exp.summarize(tasks, plan)
+    for name, df in report.frames.items():
+        run.write_table(name, df)
+    seconds = time.perf_counter() - t0
+    payload = {"experiment": exp.name, "paper": exp.paper, "data": plan.data, "config": plan.config,
+               "seeds": int(args.seeds), "n_tasks": outcome.n_tasks, "n_computed": outcome.n_computed,
+               "seconds": seconds, "result": report.json, "tables": [t.to_dict() for t in report.tables],
+               "findings": report.findings}
+    run.write_json(exp.name, payload)
+    run.set_status("finished", f"{outcome.n_tasks} tasks ({outcome.n_computed} computed now) in {seconds:.0f} s",
+                   n_tasks=outcome.n_tasks, n_done=outcome.n_tasks)
+    if args.json:
+        print(json.dumps(report.json, indent=2, default=_json_default))
+        return 0
+    print(f"Data: {plan.data}\n")
+    for table in report.tables:
+        print(table.render(args.format))
+        print()
+    for line in report.findings:
+        print(line)
+    print(f"Run: {run.path}  ({outcome.n_computed} of {outcome.n_tasks} tasks computed now, {seconds:.0f} s)")
+    return 0
+
+
+def _tabular(df: pd.DataFrame) -> pd.DataFrame:
+    """The task table with nested values (lists, dicts) as JSON text, so Parquet can hold it."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].map(lambda v: isinstance(v, (list, dict))).any():
+            out[col] = out[col].map(lambda v: json.dumps(v, default=_json_default)
+                                    if isinstance(v, (list, dict)) else v)
+    return out
+
+
+def _json_default(obj):
+    import numpy as np
+
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+# --------------------------------------------------------------------------- summaries
+def summary_by(tasks: pd.DataFrame, by: str, metrics: list[str]) -> dict[str, dict[str, dict]]:
+    """{row: {metric: {"mean", "ci_low", "ci_high", "n"}}} over the task table, rows in first-seen order.
+
+    The CI rule is `labkit.experiment.stats.seed_fold_ci` (per-seed means when a seed has several
+    folds); a task table without a ``seed`` column is one seed.
+    """
+    from labkit.experiment.stats import summarize
+
+    df = tasks if "seed" in tasks.columns else tasks.assign(seed=0)
+    long = summarize(df, metrics, by=(by,))
+    out: dict[str, dict[str, dict]] = {}
+    for row in long.itertuples(index=False):
+        out.setdefault(str(getattr(row, by)), {})[row.metric] = {
+            "mean": _none_if_nan(row.mean), "ci_low": _none_if_nan(row.ci_low), "ci_high": _none_if_nan(row.ci_high),
+            "n": int(row.n)}
+    return out
+
+
+def summary_frame(summary: dict[str, dict[str, dict]], row_column: str = "configuration") -> pd.DataFrame:
+    """The run-store ``summary`` table (row, metric, mean, ci_low, ci_high, n) the dashboard reads."""
+    rows = [{row_column: row, "metric": metric, **{k: (float("nan") if v is None else v) for k, v in s.items()}}
+            for row, per in summary.items() for metric, s in per.items()]
+    return pd.DataFrame(rows, columns=[row_column, "metric", "mean", "ci_low", "ci_high", "n"])
+
+
+def _none_if_nan(v):
+    import math
+
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+
+
+__all__ = ["Experiment", "Plan", "Report", "experiments", "get_experiment", "list_text", "add_common_arguments",
+           "run_experiment", "summary_by", "summary_frame", "slug"]

@@ -1,0 +1,316 @@
+"""AAEC (Fu et al., MuSe 2020) on the reproduction framework: Table 1 and one Figure 5 training.
+
+* ``aaec-table1``: the five configurations of Table 1 × seeds. One task = one configuration and seed,
+  trained with Algorithm 1 (`labkit.trainers.aaec.train`) and scored on the held-out speakers.
+* ``aaec-train``: one configuration, one seed, recording generated samples for Figure 5
+  (`labkit.viz.figure5.Figure5Recorder`); what the demo and the dashboard's Distribution page use.
+
+The metric is MuSe 2020's: the paper's scores are "identical with the baseline", and the baseline's F1
+is *micro* F1 (for single-label classes that is plain accuracy), so Combined = 0.66 · micro-F1 + 0.34 ·
+UAR (`labkit.experiment.metrics.scores`). Macro F1 is kept beside it in the task table and the JSON
+(``f1``) because it is the F1 most SER papers mean.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from labkit.experiment.reproduce import Experiment, Plan, Report, slug, summary_by, summary_frame
+from labkit.experiment.tables import Column, PaperTable, ci_note
+
+PAPER = "Fu et al., MuSe 2020: AAEC (adversarial autoencoder + classifier)"
+
+# The paper's Table 1 (MuSe-Topic test set, %) as printed: (F1, UAR, Combined) per head, then the mean.
+# Its AAEC' valence Combined, 38.11, does not follow from its own F1 and UAR (0.66 * 37.77 + 0.34 * 37.78 = 37.77).
+PAPER_TABLE1 = {
+    "AAEC": {"arousal": (39.80, 40.06, 39.89), "valence": (40.72, 40.89, 40.78), "combined": 40.33},
+    "AAE_C": {"arousal": (38.88, 38.86, 38.87), "valence": (39.25, 39.23, 39.24), "combined": 39.05},
+    "AAE+C": {"arousal": (38.15, 38.41, 38.24), "valence": (37.69, 39.01, 38.14), "combined": 38.19},
+    "AAEC'": {"arousal": (38.48, 38.56, 38.51), "valence": (37.77, 37.78, 38.11), "combined": 38.31},
+    "Classifier": {"arousal": (34.66, 34.81, 34.71), "valence": (35.92, 36.16, 36.00), "combined": 35.36},
+}
+
+HEADS = ("arousal", "valence")
+SCORES = ("f1", "f1_micro", "uar", "combined")  # per head, as fractions
+TABLE_COLUMNS = [Column("arousal_f1_micro", "Ar F1"), Column("arousal_uar", "Ar UAR"),
+                 Column("arousal_combined", "Ar Comb."), Column("valence_f1_micro", "Va F1"),
+                 Column("valence_uar", "Va UAR"), Column("valence_combined", "Va Comb."),
+                 Column("combined", "Combined")]
+
+
+def task_key(configuration: str, seed: int) -> str:
+    """Run-store task key of one configuration x seed ("AAEC'" -> "AAEC-prime": keys avoid quotes)."""
+    return f"{configuration.replace(chr(39), '-prime')}_seed{seed}"
+
+
+def paper_rows() -> dict[str, dict[str, float]]:
+    """PAPER_TABLE1 keyed by our column keys."""
+    out = {}
+    for name, p in PAPER_TABLE1.items():
+        row = {"combined": p["combined"]}
+        for head in HEADS:
+            for key, value in zip(("f1_micro", "uar", "combined"), p[head]):
+                row[f"{head}_{key}"] = value
+        out[name] = row
+    return out
+
+
+# --------------------------------------------------------------------------- options shared by both
+def _add_data_and_model(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", metavar="SOURCE",
+                   help="corpus: synthetic, synthetic:DIR, emodb:PATH, ravdess:PATH, cremad:PATH, iemocap:PATH or csv:PATH")
+    p.add_argument("--preset", default="small", choices=["small", "paper"],
+                   help="sizes and budget: 'small' (3 s, 129 bins, narrow layers, K1=K2=K3=1, 25 iterations; CPU "
+                        "minutes) or 'paper' (15 s, Section 3.2 sizes, K=10/20/20, 500 iterations; a GPU job) "
+                        "(default: %(default)s)")
+    p.add_argument("--iterations", type=int, default=None, help="Algorithm 1 iterations (default: the preset's)")
+    p.add_argument("--balanced", dest="balanced", action="store_true", default=None,
+                   help="weight the class losses by inverse class frequency (default: on for 'small', off for "
+                        "'paper'; the paper does not, see labkit.models.aaec)")
+    p.add_argument("--no-balanced", dest="balanced", action="store_false", help="plain cross-entropy, as in the paper")
+    p.add_argument("--max-seconds", type=float, default=None,
+                   help="cut / pad utterances to this many seconds (default: the preset's, 3 or 15)")
+    p.add_argument("--test-fraction", type=float, default=0.3,
+                   help="share of speakers held out for testing (default: %(default)s)")
+    p.add_argument("--split-seed", type=int, default=0, help="seed choosing the held-out speakers (default: %(default)s)")
+    p.add_argument("--device", default=None, help="torch device: cpu, cuda, cuda:1 (default: CUDA when available)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (default: 1 for --preset small, whose narrow layers gain nothing from "
+                        "more and lose a lot on a busy machine; torch's own choice for --preset paper)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the four modules (worth it on a GPU)")
+
+
+def _overrides(args) -> dict:
+    from labkit.errors import LabkitError
+
+    out = {}
+    if args.iterations is not None:
+        if args.iterations < 1:
+            raise LabkitError(f"--iterations must be at least 1, got {args.iterations}")
+        out["iterations"] = args.iterations
+    if args.max_seconds is not None:
+        if not (0 < args.max_seconds < 3600):
+            raise LabkitError(f"--max-seconds must be between 0 and 3600, got {args.max_seconds}")
+        out["max_seconds"] = args.max_seconds
+    if args.balanced is not None:
+        out["balanced_classes"] = args.balanced
+    return out
+
+
+def _load(args, overrides: dict):
+    """Threads, then the data at the preset's utterance length (the config and the data agree)."""
+    import torch
+
+    from labkit.data.aaec import load_aaec_data
+    from labkit.errors import LabkitError
+    from labkit.models.aaec import PRESETS
+
+    if not (0 < args.test_fraction < 1):
+        raise LabkitError(f"--test-fraction must be between 0 and 1, got {args.test_fraction}")
+    threads = args.threads if args.threads is not None else (1 if args.preset == "small" else None)
+    if threads is not None:
+        if threads < 1:
+            raise LabkitError(f"--threads must be at least 1, got {threads}")
+        torch.set_num_threads(threads)
+    max_seconds = overrides.get("max_seconds", PRESETS[args.preset]["max_seconds"])
+    return load_aaec_data(args.source, max_seconds=max_seconds, test_fraction=args.test_fraction,
+                          split_seed=args.split_seed, show_progress=not args.json)
+
+
+def _task_row(res: dict) -> dict:
+    row = {"seconds": res["seconds"], "device": res["device"], "combined": res["combined"]}
+    for head in HEADS:
+        for metric in SCORES:
+            row[f"{head}_{metric}"] = res["metrics"][head][metric]
+    return row
+
+
+def _notes(data: str, ns) -> list[str]:
+    return [f"Data: {data}.",
+            "F1 is micro-F1 (= accuracy), as in the MuSe 2020 baseline the paper follows; Combined = 0.66 F1 + "
+            "0.34 UAR per head, and the last column is the mean of the two heads' Combined. Macro F1 is in the "
+            "task table and --json (f1).",
+            ci_note(ns),
+            "Paper: MuSe-Topic audio, 4207 train / 1335 test, 500 iterations; a different corpus and budget, "
+            "printed for reference, not for a direct comparison."]
+
+
+# --------------------------------------------------------------------------- aaec-table1
+TABLE1_DESCRIPTION = """\
+Train the five configurations of AAEC's Table 1 for every seed and print the table: F1 (micro), UAR
+and Combined (0.66 F1 + 0.34 UAR) of the 3-class arousal and valence heads on held-out speakers, and
+the mean Combined, as mean ± 95% t-interval over seeds, with the paper's numbers under ours.
+
+  AAEC        D, C, G      the proposed model: X' = average(Decoder(E), Decoder(Z))
+  AAE_C       C, G         without the discriminator on Z
+  AAE+C       D, G         the classifier is trained after the autoencoder, on its samples
+  AAEC'       D, C, G_ori  the original AAE decoder: X' = Decoder(Z)
+  Classifier  -            the classifier alone, no augmentation
+
+MuSe-CaR / MuSe-Topic cannot be had here; the table says which data it ran on. The split is
+speaker-independent and fixed (--split-seed); seeds vary the training only. Finished
+configuration x seed pairs are run-store tasks and are not recomputed; --seeds can grow later.
+
+examples:
+  labkit reproduce aaec-table1 synthetic --preset small --seeds 3 --out runs/aaec-table1
+  labkit reproduce aaec-table1 emodb:~/data/emodb --preset small --seeds 2 --json
+"""
+
+
+def _table1_arguments(p: argparse.ArgumentParser) -> None:
+    _add_data_and_model(p)
+    p.add_argument("--configs", default=None,
+                   help="comma-separated subset of AAEC,AAE_C,AAE+C,AAEC',Classifier (default: all five)")
+
+
+def _table1_plan(args) -> Plan:
+    from labkit.errors import LabkitError
+    from labkit.models.aaec import CONFIGURATIONS, make_config
+
+    configs = list(CONFIGURATIONS) if args.configs is None else [c.strip() for c in args.configs.split(",") if c.strip()]
+    unknown = [c for c in configs if c not in CONFIGURATIONS]
+    if unknown or not configs:
+        raise LabkitError(f"unknown configuration(s) {unknown or args.configs!r}; choose from {', '.join(CONFIGURATIONS)}")
+    overrides = _overrides(args)
+    make_config(args.preset, configs[0], **overrides)  # bad values fail before any data is loaded
+    data = _load(args, overrides)
+    tasks = [{"key": task_key(c, s), "configuration": c, "seed": s} for s in range(args.seeds) for c in configs]
+    # Seeds and the list of configurations are not part of the run's identity: both can grow later.
+    config = {"source": args.source, "preset": args.preset, "overrides": overrides,
+              "test_fraction": args.test_fraction, "split_seed": args.split_seed}
+    context = {"data": data, "preset": args.preset, "overrides": overrides, "device": args.device,
+               "progress": not args.json, "compile": args.compile}
+    return Plan(config=config, tasks=tasks, context=context, data=data.description,
+                default_out=f"aaec-table1-{slug(args.source)}-{args.preset}", name=f"AAEC Table 1 ({args.preset})",
+                info={"configurations": configs})
+
+
+def table1_task(task: dict, context: dict, run_path: str) -> dict:
+    """Train one configuration x seed (resuming its checkpoint if a previous call was killed) and score it."""
+    from labkit.models.aaec import make_config
+    from labkit.runstore import Run
+    from labkit.trainers.aaec import TrainOptions, train
+
+    key = task["key"]
+    cfg = make_config(context["preset"], task["configuration"], seed=int(task["seed"]), **context["overrides"])
+    options = TrainOptions(device=context["device"], checkpoint_name=key, history_table=f"history_{key}",
+                           save_final=False, progress=context["progress"], desc=task["configuration"],
+                           compile=context["compile"])
+    res = train(context["data"], cfg, Run(run_path), options)
+    return {"configuration": task["configuration"], "seed": int(task["seed"]), **_task_row(res)}
+
+
+def _drop_checkpoint(task: dict, result: dict, run) -> None:
+    """A saved task no longer needs its optimiser state (15 of them would be large)."""
+    run.checkpoint_path(task["key"]).unlink(missing_ok=True)
+
+
+def _table1_summary(tasks, plan: Plan) -> Report:
+    from labkit.models.aaec import PLAYERS
+
+    metrics = [f"{h}_{m}" for h in HEADS for m in SCORES] + ["combined"]
+    summary = summary_by(tasks, "configuration", metrics)
+    summary = {c: summary[c] for c in plan.info["configurations"] if c in summary}
+    table = PaperTable(
+        title="AAEC, Table 1: F1 (micro), UAR and Combined of 3-class arousal and valence (%)",
+        columns=TABLE_COLUMNS, ours=summary, paper={c: r for c, r in paper_rows().items() if c in summary},
+        info=PLAYERS, info_header="Players", paper_label="paper",
+        notes=_notes(plan.data, [s["combined"]["n"] for s in summary.values()]))
+    # --json keeps the layout of earlier labkit versions: {configuration: {head: {metric: mean}}}.
+    js = {c: {h: {m: s[f"{h}_{m}"]["mean"] for m in SCORES} for h in HEADS} for c, s in summary.items()}
+    for c, s in summary.items():
+        js[c]["combined"] = s["combined"]["mean"]
+    return Report(tables=[table], json=js, frames={"summary": summary_frame(summary)})
+
+
+# --------------------------------------------------------------------------- aaec-train
+TRAIN_DESCRIPTION = """\
+Train one AAEC configuration with Algorithm 1 and record Figure 5: every iteration, Decoder(E),
+Decoder(Z) and X' of a fixed set of training utterances go to the run store, with the real train and
+test utterances once, in two spaces ("spectrum": mean/std over time of log power in 32 mel bands;
+"embedding": a frozen reference classifier's penultimate layer). The history table holds the losses
+and the test UAR per iteration. An interrupted run resumes from its last checkpoint.
+
+examples:
+  labkit reproduce aaec-train synthetic --configuration AAEC --preset small --iterations 40 --out runs/aaec
+  labkit coverage runs/aaec; labkit dashboard --runs runs
+"""
+
+
+def _train_arguments(p: argparse.ArgumentParser) -> None:
+    _add_data_and_model(p)
+    p.add_argument("--configuration", default="AAEC", metavar="NAME",
+                   help="AAEC, AAE_C, AAE+C, AAEC' or Classifier (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="training seed (default: %(default)s)")
+    p.add_argument("--record-every", type=int, default=1,
+                   help="record generated samples every N iterations; 0 turns recording off (default: %(default)s)")
+    p.add_argument("--n-record", type=int, default=48,
+                   help="training utterances whose generated versions are recorded (default: %(default)s)")
+    p.add_argument("--checkpoint-every", type=int, default=5, help="checkpoint every N iterations (default: %(default)s)")
+
+
+def _train_plan(args) -> Plan:
+    from labkit.errors import LabkitError
+    from labkit.models.aaec import make_config
+
+    make_config(args.preset, args.configuration, seed=args.seed)  # validates the names before loading data
+    if args.record_every < 0 or args.n_record < 1 or args.checkpoint_every < 1:
+        raise LabkitError("--record-every must be >= 0, --n-record and --checkpoint-every >= 1")
+    overrides = _overrides(args)
+    cfg = make_config(args.preset, args.configuration, seed=args.seed, **overrides)
+    data = _load(args, overrides)
+    config = {"source": args.source, "configuration": args.configuration, "preset": args.preset, "seed": args.seed,
+              "overrides": overrides, "test_fraction": args.test_fraction, "split_seed": args.split_seed,
+              "record_every": args.record_every, "n_record": args.n_record, "model": cfg.to_dict()}
+    context = {"data": data, "preset": args.preset, "overrides": overrides, "device": args.device,
+               "progress": not args.json, "compile": args.compile, "record_every": args.record_every,
+               "n_record": args.n_record, "checkpoint_every": args.checkpoint_every}
+    return Plan(config=config, tasks=[{"key": "train", "configuration": args.configuration, "seed": args.seed}],
+                context=context, data=data.description, run_kind="aaec",
+                default_out=f"aaec-{slug(args.configuration)}-{slug(args.source)}-{args.preset}-s{args.seed}",
+                name=f"AAEC {args.configuration} ({args.preset}, seed {args.seed})", info={"configuration": args.configuration})
+
+
+def train_task(task: dict, context: dict, run_path: str) -> dict:
+    """One training with Figure 5 recording; the final scores also go to results/final.json."""
+    from labkit.models.aaec import make_config
+    from labkit.runstore import Run
+    from labkit.trainers.aaec import TrainOptions, train
+    from labkit.viz.figure5 import Figure5Recorder
+
+    run = Run(run_path)
+    cfg = make_config(context["preset"], task["configuration"], seed=int(task["seed"]), **context["overrides"])
+    recorder = (Figure5Recorder(run, every=context["record_every"], n_record=context["n_record"])
+                if context["record_every"] > 0 and cfg.augment else None)
+    options = TrainOptions(device=context["device"], checkpoint_every=context["checkpoint_every"],
+                           progress=context["progress"], desc=task["configuration"], compile=context["compile"])
+    res = train(context["data"], cfg, run, options, recorder=recorder)
+    final = {"configuration": task["configuration"], "metrics": res["metrics"], "combined": res["combined"],
+             "seconds": res["seconds"], "device": res["device"], "data": context["data"].description}
+    run.write_json("final", final)
+    return {"configuration": task["configuration"], "seed": int(task["seed"]), **_task_row(res)}
+
+
+def _train_summary(tasks, plan: Plan) -> Report:
+    from labkit.models.aaec import PLAYERS
+
+    name = plan.info["configuration"]
+    summary = summary_by(tasks, "configuration", [f"{h}_{m}" for h in HEADS for m in SCORES] + ["combined"])
+    table = PaperTable(title=f"AAEC configuration {name}, one training (%)", columns=TABLE_COLUMNS, ours=summary,
+                       paper={k: v for k, v in paper_rows().items() if k == name}, info=PLAYERS,
+                       info_header="Players", notes=_notes(plan.data, [1]))
+    row = tasks.iloc[0]
+    js = {"configuration": name, "metrics": {h: {m: float(row[f"{h}_{m}"]) for m in SCORES} for h in HEADS},
+          "combined": float(row["combined"]), "seconds": float(row["seconds"]), "device": str(row["device"]),
+          "data": plan.data}
+    return Report(tables=[table], json=js, frames={"summary": summary_frame(summary)})
+
+
+EXPERIMENTS = [
+    Experiment(name="aaec-table1", paper=PAPER, summary="Table 1: AAEC, AAE_C, AAE+C, AAEC', Classifier x seeds",
+               description=TABLE1_DESCRIPTION, add_arguments=_table1_arguments, plan=_table1_plan,
+               run_task=table1_task, summarize=_table1_summary, default_seeds=3, on_task_done=_drop_checkpoint),
+    Experiment(name="aaec-train", paper=PAPER, summary="one AAEC training with Figure 5 recording (dashboard)",
+               description=TRAIN_DESCRIPTION, add_arguments=_train_arguments, plan=_train_plan,
+               run_task=train_task, summarize=_train_summary, seeds_option=False),
+]

@@ -1,4 +1,4 @@
-"""AAEC (Fu et al., MuSe 2020): module shapes, Eq. (1)/(2), Algorithm 1, resuming, Table 1 command."""
+"""AAEC (Fu et al., MuSe 2020): module shapes, Eq. (1)/(2), Algorithm 1, resuming, Table 1 on the framework."""
 
 from __future__ import annotations
 
@@ -12,8 +12,11 @@ from labkit.errors import LabkitError
 from labkit.models.aaec import (AAEC, CONFIGURATIONS, PRESETS, SpectrogramScaler, band_edges, class_loss,
                                 classifier_loss, describe, discriminator_loss, fool_loss, make_config,
                                 spectrum_summary)
+from labkit.data.aaec import AAECData
+from labkit.reproductions.aaec import task_key
 from labkit.runstore import Run
-from labkit.trainers.aaec import AAECData, TrainOptions, format_table1, summarize_table1, task_key, train
+from labkit.trainers.aaec import TrainOptions, train
+from labkit.viz.figure5 import Figure5Recorder
 
 # Tiny sizes for training tests: 12 frames x 33 bins, narrow layers, one epoch per phase.
 TINY = dict(gru_cells=4, enc_dense=(16,), z_dim=4, dec_dense=(8,), disc_dense=(8,), conv_filters=(8, 8, 8),
@@ -45,7 +48,11 @@ def _one_thread():
 
 
 def quiet(**kw) -> TrainOptions:
-    return TrainOptions(progress=False, n_record=6, ref_epochs=1, **kw)
+    return TrainOptions(progress=False, **kw)
+
+
+def recorder(run) -> Figure5Recorder:
+    return Figure5Recorder(run, every=1, n_record=6, ref_epochs=1)
 
 
 # ----------------------------------------------------------------------------------------- modules
@@ -167,7 +174,7 @@ def test_one_iteration_per_configuration(name, tmp_path):
     data = tiny_data()
     cfg = make_config("small", name, **{**TINY, "iterations": 1})
     run = Run.create(tmp_path / "run", "aaec", cfg.to_dict())
-    res = train(data, cfg, run, quiet())
+    res = train(data, cfg, run, quiet(), recorder=recorder(run) if cfg.augment else None)
     hist = run.read_table("history")
     two_stage = name == "AAE+C"
     assert len(hist) == (2 if two_stage else 1) and len(res["history"]) == len(hist)
@@ -179,6 +186,8 @@ def test_one_iteration_per_configuration(name, tmp_path):
         assert "loss_rec" in hist and "loss_dec_rec" in hist
         assert ("loss_disc" in hist) == (name != "AAE_C")
         assert ("loss_dec_class" in hist) == (name != "AAE+C")  # AAE+C's decoder has no classifier to please
+        # Section 3: the encoder confuses D and C_d; C is no player in AAE+C (players D, G)
+        assert ("loss_enc_fool" in hist) == (name != "AAE+C")
         assert run.spaces() == ["embedding", "spectrum"]
         snap = run.load_snapshot("spectrum", 1)
         origins = {"noise", "code", "mixed"} if name != "AAEC'" else {"noise", "code"}
@@ -189,7 +198,7 @@ def test_one_iteration_per_configuration(name, tmp_path):
         assert run.load_snapshot("embedding", 1)["X"].shape[1] == 2 * cfg.gru_cells
     for head in ("arousal", "valence"):
         m = res["metrics"][head]
-        assert 0 <= m["uar"] <= 1 and m["combined"] == pytest.approx(0.66 * m["f1"] + 0.34 * m["uar"])
+        assert 0 <= m["uar"] <= 1 and m["combined"] == pytest.approx(0.66 * m["f1_micro"] + 0.34 * m["uar"])
     assert run.checkpoint_path("last").exists() and run.checkpoint_path("last-final").exists()
 
 
@@ -198,12 +207,12 @@ def test_resume_equals_uninterrupted_run(tmp_path, name, stop):
     data = tiny_data()
     cfg = make_config("small", name, **{**TINY, "iterations": 3})
     full_run = Run.create(tmp_path / "full", "aaec", cfg.to_dict())
-    full = train(data, cfg, full_run, quiet(checkpoint_every=1))
+    full = train(data, cfg, full_run, quiet(checkpoint_every=1), recorder=recorder(full_run))
 
     split_run = Run.create(tmp_path / "split", "aaec", cfg.to_dict())
-    first = train(data, cfg, split_run, quiet(checkpoint_every=1, stop_after=stop))
+    first = train(data, cfg, split_run, quiet(checkpoint_every=1, stop_after=stop), recorder=recorder(split_run))
     assert first["stopped_at"] == stop and split_run.load_checkpoint()["iteration"] == stop
-    resumed = train(data, cfg, split_run, quiet(checkpoint_every=1))
+    resumed = train(data, cfg, split_run, quiet(checkpoint_every=1), recorder=recorder(split_run))
 
     a, b = full["model"].state_dict(), resumed["model"].state_dict()
     assert a.keys() == b.keys()
@@ -225,30 +234,40 @@ def test_training_learns_a_separable_toy_task():
     assert res["metrics"]["arousal"]["uar"] > 0.5  # chance is 1/3
 
 
-def test_table1_summary_and_format():
+def test_table1_summary_uses_the_framework_and_prints_the_paper_beside_ours():
     import pandas as pd
 
+    from labkit.experiment.reproduce import Plan
+    from labkit.reproductions.aaec import EXPERIMENTS
+
+    exp = {e.name: e for e in EXPERIMENTS}["aaec-table1"]
     rows = []
     for seed, shift in [(0, 0.0), (1, 0.02), (2, 0.04)]:
         for name in ["AAEC", "Classifier"]:
             base = 0.5 if name == "AAEC" else 0.4
             rows.append({"configuration": name, "seed": seed, "combined": base + shift,
-                         **{f"{h}_{m}": base + shift for h in ("arousal", "valence") for m in ("f1", "uar", "combined")}})
-    summary = summarize_table1(pd.DataFrame(rows))
-    s = summary["AAEC"]["arousal"]["f1"]
-    assert summary["AAEC"]["n"] == 3 and s["mean"] == pytest.approx(0.52)
-    assert s["ci_low"] < 0.52 < s["ci_high"]
-    text = format_table1(summary, "toy data")
-    assert "toy data" in text and "52.00 ±" in text and "95% t-interval" in text and "Classifier" in text
-    one = summarize_table1(pd.DataFrame(rows[:2]))
-    assert "n=1, no CI" in format_table1(one)
+                         **{f"{h}_{m}": base + shift for h in ("arousal", "valence")
+                            for m in ("f1", "f1_micro", "uar", "combined")}})
+    plan = Plan(config={}, tasks=[], context=None, data="toy data", default_out="x",
+                info={"configurations": ["AAEC", "Classifier"]})
+    report = exp.summarize(pd.DataFrame(rows), plan)
+    # --json keeps {configuration: {head: {metric: mean}}} and adds f1_micro
+    assert report.json["AAEC"]["arousal"]["f1"] == pytest.approx(0.52)
+    assert set(report.json["AAEC"]["valence"]) == {"f1", "f1_micro", "uar", "combined"}
+    text = report.tables[0].to_text()
+    assert "toy data" in text and "52.0 ± " in text and "t interval" in text and "Classifier" in text
+    assert "39.80" in text and "35.36" in text  # the paper's AAEC Ar F1 and Classifier Combined, under ours
+    assert "micro" in text
+    one = exp.summarize(pd.DataFrame(rows[:2]), plan)
+    assert "n = 1" in one.tables[0].to_text()
+    assert set(report.frames["summary"].columns) >= {"configuration", "metric", "mean", "ci_low", "ci_high"}
     assert task_key("AAEC'", 2) == "AAEC-prime_seed2" and task_key("AAE+C", 0) == "AAE+C_seed0"
 
 
 def test_augmenter_view_follows_the_augmenter_contract():
     from sklearn.base import clone
 
-    from labkit.trainers.aaec import AAECAugmenter
+    from labkit.augment.aaec import AAECAugmenter
 
     d = tiny_data()
     X = np.log(d.X_train + 1e-6)  # the comparison runner hands over standardised-ish frames
@@ -261,6 +280,7 @@ def test_augmenter_view_follows_the_augmenter_contract():
     assert np.isfinite(X_res).all() and set(y_res[len(X):]) <= set(y)
     assert [s["iteration"] for s in aug.snapshots_] == [1, 2] and aug.snapshots_[0]["X"].shape == (5, 2 * X.shape[2])
     assert [h["iteration"] for h in aug.history_] == [1, 2] and "loss_rec" in aug.history_[0]
+    assert "loss_cls" not in aug.history_[0]  # the augmenter trains the autoencoder only
     X_more, y_more = aug.sample({"low": 4})
     assert X_more.shape == (4, *X.shape[1:]) and list(y_more) == ["low"] * 4
     again = clone(aug).fit_resample(X, y)  # same seed, same rows
@@ -292,9 +312,9 @@ def test_table1_command_json_and_resume(tiny_corpus, tmp_path, capsys):
     table = json.loads(capsys.readouterr().out)
     assert set(table) == set(CONFIGURATIONS)
     for entry in table.values():
-        assert set(entry) == {"arousal", "valence"}
-        for head in entry.values():
-            assert set(head) == {"f1", "uar", "combined"} and all(0 <= v <= 1 for v in head.values())
+        assert set(entry) == {"arousal", "valence", "combined"}
+        for head in (entry["arousal"], entry["valence"]):
+            assert set(head) == {"f1", "f1_micro", "uar", "combined"} and all(0 <= v <= 1 for v in head.values())
     run = Run(out)
     assert len(run.task_keys()) == 10 and run.status["state"] == "finished"
     assert not list((out / "checkpoints").glob("*.pt"))  # per-task checkpoints are removed when done
@@ -304,8 +324,8 @@ def test_table1_command_json_and_resume(tiny_corpus, tmp_path, capsys):
     assert main(argv[:-1]) == 0
     text = capsys.readouterr().out
     assert {k: run._task_path(k).stat().st_mtime_ns for k in run.task_keys()} == mtimes
-    assert "Data: " + tiny_corpus in text and "Ar F1" in text and "n=2" in text
-    assert run.read_json("table1")["summary"]["AAEC"]["n"] == 2
+    assert "Data: " + tiny_corpus in text and "Ar F1" in text and "n = 2" in text and "paper" in text
+    assert run.read_json("aaec-table1")["result"]["AAEC"]["arousal"]["f1_micro"] == table["AAEC"]["arousal"]["f1_micro"]
 
 
 @pytest.mark.slow
@@ -313,10 +333,11 @@ def test_train_command_records_figure_5(tiny_corpus, tmp_path, capsys):
     from labkit.cli import main
 
     out = tmp_path / "tr"
-    argv = ["reproduce", "aaec-train", tiny_corpus, "--config", "AAEC", "--preset", "small", "--iterations", "2",
+    argv = ["reproduce", "aaec-train", tiny_corpus, "--configuration", "AAEC", "--preset", "small", "--iterations", "2",
             "--max-seconds", "0.5", "--test-fraction", "0.25", "--n-record", "4", "--out", str(out)]
     assert main(argv) == 0
-    assert "mean Combined" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "Combined" in text and "Players" in text and "paper" in text  # our row, the paper's AAEC row under it
     run = Run(out)
     assert run.kind == "aaec" and run.status["state"] == "finished"
     assert run.snapshot_iterations("spectrum") == [1, 2] == run.snapshot_iterations("embedding")
@@ -333,7 +354,7 @@ def test_bad_command_input_is_a_clear_error(capsys):
 
     assert main(["reproduce", "aaec-table1", "synthetic", "--configs", "AAEC,Nope"]) == 2
     assert "Nope" in capsys.readouterr().err
-    assert main(["reproduce", "aaec-train", "synthetic", "--config", "Nope"]) == 2
+    assert main(["reproduce", "aaec-train", "synthetic", "--configuration", "Nope"]) == 2
     assert "Nope" in capsys.readouterr().err
 
 
@@ -345,3 +366,72 @@ def test_class_weights_balance_the_class_terms():
     counts = np.array([4, 2, 2])
     assert np.allclose(w.numpy() * counts, 8 / 3)
     assert class_weights(np.array([0, 0, 1]), 3)[2].item() == 0.0
+
+
+# ----------------------------------------------------------------------------------------- fidelity and the loop
+
+
+def test_aae_plus_c_second_stage_trains_the_class_heads_only():
+    """C is no player in AAE+C: its real/fake head C_d stays as initialised; the class heads learn."""
+    data = tiny_data()
+    cfg = make_config("small", "AAE+C", **{**TINY, "iterations": 1, "finetune_epochs": 0},
+                      n_frames=data.X_train.shape[1], n_bins=data.X_train.shape[2], freq_pool=1)
+    torch.manual_seed(cfg.seed)
+    init = AAEC(cfg).classifier.state_dict()  # train() seeds the same way before building the model
+    res = train(data, cfg, None, quiet())
+    after = res["model"].classifier.state_dict()
+    rf = [k for k in init if k.startswith("head_realfake")]
+    assert rf and all(torch.equal(init[k], after[k]) for k in rf)
+    assert not all(torch.equal(init[k], after[k]) for k in init if k.startswith("head_arousal"))
+    assert [r["stage"] for r in res["history"]] == ["aae", "classifier"]
+
+
+def test_encoder_against_c_d_is_a_documented_switch():
+    data = tiny_data()
+    on = train(data, make_config("small", "AAEC", **{**TINY, "iterations": 1}), None, quiet())
+    off = train(data, make_config("small", "AAEC", **{**TINY, "iterations": 1, "encoder_fools_classifier": False}),
+                None, quiet())
+    assert "loss_enc_fool" in on["history"][0] and "loss_enc_fool" not in off["history"][0]
+    assert make_config("paper", "AAEC").encoder_fools_classifier is True  # the paper's reading is the default
+
+
+def test_data_cut_to_another_length_than_the_config_is_refused():
+    d = tiny_data()
+    d.max_seconds = 3.0
+    with pytest.raises(LabkitError, match="15 s"):
+        train(d, make_config("paper", "AAEC", **TINY), None, quiet())
+    assert make_config("paper", "AAEC").max_seconds == 15.0
+
+
+def test_divergence_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
+    from labkit.trainers.common import TrainingDiverged
+
+    data = tiny_data()
+    cfg = make_config("small", "AAEC", **{**TINY, "iterations": 3, "lr": 1e30})
+    run = Run.create(tmp_path / "run", "aaec", cfg.to_dict())
+    with pytest.raises(TrainingDiverged, match="diverged at iteration"):
+        train(data, cfg, run, quiet(checkpoint_every=1))
+    ckpt = run.load_checkpoint()
+    if ckpt is not None:  # whatever was saved before the blow-up is finite
+        assert all(torch.isfinite(v).all() for v in ckpt["model"].values())
+
+
+def test_reproduce_list_shows_every_experiment(capsys):
+    from labkit.cli import main
+
+    assert main(["reproduce", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "aaec-table1" in out and "aaec-train" in out and "Fu et al." in out
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_one_iteration_on_cuda_with_bf16_autocast(tmp_path):
+    """The CUDA path: data on the device, bf16 autocast, one host sync per iteration; scores are valid."""
+    data = tiny_data()
+    for name in ("AAEC", "AAE+C"):
+        cfg = make_config("small", name, **{**TINY, "iterations": 1})
+        run = Run.create(tmp_path / name.replace("+", "p"), "aaec", cfg.to_dict())
+        res = train(data, cfg, run, quiet(device="cuda"), recorder=recorder(run))
+        assert res["device"].startswith("cuda")
+        assert all(0 <= res["metrics"][h]["uar"] <= 1 for h in ("arousal", "valence"))
+        assert np.isfinite(run.load_snapshot("embedding", 1)["X"]).all()

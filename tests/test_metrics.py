@@ -1,4 +1,4 @@
-"""Metrics: UAR, WA, macro-F1, the combined score, per-class recall, confusion matrix."""
+"""Metrics: UAR, WA, macro- and micro-F1, MuSe's combined score, per-class recall, confusion matrix."""
 
 import math
 
@@ -19,7 +19,10 @@ def test_hand_computed_example():
     assert s["wa"] == pytest.approx(3 / 4)
     # F1(a) = 2*1*(2/3)/(1+2/3) = 0.8; F1(b) = 2*0.5*1/1.5 = 2/3
     assert s["f1"] == pytest.approx((0.8 + 2 / 3) / 2)
-    assert s["combined"] == pytest.approx(0.66 * s["f1"] + 0.34 * s["uar"])
+    # micro F1 pools the counts: TP = 3, FP = FN = 1 -> 0.75, the accuracy
+    assert s["f1_micro"] == pytest.approx(0.75)
+    # MuSe 2020's score (the AAEC paper's Combined) uses micro F1, as its baseline's metrics.py does
+    assert s["combined"] == pytest.approx(0.66 * 0.75 + 0.34 * s["uar"])
     assert s["confusion"] == [[2, 1], [0, 1]]  # rows true, columns predicted
 
 
@@ -31,6 +34,9 @@ def test_agrees_with_sklearn_on_random_predictions():
     assert s["uar"] == pytest.approx(balanced_accuracy_score(y_true, y_pred))
     assert s["wa"] == pytest.approx(accuracy_score(y_true, y_pred))
     assert s["f1"] == pytest.approx(f1_score(y_true, y_pred, average="macro"))
+    assert s["f1_micro"] == pytest.approx(f1_score(y_true, y_pred, average="micro")) == pytest.approx(s["wa"])
+    assert s["combined"] == pytest.approx(0.66 * f1_score(y_true, y_pred, average="micro")
+                                          + 0.34 * balanced_accuracy_score(y_true, y_pred))
     assert np.sum(s["confusion"]) == 200
 
 

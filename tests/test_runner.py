@@ -124,9 +124,10 @@ def test_resume_after_a_crash_recomputes_nothing_finished(table, tmp_path):
     with pytest.raises(RuntimeError, match="simulated crash"):
         run_comparison(meta, X, config, run, pipeline_factory=crashing, progress=False)
     assert len(run.task_keys()) == 7
-    # the store stays readable mid-run
+    # the store stays readable; the run says it failed, why, and how to resume
     info = RunStore(tmp_path).list_runs()[0]
-    assert info.state == "running" and not info.error
+    assert info.state == "failed" and not info.error
+    assert "simulated crash" in run.status["message"] and "resume" in run.status["message"]
     with pytest.raises(LabkitError, match="no table"):
         run.read_table("summary")
 

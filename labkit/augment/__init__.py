@@ -22,8 +22,8 @@ AUGMENTERS: dict[str, str] = {
     "ros": "labkit.augment.baselines:RandomOversampling",
     "smote": "labkit.augment.baselines:Smote",
     "adasyn": "labkit.augment.baselines:Adasyn",
-    # AAEC's generator in its AAE+C form (frames in: use with --features spectrogram); see labkit.trainers.aaec
-    "aaec": "labkit.trainers.aaec:AAECAugmenter",
+    # AAEC's generator in its AAE+C form (frames in: use with --features spectrogram); see labkit.augment.aaec
+    "aaec": "labkit.augment.aaec:AAECAugmenter",
 }
 
 

@@ -1,4 +1,4 @@
-"""Classification metrics used across labkit: UAR, WA, macro-F1, AAEC's combined score, per-class recall.
+"""Classification metrics used across labkit: UAR, WA, macro- and micro-F1, MuSe's combined score, recall.
 
 Definitions (``labels`` fixes the class order; by default the sorted classes of y_true and y_pred):
 
@@ -8,7 +8,12 @@ Definitions (``labels`` fixes the class order; by default the sorted classes of 
 * ``wa``: weighted accuracy, i.e. plain accuracy (the fraction of correct predictions).
 * ``f1``: macro F1 over the classes in ``y_true`` or ``y_pred`` (a class predicted but never true
   counts with F1 = 0, which is what a spurious prediction deserves); zero_division = 0.
-* ``combined``: ``0.66 * f1 + 0.34 * uar``, the MuSe-Topic score the AAEC paper reports (Table 1).
+* ``f1_micro``: micro F1 over the same classes. For single-label classification every error is one
+  false positive and one false negative, so micro F1 equals accuracy (``wa``) whenever all predicted
+  classes are among ``labels``; it is kept under its own name because MuSe reports it as "F1".
+* ``combined``: ``0.66 * f1_micro + 0.34 * uar``, the MuSe 2020 score the AAEC paper reports (Table 1;
+  its scores are "identical with the baseline", whose F1 is scikit-learn's ``average='micro'``).
+  Earlier labkit versions used macro F1 here.
 * ``recall``: ``{label: recall}`` for every label; NaN for a label absent from ``y_true``.
 * ``confusion``: list of lists, rows the true class, columns the predicted class, in ``labels`` order.
 """
@@ -19,7 +24,7 @@ import numpy as np
 
 from labkit.errors import LabkitError
 
-SCALAR_METRICS = ["uar", "wa", "f1", "combined"]
+SCALAR_METRICS = ["uar", "wa", "f1", "f1_micro", "combined"]
 
 
 def _plain(v):
@@ -39,7 +44,8 @@ def scores(y_true, y_pred, labels=None) -> dict:
 
     Returns
     -------
-    dict with float ``uar``, ``wa``, ``f1``, ``combined``, dict ``recall`` and list-of-lists ``confusion``.
+    dict with float ``uar``, ``wa``, ``f1``, ``f1_micro``, ``combined``, dict ``recall`` and list-of-lists
+    ``confusion``.
     """
     from sklearn.metrics import confusion_matrix, f1_score
 
@@ -65,11 +71,13 @@ def scores(y_true, y_pred, labels=None) -> dict:
     wa = float(np.mean(y_true == y_pred))
     seen = [lab for lab in labels if lab in set(y_true.tolist()) | set(y_pred.tolist())]
     f1 = float(f1_score(y_true, y_pred, labels=seen, average="macro", zero_division=0))
+    f1_micro = float(f1_score(y_true, y_pred, labels=seen, average="micro", zero_division=0))
     return {
         "uar": uar,
         "wa": wa,
         "f1": f1,
-        "combined": 0.66 * f1 + 0.34 * uar,
+        "f1_micro": f1_micro,
+        "combined": 0.66 * f1_micro + 0.34 * uar,
         "recall": {_plain(lab): float(r) for lab, r in zip(labels, recall)},
         "confusion": cm.tolist(),
     }

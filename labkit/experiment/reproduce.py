@@ -188,7 +188,8 @@ def run_experiment(exp: Experiment, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.json, indent=2, default=_json_default))
         return 0
-    print(f"Data: {plan.data}\n")
+    if not any(plan.data in note for t in report.tables for note in t.notes):
+        print(f"Data: {plan.data}\n")
     for table in report.tables:
         print(table.render(args.format))
         print()

@@ -9,11 +9,10 @@ One *task* is one (augmenter, amount, seed, fold). A task
 3. predicts the test rows and scores them (`labkit.experiment.metrics.scores`).
 
 Tasks are independent: `run_task` is a module-level function of picklable arguments that returns a
-JSON-able dict, run here through joblib (``n_jobs``); a cluster scheduler (Dask, ...) can map the
-same function over the pending tasks. Each finished task is saved at
-once as ``tasks/<key>.json`` in the run store; a rerun with the same run directory and config skips
-every saved task, so a killed comparison resumes where it stopped and a finished one recomputes
-nothing (`CompareResult.n_computed` says how many ran).
+JSON-able dict. The resume loop is labkit's one loop, `labkit.experiment.tasks.run_tasks` (joblib
+workers, ``n_jobs``): each finished task is saved at once as ``tasks/<key>.json`` in the run store; a
+rerun with the same run directory and config skips every saved task, so a killed comparison resumes
+where it stopped and a finished one recomputes nothing (`CompareResult.n_computed` says how many ran).
 
 After the tasks the run gets its tables (see docs/architecture.md): ``tasks``, ``summary``,
 ``per_class``, ``paired``, ``sweep`` (when amounts were swept), and ``results/summary.json``
@@ -242,6 +241,12 @@ def run_task(X: np.ndarray, y: np.ndarray, fold: Fold, task: dict, config: dict,
     }
 
 
+def fold_task(task: dict, X: np.ndarray, y: np.ndarray, folds: dict, config: dict, labels: list,
+              pipeline_factory: Callable | None = None, run_path: str | None = None) -> dict:
+    """`run_task` for the task's seed and fold: the function the resume loop (`run_tasks`) maps."""
+    return run_task(X, y, folds[task["seed"]][task["fold"]], task, config, labels, pipeline_factory, run_path)
+
+
 class Recorder:
     """Writes an iterative generator's snapshots to the run store while it trains (the dashboard polls).
 
@@ -372,32 +377,12 @@ def run_comparison(meta: pd.DataFrame, X: np.ndarray, config: CompareConfig, run
         test resuming; the run stays "running")
     pipeline_factory : replaces `build_pipeline` (tests use it to spy on what gets fitted)
     """
-    from joblib import Parallel, delayed
-
-    from labkit.utils import progress as progress_bar
+    from labkit.experiment.tasks import run_tasks
 
     meta, X, y, labels, folds, tasks = prepare(meta, X, config)
-    pending = [t for t in tasks if not run.has_task(t["key"])]
-    n_reused = len(tasks) - len(pending)
-    if max_tasks is not None:
-        pending = pending[:max_tasks]
-
-    cfg = config.to_dict()
-    run.set_status("running", f"{len(pending)} of {len(tasks)} tasks to compute", n_tasks=len(tasks),
-                   n_done=n_reused)
-    jobs = (delayed(run_task)(X, y, folds[t["seed"]][t["fold"]], t, cfg, labels, pipeline_factory, str(run.path))
-            for t in pending)
-    n_computed = 0
-    with Parallel(n_jobs=n_jobs, return_as="generator_unordered") as parallel:
-        for result in progress_bar(parallel(jobs), total=len(pending), desc="compare",
-                                   disable=None if progress is None else not progress):
-            run.save_task(result["key"], result)  # saved at once: a kill loses only tasks in flight
-            n_computed += 1
-            if n_computed % 10 == 0 or n_computed == len(pending):
-                run.set_status("running", f"{n_reused + n_computed} of {len(tasks)} tasks done",
-                               n_tasks=len(tasks), n_done=n_reused + n_computed)
-
-    results = [run.load_task(t["key"]) for t in tasks if run.has_task(t["key"])]
+    outcome = run_tasks(run, tasks, fold_task, (X, y, folds, config.to_dict(), labels, pipeline_factory, str(run.path)),
+                        n_jobs=n_jobs, progress=progress, max_tasks=max_tasks, desc="compare")
+    results, n_computed, n_reused = outcome.results, outcome.n_computed, outcome.n_reused
     warn = sorted({w for r in results for w in r.get("warnings", [])})
     if len(results) < len(tasks):
         return CompareResult(run, {}, {}, len(tasks), n_computed, n_reused, warn, finished=False)
@@ -484,17 +469,11 @@ def _confusions(results: list[dict], config: CompareConfig) -> dict:
     return {k: {"labels": v["labels"], "matrix": v["matrix"].tolist()} for k, v in out.items()}
 
 
-def format_table(summary: dict, metrics: list[str] = ("uar", "wa", "f1", "combined")) -> str:
-    """A plain-text table: one row per augmenter, ``mean [ci_low, ci_high]`` per metric (in %)."""
-    def cell(d):
-        if d is None or d.get("mean") is None:
-            return "-"
-        if d.get("ci_low") is None:
-            return f"{100 * d['mean']:.1f}"
-        return f"{100 * d['mean']:.1f} [{100 * d['ci_low']:.1f}, {100 * d['ci_high']:.1f}]"
+def format_table(summary: dict, metrics: list[str] = ("uar", "wa", "f1", "combined"), fmt: str = "text") -> str:
+    """One row per augmenter, ``mean [ci_low, ci_high]`` per metric (in %), via the one formatter."""
+    from labkit.experiment.tables import Column, PaperTable
 
-    header = ["augmenter", *metrics]
-    rows = [[name, *(cell(per.get(m)) for m in metrics)] for name, per in summary.items()]
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
-    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+    labels = {"uar": "UAR", "wa": "WA", "f1": "F1 (macro)", "f1_micro": "F1 (micro)", "combined": "combined"}
+    table = PaperTable(title="", columns=[Column(m, labels.get(m, m)) for m in metrics], ours=summary,
+                       row_header="augmenter", ci="bracket")
+    return table.render(fmt)

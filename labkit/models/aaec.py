@@ -41,6 +41,19 @@ Choices where the paper is vague (and why)
   the fine-tuning ``SGD(lr = .5e-5)`` is 5e-6 as printed (a step that small moves the classifier
   very little in a few epochs; we keep it as printed). Both are config fields. The `small` preset
   uses a larger Adam step, see `PRESETS`.
+* Who fools C_d. Section 3: "Encoder, Decoder is trained to maximally confuse D and C_d". The decoder
+  fools C_d directly (its phase); the encoder can only reach C_d through the decoder, so in the
+  Encoder + Discriminator phase the encoder also minimises ``fool_loss(C_d(X'))`` with X' made from
+  its own codes through the current (not updated) decoder. That is ``encoder_fools_classifier``, on by
+  default because the paper says so; it costs one classifier forward/backward per encoder step.
+  It applies only where C is a player (AAEC, AAE_C, AAEC'), not in AAE+C (players D, G).
+* AAE+C's second stage. Table 1 lists AAE+C's players as D and G: the classifier takes no part in the
+  adversarial game, it is "trained on the augmented data" afterwards. So its second stage trains the
+  class heads C_c on X and X' (X' with X's labels) and never the real/fake head C_d; X' comes from the
+  final, frozen autoencoder with fresh noise E in every batch.
+* Mixed precision. On CUDA every phase runs under bf16 autocast (bf16 has fp32's exponent range, so
+  no loss scaling is needed); the GRUs run in fp32 inside it (cuDNN's RNN kernels lacked bf16 before
+  cuDNN 9.13, and a 64-cell recurrence gains little from it). On the CPU everything is fp32.
 * Class balance (``balanced_classes``, not in the paper). Table 1's MuSe-Topic classes are roughly
   balanced; the categorical corpora mapped to valence are not (4 of EMO-DB's 7 categories are
   negative), and with plain cross-entropy every configuration learnt to predict the majority valence
@@ -104,8 +117,9 @@ class AAECConfig:
     rec_weight: float = 1.0  # weight of the reconstruction error (our addition, see above)
     adv_weight: float = 1.0  # weight of the fool-the-critic terms (encoder vs D, decoder vs C_d)
     cls_weight: float = 1.0  # weight of the decoder's keep-the-class term C_c(X')
+    encoder_fools_classifier: bool = True  # the encoder also fools C_d through the decoder (Section 3; see above)
     balanced_classes: bool = False  # weight class terms by inverse training-class frequency (see above)
-    mixed_precision: bool = True  # autocast + GradScaler on CUDA; ignored on CPU
+    mixed_precision: bool = True  # bf16 autocast on CUDA (no loss scaler); ignored on CPU (fp32)
     seed: int = 0  # seeds initialisation, shuffling and the noise E
 
     def __post_init__(self) -> None:
@@ -271,7 +285,8 @@ def _mlp(sizes: list[int], act: type[nn.Module], final_act: bool = False) -> nn.
 
 def _bigru_summary(gru: nn.GRU, x: torch.Tensor) -> torch.Tensor:
     """Run a one-layer bidirectional GRU over (B, T, C) and return its last states, (B, 2H)."""
-    _, h_n = gru(x)  # h_n: (2, B, H), forward direction's last step and backward direction's first
+    with torch.autocast(device_type=x.device.type, enabled=False):  # fp32 even under bf16 autocast (see above)
+        _, h_n = gru(x.float())  # h_n: (2, B, H), forward direction's last step and backward direction's first
     return torch.cat([h_n[0], h_n[1]], dim=1)  # (B, 2H)
 
 
@@ -365,8 +380,8 @@ class AAEC(nn.Module):
     def generate_from_code(self, z: torch.Tensor, noise: torch.Tensor) -> dict[str, torch.Tensor]:
         """Equation (1) from codes Z = Encoder(X) (B, z_dim) already computed (the trainer caches
         them while the encoder is frozen); same output as `generate`."""
-        x_code = self.decoder(z)  # (B, T, F)
-        x_noise = self.decoder(noise)  # (B, T, F)
+        both = self.decoder(torch.cat([z, noise.to(z.dtype)]))  # one pass over (2B, z_dim) -> (2B, T, F)
+        x_code, x_noise = both[:len(z)], both[len(z):]  # Dec(Z), Dec(E): (B, T, F) each
         x_mixed = 0.5 * (x_noise + x_code) if self.cfg.decoder_mode == "average" else x_code
         return {"code": x_code, "noise": x_noise, "mixed": x_mixed}
 
@@ -438,18 +453,20 @@ def class_weights(labels: np.ndarray, n_classes: int) -> torch.Tensor:
 
 
 def classifier_loss(out_real: tuple, out_fake: tuple | None, arousal: torch.Tensor, valence: torch.Tensor,
-                    weights: tuple | None = None) -> torch.Tensor:
+                    weights: tuple | None = None, real_fake: bool = True) -> torch.Tensor:
     """The classifier's part of Eq. (2): classify X and X' (same labels) and tell X (real) from X' (fake).
 
     `out_*` are the classifier's (realfake, arousal, valence) outputs; `out_fake` None means no
     augmentation (the "Classifier" configuration): then only the class terms on X remain.
+    `real_fake` False leaves out the C_d term (AAE+C, where C is not a player; see the docstring).
     """
     rf_real, a_real, v_real = out_real
     loss = class_loss(a_real, v_real, arousal, valence, weights)
     if out_fake is not None:
         rf_fake, a_fake, v_fake = out_fake
         loss = loss + class_loss(a_fake, v_fake, arousal, valence, weights)
-        loss = loss + discriminator_loss(rf_real, rf_fake)  # C_d: X real (1), X' fake (0)
+        if real_fake:
+            loss = loss + discriminator_loss(rf_real, rf_fake)  # C_d: X real (1), X' fake (0)
     return loss
 
 

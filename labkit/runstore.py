@@ -22,8 +22,13 @@ Rules
 * Every file is written atomically (temporary file + ``os.replace``): a killed run never leaves a
   half-written file that breaks a reader; stray ``.tmp-*`` files are ignored.
 * A run is resumable: `Run.has_task` / `Run.load_task` let a runner skip finished work.
-* Readers must cope with a partly written run (no status, no tables yet): `RunStore.list_runs` never
-  raises for one broken run, it reports it.
+* Readers must cope with a partly written run (no status, no tables yet) and with a malformed or
+  hostile one (run.json a list, ``created`` a number, status.json a string, JSON nested a million
+  deep, a stray ``snapshots/<space>/iter_abc.npz``): `RunStore.list_runs` never raises for one bad
+  run, it lists it with ``error`` saying why; `open_run` refuses it with a `LabkitError` naming the
+  file; snapshot files whose names are not ``iter_<digits>.npz`` are ignored.
+* Per-task locks (``locks/<key>.lock``, `Run.lock_task`): two processes computing into the same run
+  never compute the same task; the second one waits for the first one's result or reuses it.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ import datetime as _dt
 import json
 import os
 import re
+import socket
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +52,8 @@ from labkit.utils import atomic_path, write_json_atomic
 
 DEFAULT_ROOT_ENV = "LABKIT_RUNS"
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=+,@-]*$")
+_SNAPSHOT_RE = re.compile(r"^iter_(\d{1,12})\.npz$")  # iter_<iteration:07d>.npz; anything else is ignored
+_META_MAX_BYTES = 16 << 20  # run.json / status.json beyond this are not a labkit run's (refused, not read)
 
 
 def default_root() -> Path:
@@ -64,9 +73,71 @@ def _check_key(key: str, what: str) -> str:
     return key
 
 
-def _read_json(path: Path) -> Any:
-    with open(path) as f:
-        return json.load(f)
+def _read_json(path: Path, expect: type | None = None, max_bytes: int | None = None) -> Any:
+    """Parse a JSON file; `LabkitError` naming the file when it is not JSON of the `expect`ed type.
+
+    Hostile files (a run store is shared between people) end in the same error rather than a
+    traceback: deep nesting (Python's parser recursion), invalid UTF-8, a file far too large for
+    what it should hold (`max_bytes`).
+    """
+    try:
+        if max_bytes is not None and path.stat().st_size > max_bytes:
+            raise LabkitError(f"{path}: {path.stat().st_size} bytes, too large for a {path.name} "
+                              f"(at most {max_bytes})")
+        with open(path, encoding="utf-8") as f:
+            obj = json.load(f)
+    except RecursionError:
+        raise LabkitError(f"{path}: JSON nested too deeply to read") from None
+    except (ValueError, UnicodeDecodeError) as err:  # JSONDecodeError is a ValueError
+        raise LabkitError(f"{path}: not valid JSON ({err})") from None
+    except IsADirectoryError:
+        raise LabkitError(f"{path}: a folder, expected a JSON file") from None
+    if expect is not None and not isinstance(obj, expect):
+        raise LabkitError(f"{path}: expected a JSON {_json_type(expect)}, found a {_json_type(type(obj))}")
+    return obj
+
+
+def _json_type(t: type) -> str:
+    return {dict: "object", list: "list", str: "string", int: "number", float: "number", bool: "boolean",
+            type(None): "null"}.get(t, t.__name__)
+
+
+def _check_fields(path: Path, obj: dict, fields: dict[str, type]) -> dict:
+    """Refuse a JSON object whose present `fields` have the wrong type (missing ones are allowed)."""
+    for name, t in fields.items():
+        if name in obj and not isinstance(obj[name], t):
+            raise LabkitError(f"{path}: {name!r} is a {_json_type(type(obj[name]))}, expected a {_json_type(t)}")
+    return obj
+
+
+def check_run_dir(path: str | os.PathLike) -> Path:
+    """Refuse an ``--out`` that cannot become a run directory, before any work starts.
+
+    Accepted: a path that does not exist yet (its nearest existing parent must be a writable folder),
+    an empty folder, or an existing run (run.json present; its config is compared by `Run.create`).
+    Refused with a `LabkitError`: an existing file, a non-empty folder that is not a run (labkit
+    would scatter run files among someone's data), a parent that is a file or is not writable.
+    """
+    path = Path(path)
+    if path.exists() or path.is_symlink():
+        if not path.is_dir():
+            raise LabkitError(f"--out {path}: exists and is not a folder; choose a new run directory")
+        if not (path / "run.json").exists() and any(path.iterdir()):
+            raise LabkitError(f"--out {path}: a folder with other files in it, not a labkit run (no run.json); "
+                              "choose a new or empty run directory")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise LabkitError(f"--out {path}: the folder is not writable")
+        return path
+    parent = path.parent
+    while not parent.exists():
+        if parent.is_symlink() or parent == parent.parent:
+            break
+        parent = parent.parent
+    if parent.exists() and not parent.is_dir():
+        raise LabkitError(f"--out {path}: {parent} is a file, not a folder")
+    if parent.exists() and not os.access(parent, os.W_OK | os.X_OK):
+        raise LabkitError(f"--out {path}: cannot create it, {parent} is not writable")
+    return path
 
 
 @dataclass
@@ -99,32 +170,41 @@ class Run:
         raised rather than mixing results of two different experiments in one run.
         """
         run = cls(path)
+        check_run_dir(run.path)
         meta_path = run.path / "run.json"
         if meta_path.exists():
             if not exist_ok:
                 raise LabkitError(f"run directory {run.path} already exists")
-            old = _read_json(meta_path)
-            if old.get("kind") != kind or _canonical(old.get("config")) != _canonical(config):
+            old = run.meta
+            if old.get("kind") == kind and _canonical(old.get("config")) == _canonical(config):
+                return run
+            if run.task_keys() or run.status.get("state") not in ("failed", "unknown"):
                 raise LabkitError(
-                    f"{run.path} holds a different experiment ({old.get('kind')}, config differs); "
+                    f"{run.path} holds a different experiment ({_difference(old, kind, config)}); "
                     "choose another --out directory or delete it"
                 )
-            return run
-        run.path.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(
-            meta_path,
-            {"kind": kind, "name": name or run.path.name, "created": _now(), "labkit_version": __version__,
-             "config": config},
-        )
-        run.set_status("running")
+            # A failed run with no finished task holds nothing to mix up: it takes the new config
+            # (e.g. the corrected command after a typo that failed before any task finished).
+        try:
+            run.path.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(
+                meta_path,
+                {"kind": kind, "name": name or run.path.name, "created": _now(), "labkit_version": __version__,
+                 "config": config},
+            )
+            run.set_status("running")
+        except OSError as err:
+            raise LabkitError(f"cannot create the run directory {run.path}: {err.strerror or err}") from None
         return run
 
     @property
     def meta(self) -> dict:
+        """run.json, checked: an object whose kind, name and created are strings and config an object."""
         path = self.path / "run.json"
         if not path.exists():
             raise LabkitError(f"{self.path} is not a labkit run (no run.json)")
-        return _read_json(path)
+        meta = _read_json(path, expect=dict, max_bytes=_META_MAX_BYTES)
+        return _check_fields(path, meta, {"kind": str, "name": str, "created": str, "config": dict})
 
     @property
     def kind(self) -> str:
@@ -139,8 +219,13 @@ class Run:
 
     @property
     def status(self) -> dict:
+        """status.json, checked (an object with a text ``state``); ``{"state": "unknown"}`` when absent."""
         path = self.path / "status.json"
-        return _read_json(path) if path.exists() else {"state": "unknown"}
+        if not path.exists():
+            return {"state": "unknown"}
+        status = _read_json(path, expect=dict, max_bytes=_META_MAX_BYTES)
+        _check_fields(path, status, {"state": str, "message": str})
+        return status if "state" in status else {**status, "state": "unknown"}
 
     # ---------------------------------------------------------------- tasks (resumability)
     def _task_path(self, key: str) -> Path:
@@ -153,11 +238,21 @@ class Run:
         write_json_atomic(self._task_path(key), result)
 
     def load_task(self, key: str) -> dict:
-        return _read_json(self._task_path(key))
+        """A finished task's result; `LabkitError` naming the file when it is not a JSON object."""
+        return _read_json(self._task_path(key), expect=dict)
 
     def task_keys(self) -> list[str]:
         folder = self.path / "tasks"
-        return sorted(p.stem for p in folder.glob("*.json")) if folder.exists() else []
+        return sorted(p.stem for p in folder.glob("*.json") if not p.name.startswith(".")) if folder.exists() else []
+
+    def lock_task(self, key: str) -> "TaskLock | None":
+        """Take the lock of task `key` without waiting: a `TaskLock` (release it), or None when held.
+
+        The lock is ``locks/<key>.lock`` held with ``flock``: the operating system drops it when its
+        holder exits or is killed, so a crashed process never leaves a task locked. On a network
+        file system flock maps to POSIX locks (NFS with lockd), which hold across machines.
+        """
+        return TaskLock.acquire(self.path / "locks" / f"{_check_key(key, 'task key')}.lock")
 
     # ---------------------------------------------------------------- JSON results and tables
     def write_json(self, name: str, obj: Any) -> Path:
@@ -212,8 +307,11 @@ class Run:
         path = self.path / f"{relpath}.npz"
         if not path.exists():
             raise LabkitError(f"{self.path}: no array file {relpath}.npz")
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                return {k: z[k] for k in z.files}
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:
+            raise LabkitError(f"{path}: not a readable array file ({type(err).__name__}: {err})") from None
 
     # ---------------------------------------------------------------- Figure-5 style recordings
     def save_reference(self, space: str, X_train, y_train, X_test, y_test, **extra: np.ndarray) -> None:
@@ -245,13 +343,16 @@ class Run:
 
     def spaces(self) -> list[str]:
         folder = self.path / "reference"
-        return sorted(p.stem for p in folder.glob("*.npz")) if folder.exists() else []
+        if not folder.is_dir():
+            return []
+        return sorted(p.stem for p in folder.glob("*.npz") if _KEY_RE.match(p.stem) and ".." not in p.stem)
 
     def snapshot_iterations(self, space: str) -> list[int]:
         folder = self.path / "snapshots" / space
-        if not folder.exists():
+        if not folder.is_dir():
             return []
-        return sorted(int(p.stem.split("_")[1]) for p in folder.glob("iter_*.npz"))
+        found = (_SNAPSHOT_RE.match(p.name) for p in folder.iterdir())
+        return sorted(int(m.group(1)) for m in found if m)  # stray files (iter_abc.npz, .tmp-*) are ignored
 
     def load_reference(self, space: str) -> dict[str, np.ndarray]:
         return self.read_npz(f"reference/{space}")
@@ -309,6 +410,57 @@ def _canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, default=str)
 
 
+def _difference(old: dict, kind: str, config: dict) -> str:
+    """What differs between a stored run and a new one, in a few words (for the refusal message)."""
+    if old.get("kind") != kind:
+        return f"kind {old.get('kind')!r}, not {kind!r}"
+    before = old.get("config") if isinstance(old.get("config"), dict) else {}
+    keys = sorted(k for k in set(before) | set(config) if _canonical(before.get(k)) != _canonical(config.get(k)))
+    shown = ", ".join(f"{k}: {_short(before.get(k))} -> {_short(config.get(k))}" for k in keys[:4])
+    return f"{old.get('kind')}; config differs in {shown}{' ...' if len(keys) > 4 else ''}"
+
+
+def _short(value: Any) -> str:
+    text = _canonical(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class TaskLock:
+    """An exclusive lock on one task (see `Run.lock_task`); release it once the task is saved."""
+
+    def __init__(self, path: Path, fd: int):
+        self.path, self._fd = path, fd
+
+    @classmethod
+    def acquire(cls, path: Path) -> "TaskLock | None":
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no inter-process exclusion, one process per run
+            return cls(path, -1)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # BlockingIOError: another process holds it
+            os.close(fd)
+            return None
+        try:  # who holds it, for people looking at a stuck run
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{socket.gethostname()} {os.getpid()} {_now()}\n".encode())
+        except OSError:  # pragma: no cover - informational only
+            pass
+        return cls(path, fd)
+
+    def release(self, remove: bool = False) -> None:
+        """Drop the lock; `remove` deletes the lock file first (the task is saved: no one needs it)."""
+        if self._fd < 0:
+            return
+        if remove:
+            self.path.unlink(missing_ok=True)  # a waiter holding the old file re-checks has_task
+        os.close(self._fd)  # closing the descriptor releases the flock
+        self._fd = -1
+
+
 class RunStore:
     """A folder of runs. ``RunStore("runs").list_runs()`` is what the dashboard shows."""
 
@@ -330,9 +482,15 @@ class RunStore:
         return run
 
     def list_runs(self, kind: str | None = None) -> list[RunInfo]:
-        """Every run in the store, newest first. A run that cannot be read is listed with `error` set."""
+        """Every run in the store, newest first. A run that cannot be read is listed with `error` set.
+
+        Never raises for one bad run (whatever its files hold); raises `LabkitError` only when the
+        store itself is not a folder.
+        """
         if not self.root.exists():
             return []
+        if not self.root.is_dir():
+            raise LabkitError(f"run store {self.root} is a file, not a folder")
         infos = []
         for d in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")):
             info = RunInfo(run_id=d.name, path=d)
@@ -341,9 +499,12 @@ class RunStore:
                 meta = run.meta
                 info.kind, info.name = meta.get("kind", ""), meta.get("name", d.name)
                 info.created, info.config = meta.get("created", ""), meta.get("config", {})
-                info.state = run.status.get("state", "unknown")
-            except (LabkitError, OSError, ValueError) as err:
-                info.error = str(err)
+                info.state = run.status["state"]
+            except Exception as err:  # noqa: BLE001 - one bad run is reported, never fatal
+                info.error = str(err) if isinstance(err, LabkitError) else f"{type(err).__name__}: {err}"
+                info.kind = info.kind if isinstance(info.kind, str) else ""
+                info.created = info.created if isinstance(info.created, str) else ""
+                info.state = "unreadable"
             if kind is None or info.kind == kind:
                 infos.append(info)
         infos.sort(key=lambda i: i.created, reverse=True)
@@ -355,4 +516,6 @@ def open_run(path: str | os.PathLike) -> Run:
     run = Run(path)
     if not (run.path / "run.json").exists():
         raise LabkitError(f"{run.path} is not a labkit run directory (no run.json)")
+    run.meta  # a malformed run.json is refused here, naming the file, rather than deep inside a command
+    run.status
     return run

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
-import tempfile
+import secrets
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -29,13 +29,31 @@ def seed_everything(seed: int) -> None:
 def pick_device(device: str | None = None) -> "torch.device":  # noqa: F821
     """The torch device to use: the one asked for, else CUDA when present, else CPU.
 
-    Chosen once per run and passed on explicitly; modules never pick a device themselves.
+    Chosen once per run and passed on explicitly; modules never pick a device themselves. A device
+    torch does not know (``"bogus"``) or one this machine lacks (``"cuda"`` without CUDA, ``"cuda:3"``
+    on a one-GPU machine) is a `LabkitError` naming it, so a command can refuse it before it starts.
     """
     import torch
 
+    from labkit.errors import LabkitError
+
     if device in (None, "", "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise LabkitError(f"unknown device {device!r}; use cpu, cuda, cuda:N or auto") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise LabkitError(f"device {device!r}: CUDA is not available on this machine "
+                              f"(torch {torch.__version__}); use --device cpu or leave it out")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise LabkitError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    elif dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise LabkitError(f"device {device!r}: Apple MPS is not available on this machine")
+    elif dev.type not in ("cpu", "mps"):
+        raise LabkitError(f"device {device!r}: labkit runs on cpu, cuda or mps")
+    return dev
 
 
 @contextmanager
@@ -44,12 +62,24 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
     Readers see the old file or the new one, never a half-written one; a killed writer leaves at
     most a stray ``.tmp-*`` file that readers ignore.
+
+    The temporary file is created the way ``open(path, "w")`` would create `path` (mode 0666 minus
+    the process umask), not with `tempfile.mkstemp`'s private 0600: a run store or feature cache
+    written by one user must stay readable by a dashboard or colleague running as another user
+    whenever the umask allows it.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}.", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    for _ in range(100):
+        tmp_path = path.parent / f".tmp-{path.name}.{secrets.token_hex(6)}"
+        try:
+            fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
+        except FileExistsError:  # pragma: no cover - 48 random bits collided
+            continue
+        os.close(fd)
+        break
+    else:  # pragma: no cover
+        raise FileExistsError(f"cannot create a temporary file beside {path}")
     try:
         yield tmp_path
         os.replace(tmp_path, path)

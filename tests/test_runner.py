@@ -183,7 +183,8 @@ def test_tables_and_summary_agree_with_the_task_scores(table, tmp_path):
     assert (uar[uar["amount"] == "0"]["mean"] - none_mean).abs().max() < 1e-12  # amount 0 is "none"
 
     paired = run.read_table("paired")
-    assert set(paired["augmenter"]) == {"noise", "ros"} and (paired["n_pairs"] == 12).all()
+    assert set(paired["augmenter"]) == {"noise", "ros"}
+    assert (paired["n_folds"] == 6).all() and (paired["n_seeds"] == 2).all()  # seeds averaged within folds
     diffs = main.pivot_table(index=["seed", "fold"], columns="augmenter", values="uar")
     noise = paired[(paired["augmenter"] == "noise") & (paired["metric"] == "uar")].iloc[0]
     assert noise["mean_diff"] == pytest.approx((diffs["noise"] - diffs["none"]).mean())

@@ -15,10 +15,12 @@ classifier; then the fold's test utterances (other speakers) are predicted. The 
 one file per finished task, so an interrupted comparison resumes where it stopped (rerun the same
 command with the same --out) and a finished one recomputes nothing.
 
-Printed: per augmenter the mean and 95 % confidence interval of UAR (unweighted average recall), WA
-(accuracy), macro-F1 and AAEC's combined score (0.66 F1 + 0.34 UAR), in %; then each augmenter's
-paired difference from "none" (same seeds and folds, Wilcoxon signed-rank p-value), and with --sweep
-the UAR for each amount of synthetic data.
+Printed: per augmenter the mean and 95 % confidence interval of UAR (unweighted average recall; the
+mean of per-fold UARs and, labelled "pooled", one UAR of all folds' predictions), WA (accuracy),
+macro-F1 and AAEC's combined score (0.66 F1 + 0.34 UAR), in %; then each augmenter's paired
+difference from "none" (seeds averaged within each fold, Wilcoxon signed-rank p over folds, raw and
+Benjamini-Hochberg adjusted across the augmenters), and with --sweep the UAR for each amount of
+synthetic data. With --tune, the hyperparameters chosen in each training fold.
 
 SOURCE is a corpus (synthetic, synthetic:DIR, emodb:PATH, ravdess:PATH, cremad:PATH, iemocap:PATH,
 csv:PATH; features are extracted with --features, cached) or a features file written by
@@ -77,7 +79,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--target", default="emotion", choices=["emotion", "arousal", "valence"],
                    help="label to predict (default: %(default)s)")
     p.add_argument("--amount", default="1.0", metavar="R|balance",
-                   help="synthetic data per class: ratio r of each class's size, or 'balance' (default: %(default)s)")
+                   help="synthetic data per class: ratio r adds r x n_c samples to every class c (not "
+                        "imbalanced-learn's minority/majority ratio), or 'balance' (default: %(default)s)")
     p.add_argument("--sweep", default=None, metavar="R1,R2,...",
                    help="also run every augmenter at these ratios, e.g. 0,0.5,1,2 "
                         "(UAR against amount, Shilandari et al. Figs. 5-9)")
@@ -94,6 +97,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-tasks", type=int, default=None, metavar="N",
                    help="compute at most N tasks, then stop (resume later with the same command)")
     p.add_argument("--skip-bad", action="store_true", help="corpus SOURCE: skip unusable audio files")
+    p.add_argument("--tune", action="store_true",
+                   help="choose the classifier's hyperparameters (C for SVMs, weight decay for mlp) inside every "
+                        "training fold by a speaker-independent inner CV; the chosen values are printed and "
+                        "stored per fold (grids: labkit.experiment.classifiers.TUNING_GRIDS)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
+                   help="run the tasks (and feature extraction) on a Dask cluster: a scheduler address such as "
+                        "tcp://10.0.0.5:8786, or 'local' for a LocalCluster of --jobs workers on this machine")
+    p.add_argument("--no-cache", action="store_true", help="corpus SOURCE: neither read nor fill the feature cache")
     p.add_argument("--json", action="store_true",
                    help='print only JSON: {augmenter: {metric: {"mean", "ci_low", "ci_high", "n"}}}')
     p.set_defaults(func=run)
@@ -157,7 +168,7 @@ def _load(args):
     from labkit.features import extract
 
     table = load_corpus(args.source, skip_bad=args.skip_bad)
-    feats = extract(table, args.features, skip_bad=args.skip_bad)
+    feats = extract(table, args.features, skip_bad=args.skip_bad, cache=not getattr(args, "no_cache", False))
     return feats.meta, feats.X, feats.meta, args.features
 
 
@@ -180,8 +191,12 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from labkit.errors import LabkitError
-    from labkit.experiment.runner import CompareConfig, amount_str, format_table, prepare, run_comparison
+    from labkit.experiment.runner import (CompareConfig, amount_str, chosen_values, format_table, prepare,
+                                          run_comparison)
     from labkit.runstore import Run, RunStore
+
+    from labkit.experiment.tasks import check_jobs, check_scheduler, joblib_on
+    from labkit.runstore import check_run_dir
 
     err = sys.stderr
     augmenters = [a.strip() for a in args.augmenters.split(",") if a.strip()]
@@ -189,13 +204,23 @@ def run(args: argparse.Namespace) -> int:
         raise LabkitError("--augmenters is empty")
     sweep = [float(amount_str(a)) for a in args.sweep.split(",") if a.strip()] if args.sweep else []
     amount = amount_str(args.amount)
-    meta, X, table, feature_set = _load(args)
+    # option values first, before any data is read or a run directory exists
+    check_jobs(args.jobs)
+    if args.max_tasks is not None and args.max_tasks < 0:
+        raise LabkitError(f"--max-tasks must be >= 0, got {args.max_tasks}")
+    if args.record_every < 0:
+        raise LabkitError(f"--record-every must be >= 0, got {args.record_every}")
+    if args.out:
+        check_run_dir(args.out)
+    scheduler = check_scheduler(args.scheduler)
+    with joblib_on(scheduler, args.jobs):  # feature extraction of a large corpus runs on the cluster too
+        meta, X, table, feature_set = _load(args)
     config = CompareConfig(
         augmenters=augmenters, protocol=args.protocol, protocol_params=_protocol_params(args), seeds=args.seeds,
         classifier=args.classifier, classifier_params=_parse_params(args.clf_param, with_owner=False),
         target=args.target, amount=amount if amount == "balance" else float(amount), sweep=sweep,
         augmenter_params=_parse_params(args.param, with_owner=True), record_every=args.record_every,
-        source=args.source, features=feature_set,
+        source=args.source, features=feature_set, tune=args.tune,
         # the data's fingerprint: resuming a run on different features would mix two experiments
         data_hash=hashlib.sha1(np.ascontiguousarray(X).tobytes()).hexdigest()[:16],
     )
@@ -210,7 +235,7 @@ def run(args: argparse.Namespace) -> int:
         run = RunStore().create("compare", config.to_dict(), name=f"{args.protocol}-{feature_set}")
     if not args.json:
         print(f"run: {run.path}", file=err)
-    result = run_comparison(meta, X, config, run, n_jobs=args.jobs, max_tasks=args.max_tasks)
+    result = run_comparison(meta, X, config, run, n_jobs=args.jobs, max_tasks=args.max_tasks, scheduler=scheduler)
     print(f"labkit compare: {result.n_computed} tasks computed, {result.n_reused} reused from {run.path} "
           f"({result.n_tasks} in all)", file=err)
     for w in result.warnings[:5]:
@@ -225,12 +250,15 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"\n{config.protocol} | {feature_set} | {config.classifier} | target {config.target} | "
           f"amount {amount} | {config.seeds} seed(s) | mean [95% CI] in %")
-    print(format_table(result.summary))
+    print(format_table(result.summary, chosen=chosen_values(result.tables.get("tuning"), config)))
+    print("UAR (mean of folds): the mean of per-fold UARs; UAR (pooled): one UAR of all folds' predictions.")
     paired = result.tables.get("paired")
     if paired is not None and len(paired):
-        print("\nagainst none (same seeds and folds): UAR difference in points, Wilcoxon p")
+        print("\nagainst none: UAR difference in points (seeds averaged within each fold), Wilcoxon p over folds, "
+              "raw and Benjamini-Hochberg adjusted across the augmenters")
         for row in paired[paired["metric"] == "uar"].itertuples(index=False):
-            print(f"  {row.augmenter:<10} {100 * row.mean_diff:+6.1f}   p = {row.p_value:.3g}   ({row.n_pairs} pairs)")
+            print(f"  {row.augmenter:<10} {100 * row.mean_diff:+6.1f}   p = {row.p_value:.3g}   "
+                  f"p_adj = {row.p_adjusted:.3g}   ({row.n_folds} folds x {row.n_seeds} seeds)")
     sweep_table = result.tables.get("sweep")
     if sweep_table is not None and len(sweep_table):
         uar = sweep_table[sweep_table["metric"] == "uar"]

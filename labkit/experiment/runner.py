@@ -26,16 +26,40 @@ samples to each class c; default 1.0, i.e. double the training fold) or ``"balan
 ratios for the UAR-versus-amount curves of Shilandari et al. (Figures 5–9); amount 0 is the "none"
 baseline, which runs once whatever the amounts (it ignores them).
 
+A float means something else here than in imbalanced-learn: there ``sampling_strategy=0.5`` is the
+minority/majority ratio after resampling (two classes only); here it adds 0.5 × n_c samples to every
+class. labkit keeps its meaning (the papers add data this way) and refuses ``sampling_strategy``
+among ``augmenter_params`` with an error that says so. An amount whose synthetic rows would not fit
+in memory (``--amount 1e7``) is refused before any work, with the estimate.
+
 Seeds
 -----
-Seed s gives task random state ``s * 1000 + fold`` to the augmenter and the classifier, so the
+Seed s gives fold f the random state ``task_seed(s, f)``, drawn from
+``numpy.random.SeedSequence([s, f])`` (independent streams for every pair, however many folds; the
+earlier ``s * 1000 + f`` collided past 1,000 folds), to the augmenter and the classifier, so the
 augmenters of one (seed, fold) meet the same classifier initialisation: the paired comparison against
 "none" differs only by the augmentation. With ``protocol="reduced"`` the training subset is also
 drawn anew for each seed; other protocols' folds are the same for every seed.
+
+Two UARs
+--------
+``uar`` is the mean of the per-fold UARs (labkit's convention: every test speaker weighs the same);
+``uar_pooled`` pools the predictions of all folds of a seed and computes one UAR (much of the SER
+literature's convention: every test utterance weighs the same). Both are in the summary, labelled.
+
+Tuning (``tune=True``)
+----------------------
+The classifier's hyperparameters are chosen inside each training fold by a speaker-independent inner
+cross-validation over the grid of `labkit.experiment.classifiers.TUNING_GRIDS` (the whole pipeline,
+augmenter included, is refitted per inner fold, so synthetic rows never leak into inner validation);
+the chosen values go into each task's file (``tuned``), the ``tuning`` table and the printed table.
+The test fold's speakers never reach the inner CV (`tests/test_runner.py` proves it).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
@@ -69,6 +93,9 @@ class CompareConfig:
     source: str = ""                                        # where the features came from (for the record)
     features: str = ""                                      # feature set name (for the record)
     data_hash: str = ""                                     # fingerprint of X: a resumed run must see the same data
+    tune: bool = False                                      # choose classifier hyperparameters by nested speaker CV
+    tune_grid: dict = field(default_factory=dict)           # the grid searched when tune (filled by prepare)
+    seeding: str = "SeedSequence([seed, fold])"             # how task seeds are drawn (older runs differ)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -147,6 +174,11 @@ def _strategy(amount: str):
     return "balance" if amount == "balance" else float(amount)
 
 
+def task_seed(seed: int, fold: int) -> int:
+    """The random state of one (seed, fold): 32 bits of ``numpy.random.SeedSequence([seed, fold])``."""
+    return int(np.random.SeedSequence([int(seed), int(fold)]).generate_state(1)[0])
+
+
 def task_key(augmenter: str, amount: str, seed: int, fold: int) -> str:
     return f"{augmenter}__a{amount}__s{seed}__f{fold:03d}"
 
@@ -179,7 +211,8 @@ def _plain(v):
 
 
 def run_task(X: np.ndarray, y: np.ndarray, fold: Fold, task: dict, config: dict, labels: list,
-             pipeline_factory: Callable | None = None, run_path: str | None = None) -> dict:
+             pipeline_factory: Callable | None = None, run_path: str | None = None,
+             groups: np.ndarray | None = None) -> dict:
     """Fit one fold's pipeline on its training rows, predict its test rows, return the scores.
 
     Parameters
@@ -190,15 +223,16 @@ def run_task(X: np.ndarray, y: np.ndarray, fold: Fold, task: dict, config: dict,
     labels : every class of the table, the order of recall and confusion
     pipeline_factory : ``f(augmenter, classifier, frames) -> Pipeline``; default `build_pipeline`
     run_path : run directory where snapshots of iterative generators go (first seed, first fold)
+    groups : (n,) speaker of every row; with ``config["tune"]`` the inner CV splits the training rows by it
 
     Returns
     -------
     dict: the task's identity, sizes, every metric, recall and confusion, test rows and predictions.
     """
     from labkit.augment import augmenter_class, make_augmenter
-    from labkit.experiment.classifiers import make_classifier
+    from labkit.experiment.classifiers import make_classifier, tune_pipeline
 
-    rs = int(task["seed"]) * 1000 + int(task["fold"])
+    rs = task_seed(task["seed"], task["fold"])
     params = dict(config["augmenter_params"].get(task["augmenter"], {}))
     cls = augmenter_class(task["augmenter"])
     names = cls._get_param_names()
@@ -211,6 +245,8 @@ def run_task(X: np.ndarray, y: np.ndarray, fold: Fold, task: dict, config: dict,
     if record:
         params["record_every"] = config["record_every"]
     augmenter = make_augmenter(task["augmenter"], **params)
+    if getattr(cls, "needs_audio", False):  # waveform augmenters: the training rows' audio (labkit.augment.waveform)
+        augmenter.bind_fold(run_path, fold.train_idx, X[fold.train_idx], seed=int(task["seed"]))
     classifier = make_classifier(config["classifier"], random_state=rs, **config["classifier_params"])
     factory = pipeline_factory or build_pipeline
     pipe = factory(augmenter, classifier, X.ndim == 3)
@@ -221,9 +257,17 @@ def run_task(X: np.ndarray, y: np.ndarray, fold: Fold, task: dict, config: dict,
     if record and run_path is not None:
         recorder = Recorder(run_path, task["augmenter"], X_train, y_train, X_test, y_test)
         augmenter.set_recorder(recorder)
+    tuned: dict = {}
+    inner_uar = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        pipe.fit(X_train, y_train)
+        if config.get("tune"):
+            if groups is None:
+                raise LabkitError("tuning needs the speaker of every row (groups)")
+            pipe, tuned, inner_uar = tune_pipeline(pipe, X_train, y_train, np.asarray(groups)[fold.train_idx],
+                                                   config["tune_grid"])
+        else:
+            pipe.fit(X_train, y_train)
         y_pred = pipe.predict(X_test)
     fitted_aug = pipe.named_steps["augment"]
     if recorder is not None:
@@ -237,14 +281,18 @@ def run_task(X: np.ndarray, y: np.ndarray, fold: Fold, task: dict, config: dict,
         **{m: s[m] for m in SCALAR_METRICS},
         "labels": [_plain(v) for v in labels], "recall": [s["recall"][_plain(v)] for v in labels],
         "confusion": s["confusion"], "test_rows": fold.test_idx.tolist(), "y_pred": [_plain(v) for v in y_pred],
+        "y_true": [_plain(v) for v in y_test],
+        "tuned": {k: _plain(v) for k, v in tuned.items()}, "inner_uar": inner_uar,
         "warnings": sorted({str(w.message) for w in caught}),
     }
 
 
 def fold_task(task: dict, X: np.ndarray, y: np.ndarray, folds: dict, config: dict, labels: list,
-              pipeline_factory: Callable | None = None, run_path: str | None = None) -> dict:
+              pipeline_factory: Callable | None = None, run_path: str | None = None,
+              groups: np.ndarray | None = None) -> dict:
     """`run_task` for the task's seed and fold: the function the resume loop (`run_tasks`) maps."""
-    return run_task(X, y, folds[task["seed"]][task["fold"]], task, config, labels, pipeline_factory, run_path)
+    return run_task(X, y, folds[task["seed"]][task["fold"]], task, config, labels, pipeline_factory, run_path,
+                    groups)
 
 
 class Recorder:
@@ -342,11 +390,16 @@ def prepare(meta: pd.DataFrame, X: np.ndarray, config: CompareConfig):
                               "vectors (use a functional feature set such as egemaps)")
     if not np.all(np.isfinite(X)):
         raise LabkitError("features hold NaN or infinite values")
-    if config.seeds < 1:
-        raise LabkitError(f"seeds must be >= 1, got {config.seeds}")
-    from labkit.experiment.classifiers import make_classifier
+    if isinstance(config.seeds, bool) or not isinstance(config.seeds, (int, np.integer)) or config.seeds < 1:
+        raise LabkitError(f"seeds must be a whole number >= 1, got {config.seeds}")
+    from labkit.experiment.classifiers import make_classifier, tuning_grid
 
-    make_classifier(config.classifier, **config.classifier_params)  # unknown names / parameters fail here
+    make_classifier(config.classifier, **config.classifier_params)  # unknown names / bad values fail here
+    if config.tune:
+        config.tune_grid = tuning_grid(config.classifier, config.classifier_params)
+        if "speaker" not in meta.columns:
+            raise LabkitError("--tune splits the training speakers for its inner CV: the table needs a 'speaker' column")
+    _check_augmenter_params(config)
     meta = meta.reset_index(drop=True)
     y = _labels(meta, config.target)
     labels = sorted(np.unique(y).tolist())
@@ -357,12 +410,65 @@ def prepare(meta: pd.DataFrame, X: np.ndarray, config: CompareConfig):
         for fold in seed_folds:
             check_fold(meta, fold)  # speaker independence, again, right before use
     tasks = plan_tasks(config, len(folds[0]))
+    check_memory(X, y, folds, config)
     return meta, X, y, labels, folds, tasks
+
+
+def _check_augmenter_params(config: CompareConfig) -> None:
+    """Every ``augmenter_params`` entry names a listed augmenter and parameters it has (before any work)."""
+    from labkit.augment import augmenter_class, make_augmenter
+
+    for name, params in config.augmenter_params.items():
+        if name not in config.augmenters:
+            raise LabkitError(f"parameter for augmenter {name!r}, which is not among the augmenters "
+                              f"({', '.join(config.augmenters)})")
+        if not isinstance(params, dict):
+            raise LabkitError(f"parameters of augmenter {name!r} must be a dict, got {params!r}")
+        if "sampling_strategy" in params:
+            raise LabkitError(
+                f"{name}.sampling_strategy: the amount of synthetic data is set by --amount / --sweep. A ratio r "
+                "there adds r x n_c synthetic samples to every class c (labkit's meaning, as in the papers); it "
+                "is not imbalanced-learn's float (the minority/majority ratio after resampling, two classes only). "
+                "Use 'balance' to top every class up to the largest.")
+        augmenter_class(name)
+        make_augmenter(name, **params)  # unknown parameter names fail here, listing the valid ones
+
+
+def _memory_bytes() -> int | None:
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return None
+
+
+def check_memory(X: np.ndarray, y: np.ndarray, folds: dict, config: CompareConfig, budget: int | None = None) -> None:
+    """Refuse amounts whose augmented training fold would not fit in memory (estimate, before any work).
+
+    Estimate per task: (training rows + synthetic rows) × features × 8 bytes (float64 after the
+    scaler) × 3 copies (augmented fold, the classifier's copy, working space). Refused above half
+    of the machine's memory (`budget` overrides it, for tests).
+    """
+    budget = budget if budget is not None else _memory_bytes()
+    if budget is None:
+        return
+    n_train = max(len(f.train_idx) for seed_folds in folds.values() for f in seed_folds)
+    _, counts = np.unique(y, return_counts=True)
+    ratios = []
+    for a in [config.amount, *config.sweep]:
+        a = amount_str(a)
+        ratios.append(len(counts) * counts.max() / max(1, counts.sum()) - 1 if a == "balance" else float(a))
+    rows = n_train * (1.0 + max(ratios))
+    need = rows * float(np.prod(X.shape[1:])) * 8 * 3
+    if need > budget / 2:
+        gib = 1024 ** 3
+        raise LabkitError(f"amount {max(ratios):g} would give about {rows:,.0f} training rows per task "
+                          f"(~{need / gib:.1f} GiB), more than half of this machine's {budget / gib:.1f} GiB; "
+                          "choose a smaller --amount / --sweep")
 
 
 def run_comparison(meta: pd.DataFrame, X: np.ndarray, config: CompareConfig, run, *, n_jobs: int = 1,
                    progress: bool | None = None, max_tasks: int | None = None,
-                   pipeline_factory: Callable | None = None) -> CompareResult:
+                   pipeline_factory: Callable | None = None, scheduler=None) -> CompareResult:
     """Run (or resume) a comparison into `run` and write its tables.
 
     Parameters
@@ -376,21 +482,36 @@ def run_comparison(meta: pd.DataFrame, X: np.ndarray, config: CompareConfig, run
     max_tasks : compute at most this many pending tasks, then stop without summarising (used to
         test resuming; the run stays "running")
     pipeline_factory : replaces `build_pipeline` (tests use it to spy on what gets fitted)
+    scheduler : None, "local" or a Dask scheduler address: where the tasks run (`run_tasks`)
+
+    Whatever goes wrong after the run exists (a task's error, an interruption, a summary that cannot
+    be formed) leaves the run "failed" with the reason, never "running".
     """
     from labkit.experiment.tasks import run_tasks
 
-    meta, X, y, labels, folds, tasks = prepare(meta, X, config)
-    outcome = run_tasks(run, tasks, fold_task, (X, y, folds, config.to_dict(), labels, pipeline_factory, str(run.path)),
-                        n_jobs=n_jobs, progress=progress, max_tasks=max_tasks, desc="compare")
-    results, n_computed, n_reused = outcome.results, outcome.n_computed, outcome.n_reused
-    warn = sorted({w for r in results for w in r.get("warnings", [])})
-    if len(results) < len(tasks):
-        return CompareResult(run, {}, {}, len(tasks), n_computed, n_reused, warn, finished=False)
-    tables, summary = summarise(results, config)
-    for name, df in tables.items():
-        run.write_table(name, df)
-    run.write_json("summary", summary)
-    run.write_json("confusion", _confusions(results, config))
+    in_tasks = False  # run_tasks records its own failures (with how many tasks were done)
+    try:
+        meta, X, y, labels, folds, tasks = prepare(meta, X, config)
+        groups = meta["speaker"].astype(str).to_numpy() if "speaker" in meta.columns else None
+        shared = (X, y, folds, config.to_dict(), labels, pipeline_factory, str(run.path), groups)
+        in_tasks = True
+        outcome = run_tasks(run, tasks, fold_task, shared, n_jobs=n_jobs, progress=progress, max_tasks=max_tasks,
+                            desc="compare", scheduler=scheduler)
+        in_tasks = False
+        results, n_computed, n_reused = outcome.results, outcome.n_computed, outcome.n_reused
+        warn = sorted({w for r in results for w in r.get("warnings", [])})
+        if len(results) < len(tasks):
+            return CompareResult(run, {}, {}, len(tasks), n_computed, n_reused, warn, finished=False)
+        tables, summary = summarise(results, config)
+        for name, df in tables.items():
+            run.write_table(name, df)
+        run.write_json("summary", summary)
+        run.write_json("confusion", _confusions(results, config))
+    except BaseException as err:
+        if not in_tasks:
+            reason = "interrupted" if isinstance(err, KeyboardInterrupt) else f"{type(err).__name__}: {err}"
+            run.set_status("failed", reason)
+        raise
     run.set_status("finished", f"{len(tasks)} tasks", n_tasks=len(tasks), n_done=len(tasks),
                    n_computed=n_computed, n_reused=n_reused)
     return CompareResult(run, summary, tables, len(tasks), n_computed, n_reused, warn)
@@ -400,6 +521,58 @@ def _main_rows(df: pd.DataFrame, config: CompareConfig) -> pd.DataFrame:
     """Tasks of the main comparison: every augmenter at the main amount, "none" at 0."""
     main = amount_str(config.amount)
     return df[(df["amount"] == main) | (df["augmenter"] == BASELINE)]
+
+
+POOLED_METRICS = ["uar_pooled", "f1_pooled"]  # one score from the predictions of all folds of a seed
+
+
+def _pooled(results: list[dict], config: CompareConfig) -> pd.DataFrame:
+    """Per augmenter and seed of the main comparison: UAR and macro-F1 of all folds' predictions pooled.
+
+    One row per (augmenter, seed) with fold = -1, in the layout `summarize` reads (the CI is then
+    over seeds, or absent with one seed). Rows tested in several folds of one seed (not the case for
+    loso / logo / split / cross) count once per fold.
+    """
+    main = amount_str(config.amount)
+    groups: dict[tuple, list[dict]] = {}
+    for r in results:
+        if r["amount"] == main or r["augmenter"] == BASELINE:
+            groups.setdefault((r["augmenter"], r["seed"]), []).append(r)
+    rows = []
+    for (name, seed), parts in groups.items():
+        labels = parts[0]["labels"]
+        y_true = np.concatenate([np.asarray(p["y_true"]) if "y_true" in p else np.asarray([]) for p in parts])
+        y_pred = np.concatenate([np.asarray(p["y_pred"]) for p in parts])
+        if len(y_true) != len(y_pred):  # results of older labkit versions lack y_true
+            continue
+        s = scores(y_true, y_pred, labels=labels)
+        rows.append({"augmenter": name, "seed": seed, "fold": -1, "uar_pooled": s["uar"], "f1_pooled": s["f1"]})
+    return pd.DataFrame(rows, columns=["augmenter", "seed", "fold", *POOLED_METRICS])
+
+
+def _tuning_table(results: list[dict], config: CompareConfig) -> pd.DataFrame:
+    """The hyperparameters `--tune` chose: one row per task and parameter (augmenter, amount, seed, fold)."""
+    rows = [{"augmenter": r["augmenter"], "amount": r["amount"], "seed": r["seed"], "fold": r["fold"],
+             "fold_name": r["fold_name"], "param": k, "value": str(v), "inner_uar": r.get("inner_uar")}
+            for r in results for k, v in (r.get("tuned") or {}).items()]
+    return pd.DataFrame(rows, columns=["augmenter", "amount", "seed", "fold", "fold_name", "param", "value",
+                                       "inner_uar"])
+
+
+def chosen_values(tuning: pd.DataFrame, config: CompareConfig) -> dict[str, str]:
+    """{augmenter: "C 0.01 ×14, 0.1 ×6"}: how often each value was chosen in the main comparison."""
+    if tuning is None or not len(tuning):
+        return {}
+    main = amount_str(config.amount)
+    part = tuning[(tuning["amount"] == main) | (tuning["augmenter"] == BASELINE)]
+    out = {}
+    for name, rows in part.groupby("augmenter", sort=False):
+        bits = []
+        for param, vals in rows.groupby("param", sort=False):
+            counts = vals["value"].value_counts()
+            bits.append(f"{param} " + ", ".join(f"{v} ×{n}" for v, n in counts.items()))
+        out[str(name)] = "; ".join(bits)
+    return out
 
 
 def _nan_to_none(v):
@@ -412,9 +585,13 @@ def summarise(results: list[dict], config: CompareConfig) -> tuple[dict, dict]:
 
     cols = ["augmenter", "amount", "seed", "fold", "fold_name", "n_train", "n_test", "n_synthetic", *SCALAR_METRICS]
     tasks = pd.DataFrame([{c: r[c] for c in cols} for r in results], columns=cols)
+    if any(r.get("tuned") for r in results):
+        tasks["tuned"] = [json.dumps(r.get("tuned") or {}, sort_keys=True) for r in results]
+        tasks["inner_uar"] = [r.get("inner_uar") for r in results]
     order = list(dict.fromkeys([BASELINE] * (BASELINE in set(tasks["augmenter"])) + list(config.augmenters)))
     main = _main_rows(tasks, config)
-    summary = summarize(main, SCALAR_METRICS)
+    summary = pd.concat([summarize(main, SCALAR_METRICS), summarize(_pooled(results, config), POOLED_METRICS)],
+                        ignore_index=True)
     summary["augmenter"] = pd.Categorical(summary["augmenter"], order)
     summary = summary.sort_values(["augmenter"], kind="stable").reset_index(drop=True)
     summary["augmenter"] = summary["augmenter"].astype(str)
@@ -430,6 +607,9 @@ def summarise(results: list[dict], config: CompareConfig) -> tuple[dict, dict]:
 
     paired = paired_vs(main, SCALAR_METRICS, BASELINE) if BASELINE in set(tasks["augmenter"]) else pd.DataFrame()
     tables = {"tasks": tasks, "summary": summary, "per_class": per_class, "paired": paired}
+    tuning = _tuning_table(results, config)
+    if len(tuning):
+        tables["tuning"] = tuning
 
     if config.sweep:
         # amount 0 of every augmenter is the baseline's result
@@ -469,11 +649,20 @@ def _confusions(results: list[dict], config: CompareConfig) -> dict:
     return {k: {"labels": v["labels"], "matrix": v["matrix"].tolist()} for k, v in out.items()}
 
 
-def format_table(summary: dict, metrics: list[str] = ("uar", "wa", "f1", "combined"), fmt: str = "text") -> str:
-    """One row per augmenter, ``mean [ci_low, ci_high]`` per metric (in %), via the one formatter."""
+def format_table(summary: dict, metrics: list[str] = ("uar", "uar_pooled", "wa", "f1", "combined"),
+                 fmt: str = "text", chosen: dict[str, str] | None = None) -> str:
+    """One row per augmenter, ``mean [ci_low, ci_high]`` per metric (in %), via the one formatter.
+
+    `chosen` ({augmenter: text}, from `chosen_values`) adds the hyperparameters ``--tune`` picked.
+    Metrics a summary lacks (``uar_pooled`` of runs from older labkit versions) are left out.
+    """
     from labkit.experiment.tables import Column, PaperTable
 
-    labels = {"uar": "UAR", "wa": "WA", "f1": "F1 (macro)", "f1_micro": "F1 (micro)", "combined": "combined"}
+    labels = {"uar": "UAR (mean of folds)", "uar_pooled": "UAR (pooled)", "wa": "WA", "f1": "F1 (macro)",
+              "f1_micro": "F1 (micro)", "f1_pooled": "F1 (pooled)", "combined": "combined"}
+    metrics = [m for m in metrics if any(m in per for per in summary.values())] or list(metrics)
+    header = "chosen (per fold)"
     table = PaperTable(title="", columns=[Column(m, labels.get(m, m)) for m in metrics], ours=summary,
-                       row_header="augmenter", ci="bracket")
+                       row_header="augmenter", ci="bracket", extra_columns=[header] if chosen else [],
+                       extra={k: {header: v} for k, v in (chosen or {}).items()})
     return table.render(fmt)

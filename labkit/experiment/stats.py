@@ -15,13 +15,25 @@ a deterministic pipeline (e.g. "none" with an SVM on fixed leave-one-speaker-out
 same mean for every seed and so a zero-width interval. The spread over speakers is in the ``tasks``
 table (one row per fold) and in the single-seed interval.
 
-The paired comparison of an augmenter with "none" pairs scores of the same seed and fold (the
-folds, the classifier's seed and the test rows are identical; only the augmentation differs) and
-reports the mean difference and the two-sided Wilcoxon signed-rank p-value (scipy). Zero
-differences are dropped (Wilcoxon's own rule); the exact null distribution is used when the
-remaining |differences| have no ties and there are at most 50, the normal approximation otherwise
-(scipy's default would fall back to a slow permutation test on the ties that fold-level accuracies
-produce all the time). With fewer than two non-zero differences p = 1.
+The paired comparison of an augmenter with "none" (`paired_vs`) pairs scores of the same fold (the
+test speakers, the folds and the classifier's seeds are identical; only the augmentation differs):
+
+* **Seeds are averaged within each fold first**, then the test runs over folds (n = number of folds).
+  Seeds are not independent replicates of the experiment: "none" with an SVM scores the same for
+  every seed, and an augmenter's effect on one speaker repeats with every seed. Pooling seed × fold
+  pairs, as labkit did before, treats those repeats as new evidence, so adding seeds shrank the
+  p-value of an augmenter that does nothing on average (`tests/test_robustness.py` checks that it
+  no longer does). Averaging first tests what the folds can support: does the augmenter help across
+  speakers (or groups)?
+* The test is the two-sided Wilcoxon signed-rank test of the per-fold mean differences (scipy). Zero
+  differences are dropped (Wilcoxon's own rule); the exact null distribution is used when the
+  remaining |differences| have no ties and there are at most 50, the normal approximation otherwise
+  (scipy's default would fall back to a slow permutation test on the ties that fold-level accuracies
+  produce all the time). With fewer than two non-zero differences p = 1; with a single fold (split,
+  cross) there is nothing to test across and p is NaN.
+* **Several augmenters are compared with one baseline**, so the p-values of one metric are corrected
+  across the augmenters with Benjamini–Hochberg (false discovery rate;
+  `scipy.stats.false_discovery_control`). Both are reported: ``p_value`` (raw) and ``p_adjusted``.
 
 Bounded metrics: UAR, WA, F1 and the combined score lie in [0, 1], and with few seeds a t interval
 can cross those bounds; `summarize` clips the interval to [0, 1] (``bounds=``).
@@ -87,10 +99,23 @@ def summarize(tasks: pd.DataFrame, metrics: list[str], by: list[str] = ("augment
 
 
 def paired_vs(tasks: pd.DataFrame, metrics: list[str], baseline: str = "none") -> pd.DataFrame:
-    """Each augmenter against `baseline` on the same (seed, fold) pairs.
+    """Each augmenter against `baseline` on the same folds, seeds averaged within each fold first.
 
-    Returns columns ``augmenter, metric, mean_diff, p_value, n_pairs`` (mean_diff = augmenter − baseline).
+    Parameters
+    ----------
+    tasks : DataFrame with columns augmenter, seed, fold and one column per metric (one row per task)
+    metrics : the metric columns to compare
+    baseline : the augmenter every other one is compared with
+
+    Returns
+    -------
+    DataFrame with columns ``augmenter, metric, mean_diff, p_value, p_adjusted, n_folds, n_seeds,
+    n_pairs``: mean_diff = augmenter − baseline (mean over folds of the per-fold seed means, which is
+    the difference of the two augmenters' means when both ran every seed and fold); p_value the raw
+    Wilcoxon p over folds, p_adjusted Benjamini–Hochberg across the augmenters of one metric;
+    n_folds = n_pairs the folds tested, n_seeds the seeds averaged per fold (see the module docstring).
     """
+    columns = ["augmenter", "metric", "mean_diff", "p_value", "p_adjusted", "n_folds", "n_seeds", "n_pairs"]
     base = tasks.loc[tasks["augmenter"] == baseline, ["seed", "fold", *metrics]]
     rows = []
     for name, part in tasks.groupby("augmenter", sort=False):
@@ -98,10 +123,31 @@ def paired_vs(tasks: pd.DataFrame, metrics: list[str], baseline: str = "none") -
             continue
         joined = part.merge(base, on=["seed", "fold"], how="inner", suffixes=("", "_base"))
         for metric in metrics:
-            d = (joined[metric] - joined[f"{metric}_base"]).to_numpy(dtype=float)
-            rows.append({"augmenter": name, "metric": metric, "mean_diff": float(d.mean()) if d.size else float("nan"),
-                         "p_value": wilcoxon_p(d), "n_pairs": int(d.size)})
-    return pd.DataFrame(rows, columns=["augmenter", "metric", "mean_diff", "p_value", "n_pairs"])
+            diff = (joined[metric] - joined[f"{metric}_base"]).rename("d")
+            per_fold = pd.concat([joined[["fold", "seed"]], diff], axis=1).groupby("fold")
+            d = per_fold["d"].mean().to_numpy(dtype=float)  # (n_folds,) seed-averaged differences
+            n_seeds = int(per_fold["seed"].nunique().max()) if len(joined) else 0
+            p = wilcoxon_p(d) if d.size >= 2 else float("nan")
+            rows.append({"augmenter": name, "metric": metric,
+                         "mean_diff": float(d.mean()) if d.size else float("nan"), "p_value": p,
+                         "n_folds": int(d.size), "n_seeds": n_seeds, "n_pairs": int(d.size)})
+    out = pd.DataFrame(rows, columns=columns)
+    out["p_adjusted"] = float("nan")
+    for metric, idx in out.groupby("metric", sort=False).groups.items():
+        out.loc[idx, "p_adjusted"] = bh_adjust(out.loc[idx, "p_value"].to_numpy(dtype=float))
+    return out
+
+
+def bh_adjust(p_values) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (scipy's `false_discovery_control`); NaNs stay NaN."""
+    from scipy.stats import false_discovery_control
+
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    if ok.any():
+        out[ok] = false_discovery_control(np.clip(p[ok], 0.0, 1.0), method="bh")
+    return out
 
 
 def wilcoxon_p(d) -> float:

@@ -5,16 +5,34 @@ Every experiment in labkit (the augmenter comparison, every ``labkit reproduce``
 parameters the task needs (configuration, seed, fold, amount, ...). A task is computed by a
 module-level function ``fn(task, *shared) -> dict`` whose result is JSON-able; `run_tasks`
 
-1. skips every task whose ``tasks/<key>.json`` is already in the run (a killed run resumes, a finished
-   one recomputes nothing),
-2. runs the rest through joblib (``n_jobs`` workers, results in completion order),
-3. saves each result at once with `Run.save_task` (atomic: a kill loses only the tasks in flight),
-4. keeps ``status.json`` up to date (running / failed with the reason), and
-5. returns the results of every finished task in plan order.
+1. skips every task whose ``tasks/<key>.json`` is already in the run and readable (a killed run
+   resumes, a finished one recomputes nothing; a damaged task file is computed again),
+2. takes each remaining task's lock (``locks/<key>.lock``, `labkit.runstore.Run.lock_task`) just
+   before handing it out, so a second process computing into the same run skips the tasks the
+   first one holds and, at the end, waits for their results (or computes a task itself when its
+   holder died: the operating system drops a dead process's locks),
+3. runs the tasks it holds on a *backend*: in this process (``n_jobs=1``), on joblib worker
+   processes (``n_jobs > 1``) or on a Dask cluster (``scheduler=``), results in completion order,
+4. saves each result at once with `Run.save_task` (atomic: a kill loses only the tasks in flight),
+5. keeps ``status.json`` up to date (running / failed with the reason), and
+6. returns the results of every finished task in plan order.
 
-``fn`` and ``shared`` must be picklable when ``n_jobs > 1`` (joblib sends them to worker processes;
-a cluster backend would do the same). With ``n_jobs=1`` everything runs in this process, which is
-what model trainers with their own progress bars want.
+``fn`` and ``shared`` must be picklable when ``n_jobs > 1`` or on a cluster (they travel to worker
+processes). With ``n_jobs=1`` and no scheduler everything runs in this process, which is what model
+trainers with their own progress bars want.
+
+Dask
+----
+``scheduler="local"`` starts a `distributed.LocalCluster` on this machine (``n_jobs`` single-threaded
+worker processes, -1 = one per core); ``scheduler="tcp://host:8786"`` (or ``host:8786``) uses a
+running ``dask scheduler`` with its workers. ``shared`` is scattered to the workers once (not once
+per task); each task is one ``client.submit``; results come back with ``as_completed`` and are saved
+here, in the calling process, exactly as with joblib, so the run directory only needs to be on a file
+system the *calling* machine can write (a task that writes files of its own, such as a trainer's
+checkpoints, needs the run directory on a file system the workers share). When a worker dies, the
+scheduler hands its tasks to another worker; finished tasks are already saved. ``resources`` (e.g.
+``{"GPU": 1}`` for tasks that train a model) are requested only when some worker of the cluster
+offers them (``dask worker ... --resources GPU=1``), so the same command runs on a CPU-only cluster.
 
 This is the only place in labkit that decides which work is pending; the comparison runner and the
 reproduction framework (`labkit.experiment.reproduce`) both call it.
@@ -22,10 +40,17 @@ reproduction framework (`labkit.experiment.reproduce`) both call it.
 
 from __future__ import annotations
 
+import atexit
+import re
+import time
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 from labkit.errors import LabkitError
+
+POLL_SECONDS = 0.5  # how often a process waiting for another one's tasks looks again
 
 
 @dataclass
@@ -35,7 +60,7 @@ class TaskOutcome:
     results: list[dict]  # results of every finished task, in plan order (the pending ones are missing)
     n_tasks: int  # tasks in the plan
     n_computed: int  # tasks computed by this call
-    n_reused: int  # tasks found finished in the run store
+    n_reused: int  # tasks found finished in the run store (also those another process finished meanwhile)
     finished: bool = True  # False when max_tasks stopped the loop before the plan was done
     missing: list[str] = field(default_factory=list)  # keys of the tasks still pending
 
@@ -56,9 +81,17 @@ def check_plan(tasks: list[dict]) -> None:
         seen.add(key)
 
 
+def check_jobs(n_jobs) -> int:
+    """`n_jobs` as an int: a positive number of workers or -1 (all cores); `LabkitError` otherwise."""
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise LabkitError(f"--jobs must be a positive number of workers or -1 (all cores), got {n_jobs}")
+    return n_jobs
+
+
 def run_tasks(run, tasks: list[dict], fn: Callable[..., dict], shared: tuple = (), *, n_jobs: int = 1,
               progress: bool | None = None, max_tasks: int | None = None, desc: str = "tasks",
-              on_result: Callable[[dict, dict], None] | None = None) -> TaskOutcome:
+              on_result: Callable[[dict, dict], None] | None = None, scheduler: Any = None,
+              resources: dict | None = None) -> TaskOutcome:
     """Compute the pending tasks of `tasks` into `run` and return every finished result.
 
     Parameters
@@ -68,11 +101,11 @@ def run_tasks(run, tasks: list[dict], fn: Callable[..., dict], shared: tuple = (
     tasks : list of dict
         The plan, each with a unique ``"key"``; order is the order results come back in.
     fn : callable ``fn(task, *shared) -> dict``
-        Computes one task; a module-level function (picklable) when ``n_jobs > 1``.
+        Computes one task; a module-level function (picklable) when ``n_jobs > 1`` or on a cluster.
     shared : tuple
         Arguments every task gets after the task itself (data, configuration, the run path, ...).
     n_jobs : int
-        joblib workers; 1 runs in this process.
+        joblib workers (1 runs in this process); with ``scheduler="local"`` the LocalCluster's workers.
     progress : bool or None
         Show a progress bar over tasks (None: unless LABKIT_QUIET=1).
     max_tasks : int or None
@@ -82,22 +115,31 @@ def run_tasks(run, tasks: list[dict], fn: Callable[..., dict], shared: tuple = (
         The progress bar's label.
     on_result : callable ``on_result(task, result)`` or None
         Called in this process after each result is saved (e.g. to clean up a task's checkpoint).
+    scheduler : None, "local", an address such as "tcp://10.0.0.5:8786", or a distributed.Client
+        Run the tasks on Dask instead of joblib (see the module docstring).
+    resources : dict or None
+        Dask worker resources each task needs, e.g. ``{"GPU": 1}``; ignored without a scheduler and
+        when no worker offers them.
 
     Raises
     ------
     Whatever `fn` raises; the run's status is set to "failed" with the reason first, and the tasks
     finished before the failure stay saved.
     """
-    from joblib import Parallel, delayed
-
     from labkit.utils import progress as progress_bar
 
-    if n_jobs is None or n_jobs == 0 or n_jobs < -1:
-        raise LabkitError(f"n_jobs must be a positive number of workers or -1 (all cores), got {n_jobs}")
+    n_jobs = check_jobs(n_jobs)
     check_plan(tasks)
     by_key = {t["key"]: t for t in tasks}
-    pending = [t for t in tasks if not run.has_task(t["key"])]
-    n_reused = len(tasks) - len(pending)
+    done: dict[str, dict] = {}
+    pending = []
+    for t in tasks:
+        result = _load_result(run, t["key"])
+        if result is None:
+            pending.append(t)
+        else:
+            done[t["key"]] = result
+    n_reused = len(done)
     if max_tasks is not None:
         pending = pending[:max(0, int(max_tasks))]
     run.set_status("running", f"{len(pending)} of {len(tasks)} tasks to compute", n_tasks=len(tasks),
@@ -105,32 +147,86 @@ def run_tasks(run, tasks: list[dict], fn: Callable[..., dict], shared: tuple = (
 
     n_computed = 0
     if pending:
-        jobs = (delayed(_keyed)(fn, t, shared) for t in pending)
+        locks: dict[str, Any] = {}
+        bar = progress_bar(total=len(pending), desc=desc, disable=None if progress is None else not progress)
         try:
-            with Parallel(n_jobs=n_jobs, return_as="generator_unordered") as parallel:
-                bar = progress_bar(parallel(jobs), total=len(pending), desc=desc,
-                                   disable=None if progress is None else not progress)
-                for key, result in bar:
+            waiting = pending
+            while waiting:
+                busy: list[dict] = []
+
+                def claim(todo=waiting, busy=busy) -> Iterator[dict]:
+                    """The tasks of `todo` this process holds the lock of (lazily: only as workers free up)."""
+                    for t in todo:
+                        key = t["key"]
+                        lock = run.lock_task(key)
+                        if lock is None:  # another process is computing it
+                            busy.append(t)
+                            continue
+                        late = _load_result(run, key)
+                        if late is not None:  # another process finished it since we looked
+                            lock.release()
+                            done[key] = late
+                            bar.update(1)
+                            continue
+                        locks[key] = lock
+                        yield t
+
+                for key, result in _backend(claim(), fn, shared, n_jobs, scheduler, resources):
                     run.save_task(key, result)  # saved at once: a kill loses only tasks in flight
+                    locks.pop(key).release(remove=True)
+                    done[key] = result
                     n_computed += 1
+                    bar.update(1)
                     if on_result is not None:
                         on_result(by_key[key], result)
-                    run.set_status("running", f"{n_reused + n_computed} of {len(tasks)} tasks done",
-                                   n_tasks=len(tasks), n_done=n_reused + n_computed)
+                    run.set_status("running", f"{len(done)} of {len(tasks)} tasks done",
+                                   n_tasks=len(tasks), n_done=len(done))
+                waiting = []
+                for t in busy:
+                    late = _load_result(run, t["key"])
+                    if late is None:
+                        waiting.append(t)
+                    else:
+                        done[t["key"]] = late
+                        bar.update(1)
+                if waiting:  # held by another process: wait for its results, or for its locks to free
+                    run.set_status("running", f"{len(done)} of {len(tasks)} tasks done; waiting for "
+                                              f"{len(waiting)} that another process is computing",
+                                   n_tasks=len(tasks), n_done=len(done))
+                    time.sleep(POLL_SECONDS)
         except BaseException as err:
             reason = "interrupted" if isinstance(err, KeyboardInterrupt) else f"{type(err).__name__}: {err}"
-            run.set_status("failed", f"{reason} ({n_reused + n_computed} of {len(tasks)} tasks done; "
+            run.set_status("failed", f"{reason} ({len(done)} of {len(tasks)} tasks done; "
                                      "rerun the same command to resume)",
-                           n_tasks=len(tasks), n_done=n_reused + n_computed)
+                           n_tasks=len(tasks), n_done=len(done))
             raise
+        finally:
+            for lock in locks.values():
+                lock.release()
+            bar.close()
 
     results, missing = [], []
     for t in tasks:
-        if run.has_task(t["key"]):
-            results.append(run.load_task(t["key"]))
-        else:
+        result = done.get(t["key"])
+        if result is None:
+            result = _load_result(run, t["key"])  # finished by another process after our last look
+        if result is None:
             missing.append(t["key"])
+        else:
+            results.append(result)
+    n_reused = len(results) - n_computed
     return TaskOutcome(results, len(tasks), n_computed, n_reused, finished=not missing, missing=missing)
+
+
+def _load_result(run, key: str) -> dict | None:
+    """The saved result of `key`, or None when there is none or its file is damaged (computed again)."""
+    if not run.has_task(key):
+        return None
+    try:
+        return run.load_task(key)
+    except (LabkitError, OSError) as err:
+        warnings.warn(f"{err}; the task is computed again", stacklevel=3)
+        return None
 
 
 def _keyed(fn: Callable[..., dict], task: dict, shared: tuple) -> tuple[str, dict]:
@@ -141,4 +237,155 @@ def _keyed(fn: Callable[..., dict], task: dict, shared: tuple) -> tuple[str, dic
     return task["key"], result
 
 
-__all__ = ["TaskOutcome", "check_plan", "run_tasks"]
+# --------------------------------------------------------------------------- backends
+def _backend(todo: Iterable[dict], fn, shared: tuple, n_jobs: int, scheduler, resources) -> Iterator[tuple[str, dict]]:
+    """(key, result) pairs of the tasks of `todo`, in completion order, on the chosen backend."""
+    if scheduler is None:
+        yield from _joblib_backend(todo, fn, shared, n_jobs)
+    else:
+        yield from _dask_backend(todo, fn, shared, get_client(scheduler, n_jobs), resources)
+
+
+def _joblib_backend(todo: Iterable[dict], fn, shared: tuple, n_jobs: int) -> Iterator[tuple[str, dict]]:
+    from joblib import Parallel, delayed
+
+    if n_jobs == 1:  # in this process, one task at a time (trainers with their own progress bars)
+        for t in todo:
+            yield _keyed(fn, t, shared)
+        return
+    with Parallel(n_jobs=n_jobs, return_as="generator_unordered") as parallel:
+        yield from parallel(delayed(_keyed)(fn, t, shared) for t in todo)
+
+
+def _dask_backend(todo: Iterable[dict], fn, shared: tuple, client, resources) -> Iterator[tuple[str, dict]]:
+    """Submit tasks to a Dask cluster, at most a few per worker thread ahead, and yield as they finish."""
+    from distributed import as_completed
+
+    todo = iter(todo)
+    # One future holds the shared arguments on every worker: scattered once, not once per task (a
+    # list around the tuple, because scatter would unpack a bare dict or list into many futures).
+    [shared_future] = client.scatter([shared], broadcast=True, hash=False)
+    wanted = _offered_resources(client, resources)
+    window = max(4, 2 * _total_threads(client))  # in flight at once: keeps the locks held few
+
+    def submit_next(ac) -> bool:
+        t = next(todo, None)
+        if t is None:
+            return False
+        ac.add(client.submit(_keyed, fn, t, shared_future, key=f"labkit-{t['key']}-{time.monotonic_ns()}",
+                             pure=False, resources=wanted))
+        return True
+
+    ac = as_completed()
+    try:
+        for _ in range(window):
+            if not submit_next(ac):
+                break
+        for future in ac:
+            key, result = future.result()  # re-raises the task's own exception here
+            future.release()
+            submit_next(ac)
+            yield key, result
+    finally:
+        for future in list(ac.futures):
+            future.cancel()
+        shared_future.release()
+
+
+def _total_threads(client) -> int:
+    workers = client.scheduler_info().get("workers", {})
+    return max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
+
+
+def _offered_resources(client, resources: dict | None) -> dict | None:
+    """`resources` when some worker offers all of them, else None (tasks then run on any worker)."""
+    if not resources:
+        return None
+    for w in client.scheduler_info().get("workers", {}).values():
+        offered = w.get("resources") or {}
+        if all(offered.get(name, 0) >= amount for name, amount in resources.items()):
+            return dict(resources)
+    return None
+
+
+# --------------------------------------------------------------------------- Dask clients
+_ADDRESS_RE = re.compile(r"^(?:(tcp|tls|ucx|inproc|ws|wss)://)?[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
+_CLIENTS: dict[tuple, Any] = {}  # one client (and LocalCluster) per scheduler and process, closed at exit
+
+
+def check_scheduler(scheduler: str | None, connect: bool = True) -> str | None:
+    """Validate a ``--scheduler`` value before a run starts: None, "local" or a reachable address.
+
+    `connect` also opens the connection (cached for the run that follows), so an unreachable
+    scheduler is a `LabkitError` before any run directory exists.
+    """
+    if scheduler is None:
+        return None
+    spec = str(scheduler).strip()
+    if spec != "local" and not _ADDRESS_RE.match(spec):
+        raise LabkitError(f"--scheduler {scheduler!r}: use 'local' or a Dask scheduler address such as "
+                          "tcp://10.0.0.5:8786")
+    try:
+        import distributed  # noqa: F401
+    except ImportError:  # pragma: no cover - a dependency of labkit
+        raise LabkitError("--scheduler needs dask.distributed: pip install 'dask[distributed]'") from None
+    if connect and spec != "local":
+        get_client(spec, 1)
+    return spec
+
+
+def get_client(scheduler: Any, n_jobs: int = -1):
+    """A `distributed.Client` for `scheduler` ("local", an address, or a Client, returned as is)."""
+    from distributed import Client
+
+    if isinstance(scheduler, Client):
+        return scheduler
+    spec = str(scheduler)
+    if spec == "local":
+        import os
+
+        n_workers = (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
+        cache_key = ("local", n_workers)
+        if cache_key not in _CLIENTS or _CLIENTS[cache_key].status != "running":
+            from distributed import LocalCluster
+
+            cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+            _CLIENTS[cache_key] = Client(cluster)
+        return _CLIENTS[cache_key]
+    cache_key = ("address", spec)
+    if cache_key not in _CLIENTS or _CLIENTS[cache_key].status != "running":
+        try:
+            _CLIENTS[cache_key] = Client(spec, timeout="10s")
+        except (OSError, TimeoutError) as err:
+            raise LabkitError(f"--scheduler {spec}: cannot reach a Dask scheduler there ({err})") from None
+    return _CLIENTS[cache_key]
+
+
+@contextmanager
+def joblib_on(scheduler: Any, n_jobs: int = -1):
+    """Route joblib calls inside the block (e.g. feature extraction) to the Dask cluster, if any."""
+    if scheduler is None:
+        yield
+        return
+    from joblib import parallel_config
+
+    get_client(scheduler, n_jobs)  # the dask backend uses the current (most recent) client
+    with parallel_config(backend="dask"):
+        yield
+
+
+@atexit.register
+def _close_clients() -> None:  # pragma: no cover - process exit
+    for client in _CLIENTS.values():
+        cluster = getattr(client, "cluster", None)
+        try:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
+    _CLIENTS.clear()
+
+
+__all__ = ["TaskOutcome", "check_jobs", "check_plan", "check_scheduler", "get_client", "joblib_on", "run_tasks"]

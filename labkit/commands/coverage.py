@@ -67,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
         raise LabkitError(f"--k must be at least 1, got {args.k}")
     if args.max_samples <= args.k:
         raise LabkitError(f"--max-samples must exceed --k, got {args.max_samples}")
+    if args.seed < 0:
+        raise LabkitError(f"--seed must be >= 0, got {args.seed}")
     methods = [m.strip() for m in args.projections.split(",") if m.strip() and m.strip() != "none"]
     for m in methods:
         if m not in METHODS:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 DESCRIPTION = """\
@@ -76,12 +78,60 @@ def run(args: argparse.Namespace) -> int:
     runs = Path(args.runs) if args.runs else default_root()
     if not runs.exists():
         raise LabkitError(f"run store {runs} does not exist; run an experiment first (e.g. `labkit demo`) or pass --runs")
+    if not runs.is_dir():
+        raise LabkitError(f"run store {runs} is a file, not a folder of runs")
     app = app_path()
     env = {**os.environ, "LABKIT_RUNS": str(runs.resolve())}
     cmd = streamlit_command(app, args.port, args.host, args.no_browser)
     print(f"labkit dashboard: runs in {runs.resolve()}; open http://{args.host}:{args.port} (Ctrl-C stops it)",
           flush=True)
+    return supervise(cmd, env)
+
+
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+GRACE_SECONDS = 10.0  # how long the child may take to stop before it is killed
+
+
+def supervise(cmd: list[str], env: dict) -> int:
+    """Run `cmd` as a child, forward SIGINT / SIGTERM / SIGHUP to it, and always reap it.
+
+    ``subprocess.call`` alone leaves the Streamlit server running (and listening) when this process
+    gets SIGTERM from a service manager or ``kill``: the child never hears of it. Here every stop
+    signal is passed on; if the child has not exited `GRACE_SECONDS` later it is killed, and this
+    process waits for it before returning, so no orphan is left behind. Returns 0 after a stop signal
+    (a normal way to end the dashboard), else the child's exit status.
+    """
+    proc = subprocess.Popen(cmd, env=env)
+    stopped: list[int] = []
+
+    def forward(signum, frame):  # noqa: ARG001 - signal handler signature
+        stopped.append(signum)
+        if proc.poll() is None:
+            proc.send_signal(signum)
+
+    previous = {}
+    for sig in STOP_SIGNALS:
+        try:
+            previous[sig] = signal.signal(sig, forward)
+        except ValueError:  # pragma: no cover - not the main thread: the default handlers stay
+            pass
+    deadline = None
     try:
-        return subprocess.call(cmd, env=env)
-    except KeyboardInterrupt:
-        return 0
+        while True:
+            try:
+                code = proc.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                if stopped and deadline is None:
+                    deadline = time.monotonic() + GRACE_SECONDS
+                elif deadline is not None and time.monotonic() > deadline:
+                    proc.kill()  # it ignored the forwarded signal for GRACE_SECONDS
+            except KeyboardInterrupt:  # pragma: no cover - a handler that could not be installed
+                forward(signal.SIGINT, None)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()  # reap: no zombie, no orphan
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0 if stopped else code

@@ -54,6 +54,33 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def check_out_is_not_an_input(out: str, source: str, table) -> None:
+    """Refuse an ``--out`` that would overwrite what was read: the manifest or an audio file (data loss)."""
+    import os
+    from pathlib import Path
+
+    from labkit.errors import LabkitError
+
+    out_path = Path(out).expanduser()
+    if out_path.is_dir():
+        raise LabkitError(f"--out {out}: is a folder; give a file name such as {out_path / 'features.parquet'}")
+    if not out_path.exists():
+        return
+    _, _, where = source.partition(":")
+    inputs = [Path(where).expanduser()] if where else []
+    if inputs and inputs[0].is_dir():
+        inputs = [inputs[0] / "manifest.csv"]
+    inputs += [Path(p) for p in table["path"]] if "path" in table.columns else []
+    for p in inputs:
+        try:
+            same = p.exists() and os.path.samefile(p, out_path)
+        except OSError:
+            same = False
+        if same:
+            raise LabkitError(f"--out {out} is one of the inputs ({p}); writing Parquet there would destroy it. "
+                              "Choose another file name")
+
+
 def run(args: argparse.Namespace) -> int:
     from labkit.data.loaders import load_corpus
     from labkit.features import extract
@@ -67,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         settings["log"] = True
 
     table = load_corpus(args.source, skip_bad=args.skip_bad)
+    check_out_is_not_an_input(args.out, args.source, table)  # before hours of extraction, not after
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         feats = extract(table, args.feature_set, n_jobs=args.jobs, cache=not args.no_cache,

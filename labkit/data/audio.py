@@ -10,6 +10,14 @@ used raises `labkit.errors.AudioError(path, reason)`; the reasons are
 * silent: the peak absolute amplitude is below `SILENCE_PEAK` (1e-4, i.e. -80 dBFS). At that level a
   16-bit file holds nothing but its 3 lowest bits (dither); features of such a file are numerical
   noise and would put a "silence" cluster into every emotion class.
+* DC only: the samples hold a constant level and nothing that varies above `SILENCE_PEAK` (a broken
+  recorder or converter); its features are those of silence with an offset.
+* wrong scale: a float WAV whose peak exceeds `MAX_FLOAT_PEAK` (64, +36 dBFS). Float samples belong
+  in [-1, 1]; a file with a peak of 4e5 was written at the wrong scale (e.g. integer sample values
+  stored as floats), and openSMILE turns it into a degenerate feature row with only a numpy warning.
+  Integer PCM files cannot exceed 1.0 once decoded.
+* truncated: a WAV whose ``data`` chunk header announces more samples than the file holds (a copy
+  or download cut short). libsndfile would read it silently as a shorter file.
 
 `check_audio` reads a whole table in parallel and either raises on the first bad file or returns
 the good rows plus a table of skipped ones (never a silent drop). `duplicate_groups` finds files
@@ -33,6 +41,7 @@ from labkit.utils import progress as _progress
 
 TARGET_SR = 16000  # labkit's one working sample rate
 SILENCE_PEAK = 1e-4  # peak |x| below this (-80 dBFS) counts as silent, see the module docstring
+MAX_FLOAT_PEAK = 64.0  # peak |x| above this (+36 dBFS) is a float file at the wrong scale, see the docstring
 
 # Below this many files `check_audio` reads in the calling thread: a pool is not worth it.
 _PARALLEL_MIN_FILES = 64
@@ -105,6 +114,9 @@ def _decode_mono(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     path = Path(path)
     if not path.is_file():
         raise AudioError(path, "file not found")
+    truncated = wav_truncation(path)
+    if truncated:
+        raise AudioError(path, truncated)
     try:
         data, sr = sf.read(str(path), dtype="float32", always_2d=True)  # (n_samples, n_channels)
     except Exception as err:
@@ -117,12 +129,59 @@ def _decode_mono(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     peak = float(np.abs(data).max())
     if peak < SILENCE_PEAK:
         raise AudioError(path, f"silent (peak amplitude {peak:.2g} below {SILENCE_PEAK:g})")
+    if peak > MAX_FLOAT_PEAK:
+        raise AudioError(path, f"float samples far outside [-1, 1] (peak {peak:.3g}): the file was written at the "
+                               "wrong scale (e.g. integer sample values stored as floats); rescale it to [-1, 1]")
     x = data.mean(axis=1)  # (n_samples,): averaging keeps the level of identical channels
     mono_peak = float(np.abs(x).max())
     if mono_peak < SILENCE_PEAK:
         # Channels in opposite phase cancel; the mono signal every extractor sees is silence.
         raise AudioError(path, f"silent after averaging channels to mono (peak {mono_peak:.2g})")
+    level = float(x.mean())
+    if float(np.abs(x - level).max()) < SILENCE_PEAK:
+        raise AudioError(path, f"no signal: a constant DC level of {level:.3g} and nothing that varies above "
+                               f"{SILENCE_PEAK:g}")
     return np.ascontiguousarray(x, dtype=np.float32), int(sr)
+
+
+def wav_truncation(path: str | os.PathLike) -> str | None:
+    """Why a RIFF/WAVE file is cut short, or None (not a WAV, intact, or a streamed header).
+
+    Walks the RIFF chunks to the ``data`` chunk and compares the byte count its header announces
+    with the bytes the file holds after it. Headers written by streaming tools (size 0 or
+    0xFFFFFFFF) announce nothing and are not judged. Reads a few header bytes, never the samples.
+    """
+    import struct
+
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            pos, block_align, rate = 12, 1, 0
+            while pos + 8 <= size:
+                f.seek(pos)
+                chunk_id, chunk_size = struct.unpack("<4sI", f.read(8))
+                if chunk_id == b"fmt " and chunk_size >= 16:
+                    _, channels, rate, _, block_align = struct.unpack("<HHIIH", f.read(14))
+                    block_align = max(1, block_align)
+                elif chunk_id == b"data":
+                    if chunk_size in (0, 0xFFFFFFFF):
+                        return None
+                    held = size - (pos + 8)
+                    if held + block_align <= chunk_size:  # at least one whole frame missing
+                        if rate:
+                            what = (f"{chunk_size / block_align / rate:.2f} s of audio but the file holds "
+                                    f"{max(0, held) / block_align / rate:.2f} s")
+                        else:
+                            what = f"{chunk_size} bytes of samples but the file holds {max(0, held)}"
+                        return f"truncated: the WAV header announces {what} (a copy or download cut short?)"
+                    return None
+                pos += 8 + chunk_size + (chunk_size & 1)  # chunks are padded to an even size
+    except (OSError, struct.error):
+        return None  # unreadable files are reported by the decoder, with its own reason
+    return None
 
 
 def read_audio(path: str | os.PathLike, sr: int = TARGET_SR) -> np.ndarray:

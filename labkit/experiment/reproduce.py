@@ -78,6 +78,8 @@ class Experiment:
     seeds_option: bool = True  # False: the experiment has no --seeds (e.g. one training run with --seed)
     default_jobs: int = 1  # --jobs default (model trainers: 1, they use the cores themselves)
     on_task_done: Callable[[dict, dict, Any], None] | None = None  # (task, result, run) after each save
+    tunable: bool = False  # fits an SVM / DNN: offer --tune (args.tune; see labkit.experiment.classifiers.tune_pipeline)
+    resources: dict | None = None  # Dask resources one task needs on --scheduler, e.g. {"GPU": 1} for model training
 
 
 # --------------------------------------------------------------------------- registry
@@ -133,9 +135,35 @@ def add_common_arguments(p: argparse.ArgumentParser, exp: Experiment) -> None:
                    help="tasks computed in parallel worker processes, -1 = all cores (default: %(default)s)")
     g.add_argument("--max-tasks", type=int, default=None, metavar="N",
                    help="compute at most N pending tasks, then stop (the run resumes later)")
+    g.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
+                   help="run the tasks on a Dask cluster: a scheduler address such as tcp://10.0.0.5:8786, or "
+                        "'local' for a LocalCluster of --jobs workers on this machine")
+    if exp.tunable:
+        g.add_argument("--tune", action="store_true",
+                       help="choose the classifier's hyperparameters inside every training fold by a speaker-"
+                            "independent inner CV (labkit.experiment.classifiers.TUNING_GRIDS)")
+    else:
+        p.set_defaults(tune=False)
     g.add_argument("--format", default="text", choices=["text", "markdown"],
                    help="how the table is printed (default: %(default)s)")
     g.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
+
+
+def check_common_values(args: argparse.Namespace) -> None:
+    """Refuse option values that experiments share before any data is loaded (`LabkitError`, exit 2).
+
+    ``--device`` must name a device this machine has (`labkit.utils.pick_device`); every ``--*seed``
+    option must be a whole number >= 0 (numpy's generators refuse negative seeds, deep inside a run).
+    """
+    device = getattr(args, "device", None)
+    if device not in (None, "", "auto"):
+        from labkit.utils import pick_device
+
+        pick_device(device)
+    for name, value in vars(args).items():
+        if (name == "seed" or name.endswith("_seed")) and value is not None:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise LabkitError(f"--{name.replace('_', '-')} must be a whole number >= 0, got {value!r}")
 
 
 def slug(text: str) -> str:
@@ -145,8 +173,8 @@ def slug(text: str) -> str:
 
 def run_experiment(exp: Experiment, args: argparse.Namespace) -> int:
     """Plan, run (resuming), summarise, write and print one experiment (see the module docstring)."""
-    from labkit.experiment.tasks import run_tasks
-    from labkit.runstore import Run, default_root
+    from labkit.experiment.tasks import check_scheduler, run_tasks
+    from labkit.runstore import Run, check_run_dir, default_root
 
     if args.seeds < 1:
         raise LabkitError(f"--seeds must be at least 1, got {args.seeds}")
@@ -154,35 +182,49 @@ def run_experiment(exp: Experiment, args: argparse.Namespace) -> int:
         raise LabkitError(f"--jobs must be a positive number or -1 (all cores), got {args.jobs}")
     if args.max_tasks is not None and args.max_tasks < 0:
         raise LabkitError(f"--max-tasks must be >= 0, got {args.max_tasks}")
+    check_common_values(args)  # every check before the data is loaded and before a run directory exists
+    if args.out:
+        check_run_dir(args.out)
+    scheduler = check_scheduler(getattr(args, "scheduler", None))
     quiet = bool(getattr(args, "json", False))
     t0 = time.perf_counter()
     plan = exp.plan(args)  # validates everything and loads the data before a run directory exists
     out = args.out or str(default_root() / plan.default_out)
     run = Run.create(out, plan.run_kind or exp.name, plan.config, name=plan.name)
-    run.write_json("data", {"description": plan.data, "experiment": exp.name, "paper": exp.paper})
+    in_tasks = False  # run_tasks records its own failures; anything else after Run.create is recorded here
+    try:
+        run.write_json("data", {"description": plan.data, "experiment": exp.name, "paper": exp.paper})
 
-    on_result = None
-    if exp.on_task_done is not None:
-        on_result = lambda task, result: exp.on_task_done(task, result, run)  # noqa: E731
-    outcome = run_tasks(run, plan.tasks, exp.run_task, (plan.context, str(run.path)), n_jobs=args.jobs,
-                        progress=not quiet, max_tasks=args.max_tasks, desc=exp.name, on_result=on_result)
-    if not outcome.finished:
-        run.set_status("running", f"stopped after {outcome.n_done} of {outcome.n_tasks} tasks (--max-tasks); "
-                                  "rerun to resume", n_tasks=outcome.n_tasks, n_done=outcome.n_done)
-        print(f"{outcome.n_done} of {outcome.n_tasks} tasks done; rerun the same command to finish. Run: {run.path}")
-        return 0
+        on_result = None
+        if exp.on_task_done is not None:
+            on_result = lambda task, result: exp.on_task_done(task, result, run)  # noqa: E731
+        in_tasks = True
+        outcome = run_tasks(run, plan.tasks, exp.run_task, (plan.context, str(run.path)), n_jobs=args.jobs,
+                            progress=not quiet, max_tasks=args.max_tasks, desc=exp.name, on_result=on_result,
+                            scheduler=scheduler, resources=exp.resources)
+        in_tasks = False
+        if not outcome.finished:
+            run.set_status("running", f"stopped after {outcome.n_done} of {outcome.n_tasks} tasks (--max-tasks); "
+                                      "rerun to resume", n_tasks=outcome.n_tasks, n_done=outcome.n_done)
+            print(f"{outcome.n_done} of {outcome.n_tasks} tasks done; rerun the same command to finish. Run: {run.path}")
+            return 0
 
-    tasks = pd.DataFrame(outcome.results)
-    run.write_table("tasks", _tabular(tasks))
-    report = exp.summarize(tasks, plan)
-    for name, df in report.frames.items():
-        run.write_table(name, df)
-    seconds = time.perf_counter() - t0
-    payload = {"experiment": exp.name, "paper": exp.paper, "data": plan.data, "config": plan.config,
-               "seeds": int(args.seeds), "n_tasks": outcome.n_tasks, "n_computed": outcome.n_computed,
-               "seconds": seconds, "result": report.json, "tables": [t.to_dict() for t in report.tables],
-               "findings": report.findings}
-    run.write_json(exp.name, payload)
+        tasks = pd.DataFrame(outcome.results)
+        run.write_table("tasks", _tabular(tasks))
+        report = exp.summarize(tasks, plan)
+        for name, df in report.frames.items():
+            run.write_table(name, df)
+        seconds = time.perf_counter() - t0
+        payload = {"experiment": exp.name, "paper": exp.paper, "data": plan.data, "config": plan.config,
+                   "seeds": int(args.seeds), "n_tasks": outcome.n_tasks, "n_computed": outcome.n_computed,
+                   "seconds": seconds, "result": report.json, "tables": [t.to_dict() for t in report.tables],
+                   "findings": report.findings}
+        run.write_json(exp.name, payload)
+    except BaseException as err:
+        if not in_tasks:
+            reason = "interrupted" if isinstance(err, KeyboardInterrupt) else f"{type(err).__name__}: {err}"
+            run.set_status("failed", reason)
+        raise
     run.set_status("finished", f"{outcome.n_tasks} tasks ({outcome.n_computed} computed now) in {seconds:.0f} s",
                    n_tasks=outcome.n_tasks, n_done=outcome.n_tasks)
     if args.json:

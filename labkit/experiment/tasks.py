@@ -164,7 +164,7 @@ def run_tasks(run, tasks: list[dict], fn: Callable[..., dict], shared: tuple = (
                             continue
                         late = _load_result(run, key)
                         if late is not None:  # another process finished it since we looked
-                            lock.release()
+                            lock.release(remove=True)
                             done[key] = late
                             bar.update(1)
                             continue
@@ -201,9 +201,13 @@ def run_tasks(run, tasks: list[dict], fn: Callable[..., dict], shared: tuple = (
                            n_tasks=len(tasks), n_done=len(done))
             raise
         finally:
-            for lock in locks.values():
-                lock.release()
+            for lock in locks.values():  # tasks in flight when a failure stopped the loop
+                lock.release(remove=True)
             bar.close()
+            try:
+                (run.path / "locks").rmdir()  # only when empty: another process may hold locks there
+            except OSError:
+                pass
 
     results, missing = [], []
     for t in tasks:

@@ -14,8 +14,14 @@ Layout under ``cache_root()/features/``::
   so changing any setting, or upgrading the library that computes the features, is a miss.
 * ``<aa>`` (the first two hex digits) keeps folders small for corpora of many thousand files.
 * Every file is written atomically (`labkit.utils.atomic_path`), so two processes filling the same
-  cache, or a killed run, never leave a half-written entry; an entry that cannot be read anyway
-  (disk trouble) is treated as a miss and rewritten. Arrays are loaded with ``allow_pickle=False``.
+  cache, or a killed run, never leave a half-written entry. Arrays are loaded with
+  ``allow_pickle=False``.
+* A bad entry is a miss, never an error: a zero-byte or damaged ``.npy`` (disk trouble, a copy cut
+  short) is computed again and overwritten; a ``names.json`` that is not a list of distinct names
+  matching the stored arrays' width is ignored (the names come from the extractor) and rewritten.
+* A cache that cannot be written (read-only folder, full disk, a file where the folder should be)
+  does not stop an extraction: the first failed write warns once, naming the folder, and the
+  features are computed without caching. ``cache=False`` (``--no-cache``) skips the cache entirely.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +84,29 @@ class FeatureCache:
         self.folder = Path(root) / feature_set / self.key[:16]
         self._describe = {"feature_set": feature_set, "settings": settings, "versions": versions,
                           "extractor": EXTRACTOR_VERSION, "key": self.key}
+        # Probed here, in the calling process, so an unwritable cache warns once (not once per worker)
+        # and the workers this object is sent to skip their writes.
+        self.writable = self._probe()
+
+    def _probe(self) -> bool:
+        """Can entries be written under `folder`? Creates it; warns once (naming it) when not."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with atomic_path(self.folder / ".probe") as tmp:
+                tmp.write_bytes(b"")
+            (self.folder / ".probe").unlink(missing_ok=True)
+            return True
+        except OSError as err:
+            self._unwritable(err)
+            return False
+
+    def _unwritable(self, err: OSError) -> None:
+        self.writable = False
+        if str(self.folder) not in _WARNED:
+            _WARNED.add(str(self.folder))
+            warnings.warn(f"feature cache {self.folder} cannot be written ({err.strerror or err}); computing "
+                          "features without caching (set LABKIT_CACHE to a writable folder, or use --no-cache)",
+                          stacklevel=3)
 
     def path(self, audio_sha1: str) -> Path:
         return self.folder / audio_sha1[:2] / f"{audio_sha1}.npy"
@@ -87,26 +117,73 @@ class FeatureCache:
         if not path.exists():
             return None
         try:
-            return np.load(path, allow_pickle=False)
-        except (OSError, ValueError):
-            return None  # damaged entry: recompute and overwrite it
+            x = np.load(path, allow_pickle=False)
+        except Exception:  # noqa: BLE001 - EOFError (zero bytes), ValueError, OSError, ...: a miss
+            return None  # damaged entry: recomputed, and `save` overwrites it
+        return x if isinstance(x, np.ndarray) else None
 
     def save(self, audio_sha1: str, array: np.ndarray) -> None:
-        """Store one utterance's array atomically (np.save on an open handle: no ``.npy`` renaming)."""
-        with atomic_path(self.path(audio_sha1)) as tmp:
-            with open(tmp, "wb") as f:
-                np.save(f, np.ascontiguousarray(array), allow_pickle=False)
+        """Store one utterance's array atomically (np.save on an open handle: no ``.npy`` renaming).
+
+        A write that fails (unwritable cache) warns once and is skipped: the array is still returned
+        to the caller, just not cached.
+        """
+        if not self.writable:
+            return
+        try:
+            with atomic_path(self.path(audio_sha1)) as tmp:
+                with open(tmp, "wb") as f:
+                    np.save(f, np.ascontiguousarray(array), allow_pickle=False)
+        except OSError as err:
+            self._unwritable(err)
 
     def load_names(self) -> list[str] | None:
+        """The cached feature names, or None when absent or not trustworthy (see the module docstring).
+
+        Trusted only when they are a non-empty list of distinct strings whose length is the last
+        dimension of the stored arrays (read from one entry's ``.npy`` header, not its data).
+        """
         path = self.folder / "names.json"
         if not path.exists():
             return None
         try:
-            return json.loads(path.read_text())
-        except (OSError, ValueError):
+            names = json.loads(path.read_text())
+        except Exception:  # noqa: BLE001 - OSError, ValueError, RecursionError, UnicodeDecodeError
             return None
+        if isinstance(names, list) and names and all(isinstance(n, str) for n in names) \
+                and len(set(names)) == len(names) and self._entry_width() == len(names):
+            return names
+        if self.writable:  # a bad names.json is removed; the next extraction that computes rewrites it
+            path.unlink(missing_ok=True)
+        return None
+
+    def _entry_width(self) -> int | None:
+        """Last dimension of the arrays stored here, from the header of the first readable entry."""
+        if not self.folder.is_dir():
+            return None
+        for sub in sorted(self.folder.iterdir()):
+            if not sub.is_dir():
+                continue
+            for entry in sorted(sub.glob("*.npy")):
+                try:
+                    with open(entry, "rb") as f:
+                        major, _ = np.lib.format.read_magic(f)
+                        read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+                        shape, _, _ = read(f)
+                except Exception:  # noqa: BLE001 - a damaged entry: try the next one
+                    continue
+                return int(shape[-1]) if shape else None
+        return None
 
     def save_names(self, names: list[str]) -> None:
-        write_json_atomic(self.folder / "names.json", list(names))
-        if not (self.folder / "settings.json").exists():
-            write_json_atomic(self.folder / "settings.json", self._describe)
+        if not self.writable:
+            return
+        try:
+            write_json_atomic(self.folder / "names.json", list(names))
+            if not (self.folder / "settings.json").exists():
+                write_json_atomic(self.folder / "settings.json", self._describe)
+        except OSError as err:
+            self._unwritable(err)
+
+
+_WARNED: set[str] = set()  # cache folders whose unwritability was reported in this process

@@ -365,8 +365,8 @@ def coverage_for_run(run, space: str | None = None, config: CoverageConfig = Cov
             stored = json.loads(cache_file.read_text())
             if stored.get("settings") == settings:
                 cached = stored.get("rows", {})
-        except (OSError, ValueError):
-            cached = {}  # a damaged cache is recomputed, never trusted
+        except (OSError, ValueError, RecursionError, AttributeError):
+            cached = {}  # a damaged (or hostile) cache is recomputed, never trusted
 
     iterations = run.snapshot_iterations(space)
     rows: dict[str, dict] = {}
@@ -382,13 +382,14 @@ def coverage_for_run(run, space: str | None = None, config: CoverageConfig = Cov
         if real is None:
             ref = run.load_reference(space)
             real = prepare_real(ref["X_train"], ref["X_test"], config)
-        snap = run.load_snapshot(space, it)
+        snap: dict = {}
         try:
+            snap = run.load_snapshot(space, it)
             row = coverage_metrics(real, snap["X"].reshape(len(snap["X"]), -1), config)
-        except LabkitError as err:
-            # One unusable snapshot (too few samples, NaNs) must not hide the others: its metrics
-            # are None (null in JSON) and `note` says why.
-            row = {**{m: None for m in METRICS}, "n_generated": int(len(snap["X"])),
+        except (LabkitError, KeyError) as err:
+            # One unusable snapshot (too few samples, NaNs, a damaged file) must not hide the others:
+            # its metrics are None (null in JSON) and `note` says why.
+            row = {**{m: None for m in METRICS}, "n_generated": int(len(snap["X"])) if "X" in snap else 0,
                    "note": f"iter_{it:07d}.npz: {err}"}
         rows[str(it)] = {"iteration": it, **row, "_fingerprint": fp}
     if todo:

@@ -17,7 +17,7 @@ from labkit import __version__
 from labkit.errors import LabkitError
 
 # Order in `labkit --help`; commands not listed here follow alphabetically.
-_ORDER = ["demo", "corpus", "features", "compare", "reproduce", "coverage", "dashboard"]
+_ORDER = ["demo", "corpus", "features", "compare", "reproduce", "rerun", "augment", "coverage", "dashboard"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,8 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from labkit.configfile import parse_args
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parse_args(parser, argv)  # reads --config FILE.toml first: its keys become the defaults
+    except LabkitError as err:
+        print(f"labkit: error: {err}", file=sys.stderr)
+        return 2
     try:
         status = args.func(args)
     except LabkitError as err:

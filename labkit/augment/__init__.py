@@ -24,6 +24,11 @@ AUGMENTERS: dict[str, str] = {
     "adasyn": "labkit.augment.baselines:Adasyn",
     # AAEC's generator in its AAE+C form (frames in: use with --features spectrogram); see labkit.augment.aaec
     "aaec": "labkit.augment.aaec:AAECAugmenter",
+    # waveform augmenters: training utterances' audio changed, then featurised again; see labkit.augment.waveform
+    "wav-noise": "labkit.augment.waveform:WavNoise",
+    "wav-band": "labkit.augment.waveform:WavBand",
+    "wav-reverb": "labkit.augment.waveform:WavReverb",
+    "wav-speed": "labkit.augment.waveform:WavSpeed",
 }
 
 

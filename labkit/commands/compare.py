@@ -23,8 +23,14 @@ Benjamini-Hochberg adjusted across the augmenters), and with --sweep the UAR for
 synthetic data. With --tune, the hyperparameters chosen in each training fold.
 
 SOURCE is a corpus (synthetic, synthetic:DIR, emodb:PATH, ravdess:PATH, cremad:PATH, iemocap:PATH,
-csv:PATH; features are extracted with --features, cached) or a features file written by
-`labkit features` (FILE.parquet).
+csv:PATH; features are extracted with --features, cached), a features file written by
+`labkit features` (FILE.parquet), or a table of your own features (FILE.csv, .tsv, .parquet: one row
+per utterance, numeric feature columns, --label-column C --speaker-column S [--id-column I]).
+
+Options can come from a TOML file (--config FILE.toml, keys as the options: protocol = "cross"); the
+command line overrides it, and the run directory gets the config.toml that reproduces the run
+(`labkit rerun RUNDIR`). --format csv|latex prints the summary table ready for a file; --log
+mlflow|tensorboard mirrors the run to an experiment tracker.
 
 Protocols (--protocol):
   loso     leave one speaker out (one fold per speaker)
@@ -36,7 +42,9 @@ Protocols (--protocol):
            from the folds of --base (split or loso)
 
 Augmenters (--augmenters): none, noise (Gaussian noise in feature space), ros (random
-oversampling), smote, adasyn, and model augmenters as they are added. --amount sets how much
+oversampling), smote, adasyn, model augmenters (aaec, ...), and waveform augmenters that change the
+training utterances' audio before feature extraction (wav-noise, wav-band, wav-reverb, wav-speed;
+corpus SOURCE only; see labkit.augment.waveform). --amount sets how much
 synthetic data: a ratio r adds r x n_c samples to each class c (1.0 doubles the training fold);
 "balance" tops every class up to the largest. Parameters: --param noise.scale=0.2 --param smote.k_neighbors=3.
 
@@ -107,6 +115,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-cache", action="store_true", help="corpus SOURCE: neither read nor fill the feature cache")
     p.add_argument("--json", action="store_true",
                    help='print only JSON: {augmenter: {metric: {"mean", "ci_low", "ci_high", "n"}}}')
+    from labkit.configfile import add_config_argument
+    from labkit.experiment.tables import FORMATS
+    from labkit.tracking import add_log_arguments
+
+    p.add_argument("--format", default="text", choices=FORMATS,
+                   help="how the summary table is printed; csv and latex print only the table (default: %(default)s)")
+    t = p.add_argument_group("a feature table of your own as SOURCE (FILE.csv, .tsv or .parquet)")
+    t.add_argument("--label-column", default=None, metavar="C",
+                   help="the column of class labels, predicted instead of --target (default: emotion, else label)")
+    t.add_argument("--speaker-column", default=None, metavar="S", help="the speaker column (default: speaker)")
+    t.add_argument("--id-column", default=None, metavar="I", help="a column of unique row ids (default: id, if any)")
+    t.add_argument("--meta-columns", default=None, metavar="A,B",
+                   help="further non-feature columns (every other column must be a numeric feature)")
+    add_config_argument(p)
+    add_log_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -159,16 +182,24 @@ def _load(args):
     """(meta, X, table or None): features from a Parquet file, or extracted from a corpus."""
     from pathlib import Path
 
-    from labkit.features import Features
+    from labkit.features.core import is_table_source, read_table
 
-    if args.source.endswith(".parquet") or Path(args.source).suffix == ".parquet":
-        feats = Features.from_parquet(args.source)
+    if is_table_source(args.source):  # labkit's features file, or a table of your own
+        meta_cols = [c for c in (getattr(args, "meta_columns", None) or "").split(",") if c]
+        feats = read_table(args.source, label_column=getattr(args, "label_column", None), meta_columns=meta_cols,
+                           speaker_column=getattr(args, "speaker_column", None), id_column=getattr(args, "id_column", None))
+        args.feature_settings = feats.settings
         return feats.meta, feats.X, None, feats.feature_set
+    if getattr(args, "label_column", None) or getattr(args, "speaker_column", None):
+        from labkit.errors import LabkitError
+
+        raise LabkitError("--label-column / --speaker-column are for a feature table SOURCE (.csv, .tsv, .parquet)")
     from labkit.data.loaders import load_corpus
     from labkit.features import extract
 
     table = load_corpus(args.source, skip_bad=args.skip_bad)
     feats = extract(table, args.features, skip_bad=args.skip_bad, cache=not getattr(args, "no_cache", False))
+    args.feature_settings = feats.settings
     return feats.meta, feats.X, feats.meta, args.features
 
 
@@ -218,7 +249,7 @@ def run(args: argparse.Namespace) -> int:
     config = CompareConfig(
         augmenters=augmenters, protocol=args.protocol, protocol_params=_protocol_params(args), seeds=args.seeds,
         classifier=args.classifier, classifier_params=_parse_params(args.clf_param, with_owner=False),
-        target=args.target, amount=amount if amount == "balance" else float(amount), sweep=sweep,
+        target=args.label_column or args.target, amount=amount if amount == "balance" else float(amount), sweep=sweep,
         augmenter_params=_parse_params(args.param, with_owner=True), record_every=args.record_every,
         source=args.source, features=feature_set, tune=args.tune,
         # the data's fingerprint: resuming a run on different features would mix two experiments
@@ -226,6 +257,12 @@ def run(args: argparse.Namespace) -> int:
     )
     # every check before the run directory exists: a typo must not leave a run behind
     _, _, _, _, folds, _ = prepare(meta, X, config)
+    from labkit.augment.waveform import audio_augmenters, check_audio, prepare_run
+    from labkit.configfile import write_run_config
+    from labkit.tracking import check_trackers, push_run
+
+    check_audio(augmenters, meta, feature_set)  # waveform augmenters need the audio behind the rows
+    trackers = check_trackers(args.log)
     if table is not None:
         _warn_duplicates(table, folds[0], err)
 
@@ -233,11 +270,16 @@ def run(args: argparse.Namespace) -> int:
         run = Run.create(args.out, kind="compare", config=config.to_dict())
     else:
         run = RunStore().create("compare", config.to_dict(), name=f"{args.protocol}-{feature_set}")
+    write_run_config(run.path, args)  # the TOML that reproduces this run (labkit rerun)
+    if audio_augmenters(augmenters):
+        prepare_run(run, meta, feature_set, args.feature_settings)
     if not args.json:
         print(f"run: {run.path}", file=err)
     result = run_comparison(meta, X, config, run, n_jobs=args.jobs, max_tasks=args.max_tasks, scheduler=scheduler)
     print(f"labkit compare: {result.n_computed} tasks computed, {result.n_reused} reused from {run.path} "
           f"({result.n_tasks} in all)", file=err)
+    for line in push_run(run, trackers, args.log_uri) if trackers else []:
+        print(f"labkit compare: logged to {line}", file=err)
     for w in result.warnings[:5]:
         print(f"labkit compare: warning (in some tasks): {w}", file=err)
     if not result.finished:
@@ -248,9 +290,12 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.summary, indent=2))
         return 0
+    if args.format in ("csv", "latex"):  # only the table on stdout, ready for a file
+        print(format_table(result.summary, fmt=args.format, chosen=chosen_values(result.tables.get("tuning"), config)))
+        return 0
     print(f"\n{config.protocol} | {feature_set} | {config.classifier} | target {config.target} | "
           f"amount {amount} | {config.seeds} seed(s) | mean [95% CI] in %")
-    print(format_table(result.summary, chosen=chosen_values(result.tables.get("tuning"), config)))
+    print(format_table(result.summary, fmt=args.format, chosen=chosen_values(result.tables.get("tuning"), config)))
     print("UAR (mean of folds): the mean of per-fold UARs; UAR (pooled): one UAR of all folds' predictions.")
     paired = result.tables.get("paired")
     if paired is not None and len(paired):

@@ -5,7 +5,8 @@ Every summary labkit prints (an augmenter comparison, every ``labkit reproduce``
 ``{"mean", "ci_low", "ci_high", "n"}`` dict from `labkit.experiment.stats` (fractions), and, where the
 paper printed a number for that row and column, the paper's value (in the paper's units, usually %)
 on a line of its own right under ours. The same object renders as plain text (the terminal), Markdown
-(the README) and a JSON-able dict.
+(the README), CSV (spreadsheets, pandas), LaTeX (a booktabs ``table`` for a paper) and a JSON-able
+dict; `render(fmt)` picks one of `FORMATS`.
 
 >>> t = PaperTable("Table 1", [Column("uar", "UAR")], {"SVM": {"uar": {"mean": .61, "ci_low": .58,
 ...                "ci_high": .64, "n": 3}}}, paper={"SVM": {"uar": 55.0}})
@@ -14,8 +15,14 @@ on a line of its own right under ours. The same object renders as plain text (th
 
 from __future__ import annotations
 
+import csv
+import io
 import math
+import re
 from dataclasses import dataclass, field
+
+# What `PaperTable.render` accepts (and every ``--format`` option offers).
+FORMATS = ("text", "markdown", "csv", "latex")
 
 
 @dataclass
@@ -129,13 +136,89 @@ class PaperTable:
                       "extra": dict(self.extra.get(row, {}))} for row in self.ours],
         }
 
+    def to_csv(self) -> str:
+        """CSV for spreadsheets and pandas: numbers, not formatted cells.
+
+        One line per row of ours; per metric column ``<label>`` (our mean), ``<label> CI low``,
+        ``<label> CI high`` and, where the paper printed numbers, ``<label> paper``; then ``n`` (the
+        largest n of the row's cells), the info and extra columns, and no notes. Percent columns are
+        in % like the printed table; values keep 4 decimals; an empty field is a missing value.
+        """
+        with_paper = any(self.paper.get(r) for r in self.ours)
+        header = [self.row_header] + ([self.info_header] if self.info_header else [])
+        for c in self.columns:
+            header += [c.label, f"{c.label} CI low", f"{c.label} CI high"] + ([f"{c.label} paper"] if with_paper else [])
+        header += ["n"] + list(self.extra_columns)
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(header)
+        for row in self.ours:
+            line = [row] + ([self.info.get(row, "")] if self.info_header else [])
+            ns = []
+            for c in self.columns:
+                s = self.ours[row].get(c.key) or {}
+                k = 100.0 if c.percent else 1.0
+                line += [_number(s.get(key), k) for key in ("mean", "ci_low", "ci_high")]
+                if with_paper:
+                    line.append(_number(self.paper.get(row, {}).get(c.key), 1.0))
+                if _finite(s.get("n")):
+                    ns.append(int(s["n"]))
+            line += [max(ns) if ns else ""] + [self.extra.get(row, {}).get(e, "") for e in self.extra_columns]
+            writer.writerow(line)
+        return buf.getvalue()
+
+    def to_latex(self, label: str | None = None) -> str:
+        """A LaTeX ``table`` with a booktabs ``tabular`` (needs ``\\usepackage{booktabs}``).
+
+        The same grid as `to_text` (the paper's rows under ours); the title is the caption, the notes
+        a footnote-size paragraph under the tabular. Every cell is escaped (``AAE_C`` becomes
+        ``AAE\\_C``; ±, –, −, Δ become math). `label` is the ``\\label`` (default ``tab:`` + a slug of
+        the title).
+        """
+        header, body, owner = self._grid()
+        n_text = len(header) - len(self.columns) - len(self.extra_columns)
+        spec = "l" * n_text + "r" * len(self.columns) + "l" * len(self.extra_columns)
+        # "{}" keeps a first cell starting with "[" from being read as the optional argument of the "\\" before it
+        row = lambda cells: "{}" * str(cells[0]).startswith("[") + " & ".join(latex_escape(c) for c in cells) + r" \\"  # noqa: E731
+        label = label or "tab:" + (re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")[:40] or "results")
+        out = [r"\begin{table}[htbp]", r"\centering"]
+        if self.title:
+            out.append(r"\caption{" + latex_escape(self.title) + "}")
+        out += [r"\label{" + label + "}", r"\begin{tabular}{" + spec + "}", r"\toprule", row(header), r"\midrule"]
+        for i, cells in enumerate(body):
+            if i > 0 and owner[i] != owner[i - 1] and any(self.paper.get(r) for r in self.ours):
+                out.append(r"\addlinespace")  # a little air between one model's ours/paper pair and the next
+            out.append(row(cells))
+        out += [r"\bottomrule", r"\end{tabular}"]
+        if self.notes:
+            out.append(r"\par\smallskip{\footnotesize " + " ".join(latex_escape(n) for n in self.notes) + "}")
+        out.append(r"\end{table}")
+        return "\n".join(out)
+
     def render(self, fmt: str = "text") -> str:
-        """`fmt` "text" or "markdown"."""
-        if fmt == "markdown":
-            return self.to_markdown()
-        if fmt == "text":
-            return self.to_text()
-        raise ValueError(f"unknown table format {fmt!r}; use text or markdown")
+        """`fmt` one of `FORMATS`: "text", "markdown", "csv" or "latex"."""
+        renderers = {"text": self.to_text, "markdown": self.to_markdown, "csv": self.to_csv, "latex": self.to_latex}
+        if fmt not in renderers:
+            raise ValueError(f"unknown table format {fmt!r}; use one of {', '.join(FORMATS)}")
+        return renderers[fmt]()
+
+
+def _number(v, scale: float):
+    """A CSV field: the value times `scale`, 4 decimals; "" when missing or not finite."""
+    return round(scale * float(v), 4) if _finite(v) else ""
+
+
+# LaTeX's special characters, and the few non-ASCII characters labkit's tables print.
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                  "±": r"$\pm$", "–": "--", "—": "---", "−": "$-$", "Δ": r"$\Delta$", "×": r"$\times$",
+                  "≥": r"$\geq$", "≤": r"$\leq$", "·": r"$\cdot$"}
+_LATEX_RE = re.compile("|".join(re.escape(k) for k in _LATEX_SPECIAL))
+
+
+def latex_escape(text) -> str:
+    """`text` safe inside a LaTeX table cell or caption (special characters escaped)."""
+    return _LATEX_RE.sub(lambda m: _LATEX_SPECIAL[m.group(0)], str(text))
 
 
 def ci_note(ns) -> str:
@@ -147,4 +230,4 @@ def ci_note(ns) -> str:
             f"over folds when there is a single seed), n = {', '.join(map(str, ns))}.")
 
 
-__all__ = ["Column", "PaperTable", "ci_note"]
+__all__ = ["FORMATS", "Column", "PaperTable", "ci_note", "latex_escape"]

@@ -151,7 +151,13 @@ class Features:
 
     @classmethod
     def from_parquet(cls, path: str | os.PathLike) -> "Features":
-        """Read a file written by `to_parquet` (LabkitError naming it if it is not one)."""
+        """Read a file written by `to_parquet` (LabkitError naming it if it is not one).
+
+        Files that another tool changed after labkit wrote them are read where that is safe: rows
+        filtered out (a warning says how many of how many remain) or columns added. Metadata that
+        is not JSON, is incomplete, or names a column the file lacks gives a LabkitError naming the
+        file and what is wrong. A plain table without labkit's metadata: see `read_table`.
+        """
         import pyarrow.parquet as pq
 
         path = Path(path)
@@ -163,19 +169,209 @@ class Features:
             raise LabkitError(f"{path}: not a Parquet file ({err})") from None
         raw = (table.schema.metadata or {}).get(_PARQUET_KEY)
         if raw is None:
-            raise LabkitError(f"{path}: not a labkit features file (no {_PARQUET_KEY.decode()} metadata)")
-        info = json.loads(raw)
-        meta = table.select(info["meta_columns"]).to_pandas()
+            raise LabkitError(f"{path}: not a labkit features file (no {_PARQUET_KEY.decode()} metadata); a table "
+                              f"of your own features loads with its label and speaker columns named "
+                              f"(labkit compare {path.name} --label-column C --speaker-column S)")
+        info = _parquet_info(path, raw)
+        meta_cols, names = info["meta_columns"], info["names"]
         shape = tuple(info["shape"])
+        needed = meta_cols + ([_FRAME_COLUMN] if len(shape) == 3 else names)
+        missing = [c for c in needed if c not in table.column_names]
+        if missing:
+            raise LabkitError(f"{path}: its {_PARQUET_KEY.decode()} metadata names {len(missing)} column(s) the "
+                              f"file does not have ({', '.join(map(repr, missing[:5]))}); was it rewritten by "
+                              "another tool? Extract the features again, or load it as a plain table")
+        n = table.num_rows
+        stats = dict(info.get("stats") or {})
+        if n != shape[0]:
+            warnings.warn(f"{path}: {n} of the {shape[0]} rows labkit wrote are left (filtered by another tool?); "
+                          f"using those {n}", stacklevel=2)
+            stats["rows_written"] = shape[0]
+            shape = (n, *shape[1:])
+        meta = table.select(meta_cols).to_pandas()
         if len(shape) == 3:
             frames = table.column(_FRAME_COLUMN).combine_chunks()
-            X = frames.flatten().to_numpy(zero_copy_only=False).reshape(shape)  # (N*T*F,) -> (N, T, F)
+            values = frames.flatten().to_numpy(zero_copy_only=False)
+            if frames.null_count or values.size != math.prod(shape):
+                raise LabkitError(f"{path}: column {_FRAME_COLUMN!r} does not hold {n} x {shape[1]} x {shape[2]} "
+                                  "frame values (empty or cut rows?)")
+            X = values.reshape(shape)  # (N*T*F,) -> (N, T, F)
         else:
             X = np.empty(shape, dtype=np.float32)
-            for j, name in enumerate(info["names"]):
+            for j, name in enumerate(names):
                 X[:, j] = table.column(name).to_numpy()
-        return cls(meta=meta, X=X, names=info["names"], feature_set=info["feature_set"], settings=info["settings"],
-                   skipped=_skipped_frame(info["skipped"]), stats=info["stats"])
+        ids = meta["id"].astype(str).tolist() if "id" in meta.columns else None
+        _check_finite(X, names, ids, str(path))
+        skipped = info.get("skipped") or []
+        return cls(meta=meta, X=X, names=names, feature_set=info["feature_set"], settings=info.get("settings") or {},
+                   skipped=_skipped_frame(skipped if isinstance(skipped, list) else []), stats=stats)
+
+    @classmethod
+    def from_table(cls, df: pd.DataFrame, *, label_column: str = "emotion", speaker_column: str = "speaker",
+                   id_column: str | None = None, meta_columns=(), name: str = "the table") -> "Features":
+        """Features from any table of numeric features with a label and a speaker column.
+
+        Parameters
+        ----------
+        df : DataFrame, one row per utterance
+        label_column : the class labels (kept under this name; a comparison predicts it)
+        speaker_column : the speaker of each row, copied to ``speaker`` (protocols read that column)
+        id_column : unique row ids, copied to ``id``; default: an ``id`` column if there is one, else
+            ``row00000``, ``row00001``, ...
+        meta_columns : further non-feature columns to keep as metadata (e.g. a file name). The
+            utterance-table columns (`labkit.data.schema.UTTERANCE_COLUMNS`) and `TABLE_META_COLUMNS`
+            are metadata anyway; every other column must be a numeric feature.
+        name : how errors name the table (its file)
+
+        Raises
+        ------
+        LabkitError naming the column: a label/speaker/id column that is missing, a non-numeric
+        feature column, NaN or infinite feature values, empty labels or speakers, duplicate ids.
+        """
+        from labkit.data.schema import UTTERANCE_COLUMNS
+
+        if not isinstance(df, pd.DataFrame) or len(df) == 0:
+            raise LabkitError(f"{name}: no rows")
+        df = df.reset_index(drop=True)
+        df.columns = [str(c) for c in df.columns]
+        columns = list(df.columns)
+        if len(set(columns)) != len(columns):
+            twice = sorted({c for c in columns if columns.count(c) > 1})
+            raise LabkitError(f"{name}: column name(s) {', '.join(map(repr, twice))} appear more than once")
+        shown = ", ".join(columns[:12]) + (f", ... ({len(columns)} in all)" if len(columns) > 12 else "")
+        roles = [("label", label_column, "--label-column"), ("speaker", speaker_column, "--speaker-column"),
+                 ("id", id_column, "--id-column")] + [("metadata", c, "--meta-columns") for c in meta_columns]
+        for role, col, option in roles:
+            if col is not None and col not in columns:
+                raise LabkitError(f"{name}: no {role} column {col!r} (name it with {option}); its columns are: {shown}")
+        if id_column is None and "id" in columns:
+            id_column = "id"
+        keep = {label_column, speaker_column, id_column, *meta_columns, *UTTERANCE_COLUMNS, *TABLE_META_COLUMNS}
+        meta_cols = [c for c in columns if c in keep]
+        feature_cols = [c for c in columns if c not in keep]
+        if not feature_cols:
+            raise LabkitError(f"{name}: no feature columns left after the label, speaker and metadata columns")
+        bad = [c for c in feature_cols if not pd.api.types.is_numeric_dtype(df[c])]
+        if bad:
+            example = df[bad[0]].dropna()
+            example = repr(example.iloc[0]) if len(example) else "empty"
+            raise LabkitError(f"{name}: {len(bad)} feature column(s) are not numeric: {', '.join(map(repr, bad[:5]))} "
+                              f"(e.g. {bad[0]} = {example}); name metadata columns with --meta-columns, or fix the "
+                              "values (a decimal comma?)")
+        for role, col in (("label", label_column), ("speaker", speaker_column)):
+            empty = df[col].isna() | (df[col].astype(str).str.strip() == "")
+            if empty.any():
+                raise LabkitError(f"{name}: {int(empty.sum())} row(s) have no {role} in column {col!r} "
+                                  f"(first: row {int(np.flatnonzero(empty.to_numpy())[0])})")
+        meta = df[meta_cols].copy()
+        meta["speaker"] = df[speaker_column].astype(str)
+        meta["id"] = df[id_column].astype(str) if id_column else [f"row{i:05d}" for i in range(len(df))]
+        if meta["id"].duplicated().any():
+            dup = meta["id"][meta["id"].duplicated()].iloc[0]
+            raise LabkitError(f"{name}: id {dup!r} appears more than once in column {id_column!r}; ids must be unique")
+        order = ["id", "speaker"] + [c for c in meta.columns if c not in ("id", "speaker")]
+        meta = meta[order].reset_index(drop=True)
+        with np.errstate(over="ignore"):  # values beyond float32's range become inf, reported below
+            X = df[feature_cols].to_numpy(dtype=np.float64).astype(np.float32)
+        _check_finite(X, feature_cols, meta["id"].tolist(), name)
+        settings = {"source": name, "label_column": label_column, "speaker_column": speaker_column,
+                    "id_column": id_column}
+        return cls(meta=meta, X=X, names=feature_cols, feature_set="table", settings=settings)
+
+
+# A foreign table's columns that are metadata, not features, whatever the options say: labkit's own
+# export columns (`labkit augment`) and the index columns of audformat / nkululeko tables.
+TABLE_META_COLUMNS = ("origin", "partition", "source_id", "file", "start", "end")
+TABLE_SUFFIXES = (".csv", ".tsv", ".parquet")
+
+
+def is_table_source(source: str) -> bool:
+    """True when a SOURCE argument names a feature table (``feats.csv``), not a corpus (``csv:manifest.csv``)."""
+    import re
+
+    text = str(source)
+    return Path(text).suffix.lower() in TABLE_SUFFIXES and not re.match(r"^[A-Za-z][A-Za-z0-9_]+:", text)
+
+
+def read_table(path: str | os.PathLike, *, label_column: str | None = None, speaker_column: str | None = None,
+               id_column: str | None = None, meta_columns=()) -> Features:
+    """Features from a file: a labkit features file, or any CSV / TSV / Parquet table of features.
+
+    A Parquet file written by labkit (`Features.to_parquet`, ``labkit features``, ``labkit augment``)
+    is read with its metadata. Any other table goes through `Features.from_table`: one row per
+    utterance, a label column (default ``emotion``), a speaker column (default ``speaker``),
+    optionally an id column, and numeric feature columns (a wav2vec / HuBERT embedding, another
+    openSMILE configuration, ...).
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise LabkitError(f"{path}: no such features file")
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise LabkitError(f"{path}: a feature table must be {', '.join(TABLE_SUFFIXES)}")
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            labkit_file = _PARQUET_KEY in (pq.read_schema(path).metadata or {})
+        except Exception as err:  # pyarrow raises several types for a non-Parquet file
+            raise LabkitError(f"{path}: not a Parquet file ({err})") from None
+        if labkit_file:
+            feats = Features.from_parquet(path)
+            for role, col in (("label", label_column), ("speaker", speaker_column), ("id", id_column)):
+                if col is not None and col not in feats.meta.columns:
+                    raise LabkitError(f"{path}: no {role} column {col!r}; its metadata columns are: "
+                                      f"{', '.join(map(str, feats.meta.columns))}")
+            if speaker_column not in (None, "speaker"):
+                feats.meta["speaker"] = feats.meta[speaker_column].astype(str)
+            return feats
+        df = pd.read_parquet(path)
+    else:
+        try:
+            df = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
+            raise LabkitError(f"{path}: cannot read it as {suffix[1:].upper()} ({err})") from None
+    if label_column is None:
+        label_column = "emotion" if "emotion" in df.columns or "label" not in df.columns else "label"
+    return Features.from_table(df, label_column=label_column, speaker_column=speaker_column or "speaker",
+                               id_column=id_column, meta_columns=meta_columns, name=str(path))
+
+
+def _parquet_info(path: Path, raw: bytes) -> dict:
+    """The labkit metadata of a features Parquet file, checked; LabkitError naming the file if unusable."""
+    key = _PARQUET_KEY.decode()
+    try:
+        info = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise LabkitError(f"{path}: its {key} metadata is not valid JSON ({err}); extract the features again, or "
+                          "load the file as a plain table with --label-column and --speaker-column") from None
+    if not isinstance(info, dict):
+        raise LabkitError(f"{path}: its {key} metadata is not a JSON object")
+    absent = [k for k in ("feature_set", "shape", "names", "meta_columns") if k not in info]
+    if absent:
+        raise LabkitError(f"{path}: its {key} metadata lacks {', '.join(absent)}")
+    shape, names, meta_cols = info["shape"], info["names"], info["meta_columns"]
+    if not (isinstance(shape, list) and len(shape) in (2, 3) and all(isinstance(v, int) and v >= 0 for v in shape)):
+        raise LabkitError(f"{path}: its {key} metadata has an unusable shape {shape!r}")
+    if not (isinstance(names, list) and len(names) == shape[-1] and isinstance(meta_cols, list)):
+        raise LabkitError(f"{path}: its {key} metadata lists {len(names) if isinstance(names, list) else '?'} "
+                          f"feature names for a last axis of {shape[-1]}")
+    info["names"], info["meta_columns"] = [str(n) for n in names], [str(c) for c in meta_cols]
+    return info
+
+
+def _check_finite(X: np.ndarray, names: list[str], ids: list[str] | None, name: str) -> None:
+    """LabkitError naming the columns (and the first row) that hold NaN or infinite feature values."""
+    bad = ~np.isfinite(X)
+    if not bad.any():
+        return
+    per_col = bad.reshape(len(X), -1, len(names)).sum(axis=(0, 1))  # (D,) or (F,) for frames
+    cols = [f"{names[j]} ({int(per_col[j])})" for j in np.flatnonzero(per_col)[:5]]
+    row = int(np.flatnonzero(bad.reshape(len(X), -1).any(axis=1))[0])
+    where = f"id {ids[row]!r}" if ids else f"row {row}"
+    raise LabkitError(f"{name}: {int(bad.sum())} missing (NaN) or infinite feature value(s) in "
+                      f"{', '.join(cols)}{' ...' if len(np.flatnonzero(per_col)) > 5 else ''}, first at {where}; "
+                      "fill or drop them before loading")
 
 
 # -------------------------------------------------------------------- settings

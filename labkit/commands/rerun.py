@@ -1,0 +1,113 @@
+"""`labkit rerun`: repeat a run from the config it wrote, and say whether the results are the same."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+DESCRIPTION = """\
+Repeat a run: the command that made RUNDIR (`labkit compare`, `labkit reproduce ...`, read from
+RUNDIR/config.toml, which every run writes) runs again with the same options into a new run
+directory. When it has finished, the new run's identity (run.json's config: data fingerprint,
+protocol, augmenters, ...) and its summary table are compared with the original's and the verdict is
+printed.
+
+Exit status: 0 when the results are the same, 1 when they differ (both runs are kept to look at),
+2 for bad input (no such run, no config.toml).
+
+With --out RUNDIR itself the run is resumed instead (nothing is recomputed when it had finished).
+To change an option, use the config file directly:
+  labkit compare --config RUNDIR/config.toml --seeds 5 --out NEWDIR
+
+examples:
+  labkit rerun runs/cmp                       # into runs/cmp-rerun (or -rerun2, ...)
+  labkit rerun runs/aaec-table1 --out /tmp/check
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("rerun", help="repeat a run from its config.toml and check the results are the same",
+                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("rundir", metavar="RUNDIR", help="a run directory (holding run.json and config.toml)")
+    p.add_argument("--out", default=None, metavar="NEWDIR",
+                   help="where the repeated run goes (default: RUNDIR-rerun, or -rerun2, ... if that exists)")
+    p.set_defaults(func=run)
+
+
+def _new_dir(rundir) -> str:
+    from pathlib import Path
+
+    base = Path(rundir)
+    for k in range(1, 1000):
+        candidate = base.with_name(f"{base.name}-rerun{'' if k == 1 else k}")
+        if not candidate.exists():
+            return str(candidate)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def compare_runs(old, new) -> tuple[bool, list[str]]:
+    """(same, lines): whether two runs have one identity and equal summary tables, and what differs."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    lines = []
+    same = True
+    canonical = lambda obj: json.dumps(obj, sort_keys=True, default=str)  # noqa: E731
+    if old.kind != new.kind or canonical(old.config) != canonical(new.config):
+        diff = sorted(k for k in set(old.config) | set(new.config) if old.config.get(k) != new.config.get(k))
+        lines.append(f"the experiment differs: run.json config keys {', '.join(diff) or '(kind)'} are not the same")
+        same = False
+    if not (old.has_table("summary") and new.has_table("summary")):
+        lines.append("no summary table to compare (a run has not finished)")
+        return False, lines
+    a, b = old.read_table("summary"), new.read_table("summary")
+    if list(a.columns) != list(b.columns) or len(a) != len(b):
+        lines.append(f"the summary tables have different shapes ({a.shape} and {b.shape})")
+        return False, lines
+    numeric = [c for c in a.columns if pd.api.types.is_numeric_dtype(a[c])]
+    other = [c for c in a.columns if c not in numeric]
+    if not a[other].astype(str).equals(b[other].astype(str)):
+        lines.append("the summary tables list different rows")
+        return False, lines
+    x, y = a[numeric].to_numpy(float), b[numeric].to_numpy(float)
+    if np.array_equal(x, y, equal_nan=True):
+        lines.append(f"summary table identical ({len(a)} rows)")
+    elif np.allclose(x, y, rtol=1e-9, atol=1e-12, equal_nan=True):
+        lines.append(f"summary table equal to 1e-9 ({len(a)} rows; floating-point noise only)")
+    else:
+        gap = np.nanmax(np.abs(x - y))
+        lines.append(f"summary table differs: largest difference {gap:.3g} (in fractions; x 100 for %)")
+        same = False
+    return same, lines
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from labkit.cli import main
+    from labkit.configfile import RUN_CONFIG, read_run_config
+    from labkit.errors import LabkitError
+    from labkit.runstore import open_run
+
+    original = open_run(args.rundir)
+    command, _ = read_run_config(original.path)  # validates the file before anything runs
+    out = args.out or _new_dir(original.path)
+    argv = [*command.split(), "--config", str(Path(original.path) / RUN_CONFIG), "--out", out]
+    print(f"labkit rerun: labkit {' '.join(argv)}", file=sys.stderr)
+    status = main(argv)
+    if status != 0:
+        if status == 2:
+            raise LabkitError(f"the repeated `labkit {command}` was refused (see above)")
+        return status
+    new = open_run(out)
+    if new.status.get("state") != "finished":
+        print(f"labkit rerun: {out} has not finished ({new.status.get('state')}); nothing to compare yet",
+              file=sys.stderr)
+        return 0
+    same, lines = compare_runs(original, new)
+    for line in lines:
+        print(f"labkit rerun: {line}", file=sys.stderr)
+    print(f"labkit rerun: {'same results as' if same else 'results DIFFER from'} {original.path}", file=sys.stderr)
+    return 0 if same else 1

@@ -14,7 +14,9 @@ A paper's experiment is an `Experiment`: a name (``aaec-table1``), its options, 
 `run_experiment` does the rest, the same way for every paper: create or reopen the run directory,
 run the pending tasks with the one resume loop (`labkit.experiment.tasks.run_tasks`), write the
 ``tasks`` and ``summary`` tables and ``results/<experiment>.json``, set the run's status, and print
-the table (``--format text|markdown``) or JSON (``--json``).
+the table (``--format text|markdown|csv|latex``) or JSON (``--json``). Every run also gets
+``config.toml``, the options that reproduce it (`labkit.configfile`; ``labkit rerun RUNDIR``), and
+``--log mlflow|tensorboard`` mirrors it to an experiment tracker (`labkit.tracking`).
 
 Experiments live in ``labkit/reproductions/<paper>.py``; each module lists its experiments in
 ``EXPERIMENTS``. `experiments()` finds them all (``labkit reproduce --list``); a module must not
@@ -28,6 +30,7 @@ import importlib
 import json
 import pkgutil
 import re
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -144,8 +147,14 @@ def add_common_arguments(p: argparse.ArgumentParser, exp: Experiment) -> None:
                             "independent inner CV (labkit.experiment.classifiers.TUNING_GRIDS)")
     else:
         p.set_defaults(tune=False)
-    g.add_argument("--format", default="text", choices=["text", "markdown"],
-                   help="how the table is printed (default: %(default)s)")
+    from labkit.configfile import add_config_argument
+    from labkit.experiment.tables import FORMATS
+    from labkit.tracking import add_log_arguments
+
+    g.add_argument("--format", default="text", choices=FORMATS,
+                   help="how the table is printed; csv and latex print only the table(s) (default: %(default)s)")
+    add_config_argument(g)
+    add_log_arguments(g)
     g.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
 
 
@@ -183,6 +192,15 @@ def run_experiment(exp: Experiment, args: argparse.Namespace) -> int:
     if args.max_tasks is not None and args.max_tasks < 0:
         raise LabkitError(f"--max-tasks must be >= 0, got {args.max_tasks}")
     check_common_values(args)  # every check before the data is loaded and before a run directory exists
+    from labkit.configfile import write_run_config
+    from labkit.tracking import check_trackers, push_run
+
+    trackers = check_trackers(getattr(args, "log", None))
+
+    def track() -> None:  # mirror the run to the trackers of --log (labkit.tracking)
+        for line in push_run(run, trackers, getattr(args, "log_uri", None)) if trackers else []:
+            print(f"logged to {line}", file=sys.stderr)
+
     if args.out:
         check_run_dir(args.out)
     scheduler = check_scheduler(getattr(args, "scheduler", None))
@@ -191,6 +209,7 @@ def run_experiment(exp: Experiment, args: argparse.Namespace) -> int:
     plan = exp.plan(args)  # validates everything and loads the data before a run directory exists
     out = args.out or str(default_root() / plan.default_out)
     run = Run.create(out, plan.run_kind or exp.name, plan.config, name=plan.name)
+    write_run_config(run.path, args)  # the TOML that reproduces this run (labkit rerun)
     in_tasks = False  # run_tasks records its own failures; anything else after Run.create is recorded here
     try:
         run.write_json("data", {"description": plan.data, "experiment": exp.name, "paper": exp.paper})
@@ -207,6 +226,7 @@ def run_experiment(exp: Experiment, args: argparse.Namespace) -> int:
             run.set_status("running", f"stopped after {outcome.n_done} of {outcome.n_tasks} tasks (--max-tasks); "
                                       "rerun to resume", n_tasks=outcome.n_tasks, n_done=outcome.n_done)
             print(f"{outcome.n_done} of {outcome.n_tasks} tasks done; rerun the same command to finish. Run: {run.path}")
+            track()
             return 0
 
         tasks = pd.DataFrame(outcome.results)
@@ -227,8 +247,12 @@ def run_experiment(exp: Experiment, args: argparse.Namespace) -> int:
         raise
     run.set_status("finished", f"{outcome.n_tasks} tasks ({outcome.n_computed} computed now) in {seconds:.0f} s",
                    n_tasks=outcome.n_tasks, n_done=outcome.n_tasks)
+    track()
     if args.json:
         print(json.dumps(report.json, indent=2, default=_json_default))
+        return 0
+    if args.format in ("csv", "latex"):  # only the table(s) on stdout, ready for a file
+        print("\n".join(table.render(args.format) for table in report.tables))
         return 0
     if not any(plan.data in note for t in report.tables for note in t.notes):
         print(f"Data: {plan.data}\n")

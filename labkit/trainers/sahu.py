@@ -1,0 +1,428 @@
+"""Training loops of Sahu et al. 2018, one per model, each with its phases visible.
+
+* `train_aae`: the 2-D adversarial autoencoder. Per minibatch: ``Reconstruction`` (encoder + decoder
+  minimise the MSE), ``Train Discriminator`` (prior samples of the batch's emotions are real, the
+  encoder's codes fake), ``Train Generator`` (the encoder fools the code discriminator).
+* `train_gan`: the vanilla GAN (on 2-d codes or on 1582-d features). ``Train Discriminator``, then
+  ``Train Generator``.
+* `train_cgan`: the conditional GAN. ``Train Discriminator`` once, then ``Train Generator``
+  ``g_steps`` times (5 in the improved preset), the generator optionally starting from the AAE's
+  decoder.
+
+Every loop takes standardised float32 features X (n, d) (and int labels y (n,) in 0..K-1), a config
+from `labkit.models.sahu`, and ``device`` explicitly; it keeps the data on the device, draws its noise
+there from its own `torch.Generator`, adds losses to a `LossMeter` without host syncs and reads them
+once per epoch (one history row per epoch), stops with `TrainingDiverged` on a non-finite loss, and
+is repeatable for a seed. Optional:
+
+* ``X_dev`` / ``y_dev``: rows the losses are also *evaluated* on after every epoch (no gradient ever
+  comes from them): the "development split" curves of Figure 4. The reproduction passes the held-out
+  fold here for the recorded task only, as the paper did with its validation session.
+* ``callback(epoch, model, row)``: called after every epoch (snapshots for the dashboard, streaming
+  history); `labkit.augment.sahu` and `labkit.reproductions.sahu` use it.
+* ``checkpoint``: a `Checkpoint` (run, name, every): the loop saves its whole state (modules,
+  optimisers, random generators, history) every ``every`` epochs and, when started again with the
+  same checkpoint, continues from it; the result equals an uninterrupted run.
+
+The helpers after the loops turn trained models into samples: `encode`, `decode`, `generate_gan`,
+`generate_cgan` and `sample_labelled_codes` (the vanilla GAN's codes, labelled by the GMM component
+with the highest membership, as many per emotion as asked).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from labkit.models.sahu import (AAE, CGAN, GAN, AAEConfig, CGANConfig, ClassGMM, GANConfig, discriminator_loss,
+                                generator_loss, reconstruction_loss)
+from labkit.trainers.common import (DeviceData, LossMeter, autocast, backward_step, check_finite, epoch_batches)
+
+Callback = Callable[[int, torch.nn.Module, dict], None]
+
+
+@dataclass
+class Checkpoint:
+    """Where a loop keeps its state: ``run.checkpoint_path(name)``, saved every `every` epochs."""
+
+    run: Any  # labkit.runstore.Run
+    name: str  # checkpoint name (a run-store key, e.g. "s0_f03-cgan-improved")
+    every: int = 10  # epochs between saves
+
+    def load(self) -> dict | None:
+        return self.run.load_checkpoint(self.name)
+
+    def save(self, state: dict) -> None:
+        self.run.save_checkpoint(state, self.name)
+
+
+@dataclass
+class TrainResult:
+    """What every loop returns."""
+
+    model: torch.nn.Module  # the trained model (on `device`)
+    history: list[dict]  # one row per epoch: epoch, losses, D(x) / D(G(z)) means, seconds
+    seconds: float  # wall time of this call (a resumed call counts only its own epochs)
+    device: str  # where it trained
+    resumed_from: int = 0  # epochs found in the checkpoint (0: started fresh)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Shared set-up
+
+
+def _device(device) -> torch.device:
+    from labkit.utils import pick_device
+
+    return device if isinstance(device, torch.device) else pick_device(device)
+
+
+def _tensor(X, dtype=torch.float32) -> torch.Tensor:
+    return X.to(dtype) if isinstance(X, torch.Tensor) else torch.as_tensor(np.asarray(X), dtype=dtype)
+
+
+def _build(cls, cfg, device: torch.device) -> torch.nn.Module:
+    """The model with the seed's initial weights, without touching the global random state."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(cfg.seed))
+        return cls(cfg).to(device)
+
+
+def _generators(seed: int, device: torch.device) -> tuple[torch.Generator, torch.Generator]:
+    """(shuffling generator on the CPU, noise generator on the device), seeded from `seed`."""
+    shuffle = torch.Generator().manual_seed(int(seed))
+    noise = torch.Generator(device=device).manual_seed(int(seed) + 1)
+    return shuffle, noise
+
+
+def _adam(params, lr: float, beta1: float) -> torch.optim.Adam:
+    return torch.optim.Adam(params, lr=lr, betas=(beta1, 0.999))
+
+
+def _resume(checkpoint: Checkpoint | None, model, optimizers: dict, gens: tuple, device) -> tuple[int, list[dict]]:
+    """Load `checkpoint` into the model, optimisers and generators; (epochs done, history)."""
+    state = checkpoint.load() if checkpoint is not None else None
+    if state is None:
+        return 0, []
+    model.load_state_dict(state["model"])
+    for name, opt in optimizers.items():
+        opt.load_state_dict(state[f"opt_{name}"])
+    gens[0].set_state(state["gen_shuffle"])
+    gens[1].set_state(state["gen_noise"])  # a CPU byte tensor for CPU and CUDA generators alike
+    return int(state["epoch"]), list(state["history"])
+
+
+def _save(checkpoint: Checkpoint | None, epoch: int, model, optimizers: dict, gens: tuple, history, final: bool):
+    if checkpoint is None or not (final or epoch % max(1, int(checkpoint.every)) == 0):
+        return
+    state = {"epoch": epoch, "model": model.state_dict(), "history": history,
+             "gen_shuffle": gens[0].get_state(), "gen_noise": gens[1].get_state().cpu()}
+    state.update({f"opt_{name}": opt.state_dict() for name, opt in optimizers.items()})
+    checkpoint.save(state)
+
+
+def _epochs(start: int, total: int, progress: bool, desc: str):
+    from labkit.utils import progress as progress_bar
+
+    return progress_bar(range(start, total), total=total - start, desc=desc, disable=None if progress else True)
+
+
+def _finish_epoch(meter: LossMeter, epoch: int, t0: float, what: str) -> dict:
+    """The epoch's history row: one host sync, then the NaN check."""
+    row = {"epoch": epoch, **meter.means(), "seconds": time.perf_counter() - t0}
+    check_finite(row, f"{what} epoch {epoch}")
+    return row
+
+
+# ---------------------------------------------------------------------------------------------------
+# The 2-D adversarial autoencoder
+
+
+def train_aae(X, y, cfg: AAEConfig, *, device=None, callback: Callback | None = None,
+              checkpoint: Checkpoint | None = None, progress: bool = False) -> TrainResult:
+    """Train the label-aware 2-D AAE on standardised features X (n, D) with emotions y (n,) in 0..K-1."""
+    t_start = time.perf_counter()
+    device = _device(device)
+    X, y = _tensor(X), _tensor(y, torch.long)
+    _check_xy(X, y, cfg.n_features, cfg.n_classes, "AAE")
+    data, labels = DeviceData(X, device), y.to(device)
+    onehot_all = torch.nn.functional.one_hot(labels, cfg.n_classes).float()  # (n, K)
+    model = _build(AAE, cfg, device)
+    ae_params = list(model.encoder.parameters()) + list(model.decoder.parameters())
+    d_params, e_params = list(model.code_disc.parameters()), list(model.encoder.parameters())
+    opts = {"ae": _adam(ae_params, cfg.lr, cfg.beta1), "d": _adam(d_params, cfg.lr_adv, cfg.beta1),
+            "g": _adam(e_params, cfg.lr_adv, cfg.beta1)}
+    gens = _generators(cfg.seed, device)
+    start, history = _resume(checkpoint, model, opts, gens, device)
+
+    for epoch in _epochs(start, cfg.epochs, progress, "AAE"):
+        t0, meter = time.perf_counter(), LossMeter()
+        for idx in epoch_batches(len(data), cfg.batch_size, gens[0], device):
+            x, c, oh = data[idx], labels[idx], onehot_all[idx]
+            with autocast(device):
+                # ---- Reconstruction: encoder + decoder
+                loss_rec = reconstruction_loss(model.decode(model.encode(x)), x)
+            backward_step(loss_rec, opts["ae"], ae_params)
+
+            with autocast(device):
+                # ---- Train Discriminator: prior draws of the batch's emotions are real, codes are fake
+                z_fake = model.encode(x).detach()
+                z_real = model.prior.sample(c, gens[1])
+                real_logits, fake_logits = model.critic(z_real, oh), model.critic(z_fake, oh)
+                loss_d = discriminator_loss(real_logits, fake_logits)
+            backward_step(loss_d, opts["d"], d_params)
+
+            with autocast(device):
+                # ---- Train Generator: the encoder fools the code discriminator
+                loss_g = generator_loss(model.critic(model.encode(x), oh))
+            backward_step(loss_g, opts["g"], e_params)
+
+            meter.add("loss_rec", loss_rec)
+            meter.add("loss_d", loss_d)
+            meter.add("loss_g", loss_g)
+            meter.add("d_real", torch.sigmoid(real_logits.detach()).mean())
+            meter.add("d_fake", torch.sigmoid(fake_logits.detach()).mean())
+        row = _finish_epoch(meter, epoch + 1, t0, "AAE")
+        history.append(row)
+        _save(checkpoint, epoch + 1, model, opts, gens, history, final=epoch + 1 == cfg.epochs)
+        if callback is not None:
+            callback(epoch + 1, model, row)
+    return TrainResult(model, history, time.perf_counter() - t_start, str(device), start)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The vanilla GAN
+
+
+def train_gan(X, cfg: GANConfig, *, device=None, X_dev=None, callback: Callback | None = None,
+              checkpoint: Checkpoint | None = None, progress: bool = False, desc: str = "GAN") -> TrainResult:
+    """Train a vanilla GAN on rows X (n, data_dim): N(0, I) noise -> data. Labels play no part."""
+    t_start = time.perf_counter()
+    device = _device(device)
+    X = _tensor(X)
+    if X.ndim != 2 or X.shape[1] != cfg.data_dim:
+        raise _shape_error("GAN", f"(n, {cfg.data_dim})", tuple(X.shape))
+    data = DeviceData(X, device)
+    dev = _tensor(X_dev).to(device) if X_dev is not None else None
+    model = _build(GAN, cfg, device)
+    g_params, d_params = list(model.generator.parameters()), list(model.discriminator.parameters())
+    opts = {"g": _adam(g_params, cfg.lr_g, cfg.beta1), "d": _adam(d_params, cfg.lr_d, cfg.beta1)}
+    gens = _generators(cfg.seed, device)
+    start, history = _resume(checkpoint, model, opts, gens, device)
+
+    for epoch in _epochs(start, cfg.epochs, progress, desc):
+        t0, meter = time.perf_counter(), LossMeter()
+        for idx in epoch_batches(len(data), cfg.batch_size, gens[0], device):
+            x = data[idx]
+            b = len(idx)
+            with autocast(device):
+                # ---- Train Discriminator: one forward over [real; fake]
+                with torch.no_grad():
+                    x_fake = model.generate(model.noise(b, gens[1], device))
+                logits = model.critic(torch.cat([x, x_fake]))  # (2B,)
+                loss_d = discriminator_loss(logits[:b], logits[b:])
+            backward_step(loss_d, opts["d"], d_params)
+
+            with autocast(device):
+                # ---- Train Generator
+                loss_g = generator_loss(model.critic(model.generate(model.noise(b, gens[1], device))))
+            backward_step(loss_g, opts["g"], g_params)
+
+            meter.add("loss_d", loss_d)
+            meter.add("loss_g", loss_g)
+            meter.add("d_real", torch.sigmoid(logits[:b].detach()).mean())
+            meter.add("d_fake", torch.sigmoid(logits[b:].detach()).mean())
+        if dev is not None:
+            _dev_losses(meter, lambda n: model.generate(model.noise(n, gens[1], device)), model.critic, dev, device)
+        row = _finish_epoch(meter, epoch + 1, t0, desc)
+        history.append(row)
+        _save(checkpoint, epoch + 1, model, opts, gens, history, final=epoch + 1 == cfg.epochs)
+        if callback is not None:
+            callback(epoch + 1, model, row)
+    return TrainResult(model, history, time.perf_counter() - t_start, str(device), start)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The conditional GAN
+
+
+def train_cgan(X, y, cfg: CGANConfig, *, decoder: torch.nn.Module | None = None, device=None, X_dev=None,
+               y_dev=None, callback: Callback | None = None, checkpoint: Checkpoint | None = None,
+               progress: bool = False, desc: str = "cGAN") -> TrainResult:
+    """Train the conditional GAN on standardised features X (n, D) with emotions y (n,) in 0..K-1.
+
+    `decoder` is the trained AAE decoder the generator starts from when ``cfg.init_from_decoder``
+    (presets ``pretrained`` and ``improved``); it must match `labkit.models.sahu.cgan_config_for`.
+    """
+    from labkit.errors import LabkitError
+
+    t_start = time.perf_counter()
+    device = _device(device)
+    X, y = _tensor(X), _tensor(y, torch.long)
+    _check_xy(X, y, cfg.n_features, cfg.n_classes, "cGAN")
+    if cfg.init_from_decoder and decoder is None:
+        raise LabkitError("this cGAN preset starts the generator from an AAE decoder: train one with "
+                          "train_aae and pass decoder=result.model.decoder")
+    data, labels = DeviceData(X, device), y.to(device)
+    onehot_all = torch.nn.functional.one_hot(labels, cfg.n_classes).float()  # (n, K)
+    dev = None
+    if X_dev is not None:
+        y_dev = _tensor(y_dev, torch.long).to(device)
+        dev = (_tensor(X_dev).to(device), torch.nn.functional.one_hot(y_dev, cfg.n_classes).float(), y_dev)
+    model = _build(CGAN, cfg, device)
+    if cfg.init_from_decoder:
+        model.init_from_decoder(decoder)
+    g_params, d_params = list(model.generator.parameters()), list(model.discriminator.parameters())
+    opts = {"g": _adam(g_params, cfg.lr_g, cfg.beta1), "d": _adam(d_params, cfg.lr_d, cfg.beta1)}
+    gens = _generators(cfg.seed, device)
+    start, history = _resume(checkpoint, model, opts, gens, device)
+
+    for epoch in _epochs(start, cfg.epochs, progress, desc):
+        t0, meter = time.perf_counter(), LossMeter()
+        for idx in epoch_batches(len(data), cfg.batch_size, gens[0], device):
+            x, c, oh = data[idx], labels[idx], onehot_all[idx]
+            b = len(idx)
+            oh2 = torch.cat([oh, oh])  # (2B, K): fakes are made for the real rows' emotions
+            with autocast(device):
+                # ---- Train Discriminator: one forward over [real; fake], each with its one-hot emotion
+                with torch.no_grad():
+                    x_fake = model.generate(model.noise(c, gens[1]), oh)
+                logits = model.critic(torch.cat([x, x_fake]), oh2)  # (2B,)
+                loss_d = discriminator_loss(logits[:b], logits[b:])
+            backward_step(loss_d, opts["d"], d_params)
+
+            for _ in range(cfg.g_steps):
+                with autocast(device):
+                    # ---- Train Generator (g_steps per discriminator step; fresh noise each time)
+                    loss_g = generator_loss(model.critic(model.generate(model.noise(c, gens[1]), oh), oh))
+                backward_step(loss_g, opts["g"], g_params)
+                meter.add("loss_g", loss_g)
+
+            meter.add("loss_d", loss_d)
+            meter.add("d_real", torch.sigmoid(logits[:b].detach()).mean())
+            meter.add("d_fake", torch.sigmoid(logits[b:].detach()).mean())
+        if dev is not None:
+            x_dev, oh_dev, c_dev = dev
+            _dev_losses(meter, lambda n: model.generate(model.noise(c_dev, gens[1]), oh_dev),
+                        lambda x: model.critic(x, oh_dev), x_dev, device)
+        row = _finish_epoch(meter, epoch + 1, t0, desc)
+        history.append(row)
+        _save(checkpoint, epoch + 1, model, opts, gens, history, final=epoch + 1 == cfg.epochs)
+        if callback is not None:
+            callback(epoch + 1, model, row)
+    return TrainResult(model, history, time.perf_counter() - t_start, str(device), start)
+
+
+@torch.no_grad()
+def _dev_losses(meter: LossMeter, make_fake, critic, x_dev: torch.Tensor, device) -> None:
+    """Both losses on held-out real rows and as many fresh fakes (evaluation only, no gradient)."""
+    with autocast(device):
+        real_logits, fake_logits = critic(x_dev), critic(make_fake(len(x_dev)))
+        meter.add("loss_d_dev", discriminator_loss(real_logits, fake_logits))
+        meter.add("loss_g_dev", generator_loss(fake_logits))
+        meter.add("d_real_dev", torch.sigmoid(real_logits).mean())
+        meter.add("d_fake_dev", torch.sigmoid(fake_logits).mean())
+
+
+def _shape_error(what: str, want: str, got: tuple):
+    from labkit.errors import LabkitError
+
+    return LabkitError(f"{what}: training data must have shape {want}, got {got}")
+
+
+def _check_xy(X: torch.Tensor, y: torch.Tensor, n_features: int, n_classes: int, what: str) -> None:
+    from labkit.errors import LabkitError
+
+    if X.ndim != 2 or X.shape[1] != n_features:
+        raise _shape_error(what, f"(n, {n_features})", tuple(X.shape))
+    if y.shape != (X.shape[0],):
+        raise LabkitError(f"{what}: labels must have shape ({X.shape[0]},), got {tuple(y.shape)}")
+    if len(y) and (int(y.min()) < 0 or int(y.max()) >= n_classes):
+        raise LabkitError(f"{what}: labels must be class indices 0..{n_classes - 1}, got {int(y.min())}..{int(y.max())}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# From trained models to samples
+
+
+@torch.no_grad()
+def encode(aae: AAE, X, batch: int = 4096) -> np.ndarray:
+    """AAE codes of features X (n, D) -> (n, Z) numpy."""
+    device = next(aae.parameters()).device
+    X = _tensor(X)
+    return torch.cat([aae.encode(X[i:i + batch].to(device)).float().cpu() for i in range(0, len(X), batch)]).numpy()
+
+
+@torch.no_grad()
+def decode(aae: AAE, codes, batch: int = 4096) -> np.ndarray:
+    """Features decoded from codes (n, Z) -> (n, D) numpy."""
+    device = next(aae.parameters()).device
+    Z = _tensor(codes)
+    if len(Z) == 0:
+        return np.empty((0, aae.cfg.n_features), dtype=np.float32)
+    return torch.cat([aae.decode(Z[i:i + batch].to(device)).float().cpu() for i in range(0, len(Z), batch)]).numpy()
+
+
+@torch.no_grad()
+def generate_gan(gan: GAN, n: int, generator: torch.Generator) -> np.ndarray:
+    """n samples of a vanilla GAN -> (n, data_dim) numpy."""
+    device = next(gan.parameters()).device
+    return gan.generate(gan.noise(n, generator, device)).float().cpu().numpy()
+
+
+@torch.no_grad()
+def generate_cgan(cgan: CGAN, labels, generator: torch.Generator, batch: int = 4096) -> np.ndarray:
+    """One sample per requested emotion: labels (n,) ints -> (n, D) numpy (noise from each label's component)."""
+    device = next(cgan.parameters()).device
+    c = _tensor(labels, torch.long).to(device)
+    if len(c) == 0:
+        return np.empty((0, cgan.cfg.n_features), dtype=np.float32)
+    out = []
+    for i in range(0, len(c), batch):
+        ci = c[i:i + batch]
+        oh = torch.nn.functional.one_hot(ci, cgan.cfg.n_classes).float()
+        out.append(cgan.generate(cgan.noise(ci, generator), oh).float().cpu())
+    return torch.cat(out).numpy()
+
+
+def sample_labelled_codes(gan: GAN, gmm: ClassGMM, n_per_class: dict[int, int], generator: torch.Generator,
+                          max_rounds: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    """Vanilla-GAN codes labelled by the GMM component with the highest membership, `n_per_class[k]` each.
+
+    The GAN is unconditional, so codes are drawn in pools and each keeps the label `gmm` gives it
+    until every emotion has its quota. An emotion the generator (almost) never produces would loop
+    forever; after `max_rounds` pools its remaining quota is filled with the codes of the last pool
+    that have the highest posterior for it (the closest the generator came), which keeps the
+    requested counts exact. Returns codes (sum of counts, Z) and labels (sum,) ordered by emotion.
+    """
+    need = {int(k): int(v) for k, v in n_per_class.items() if int(v) > 0}
+    got: dict[int, list[np.ndarray]] = {k: [] for k in need}
+    have = {k: 0 for k in need}
+    total = sum(need.values())
+    pool = None
+    for _ in range(max_rounds):
+        if all(have[k] >= need[k] for k in need):
+            break
+        pool = generate_gan(gan, max(256, 4 * total), generator)
+        lab = gmm.predict(pool)
+        for k in need:
+            take = pool[lab == k][: need[k] - have[k]]
+            got[k].append(take)
+            have[k] += len(take)
+    for k in need:
+        short = need[k] - have[k]
+        if short > 0:  # rarely produced emotion: the pool's codes most likely to belong to it
+            post = gmm.log_posterior(pool)
+            post = post[:, k] - np.logaddexp.reduce(post, axis=1)
+            got[k].append(pool[np.argsort(-post)[:short]])
+    codes = np.concatenate([np.concatenate(got[k]) for k in need]) if need else np.empty((0, gan.cfg.data_dim))
+    labels = np.concatenate([np.full(need[k], k) for k in need]) if need else np.empty(0, dtype=int)
+    return codes.astype(np.float32), labels
+
+
+__all__ = ["Checkpoint", "TrainResult", "train_aae", "train_gan", "train_cgan", "encode", "decode", "generate_gan",
+           "generate_cgan", "sample_labelled_codes"]

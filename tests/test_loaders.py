@@ -18,13 +18,13 @@ from fixtures_corpora import (
 
 from labkit.data.audio import read_audio
 from labkit.data.loaders import load_corpus, load_iemocap
-from labkit.data.schema import EMOTION_AV, UTTERANCE_COLUMNS
+from labkit.data.schema import EMOTION_AV, OPTIONAL_COLUMNS, UTTERANCE_COLUMNS
 from labkit.errors import AudioError, CorpusError, LabkitError
 
 
 def _check_table(table, corpus):
-    """Contract every loader's table meets."""
-    assert list(table.columns) == UTTERANCE_COLUMNS
+    """Contract every loader's table meets (optional columns, e.g. IEMOCAP's raw ratings, after the rest)."""
+    assert list(table.columns) == UTTERANCE_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in table.columns]
     assert (table["corpus"] == corpus).all()
     assert table["id"].is_unique
     assert table["speaker"].str.startswith(f"{corpus}:").all()
@@ -167,6 +167,10 @@ def test_iemocap_four_class_set(tmp_path):
     assert by_id.loc["Ses01F_impro01_M000", ["arousal", "valence"]].tolist() == [2, 0]  # A 4.0, V 1.5
     assert by_id.loc["Ses01F_impro01_F001", ["arousal", "valence"]].tolist() == [1, 2]  # A 3.5, V 4.0
     assert by_id.loc["Ses01F_script01_1_F001", ["arousal", "valence"]].tolist() == [0, 1]  # A 2.0, V 3.0
+    # The raw mean ratings stay beside the classes (the code-vector paper splits them at 3).
+    assert by_id.loc["Ses01F_impro01_F001", ["arousal_rating", "valence_rating"]].tolist() == [3.5, 4.0]
+    assert by_id.loc["Ses01F_script01_1_F001", ["arousal_rating", "valence_rating"]].tolist() == [2.0, 3.0]
+    assert table["arousal_rating"].dtype == np.float64 and table["valence_rating"].notna().all()
 
 
 def test_iemocap_options_and_missing_audio(tmp_path):

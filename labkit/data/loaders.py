@@ -67,8 +67,9 @@ default (``av="ratings"``) arousal and valence come from them, not from the cate
 ``< 2.5`` → 0, ``2.5 … 3.5`` → 1, ``> 3.5`` → 2. The middle band is centred on the scale's
 midpoint 3; for the means that occur (steps of 1/2 and 1/3) these cuts give the same classes as
 splitting 1–5 into equal thirds, and the frequent "2.5" of a neutral turn stays medium.
-``av="category"`` uses the table above instead. The table keeps only the 3-level classes, so a
-binary high/low split at 3 (as in the code-vector paper) cannot be recovered from it.
+``av="category"`` uses the table above instead. The raw mean ratings are kept as the extra columns
+``arousal_rating`` and ``valence_rating`` (1-5; NaN where a line has none), so a binary high/low
+split at 3 (as in the code-vector paper) can be made from them.
 
 CSV manifest: the ``emotion`` (or ``label``) column's names are normalised through
 `EMOTION_ALIASES` (``angry`` → ``anger``, ``hap`` → ``happiness``, ...); ``arousal`` / ``valence``
@@ -421,6 +422,7 @@ def load_iemocap(
         raise CorpusError(f"no IEMOCAP label files like Session1/dialog/EmoEvaluation/Ses01F_impro01.txt under {root}")
 
     rows, dropped, skipped = [], _Dropped(), []
+    raw_ratings: dict[str, tuple[float, float]] = {}  # utterance -> (mean activation, mean valence), 1-5
     for label_file in label_files:
         session_dir = label_file.parents[2]
         context = session_dir.name  # "Session1"
@@ -439,16 +441,19 @@ def load_iemocap(
             if gender_letter not in ("F", "M"):
                 raise CorpusError(f"{label_file}:{line_no}: cannot read the speaker's gender from {utt!r}")
             emotion = label_map[label]
-            if av == "ratings":
-                try:
-                    v, a = [float(x) for x in ratings.split(",")][:2]
-                except ValueError:
+            try:
+                v, a = [float(x) for x in ratings.split(",")][:2]
+            except ValueError:
+                if av == "ratings":
                     raise CorpusError(
                         f"{label_file}:{line_no}: expected ratings like [2.5000, 2.5000, 2.5000], got [{ratings}]"
                     ) from None
+                v = a = float("nan")  # av="category": the classes come from the label; no rating to keep
+            if av == "ratings":
                 arousal_valence_pair = (_rating_class(a), _rating_class(v))
             else:
                 arousal_valence_pair = arousal_valence(emotion)
+            raw_ratings[utt] = (a, v)
             if not wav.is_file():
                 if not skip_bad:
                     raise AudioError(wav, f"file not found (labelled in {label_file})")
@@ -460,8 +465,13 @@ def load_iemocap(
     if not rows:
         raise CorpusError(f"no IEMOCAP utterances in the {label_set} set under {root}")
     expected = EXPECTED["iemocap"] if label_set == "4class" else None
-    return _finish(rows, "iemocap", skip_bad=skip_bad, dropped=dropped, skipped=skipped, expected=expected,
-                   show_progress=show_progress)
+    table = _finish(rows, "iemocap", skip_bad=skip_bad, dropped=dropped, skipped=skipped, expected=expected,
+                    show_progress=show_progress)
+    # The raw mean ratings beside the 3-level classes (schema.OPTIONAL_COLUMNS): the code-vector
+    # paper splits them at 3 into high/low activation and valence, which the classes cannot give back.
+    table["arousal_rating"] = table["id"].map(lambda u: raw_ratings[u][0]).astype("float64")
+    table["valence_rating"] = table["id"].map(lambda u: raw_ratings[u][1]).astype("float64")
+    return table
 
 
 # ---------------------------------------------------------------------------------- CSV manifest

@@ -17,6 +17,17 @@ duration   seconds (float)
 context    recording context / session (synthetic context name, IEMOCAP session, ...) or ""
 =========  =========================================================================
 
+Optional columns (`OPTIONAL_COLUMNS`), after those, only where a corpus has them:
+
+==============  ====================================================================
+arousal_rating  raw mean activation rating (float; IEMOCAP: mean of the raters' 1-5
+                scores, NaN when a label line has none)
+valence_rating  raw mean valence rating (float; as above)
+==============  ====================================================================
+
+The 3-level classes lose where a mean rating lies within its band; the code-vector paper
+(`labkit.reproductions.codevector`) binarises IEMOCAP's raw means at 3, so `load_iemocap` keeps them.
+
 Arousal and valence classes
 ---------------------------
 The categorical corpora carry no dimensional labels, so each category is mapped to a 3-level arousal
@@ -38,6 +49,9 @@ from __future__ import annotations
 UTTERANCE_COLUMNS = [
     "id", "path", "corpus", "speaker", "gender", "emotion", "arousal", "valence", "duration", "context",
 ]
+
+# Extra columns a loader may add after UTTERANCE_COLUMNS (see the module docstring).
+OPTIONAL_COLUMNS = ["arousal_rating", "valence_rating"]
 
 # Arousal: 0 low, 1 medium, 2 high.  Valence: 0 negative, 1 neutral, 2 positive.
 AROUSAL_NAMES = ["low", "medium", "high"]

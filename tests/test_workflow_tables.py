@@ -83,3 +83,15 @@ def test_compare_summary_renders_as_csv_and_latex():
     df = pd.read_csv(io.StringIO(format_table(summary, metrics=["uar"], fmt="csv")))
     assert list(df["augmenter"]) == ["none", "smote"] and df.iloc[1, 1] == pytest.approx(64.0)
     assert r"\toprule" in format_table(summary, metrics=["uar"], fmt="latex")
+
+
+def test_from_frame_builds_the_dashboard_download_from_a_summary_table():
+    frame = pd.DataFrame({"run": ["r1", "r1", "r2"], "augmenter": ["none", "none", "smote"],
+                          "metric": ["uar", "f1", "uar"], "mean": [0.6, 0.5, 0.65], "ci_low": [0.55, float("nan"), 0.6],
+                          "ci_high": [0.65, float("nan"), 0.7], "n": [3, 1, 3]})
+    t = PaperTable.from_frame(frame, rows=["run", "augmenter"], labels={"uar": "UAR"})
+    df = pd.read_csv(io.StringIO(t.to_csv()))
+    assert list(df["run · augmenter"]) == ["r1 · none", "r2 · smote"]
+    assert df.loc[0, "UAR"] == pytest.approx(60.0) and df.loc[1, "UAR CI high"] == pytest.approx(70.0)
+    assert pd.isna(df.loc[1, "f1"])  # r2 has no f1
+    assert "r1 · none & 60.0 [55.0, 65.0] & 50.0" in t.to_latex().replace("$\\cdot$", "·")

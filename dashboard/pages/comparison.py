@@ -10,6 +10,7 @@ import streamlit as st
 
 import common
 from labkit.errors import LabkitError
+from labkit.experiment.tables import PaperTable
 from labkit.viz import data, figures
 
 st.title("Augmenter comparison")
@@ -62,6 +63,10 @@ table = summary.assign(cell=[f"{m:.3f} [{lo:.3f}, {hi:.3f}]" if pd.notna(lo) and
 index = ["run", "augmenter"] if len(chosen_rows) > 1 else ["augmenter"]
 pivot = table.pivot_table(index=index, columns="metric", values="cell", aggfunc="first")
 st.dataframe(pivot, key="cmp_table")
+export = PaperTable.from_frame(summary, rows=index, title="Augmenter comparison: mean [95% CI] in %")
+csv_col, tex_col, _ = st.columns([1, 1, 4])
+csv_col.download_button("Download CSV", export.to_csv(), "comparison.csv", "text/csv", key="cmp_csv")
+tex_col.download_button("Download LaTeX", export.to_latex(), "comparison.tex", "text/x-tex", key="cmp_tex")
 
 st.subheader(f"{metric} by augmenter")
 common.plot(figures.comparison_bar(summary, metric), key="cmp_bar")

@@ -57,6 +57,25 @@ class PaperTable:
     decimals: int = 1  # decimals of our values (the paper's are printed as given, see paper_decimals)
     paper_decimals: int = 2  # decimals of the paper's values
 
+    @classmethod
+    def from_frame(cls, frame, rows=("augmenter",), title: str = "", labels: dict | None = None,
+                   **kwargs) -> "PaperTable":
+        """A table from a long summary frame (the run store's ``summary``: row column(s), metric, mean,
+        ci_low, ci_high, n), as the dashboard holds it; several `rows` columns are joined with " · ".
+
+        `labels` maps metric keys to column headers; values are fractions shown in %; the interval is
+        printed as ``mean [low, high]`` unless ``ci=`` says otherwise.
+        """
+        rows = [rows] if isinstance(rows, str) else list(rows)
+        ours: dict[str, dict[str, dict]] = {}
+        for rec in frame.to_dict(orient="records"):
+            name = " · ".join(str(rec[r]) for r in rows)
+            ours.setdefault(name, {})[str(rec["metric"])] = {k: rec.get(k) for k in ("mean", "ci_low", "ci_high", "n")}
+        metrics = list(dict.fromkeys(str(m) for m in frame["metric"]))
+        columns = [Column(m, (labels or {}).get(m, m)) for m in metrics]
+        kwargs.setdefault("ci", "bracket")
+        return cls(title=title, columns=columns, ours=ours, row_header=" · ".join(rows), **kwargs)
+
     # ------------------------------------------------------------------ cells
     def cell(self, row: str, col: Column) -> str:
         """Our value of `row` in column `col` as text: ``mean ± half`` / ``mean [lo, hi]`` / ``mean`` / ``–``."""

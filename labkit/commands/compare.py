@@ -179,9 +179,7 @@ def _protocol_params(args) -> dict:
 
 
 def _load(args):
-    """(meta, X, table or None): features from a Parquet file, or extracted from a corpus."""
-    from pathlib import Path
-
+    """(meta, X, table or None): features from a table file (labkit's or yours), or extracted from a corpus."""
     from labkit.features.core import is_table_source, read_table
 
     if is_table_source(args.source):  # labkit's features file, or a table of your own

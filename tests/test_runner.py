@@ -310,3 +310,106 @@ def test_parallel_jobs_give_the_same_results(table, tmp_path):
     two = run_comparison(meta, X, config, Run.create(tmp_path / "b", "compare", config.to_dict()), n_jobs=2,
                          progress=False)
     assert one.summary == two.summary
+
+
+# --------------------------------------------------------------------------- nested tuning (--tune)
+class RecordingCV:
+    """Wraps the inner splitter and records what it was asked to split: the rows and their speakers."""
+
+    calls: list = []
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        return self.inner.get_n_splits(X, y, groups)
+
+    def split(self, X, y=None, groups=None):
+        RecordingCV.calls.append((np.array(X, copy=True), np.asarray(groups).copy()))
+        return self.inner.split(X, y, groups)
+
+
+def test_tuning_never_shows_a_test_speaker_to_the_inner_cv(table, tmp_path, monkeypatch):
+    from labkit.experiment import classifiers
+
+    meta, X = table
+    real = classifiers.inner_cv
+    monkeypatch.setattr(classifiers, "inner_cv", lambda groups, n_folds=3: RecordingCV(real(groups, n_folds)))
+    monkeypatch.setitem(classifiers.TUNING_GRIDS, "svm-linear", {"C": [0.01, 1.0]})  # a small grid: a fast test
+    RecordingCV.calls = []
+    config = CompareConfig(augmenters=["smote"], protocol="loso", seeds=1, tune=True)
+    res = run_comparison(meta, X, config, Run.create(tmp_path / "r", "compare", config.to_dict()), progress=False)
+    folds = folds_by_seed(meta.reset_index(drop=True), config)[0]
+    speakers = meta["speaker"].astype(str).to_numpy()
+    assert len(RecordingCV.calls) == len(folds)
+    for (X_inner, groups), task in zip(RecordingCV.calls, res.tables["tasks"].itertuples()):
+        fold = folds[task.fold]
+        idx, dist = _nearest(X_inner, X)
+        assert dist.max() < 1e-9 and sorted(idx.tolist()) == sorted(fold.train_idx.tolist())  # the raw training rows
+        assert (groups == speakers[idx]).all()  # split by their own speakers
+        assert not set(groups) & set(speakers[fold.test_idx])  # no test speaker anywhere in the inner CV
+
+    # the chosen values are in every task file, the tuning table and the printed table
+    for key in res.run.task_keys():
+        task = res.run.load_task(key)
+        assert set(task["tuned"]) == {"C"} and task["tuned"]["C"] in classifiers.TUNING_GRIDS["svm-linear"]["C"]
+        assert 0 <= task["inner_uar"] <= 1
+    tuning = res.run.read_table("tuning")
+    assert len(tuning) == len(folds) and set(tuning["param"]) == {"C"}
+    from labkit.experiment.runner import chosen_values, format_table
+
+    text = format_table(res.summary, chosen=chosen_values(tuning, config))
+    assert "chosen (per fold)" in text and "C " in text
+
+
+def test_tuning_ignores_what_the_test_speakers_hold(table, tmp_path):
+    """Garbage in the test speakers' features changes nothing the inner CV chooses."""
+    meta, X = table
+    config = CompareConfig(augmenters=["none"], protocol="split", protocol_params={"test_speakers": ["s0", "s1"]},
+                           seeds=1, tune=True, classifier="svm-rbf")
+    meta = meta.assign(speaker=meta["speaker"].astype(str))
+    if not set(config.protocol_params["test_speakers"]) <= set(meta["speaker"]):
+        config.protocol_params["test_speakers"] = sorted(meta["speaker"].unique())[:2]
+    test_rows = meta["speaker"].isin(config.protocol_params["test_speakers"]).to_numpy()
+    spoiled = X.copy()
+    spoiled[test_rows] = np.random.default_rng(0).normal(0, 100, size=(test_rows.sum(), X.shape[1]))
+    a = run_comparison(meta, X, config, Run.create(tmp_path / "a", "compare", config.to_dict()), progress=False)
+    b = run_comparison(meta, spoiled, config, Run.create(tmp_path / "b", "compare", config.to_dict()), progress=False)
+    ta, tb = a.run.load_task(a.run.task_keys()[0]), b.run.load_task(b.run.task_keys()[0])
+    assert ta["tuned"] == tb["tuned"] and set(ta["tuned"]) == {"C", "gamma"}
+    assert ta["inner_uar"] == tb["inner_uar"]
+
+
+def test_tune_refuses_a_fold_with_one_training_speaker(table, tmp_path):
+    meta, X = table
+    two = meta["speaker"].isin(sorted(meta["speaker"].unique())[:2]).to_numpy()
+    config = CompareConfig(augmenters=["none"], protocol="loso", seeds=1, tune=True)
+    with pytest.raises(LabkitError, match="at least 2 training speakers"):
+        run_comparison(meta[two], X[two], config, Run.create(tmp_path / "r", "compare", config.to_dict()),
+                       progress=False)
+    with pytest.raises(LabkitError, match="fixed"):
+        run_comparison(meta, X, CompareConfig(seeds=1, tune=True, classifier_params={"C": 0.1}),
+                       Run.create(tmp_path / "r2", "compare", {}), progress=False)
+
+
+def test_pooled_uar_is_reported_next_to_the_mean_of_folds(table, tmp_path):
+    from labkit.experiment.metrics import scores
+
+    meta, X = table
+    config = CompareConfig(augmenters=["none", "noise"], protocol="loso", seeds=2)
+    res = run_comparison(meta, X, config, Run.create(tmp_path / "r", "compare", config.to_dict()), progress=False)
+    y = meta["emotion"].astype(str).to_numpy()
+    for name in ("none", "noise"):
+        per_seed = []
+        for seed in (0, 1):
+            parts = [res.run.load_task(k) for k in res.run.task_keys()
+                     if k.startswith(f"{name}__") and f"__s{seed}__" in k]
+            rows = np.concatenate([p["test_rows"] for p in parts])
+            pred = np.concatenate([p["y_pred"] for p in parts])
+            per_seed.append(scores(y[rows], pred)["uar"])
+        assert res.summary[name]["uar_pooled"]["mean"] == pytest.approx(np.mean(per_seed))
+        assert res.summary[name]["uar_pooled"]["n"] == 2
+    from labkit.experiment.runner import format_table
+
+    text = format_table(res.summary)
+    assert "UAR (mean of folds)" in text and "UAR (pooled)" in text

@@ -128,3 +128,40 @@ def test_no_pickle_loading_anywhere_in_labkit():
             if tload in line and "weights_only=True" not in line:
                 offenders.append(f"{path}: {line.strip()}")
     assert offenders == []
+
+
+def test_a_refused_config_says_what_differs(tmp_path):
+    Run.create(tmp_path / "r", "compare", {"seeds": 2, "classifier": "svm-linear"})
+    with pytest.raises(LabkitError, match=r"classifier: \"svm-linear\" -> \"mlp\""):
+        Run.create(tmp_path / "r", "compare", {"seeds": 2, "classifier": "mlp"})
+
+
+def test_task_locks_exclude_each_other_and_are_released(tmp_path):
+    run = RunStore(tmp_path).create("compare", {}, run_id="r")
+    first = run.lock_task("a")
+    assert first is not None
+    assert run.lock_task("a") is None  # held (flock is per open file: also within one process)
+    other = run.lock_task("b")
+    assert other is not None
+    first.release(remove=True)
+    assert not (run.path / "locks" / "a.lock").exists()
+    again = run.lock_task("a")
+    assert again is not None
+    again.release()
+    other.release()
+    with pytest.raises(LabkitError):
+        run.lock_task("../escape")
+
+
+def test_check_run_dir(tmp_path):
+    from labkit.runstore import check_run_dir
+
+    assert check_run_dir(tmp_path / "new" / "deeper") == tmp_path / "new" / "deeper"
+    (tmp_path / "empty").mkdir()
+    check_run_dir(tmp_path / "empty")
+    RunStore(tmp_path).create("compare", {}, run_id="existing-run")
+    check_run_dir(tmp_path / "existing-run")  # resuming is fine
+    (tmp_path / "file").write_text("x")
+    for bad in (tmp_path / "file", tmp_path / "file" / "sub", tmp_path):  # tmp_path holds other things
+        with pytest.raises(LabkitError, match="--out"):
+            check_run_dir(bad)

@@ -357,10 +357,17 @@ def get_client(scheduler: Any, n_jobs: int = -1):
                                    dashboard_address=None)
             _CLIENTS[cache_key] = Client(cluster)
         return _CLIENTS[cache_key]
-    cache_key = ("address", spec)
+    address = spec if "://" in spec else f"tcp://{spec}"
+    try:  # a client this process already holds for that scheduler (e.g. opened by the caller) is reused
+        current = Client.current(allow_global=True)
+        if current.status == "running" and current.scheduler.address == address:
+            return current
+    except ValueError:
+        pass
+    cache_key = ("address", address)
     if cache_key not in _CLIENTS or _CLIENTS[cache_key].status != "running":
         try:
-            _CLIENTS[cache_key] = Client(spec, timeout="10s")
+            _CLIENTS[cache_key] = Client(address, timeout="10s")
         except (OSError, TimeoutError) as err:
             raise LabkitError(f"--scheduler {spec}: cannot reach a Dask scheduler there ({err})") from None
     return _CLIENTS[cache_key]

@@ -22,8 +22,8 @@ How it works: `parse_args` finds the sub-command the command line names, turns t
 into that sub-command's *defaults*, and then parses the command line as usual, so anything typed
 wins over the file, and choices and types are checked as for typed values (errors name the file
 and the key). A run directory gets ``config.toml`` (`write_run_config`): the options that produced
-it, minus where it went (``out``) and how far it got (``max_tasks``); `labkit rerun RUNDIR` feeds it
-back through the same command.
+it, minus where it went (``out``), how far it got (``max_tasks``) and where it ran or logged
+(``scheduler``, ``log``); `labkit rerun RUNDIR` feeds it back through the same command.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from pathlib import Path
 from labkit.errors import LabkitError
 
 RUN_CONFIG = "config.toml"  # the file name in a run directory
-# Options that say where a run goes or how this invocation behaves, not what the run computes:
-# never written to a run's config.toml (and never read from one).
+# Options that say where a run goes or how this invocation behaves, not what the run computes: never
+# written to a run's config.toml (a config file you write may hold them, except ``config`` itself).
 NOT_RECORDED = {"config", "out", "max_tasks", "scheduler", "log", "log_uri", "help", "list"}
 _COMMAND = "_labkit_command"  # Namespace attribute: the sub-command path, e.g. "reproduce aaec-table1"
 _DESTS = "_labkit_dests"  # Namespace attribute: the option names of that sub-command, in order
@@ -145,8 +145,10 @@ def apply_config(parser: argparse.ArgumentParser, values: dict, path: str | os.P
             if str(value).split() != command.split():
                 raise LabkitError(f"{path}: this config is for `labkit {value}`, not `labkit {command}`")
             continue
-        if dest not in actions or dest in NOT_RECORDED:
-            known = sorted(d for d in actions if d not in NOT_RECORDED)
+        if dest == "config":
+            raise LabkitError(f"{path}: a config file cannot name another config file (key {key!r})")
+        if dest not in actions or dest in ("help", "list"):
+            known = sorted(d for d in actions if d not in ("config", "help", "list"))
             raise LabkitError(f"{path}: `labkit {command}` has no option {key!r}; its keys are: {', '.join(known)}")
         for action in actions[dest]:
             action.default = _coerce(action, key, value, path)

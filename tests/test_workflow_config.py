@@ -78,6 +78,12 @@ def test_config_file_gives_the_options_and_the_command_line_wins(features_file, 
     assert config["augmenter_params"] == {"smote": {"k_neighbors": 3}}
     written = read_config(out / RUN_CONFIG)
     assert written["seeds"] == 1 and written["test_fraction"] == 0.5 and written["command"] == "compare"
+    assert "out" not in written  # where a run went is not part of what it computes
+
+    # a config you write may say where the run goes (the run's own config.toml never does)
+    cfg.write_text(cfg.read_text() + f'out = "{tmp_path / "from-file"}"\n')
+    assert main(["compare", "--config", str(cfg), "--seeds", "1", "--json"]) == 0
+    assert open_run(tmp_path / "from-file").config["protocol"] == "split"
 
 
 @pytest.mark.parametrize("text, message", [
@@ -88,6 +94,7 @@ def test_config_file_gives_the_options_and_the_command_line_wins(features_file, 
     ('command = "augment"', "this config is for `labkit augment`"),
     ("[compare]\nseeds = 2", "tables"),
     ("seeds = ", "not a valid TOML file"),
+    ('config = "other.toml"', "cannot name another config file"),
 ])
 def test_bad_config_files_exit_2_naming_the_file(features_file, tmp_path, capsys, text, message):
     cfg = tmp_path / "bad.toml"

@@ -53,6 +53,18 @@ def test_compare_run_writes_its_config_and_rerun_gives_identical_tables(features
     assert open_run(tmp_path / "cmp-rerun").status["state"] == "finished"
 
 
+def test_rerun_of_a_comparison_without_config_toml_rebuilds_it_from_run_json(features_file, tmp_path, capsys):
+    out = tmp_path / "old"
+    assert main(_compare_argv(features_file, out, "--json", "--sweep", "0,0.5", "--clf-param", "C=0.5")) == 0
+    (out / RUN_CONFIG).unlink()  # as a run from before labkit wrote config.toml
+    capsys.readouterr()
+    assert main(["rerun", str(out), "--out", str(tmp_path / "again")]) == 0
+    err = capsys.readouterr().err
+    assert "rebuilt from its run.json" in err and "same results as" in err
+    assert open_run(tmp_path / "again").config == open_run(out).config
+    pd.testing.assert_frame_equal(open_run(out).read_table("sweep"), open_run(tmp_path / "again").read_table("sweep"))
+
+
 def test_rerun_reports_different_results(features_file, tmp_path, capsys):
     out = tmp_path / "cmp"
     assert main(_compare_argv(features_file, out, "--json")) == 0

@@ -7,7 +7,8 @@ import sys
 
 DESCRIPTION = """\
 Repeat a run: the command that made RUNDIR (`labkit compare`, `labkit reproduce ...`, read from
-RUNDIR/config.toml, which every run writes) runs again with the same options into a new run
+RUNDIR/config.toml, which every run writes; for a comparison made before labkit wrote one, rebuilt
+from its run.json) runs again with the same options into a new run
 directory. When it has finished, the new run's identity (run.json's config: data fingerprint,
 protocol, augmenters, ...) and its summary table are compared with the original's and the verdict is
 printed.
@@ -43,6 +44,40 @@ def _new_dir(rundir) -> str:
         if not candidate.exists():
             return str(candidate)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def options_from_run_json(run) -> tuple[str, dict]:
+    """(command, options) rebuilt from a ``compare`` run's run.json, for runs made before config.toml.
+
+    Every option of a comparison is in its config (`labkit.experiment.runner.CompareConfig`); a
+    reproduce run's config is only its identity (seeds and the like are left out), so it cannot be
+    rebuilt this way.
+    """
+    import json
+
+    from labkit.errors import LabkitError
+    from labkit.features.core import is_table_source
+
+    c = run.config
+    if run.kind != "compare" or not c.get("source") or not c.get("augmenters"):
+        raise LabkitError(f"{run.path}: no config.toml, and its run.json ({run.kind or 'no kind'}) does not hold "
+                          "every option; repeat the command that made it instead")
+    values = {"source": c["source"], "augmenters": ",".join(c["augmenters"]), "protocol": c.get("protocol", "loso"),
+              "seeds": int(c.get("seeds", 3)), "classifier": c.get("classifier", "svm-linear"),
+              "amount": str(c.get("amount", 1.0)), "record_every": int(c.get("record_every", 0)),
+              "tune": bool(c.get("tune", False))}
+    if not is_table_source(c["source"]) and c.get("features"):
+        values["features"] = c["features"]
+    target = c.get("target", "emotion")
+    values["target" if target in ("emotion", "arousal", "valence") else "label_column"] = target
+    for key, value in (c.get("protocol_params") or {}).items():
+        values[key] = ",".join(map(str, value)) if isinstance(value, list) else value
+    if c.get("sweep"):
+        values["sweep"] = ",".join(f"{float(a):g}" for a in c["sweep"])
+    values["clf_param"] = [f"{k}={json.dumps(v)}" for k, v in (c.get("classifier_params") or {}).items()]
+    values["param"] = [f"{a}.{k}={json.dumps(v)}" for a, ps in (c.get("augmenter_params") or {}).items()
+                       for k, v in ps.items()]
+    return "compare", values
 
 
 def compare_runs(old, new) -> tuple[bool, list[str]]:
@@ -87,16 +122,27 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from labkit.cli import main
-    from labkit.configfile import RUN_CONFIG, read_run_config
+    import tempfile
+
+    from labkit.configfile import RUN_CONFIG, config_text, read_run_config
     from labkit.errors import LabkitError
     from labkit.runstore import open_run
 
     original = open_run(args.rundir)
-    command, _ = read_run_config(original.path)  # validates the file before anything runs
     out = args.out or _new_dir(original.path)
-    argv = [*command.split(), "--config", str(Path(original.path) / RUN_CONFIG), "--out", out]
-    print(f"labkit rerun: labkit {' '.join(argv)}", file=sys.stderr)
-    status = main(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        if (Path(original.path) / RUN_CONFIG).is_file():
+            command, _ = read_run_config(original.path)  # validates the file before anything runs
+            config = Path(original.path) / RUN_CONFIG
+        else:  # a run from before config.toml: a comparison's run.json holds every option
+            command, values = options_from_run_json(original)
+            config = Path(tmp) / RUN_CONFIG
+            config.write_text(config_text(command, values, comment=f"rebuilt from {original.path}/run.json"))
+            print(f"labkit rerun: {original.path} has no {RUN_CONFIG}; options rebuilt from its run.json",
+                  file=sys.stderr)
+        argv = [*command.split(), "--config", str(config), "--out", out]
+        print(f"labkit rerun: labkit {' '.join(argv)}", file=sys.stderr)
+        status = main(argv)
     if status != 0:
         if status == 2:
             raise LabkitError(f"the repeated `labkit {command}` was refused (see above)")

@@ -7,6 +7,8 @@ reads every file's header (for ``duration``) and returns one utterance table
     synthetic          the default embedded corpus (built once under cache_root()/corpora/)
     synthetic:DIR      a corpus written by `labkit corpus synth --out DIR` (DIR/manifest.csv)
     synthetic:A+B      the default corpus in recording contexts A and B (e.g. studio+phone), pooled
+    synthetic:NAME     a named scenario (`labkit.data.synthetic.SCENARIOS`: balanced, imbalanced,
+                       incontext, outofcontext, ...); ids and speakers prefixed by NAME
                        as two corpora with their own speakers (seeds 0, 1, ...), for cross-corpus
                        experiments (protocol `cross`, corpora named by the `context` column)
     emodb:PATH         Berlin EMO-DB: PATH or PATH/wav holding 03a01Fa.wav ...
@@ -95,7 +97,7 @@ from labkit.data.schema import (
 from labkit.errors import AudioError, CorpusError, LabkitError
 from labkit.utils import progress
 
-SOURCES = ["synthetic", "synthetic:DIR", "synthetic:studio+phone", "emodb:PATH", "ravdess:PATH", "cremad:PATH", "iemocap:PATH", "csv:PATH"]
+SOURCES = ["synthetic", "synthetic:DIR", "synthetic:studio+phone", "synthetic:SCENARIO", "emodb:PATH", "ravdess:PATH", "cremad:PATH", "iemocap:PATH", "csv:PATH"]
 
 
 # Emotion names accepted in a CSV manifest → canonical names (schema.EMOTIONS).
@@ -618,6 +620,17 @@ def load_synthetic(directory=None, skip_bad: bool = False, show_progress: bool =
         from labkit.data.synthetic import default_corpus
 
         return default_corpus()
+    from labkit.data.synthetic import SCENARIOS
+
+    if str(directory) in SCENARIOS and not Path(os.path.expanduser(str(directory))).exists():
+        # `synthetic:<scenario>`: a named preset, built once and cached like the default corpus
+        from labkit.data.synthetic import default_corpus, scenario_config
+
+        name = str(directory)
+        t = default_corpus(scenario_config(name)).copy()
+        t["speaker"] = t["speaker"].str.replace("synthetic:", f"synthetic:{name}-", regex=False)
+        t["id"] = name + "-" + t["id"].astype(str)
+        return t
     contexts = str(directory).split("+")
     if not Path(os.path.expanduser(str(directory))).exists() and all(_is_context(c) for c in contexts):
         # `synthetic:studio+phone`: the default corpus once per recording context, pooled, as two

@@ -194,6 +194,8 @@ class SynthConfig:
     seed: int = 0  # master seed: speakers, sentences and every utterance derive from it
     n_speakers: int = 10  # number of speakers (half female, half male; ids s01, s02, ...)
     n_utterances: int = 10  # utterances per speaker × emotion
+    n_per_emotion: dict[str, int] = field(default_factory=dict)  # total utterances of an emotion over all
+    # ^ speakers, spread as evenly as they go (EMO-DB-like class sizes); emotions not named get n_utterances each
     emotions: list[str] = field(default_factory=lambda: list(DEFAULT_EMOTIONS))  # categories (EMOTION_AV names)
     context: str = "studio"  # recording context, one of CONTEXTS ("studio", "phone", "farfield")
     sr: int = 16000  # sample rate of the written files (Hz, >= 16000 so the formants do not alias)
@@ -213,6 +215,11 @@ class SynthConfig:
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise LabkitError(f"SynthConfig.{name} must be a positive integer, got {value!r}")
+        for emotion, total in dict(self.n_per_emotion).items():
+            if emotion not in self.emotions:
+                raise LabkitError(f"SynthConfig.n_per_emotion names {emotion!r}, which is not in emotions {self.emotions!r}")
+            if not isinstance(total, (int, np.integer)) or isinstance(total, bool) or total < 1:
+                raise LabkitError(f"SynthConfig.n_per_emotion[{emotion!r}] must be a positive integer, got {total!r}")
         if isinstance(self.emotions, str) or len(self.emotions) == 0:
             raise LabkitError(f"SynthConfig.emotions must be a non-empty list of names, got {self.emotions!r}")
         if len(set(self.emotions)) != len(self.emotions):
@@ -248,7 +255,40 @@ class SynthConfig:
         """A JSON-able dict of the config (profiles included)."""
         d = dataclasses.asdict(self)
         d["duration"] = list(d["duration"])
+        if not d["n_per_emotion"]:
+            del d["n_per_emotion"]  # absent when unused, so earlier corpora keep their cache key
         return d
+
+    def group_size(self, speaker: int, emotion: str) -> int:
+        """Utterances speaker number `speaker` says in `emotion` (n_utterances, or a share of n_per_emotion)."""
+        if emotion not in self.n_per_emotion:
+            return self.n_utterances
+        base, extra = divmod(int(self.n_per_emotion[emotion]), self.n_speakers)
+        offset = self.emotions.index(emotion)  # which speakers get one more rotates with the emotion
+        return base + (1 if (speaker - offset) % self.n_speakers < extra else 0)
+
+
+# Named scenarios of the embedded corpus, usable as sources `synthetic:<name>` (labkit.data.loaders).
+# Speaker and utterance ids of a scenario are prefixed by its name, so scenarios pool without clashes.
+SCENARIOS: dict[str, dict] = {
+    # today's default: 10 speakers x 7 emotions x 10 utterances, studio
+    "balanced": dict(),
+    # EMO-DB's five classes with EMO-DB's class sizes (Shilandari et al.'s setting): anger 127, fear 69,
+    # happiness 71, sadness 62, neutral 79 utterances over 10 speakers
+    "imbalanced": dict(emotions=["anger", "fear", "happiness", "sadness", "neutral"],
+                       n_per_emotion={"anger": 127, "fear": 69, "happiness": 71, "sadness": 62, "neutral": 79}),
+    # the code-vector paper's pair: a small in-context corpus (6 speakers x 7 emotions x 4, studio) ...
+    "incontext": dict(seed=11, n_speakers=6, n_utterances=4, context="studio"),
+    # ... and a larger out-of-context one (20 speakers x 7 emotions x 8, telephone channel), other voices
+    "outofcontext": dict(seed=12, n_speakers=20, n_utterances=8, context="phone"),
+}
+
+
+def scenario_config(name: str) -> SynthConfig:
+    """The `SynthConfig` of scenario `name` (see `SCENARIOS`)."""
+    if name not in SCENARIOS:
+        raise LabkitError(f"unknown synthetic scenario {name!r}; known: {', '.join(SCENARIOS)}")
+    return SynthConfig(**SCENARIOS[name]).validate()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -709,7 +749,7 @@ def _write_group(config: SynthConfig, out_dir: Path, number: int, emotion: str) 
     speaker = make_speaker(config, number)
     arousal, valence = EMOTION_AV[emotion]
     rows = []
-    for index in range(config.n_utterances):
+    for index in range(config.group_size(number, emotion)):
         uid = utterance_id(config.context, speaker.id, emotion, index)
         y = synthesize_utterance(config, number, emotion, index)
         path = out_dir / "wav" / f"{uid}.wav"
@@ -752,7 +792,7 @@ def synthesize_corpus(out_dir, config: SynthConfig | None = None, progress: bool
     out_dir = Path(out_dir)
     (out_dir / "wav").mkdir(parents=True, exist_ok=True)
     groups = [(s, e) for s in range(config.n_speakers) for e in config.emotions]
-    n_utterances = len(groups) * config.n_utterances
+    n_utterances = sum(config.group_size(s, e) for s, e in groups)
     if n_jobs is None:
         # Starting worker processes costs a second or more (they import scipy); worth it only for
         # corpora that take longer than that to synthesize in one process.

@@ -17,8 +17,9 @@ the neighbourhood AAE on the training rows plus the out-of-context corpus and ta
 row's K cosine-nearest out-of-context rows, (3) per task (activation, valence): Y_io = those
 neighbours' label shares, the in-context-only AAE and the enriched codes (`labkit.trainers.codevector`),
 (4) per column: a scikit-learn ``Pipeline(StandardScaler, SelectKBest(f_classif), SVC)`` whose Ds
-(``SelectKBest``'s k) is chosen by ``GridSearchCV`` over a speaker-grouped inner CV of the training
-speakers (`labkit.experiment.classifiers.inner_cv`), refitted on the whole training side, and scored
+(``SelectKBest``'s k) is chosen by a speaker-grouped inner CV of the training speakers
+(`labkit.experiment.classifiers.inner_cv`; GridSearchCV's rule, written out in `fit_svm` so that the
+scaler and F-scores are fitted once per inner fold), refitted on the whole training side, and scored
 (UAR) on the held-out speaker.
 
 Labels (`binary_labels`)
@@ -197,12 +198,14 @@ def ds_grid(d: int) -> list[int]:
 
 def fit_svm(X, y, groups, *, select: bool, classifier: str = "svm-linear", C: float = 1.0, tune: bool = False,
             random_state: int = 0):
-    """Fit ``[StandardScaler ->] [SelectKBest(f_classif) ->] SVC`` on one training side.
+    """Fit ``StandardScaler -> [SelectKBest(f_classif) ->] SVC`` on one training side.
 
-    With `select`, Ds (SelectKBest's k) is chosen from `ds_grid` by GridSearchCV (UAR = balanced
-    accuracy) over `labkit.experiment.classifiers.inner_cv` (GroupKFold on `groups`, the training
-    speakers), then refitted on all rows; with `tune`, C is searched on the same grid
-    (`labkit.experiment.classifiers.TUNING_GRIDS`).
+    With `select`, Ds (SelectKBest's k) is chosen from `ds_grid` by a speaker-grouped inner CV
+    (`labkit.experiment.classifiers.inner_cv`: GroupKFold on `groups`, the training speakers), scored by
+    UAR (balanced accuracy) and averaged over the inner folds; the best k (the smallest on ties, as
+    GridSearchCV picks) is refitted on all rows. With `tune`, C is searched on the same inner folds
+    (`labkit.experiment.classifiers.TUNING_GRIDS`). This is GridSearchCV over the pipeline, written
+    out so that each inner fold fits its scaler and F-scores once and only the SVM once per k.
 
     Returns
     -------
@@ -211,38 +214,45 @@ def fit_svm(X, y, groups, *, select: bool, classifier: str = "svm-linear", C: fl
     import warnings
 
     import numpy as np
+    from sklearn.base import clone
     from sklearn.feature_selection import SelectKBest, f_classif
-    from sklearn.model_selection import GridSearchCV
+    from sklearn.metrics import balanced_accuracy_score
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
     from labkit.experiment.classifiers import TUNING_GRIDS, inner_cv, make_classifier
 
     X = np.asarray(X, dtype=np.float64)
+    y, groups = np.asarray(y), np.asarray(groups)
     d = X.shape[1]
-    steps = [("scale", StandardScaler())]
-    if select:
-        steps.append(("select", SelectKBest(f_classif, k=d)))
-    steps.append(("classify", make_classifier(classifier, random_state=random_state, C=C, class_weight="balanced")))
-    pipe = Pipeline(steps)
-    grid = {}
-    if select:
-        grid["select__k"] = ds_grid(d)
-    if tune:
-        grid["classify__C"] = list(TUNING_GRIDS["svm-linear"]["C"])
+    svm = make_classifier(classifier, random_state=random_state, C=C, class_weight="balanced")
+    ks = ds_grid(d) if select else [d]
+    Cs = list(TUNING_GRIDS["svm-linear"]["C"]) if tune else [C]
+    best = {"ds": d, "C": C, "inner_uar": float("nan")}
     with warnings.catch_warnings():
         # constant code dimensions (f_classif) and inner folds lacking a class (balanced accuracy) warn
         warnings.simplefilter("ignore", category=UserWarning)
         warnings.simplefilter("ignore", category=RuntimeWarning)
-        if not grid:
-            pipe.fit(X, y)
-            return pipe, {"ds": d, "C": C, "inner_uar": float("nan")}
-        search = GridSearchCV(pipe, grid, scoring="balanced_accuracy", cv=inner_cv(np.asarray(groups)), refit=True,
-                              n_jobs=1, error_score="raise")
-        search.fit(X, y, groups=np.asarray(groups))
-    best = search.best_params_
-    return search.best_estimator_, {"ds": int(best.get("select__k", d)), "C": float(best.get("classify__C", C)),
-                                    "inner_uar": float(search.best_score_)}
+        if len(ks) * len(Cs) > 1:
+            score = np.zeros((len(Cs), len(ks)))  # mean inner-fold UAR per (C, k)
+            splits = list(inner_cv(groups).split(X, y, groups))
+            for fit_idx, val_idx in splits:
+                scaler = StandardScaler().fit(X[fit_idx])
+                A, B = scaler.transform(X[fit_idx]), scaler.transform(X[val_idx])
+                selector = SelectKBest(f_classif, k="all").fit(A, y[fit_idx])  # F-scores of the inner fit rows
+                for j, k in enumerate(ks):
+                    cols = selector.set_params(k=k).get_support()
+                    for i, c in enumerate(Cs):
+                        clf = clone(svm).set_params(C=c).fit(A[:, cols], y[fit_idx])
+                        score[i, j] += balanced_accuracy_score(y[val_idx], clf.predict(B[:, cols])) / len(splits)
+            i, j = np.unravel_index(int(np.argmax(score)), score.shape)  # first maximum: smallest C, then k
+            best = {"ds": int(ks[j]), "C": float(Cs[i]), "inner_uar": float(score[i, j])}
+        steps = [("scale", StandardScaler())]
+        if select:
+            steps.append(("select", SelectKBest(f_classif, k=best["ds"])))
+        steps.append(("classify", clone(svm).set_params(C=best["C"])))
+        pipe = Pipeline(steps).fit(X, y)
+    return pipe, best
 
 
 def _score(pipe, X, y) -> dict:

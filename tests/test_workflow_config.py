@@ -30,6 +30,7 @@ def _compare_argv(features_file, out, *extra):
 
 
 # ------------------------------------------------------------------ compare
+@pytest.mark.slow
 def test_compare_run_writes_its_config_and_rerun_gives_identical_tables(features_file, tmp_path, capsys):
     out = tmp_path / "cmp"
     assert main(_compare_argv(features_file, out, "--json")) == 0
@@ -53,6 +54,7 @@ def test_compare_run_writes_its_config_and_rerun_gives_identical_tables(features
     assert open_run(tmp_path / "cmp-rerun").status["state"] == "finished"
 
 
+@pytest.mark.slow
 def test_rerun_of_a_comparison_without_config_toml_rebuilds_it_from_run_json(features_file, tmp_path, capsys):
     out = tmp_path / "old"
     assert main(_compare_argv(features_file, out, "--json", "--sweep", "0,0.5", "--clf-param", "C=0.5")) == 0

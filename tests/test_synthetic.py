@@ -214,3 +214,105 @@ def test_default_corpus_is_a_fair_stand_in():
     uar = balanced_accuracy_score(y, y_pred)
     assert 0.5 <= uar <= 0.8, f"LOSO UAR {uar:.3f} outside 50-80 %"
     assert np.mean(outside) > 0.55 and min(outside) > 0.0, outside  # measured: mean 0.69, min 0.37
+
+
+# ------------------------------------------------------------------------------------ scenarios
+def test_existing_corpora_keep_their_cache_key_and_audio():
+    """The default corpus and `synthetic:studio+phone` must stay byte-identical (README numbers and
+    tests depend on them): new SynthConfig fields at their defaults leave the cache key unchanged, and
+    one utterance still has the bytes it had before scenarios existed."""
+    import hashlib
+
+    from labkit.data.synthetic import SCENARIOS, config_hash, scenario_config
+
+    assert config_hash(SynthConfig()) == "0d08ff2462"
+    assert config_hash(SynthConfig(context="phone", seed=1)) == "bbce93f201"
+    assert config_hash(scenario_config("balanced")) == config_hash(SynthConfig())
+    assert "n_per_emotion" not in SynthConfig().to_dict()
+    y = synthesize_utterance(SynthConfig(), 3, "anger", 2)
+    assert hashlib.sha1(y.tobytes()).hexdigest() == "73089f4591828199f9432d730e75d0e27d20d329"
+    assert set(SCENARIOS) == {"balanced", "imbalanced", "scarce", "shifted", "incontext", "outofcontext"}
+
+
+@pytest.mark.parametrize("name", ["balanced", "imbalanced", "scarce", "shifted", "incontext", "outofcontext"])
+def test_scenario_configs_are_valid_and_sized_as_documented(name):
+    from labkit.data.synthetic import SCENARIO_HELP, scenario_config
+
+    cfg = scenario_config(name)
+    sizes = {e: sum(cfg.group_size(s, e) for s in range(cfg.n_speakers)) for e in cfg.emotions}
+    expected = {
+        "balanced": (10, {e: 100 for e in schema.DEFAULT_EMOTIONS}),
+        "imbalanced": (10, {"anger": 127, "fear": 69, "happiness": 71, "sadness": 62, "neutral": 79}),
+        "scarce": (10, {e: 30 for e in schema.DEFAULT_EMOTIONS}),
+        "shifted": (10, {e: 100 for e in schema.DEFAULT_EMOTIONS}),
+        "incontext": (6, {e: 24 for e in schema.DEFAULT_EMOTIONS}),
+        "outofcontext": (20, {e: 160 for e in schema.DEFAULT_EMOTIONS}),
+    }[name]
+    assert (cfg.n_speakers, sizes) == expected
+    assert name in SCENARIO_HELP
+
+
+def test_imbalanced_spreads_each_class_evenly_over_speakers():
+    from labkit.data.synthetic import scenario_config
+
+    cfg = scenario_config("imbalanced")
+    for emotion in cfg.emotions:
+        per_speaker = [cfg.group_size(s, emotion) for s in range(cfg.n_speakers)]
+        assert max(per_speaker) - min(per_speaker) <= 1
+    totals = [sum(cfg.group_size(s, e) for e in cfg.emotions) for s in range(cfg.n_speakers)]
+    assert max(totals) - min(totals) <= 2  # the extra utterances rotate over speakers
+
+
+def test_scarce_is_a_subset_of_balanced_and_shifted_spreads_speakers_more():
+    from labkit.data.synthetic import scenario_config
+
+    scarce, balanced, shifted = (scenario_config(n) for n in ("scarce", "balanced", "shifted"))
+    assert np.array_equal(synthesize_utterance(scarce, 4, "fear", 2), synthesize_utterance(balanced, 4, "fear", 2))
+    for s in range(10):  # same voices, twice as far from their sex's mean F0 and vocal-tract length
+        b, h = make_speaker(balanced, s), make_speaker(shifted, s)
+        mean_f0 = 210.0 if b.gender == "f" else 115.0
+        assert h.gender == b.gender
+        assert np.log(h.f0 / mean_f0) == pytest.approx(2 * np.log(b.f0 / mean_f0))
+
+
+def test_scenario_sources_load_with_prefixed_disjoint_ids(tmp_path, monkeypatch):
+    """`synthetic:<scenario>` builds once into the cache; ids and speakers carry the scenario name, so
+    two scenarios never share a speaker or an utterance id."""
+    from labkit.data import synthetic
+    from labkit.data.loaders import load_corpus
+
+    monkeypatch.setenv("LABKIT_CACHE", str(tmp_path))
+    tiny = dict(n_speakers=2, n_utterances=1, emotions=["anger", "neutral"], duration=(0.8, 1.0))
+    monkeypatch.setitem(synthetic.SCENARIOS, "tinya", dict(seed=1, **tiny))
+    monkeypatch.setitem(synthetic.SCENARIOS, "tinyb", dict(seed=2, n_per_emotion={"anger": 3}, **tiny))
+    a, b = load_corpus("synthetic:tinya"), load_corpus("synthetic:tinyb")
+    assert a["speaker"].str.startswith("synthetic:tinya-").all() and a["id"].str.startswith("tinya-").all()
+    assert not set(a["speaker"]) & set(b["speaker"]) and not set(a["id"]) & set(b["id"])
+    assert b["emotion"].value_counts().to_dict() == {"anger": 3, "neutral": 2}
+    assert a.attrs["source"] == "synthetic:tinya"
+    pd.testing.assert_frame_equal(a, load_corpus("synthetic:tinya"), check_like=True)  # cached
+
+
+def test_unknown_scenario_names_the_known_ones(tmp_path, monkeypatch):
+    from labkit.data.loaders import load_corpus
+    from labkit.errors import CorpusError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CorpusError, match="synthetic:shifted"):
+        load_corpus("synthetic:shiftd")
+
+
+def test_measure_separates_a_shifted_test_speaker():
+    """`labkit.data.difficulty.measure`: a held-out speaker far from the training speakers is outside
+    every training ball; one drawn like them mostly is not."""
+    from labkit.data.difficulty import measure, outside_share
+
+    rng = np.random.default_rng(0)
+    train = rng.standard_normal((200, 5))
+    assert outside_share(train, rng.standard_normal((50, 5))) < 0.3
+    assert outside_share(train, rng.standard_normal((50, 5)) + 6.0) == 1.0
+    meta = pd.DataFrame({"speaker": np.repeat(["a", "b", "c", "d"], 30), "emotion": np.tile(["x", "y"], 60)})
+    X = rng.standard_normal((120, 4)) + 3.0 * (meta["emotion"] == "x").to_numpy()[:, None]
+    result = measure(meta, X, show_progress=False)
+    assert result["uar"]["mean"] > 0.9 and result["uar"]["n"] == 4 and len(result["folds"]) == 4
+    assert 0.0 <= result["outside"]["ci_low"] <= result["outside"]["mean"] <= result["outside"]["ci_high"] <= 1.0

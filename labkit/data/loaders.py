@@ -7,10 +7,11 @@ reads every file's header (for ``duration``) and returns one utterance table
     synthetic          the default embedded corpus (built once under cache_root()/corpora/)
     synthetic:DIR      a corpus written by `labkit corpus synth --out DIR` (DIR/manifest.csv)
     synthetic:A+B      the default corpus in recording contexts A and B (e.g. studio+phone), pooled
-    synthetic:NAME     a named scenario (`labkit.data.synthetic.SCENARIOS`: balanced, imbalanced,
-                       incontext, outofcontext, ...); ids and speakers prefixed by NAME
                        as two corpora with their own speakers (seeds 0, 1, ...), for cross-corpus
                        experiments (protocol `cross`, corpora named by the `context` column)
+    synthetic:NAME     a named scenario (`labkit.data.synthetic.SCENARIOS`: balanced, imbalanced,
+                       scarce, shifted, incontext, outofcontext); built once and cached like the
+                       default corpus; ids and speakers prefixed by NAME (``synthetic:shifted-s01``)
     emodb:PATH         Berlin EMO-DB: PATH or PATH/wav holding 03a01Fa.wav ...
     ravdess:PATH       RAVDESS speech: PATH/Actor_01/03-01-05-01-01-01-01.wav ...
     cremad:PATH        CREMA-D: PATH/AudioWAV/1001_DFA_ANG_XX.wav ... (+ PATH/VideoDemographics.csv)
@@ -97,7 +98,7 @@ from labkit.data.schema import (
 from labkit.errors import AudioError, CorpusError, LabkitError
 from labkit.utils import progress
 
-SOURCES = ["synthetic", "synthetic:DIR", "synthetic:studio+phone", "synthetic:SCENARIO", "emodb:PATH", "ravdess:PATH", "cremad:PATH", "iemocap:PATH", "csv:PATH"]
+SOURCES = ["synthetic", "synthetic:DIR", "synthetic:studio+phone", "synthetic:balanced|imbalanced|scarce|shifted|incontext|outofcontext", "emodb:PATH", "ravdess:PATH", "cremad:PATH", "iemocap:PATH", "csv:PATH"]
 
 
 # Emotion names accepted in a CSV manifest → canonical names (schema.EMOTIONS).
@@ -648,9 +649,12 @@ def load_synthetic(directory=None, skip_bad: bool = False, show_progress: bool =
     directory = Path(os.path.expanduser(str(directory)))
     manifest = directory / "manifest.csv"
     if not manifest.is_file():
+        named = "" if directory.exists() else (
+            f"; or name a scenario: {', '.join(f'synthetic:{n}' for n in SCENARIOS)}, or contexts such as "
+            "synthetic:studio+phone")
         raise CorpusError(
             f"no synthetic corpus in {directory}: expected {manifest} (write one with "
-            f"`labkit corpus synth --out {directory}`)"
+            f"`labkit corpus synth --out {directory}`){named}"
         )
     return load_csv(manifest, skip_bad=skip_bad, corpus="synthetic", show_progress=show_progress)
 

@@ -270,6 +270,8 @@ class SynthConfig:
 
 # Named scenarios of the embedded corpus, usable as sources `synthetic:<name>` (labkit.data.loaders).
 # Speaker and utterance ids of a scenario are prefixed by its name, so scenarios pool without clashes.
+# Each is chosen for the situation a paper's claim is about, never to make an augmenter win; their
+# measured difficulty is in the module docstring ("Scenarios").
 SCENARIOS: dict[str, dict] = {
     # today's default: 10 speakers x 7 emotions x 10 utterances, studio
     "balanced": dict(),
@@ -277,10 +279,26 @@ SCENARIOS: dict[str, dict] = {
     # happiness 71, sadness 62, neutral 79 utterances over 10 speakers
     "imbalanced": dict(emotions=["anger", "fear", "happiness", "sadness", "neutral"],
                        n_per_emotion={"anger": 127, "fear": 69, "happiness": 71, "sadness": 62, "neutral": 79}),
+    # scarce labels (the code-vector paper's Exp 2): the default voices, 3 utterances per speaker x
+    # emotion (the first 3 of `balanced`'s 10, byte for byte), 210 in all
+    "scarce": dict(n_utterances=3),
+    # held-out speakers well outside the training distribution (AAEC's Figure 1): the default corpus
+    # with twice the between-speaker spread and twice each speaker's own way of showing each emotion
+    "shifted": dict(speaker_spread=2.0, speaker_emotion_spread=2.0),
     # the code-vector paper's pair: a small in-context corpus (6 speakers x 7 emotions x 4, studio) ...
     "incontext": dict(seed=11, n_speakers=6, n_utterances=4, context="studio"),
     # ... and a larger out-of-context one (20 speakers x 7 emotions x 8, telephone channel), other voices
     "outofcontext": dict(seed=12, n_speakers=20, n_utterances=8, context="phone"),
+}
+
+# One line per scenario, for `labkit corpus --help`, `labkit corpus scenarios` and the dashboard.
+SCENARIO_HELP: dict[str, str] = {
+    "balanced": "the default corpus: 10 speakers x 7 emotions x 10 utterances, studio",
+    "imbalanced": "EMO-DB's five classes and class sizes (anger 127 ... sadness 62), 10 speakers",
+    "scarce": "few labels: 10 speakers x 7 emotions x 3 utterances (a subset of balanced)",
+    "shifted": "held-out speakers outside the training distribution (2x speaker and style spread)",
+    "incontext": "small in-context corpus: 6 speakers x 7 emotions x 4 utterances, studio",
+    "outofcontext": "larger out-of-context corpus: 20 other speakers x 7 emotions x 8, telephone",
 }
 
 

@@ -195,9 +195,8 @@ def test_paper_runs_and_generator_histories(monkeypatch, tmp_path):
 
 # ------------------------------------------------------------------------------------ `labkit dashboard`
 def test_labkit_dashboard_command(monkeypatch, tmp_path, capsys):
-    import subprocess
-
     import labkit
+    import labkit.commands.dashboard as dashboard_command
     from labkit.cli import main
 
     seen = {}
@@ -206,7 +205,7 @@ def test_labkit_dashboard_command(monkeypatch, tmp_path, capsys):
         seen["cmd"], seen["env"] = cmd, env
         return 0
 
-    monkeypatch.setattr(subprocess, "call", fake_call)
+    monkeypatch.setattr(dashboard_command, "supervise", fake_call)  # runs and reaps the Streamlit child
     assert main(["dashboard", "--runs", str(tmp_path), "--no-browser", "--port", "8600"]) == 0
     cmd = seen["cmd"]
     assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4] == APP

@@ -63,10 +63,29 @@ def streamlit_command(app: Path, port: int, host: str, headless: bool) -> list[s
     No usage statistics are sent, and Streamlit's first-run e-mail prompt is off (it would stop
     `labkit demo` waiting for input before the browser opens).
     """
-    return [sys.executable, "-m", "streamlit", "run", str(app),
+    return [sys.executable, "-m", "streamlit", "run", str(app), *config_flags(app),
             "--server.port", str(port), "--server.address", host,
             "--server.headless", "true" if headless else "false",
             "--server.showEmailPrompt", "false", "--browser.gatherUsageStats", "false"]
+
+
+def config_flags(app: Path) -> list[str]:
+    """The options of the dashboard's committed ``.streamlit/config.toml`` (beside app.py) as flags.
+
+    Streamlit reads that file itself only in versions that know script-level config; as flags the
+    options (no Deploy button, no usage statistics) hold wherever and however labkit starts it.
+    """
+    import tomllib
+
+    path = app.parent / ".streamlit" / "config.toml"
+    if not path.is_file():
+        return []
+    flags = []
+    for section, options in tomllib.loads(path.read_text(encoding="utf-8")).items():
+        for name, value in options.items():
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+            flags += [f"--{section}.{name}", text]
+    return flags
 
 
 def run(args: argparse.Namespace) -> int:

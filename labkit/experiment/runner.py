@@ -240,9 +240,12 @@ def run_task(X: np.ndarray, y: np.ndarray, fold: Fold, task: dict, config: dict,
         params.setdefault("random_state", rs)
     if "sampling_strategy" in names:
         params["sampling_strategy"] = _strategy(task["amount"]) if task["augmenter"] != BASELINE else "balance"
-    record = (config.get("record_every", 0) > 0 and "record_every" in names and task["seed"] == 0
-              and task["fold"] == 0 and task["amount"] == amount_str(config["amount"]))
-    if record:
+    # Iterative generators record every `record_every` iterations; one-shot ones (SMOTE, noise, ...)
+    # their synthetic rows once, as iteration 0 (`Recorder.finish`), so every augmenter can be viewed.
+    iterative = "record_every" in names
+    record = (config.get("record_every", 0) > 0 and (iterative or getattr(cls, "generates", True))
+              and task["seed"] == 0 and task["fold"] == 0 and task["amount"] == amount_str(config["amount"]))
+    if record and iterative:
         params["record_every"] = config["record_every"]
     augmenter = make_augmenter(task["augmenter"], **params)
     if getattr(cls, "needs_audio", False):  # waveform augmenters: the training rows' audio (labkit.augment.waveform)
@@ -342,6 +345,15 @@ class Recorder:
         run = self._run()
         for snap in getattr(augmenter, "snapshots_", [])[self.n_written:]:
             self._write_snapshot(run, snap)
+        if self.n_written == 0 and "record_every" not in augmenter._get_param_names() \
+                and sum(getattr(augmenter, "n_to_add_", {}).values()) > 0:
+            try:
+                X_new, y_new = augmenter.sample(augmenter.n_to_add_)  # a one-shot augmenter: one frame
+            except (LabkitError, NotImplementedError):
+                X_new = None  # it cannot draw again after fitting: nothing to show, the scores stand
+            if X_new is not None and len(X_new):
+                self._write_snapshot(run, {"iteration": 0, "X": X_new, "y": y_new,
+                                           "origin": np.full(len(X_new), "generated")})
         if getattr(augmenter, "history_", None):
             run.write_table(f"history-{self.name}", pd.DataFrame(augmenter.history_))
 

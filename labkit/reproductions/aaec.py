@@ -309,8 +309,9 @@ def _train_summary(tasks, plan: Plan) -> Report:
 EXPERIMENTS = [
     Experiment(name="aaec-table1", paper=PAPER, summary="Table 1: AAEC, AAE_C, AAE+C, AAEC', Classifier x seeds",
                description=TABLE1_DESCRIPTION, add_arguments=_table1_arguments, plan=_table1_plan,
-               run_task=table1_task, summarize=_table1_summary, default_seeds=3, on_task_done=_drop_checkpoint),
+               run_task=table1_task, summarize=_table1_summary, default_seeds=3, on_task_done=_drop_checkpoint,
+               resources={"GPU": 1}),
     Experiment(name="aaec-train", paper=PAPER, summary="one AAEC training with Figure 5 recording (dashboard)",
                description=TRAIN_DESCRIPTION, add_arguments=_train_arguments, plan=_train_plan,
-               run_task=train_task, summarize=_train_summary, seeds_option=False),
+               run_task=train_task, summarize=_train_summary, seeds_option=False, resources={"GPU": 1}),
 ]

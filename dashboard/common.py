@@ -40,6 +40,22 @@ def run_picker_ui(rows: list, key: str, label: str = "Run"):
     return rows[labels.index(choice)] if choice in labels else rows[0]
 
 
-def plot(fig, key: str | None = None) -> None:
-    """Draw a plotly figure at full width with its own colours (not Streamlit's theme)."""
-    st.plotly_chart(fig, theme=None, key=key, config={"displaylogo": False})
+def plot(fig, key: str | None = None, filename: str = "labkit-figure") -> None:
+    """Draw a plotly figure at full width with its own colours (not Streamlit's theme).
+
+    The plot's toolbar is always shown; its camera icon saves the figure as a PNG (``filename.png``,
+    twice the screen resolution).
+    """
+    st.plotly_chart(fig, theme=None, key=key, config={
+        "displaylogo": False, "displayModeBar": True,
+        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
+    })
+
+
+def download_ui(fig, filename: str, key: str) -> None:
+    """A button that downloads the figure as interactive HTML (works offline), and a PNG hint."""
+    col, note = st.columns([1, 3])
+    col.download_button("Download HTML", lambda: data.html_bytes(fig), f"{filename}.html", "text/html",
+                        key=key, on_click="ignore", icon=":material/download:",
+                        help="the interactive figure (animation included) as one offline HTML file")
+    note.caption("PNG: the camera icon in the plot's toolbar (top right of the plot).")

@@ -6,6 +6,8 @@
   test cloud, so coverage of the test set should grow over training. Also a ``history`` table.
 * `make_compare_run`: a ``compare`` run with the tables of docs/architecture.md
   (tasks, summary, per_class, paired, sweep).
+* `make_augmenter_run`: a ``compare`` run with two recorded augmenters (spaces ``aug-smote``, one
+  frame, and ``aug-gan``, four) on the same real rows: the side-by-side view's input.
 * `make_partial_run`: a run that has only started (run.json, nothing else).
 * `make_broken_run`: a directory whose run.json is not JSON.
 """
@@ -105,6 +107,44 @@ def make_compare_run(root, run_id: str = "compare-fake", *, augmenters=("none", 
         if name == "sweep" and not sweep:
             continue
         run.write_table(name, all_tables[name])
+    run.set_status("finished")
+    return run
+
+
+def make_augmenter_run(root, run_id: str = "compare-gens", *, generators=None, n_train: int = 200,
+                       n_test: int = 80, d: int = 8, n_classes: int = 3, seed: int = 0, shift: float = 4.0):
+    """A compare run that recorded several augmenters on one fold: spaces ``aug-<name>`` that share
+    one reference (the same real rows), as `labkit compare --record-every` writes them.
+
+    `generators` maps a name to its recorded iterations and samples per iteration; the default is
+    a one-shot ``smote`` (iteration 0 only, samples between training points) and a ``gan`` whose
+    samples drift from a collapsed blob towards the shifted test cloud.
+    """
+    generators = generators or {"smote": ((0,), 150), "gan": ((0, 5, 10, 15), 60)}
+    rng = np.random.default_rng(seed)
+    run = RunStore(root).create("compare", {"fake": True, "augmenters": ["none", *generators]}, run_id=run_id)
+    classes = np.asarray(CLASSES[:n_classes])
+    centers = rng.normal(0.0, 2.0, size=(n_classes, d))
+    offset = np.zeros(d)
+    offset[0] = shift
+    y_train = rng.integers(0, n_classes, size=n_train)
+    X_train = (centers[y_train] + rng.normal(size=(n_train, d))).astype(np.float32)
+    y_test = rng.integers(0, n_classes, size=n_test)
+    X_test = (centers[y_test] + offset + rng.normal(size=(n_test, d))).astype(np.float32)
+    for name, (iterations, n_gen) in generators.items():
+        space = f"aug-{name}"
+        run.save_reference(space, X_train, classes[y_train], X_test, classes[y_test])
+        for step, it in enumerate(iterations):
+            alpha = step / max(len(iterations) - 1, 1)
+            i, j = rng.integers(0, n_train, size=(2, n_gen))
+            if len(iterations) == 1:  # one-shot: interpolations between training points (SMOTE-like)
+                lam = rng.uniform(size=(n_gen, 1))
+                X, y = X_train[i] + lam * (X_train[j] - X_train[i]), classes[y_train[i]]
+            else:
+                yc = rng.integers(0, n_classes, size=n_gen)
+                X = centers[yc] * alpha + alpha * offset - (1 - alpha) * offset + (0.2 + 0.8 * alpha) * rng.normal(size=(n_gen, d))
+                y = classes[yc]
+            run.save_snapshot(space, it, X, y)
     run.set_status("finished")
     return run
 

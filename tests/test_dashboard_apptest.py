@@ -259,3 +259,30 @@ def test_store_fingerprint_follows_new_snapshots_and_tables(tmp_path):
     run.write_table("extra", pd.DataFrame({"a": [1]}))
     assert len({before, after_snapshot, data.store_fingerprint(tmp_path)}) == 3
     assert data.store_fingerprint(tmp_path / "missing") == "missing"
+
+
+# ------------------------------------------------------------------------------------ side by side
+def test_two_augmenters_side_by_side_in_one_plane(monkeypatch, tmp_path):
+    from dashboard_fixtures import make_augmenter_run
+
+    make_augmenter_run(tmp_path)
+    make_training_run(tmp_path, "other-data", iterations=(0, 5))  # other real data: never offered beside
+    at = open_app(monkeypatch, tmp_path)
+    at.selectbox(key="dist_run").set_value(next(o for o in at.selectbox(key="dist_run").options
+                                                 if o.startswith("compare-gens"))).run()
+    at.selectbox(key="dist_space").set_value("aug-smote").run()
+    pair = at.selectbox(key="dist_pair")
+    assert pair.options == ["(nothing)", "compare-gens · aug-gan"]
+    pair.set_value("compare-gens · aug-gan").run()
+    assert not at.exception
+    # The slider runs over both generators' iterations; the metrics table has one column per generator.
+    assert at.select_slider(key="dist_iter").options == ["0", "5", "10", "15"]
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["smote (it. 0)", "gan (it. 0)"] and "test_gain" in table.index
+    at.select_slider(key="dist_iter").set_value(15).run()
+    assert not at.exception
+    # SMOTE's single frame stays shown beside the GAN's last one.
+    assert list(at.dataframe[0].value.columns) == ["smote (it. 0)", "gan (it. 15)"]
+    at.radio(key="dist_gen_as").set_value("density").run()
+    at.radio(key="dist_view").set_value("per iteration").run()
+    assert not at.exception

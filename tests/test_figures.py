@@ -1,5 +1,7 @@
 """Figure builders: frames, traces, fixed axis ranges, error bars, and clear errors for bad tables."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -187,3 +189,73 @@ def test_paper_run_summary_and_text_amounts_are_understood():
                           "mean": [0.5, 0.4, 0.6, 0.45], "ci_low": 0.3, "ci_high": 0.7})
     line = [t for t in F.sweep_figure(sweep, "uar").data if t.mode == "lines+markers"][0]
     assert list(line.x) == [0.5, 2.0, 10.0] and list(line.y) == [0.4, 0.5, 0.6]
+
+
+# ------------------------------------------------------------------------------------ readability, pairs, HTML
+def test_generated_points_fade_as_they_crowd_and_real_points_stay_on_top():
+    assert F.generated_opacity(100) == 0.8 and F.generated_opacity(400) == 0.8
+    assert F.generated_opacity(5000) == pytest.approx(np.sqrt(400 / 5000))
+    assert F.generated_opacity(10**7) == 0.08
+    rng = np.random.default_rng(0)
+    n = 6000
+    proj = Projection(xy_train=rng.normal(size=(300, 2)), y_train=np.full(300, "a"), xy_test=rng.normal(size=(100, 2)),
+                      y_test=np.full(100, "a"), xy_gen=rng.normal(size=(n, 2)), y_gen=np.full(n, "a"),
+                      iter_gen=np.repeat([0, 1], n // 2), origin_gen=np.full(n, "g"), iterations=np.array([0, 1]))
+    fig = F.distribution_figure(proj)
+    gen, train, test = fig.data
+    assert gen.type == "scattergl" and [gen.name, train.name, test.name] == ["generated", "train", "test"]
+    # The largest (cumulative) frame holds 6,000 points: faint, small markers; real ones opaque, outlined.
+    assert gen.marker.opacity == pytest.approx(F.generated_opacity(n)) and gen.marker.size == 4
+    assert train.marker.opacity >= 0.7 and test.marker.opacity >= 0.9 and train.marker.line.width > 0
+
+
+def test_density_view_draws_contours_per_frame(proj):
+    fig = F.distribution_figure(proj, generated_as="density")
+    assert fig.data[0].type == "histogram2dcontour" and [t.type for t in fig.data[1:]] == ["scatter", "scatter"]
+    assert all(f.data[0].type == "histogram2dcontour" for f in fig.frames)
+    assert [_n(f.data[0]) for f in fig.frames] == [20, 40, 60]
+    with pytest.raises(LabkitError, match="generated_as"):
+        F.distribution_figure(proj, generated_as="hexbins")
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    from dashboard_fixtures import make_augmenter_run
+
+    run = make_augmenter_run(tmp_path_factory.mktemp("pair"))
+    return load_or_compute(run, "aug-smote"), load_or_compute(run, "aug-gan")
+
+
+def test_pair_figure_shares_plane_axes_and_frames(pair):
+    smote, gan = pair
+    # One reference, one seeded fit: both spaces' real points land on the same coordinates.
+    assert np.allclose(smote.xy_train, gan.xy_train) and np.allclose(smote.xy_test, gan.xy_test)
+    metrics_gan = {15: {"precision": 0.5, "recall": 0.4, "coverage": 0.3, "test_gain": 0.25}}
+    fig = F.distribution_pair_figure(smote, gan, ("smote", "gan"), metrics_b=metrics_gan)
+    assert list(fig.layout.xaxis.range) == list(fig.layout.xaxis2.range)
+    assert list(fig.layout.yaxis.range) == list(fig.layout.yaxis2.range)
+    x_range, y_range = F.shared_ranges(smote, gan)
+    every = np.concatenate([smote.xy_gen, gan.xy_gen, smote.xy_train, smote.xy_test])
+    assert x_range[0] < every[:, 0].min() and every[:, 0].max() < x_range[1]
+    # Generated traces first (one per side), then real points of each side on top.
+    assert [(t.name, t.xaxis) for t in fig.data] == [("generated", "x"), ("gan: generated", "x2"), ("train", "x"),
+                                                     ("test", "x"), ("gan: train", "x2"), ("gan: test", "x2")]
+    # Frames run over the union of iterations; SMOTE's one frame (iteration 0) stays on every frame.
+    assert [f.name for f in fig.frames] == ["0", "5", "10", "15"]
+    assert all(list(f.traces) == [0, 1] for f in fig.frames)
+    assert [_n(f.data[0]) for f in fig.frames] == [150] * 4
+    assert [_n(f.data[1]) for f in fig.frames] == [60, 120, 180, 240]  # cumulative GAN samples
+    last = fig.frames[-1].layout.annotations
+    assert "smote</b> · iteration 0" in last[0].text and "gan</b> · iteration 15" in last[1].text
+    assert "test_gain 0.25" in last[1].text
+    per_it = F.distribution_pair_figure(smote, gan, ("smote", "gan"), cumulative=False)
+    assert [_n(f.data[0]) for f in per_it.frames] == [150] * 4 and [_n(f.data[1]) for f in per_it.frames] == [60] * 4
+
+
+def test_figure_html_is_offline_and_animated(proj):
+    html = F.figure_html(F.distribution_figure(proj))
+    assert "<html>" in html[:100] and "Plotly.newPlot" in html and "addFrames" in html
+    assert re.findall(r"<script[^>]*\bsrc=", html) == []  # nothing loaded from a network
+    assert len(html) > 1_000_000  # plotly.js itself is inside
+    div = F.figure_html(F.distribution_figure(proj), include_plotlyjs=False, full_html=False, div_id="f1")
+    assert div.startswith("<div") and 'id="f1"' in div and len(div) < 200_000

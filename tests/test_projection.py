@@ -112,3 +112,43 @@ def test_integer_labels_get_the_reference_label_names(tmp_path):
     proj = P.compute_projection(run)
     assert set(proj.classes) <= {"low", "medium", "high"}
     assert list(proj.y_gen) == ["low", "medium", "high"] * 2
+
+
+# ------------------------------------------------------------------------------------ one plane for two generators
+def test_spaces_with_the_same_real_data_are_comparable(tmp_path):
+    from dashboard_fixtures import make_augmenter_run, make_training_run
+
+    run = make_augmenter_run(tmp_path)
+    other = make_training_run(tmp_path, "other")
+    assert P.reference_digest(run, "aug-smote") == P.reference_digest(run, "aug-gan")
+    assert P.reference_digest(other, "spectrum") != P.reference_digest(run, "aug-gan")
+    pairs = [(run, "aug-smote"), (run, "aug-gan"), (other, "spectrum")]
+    assert [s for _, s in P.comparable_spaces(pairs, run, "aug-gan")] == ["aug-smote", "aug-gan"]
+
+
+def test_compare_runs_record_one_shot_augmenters_for_the_distribution_page(tmp_path):
+    """`labkit compare --record-every N` gives every generating augmenter a space: SMOTE and noise
+    one frame (iteration 0) of the synthetic rows they add, on the fold's real rows, all in one plane."""
+    import numpy as np
+    import pandas as pd
+
+    from labkit.experiment.runner import CompareConfig, run_comparison
+    from labkit.runstore import Run
+
+    rng = np.random.default_rng(0)
+    meta = pd.DataFrame({"speaker": np.repeat([f"s{i}" for i in range(4)], 30),
+                         "emotion": np.tile(["anger", "anger", "sadness"], 40)})
+    X = rng.normal(size=(120, 6)) + 2.0 * (meta["emotion"] == "anger").to_numpy()[:, None]
+    config = CompareConfig(augmenters=["none", "smote", "noise"], protocol="split",
+                           protocol_params={"test_fraction": 0.25}, seeds=1, record_every=1)
+    run = Run.create(tmp_path / "cmp", "compare", config.to_dict())
+    run_comparison(meta, X, config, run, progress=False)
+    assert run.spaces() == ["aug-noise", "aug-smote"]  # "none" adds nothing, so it has no space
+    for space in run.spaces():
+        assert run.snapshot_iterations(space) == [0]
+        snap, ref = run.load_snapshot(space, 0), run.load_reference(space)
+        # The main amount, 1.0: one synthetic row per training row of each class.
+        assert len(snap["X"]) == len(ref["X_train"]) and sorted(set(snap["y"])) == ["anger", "sadness"]
+    assert P.reference_digest(run, "aug-noise") == P.reference_digest(run, "aug-smote")
+    a, b = P.load_or_compute(run, "aug-noise"), P.load_or_compute(run, "aug-smote")
+    assert np.array_equal(a.xy_train, b.xy_train)

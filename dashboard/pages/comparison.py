@@ -69,14 +69,18 @@ csv_col.download_button("Download CSV", export.to_csv(), "comparison.csv", "text
 tex_col.download_button("Download LaTeX", export.to_latex(), "comparison.tex", "text/x-tex", key="cmp_tex")
 
 st.subheader(f"{metric} by augmenter")
-common.plot(figures.comparison_bar(summary, metric), key="cmp_bar")
+bar = figures.comparison_bar(summary, metric)
+common.plot(bar, key="cmp_bar", filename=f"comparison-{metric}")
+common.download_ui(bar, f"comparison-{metric}", key="cmp_bar_html")
 
 left, right = st.columns(2)
 with left:
     st.subheader("Per-class recall")
     per_class, messages = gather("per_class")
     try:
-        common.plot(figures.per_class_figure(per_class), key="cmp_per_class")
+        fig = figures.per_class_figure(per_class)
+        common.plot(fig, key="cmp_per_class", filename="per-class-recall")
+        common.download_ui(fig, "per-class-recall", key="cmp_per_class_html")
     except LabkitError as err:
         if per_class is not None:
             st.info(f"Cannot show per-class recall: {err}")
@@ -86,7 +90,9 @@ with right:
     st.subheader(f"{metric} against amount of synthetic data")
     sweep, messages = gather("sweep")
     try:
-        common.plot(figures.sweep_figure(sweep, metric), key="cmp_sweep")
+        fig = figures.sweep_figure(sweep, metric)
+        common.plot(fig, key="cmp_sweep", filename=f"sweep-{metric}")
+        common.download_ui(fig, f"sweep-{metric}", key="cmp_sweep_html")
     except LabkitError as err:
         if sweep is not None:
             st.info(f"Cannot show the sweep: {err}")

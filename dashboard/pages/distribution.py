@@ -1,10 +1,18 @@
 """Distribution page: real and generated samples in a fixed plane, played over training iterations.
 
-The projection (PCA or UMAP) is fitted once per run on the real data and read from the run's cache;
-generated samples of every iteration are placed in that same plane, so frames do not jump.
+Every run with recorded snapshots can be shown: AAEC and the other paper trainers, and the
+``aug-<name>`` spaces of `labkit compare --record-every N` runs (one frame for one-shot augmenters
+such as SMOTE, one per recorded iteration for GANs). The projection (PCA or UMAP) is fitted once per
+run on the real data and read from the run's cache; generated samples of every iteration are placed
+in that same plane, so frames do not jump.
+
+**Beside it** puts a second generator recorded on the same real data (e.g. another augmenter of the
+same comparison) in the same plane with the same axes; both play together.
+
 ▶ Play is plotly's animation over frames already in the page (no server work while it plays).
 The iteration slider picks the frame the plot opens on and the metrics shown beside it; moving it
-only indexes cached arrays (the figure for each slider position is cached too).
+only indexes cached arrays (the figure for each slider position is cached too). Every figure can be
+downloaded as interactive HTML (button) or PNG (the camera icon of the plot's toolbar).
 """
 
 import pandas as pd
@@ -21,31 +29,60 @@ rows = common.store_ui()
 candidates = [r for r in rows if r.spaces]
 if not candidates:
     common.empty_store_ui(len(rows), "real reference data (reference/<space>.npz)",
-                          "AAEC training records them: `labkit reproduce aaec-train ...` or `labkit demo`.")
+                          "Training runs record them (`labkit reproduce aaec-train ...`), and so does "
+                          "`labkit compare --record-every 1` for every augmenter; `labkit demo` does both.")
     st.stop()
+
+NOTHING = "(nothing)"
+
+
+def short_name(row, space: str, other_row) -> str:
+    """`smote` for an augmenter space of the same run, else `run · space`."""
+    name = space[4:] if space.startswith("aug-") else space
+    return name if other_row is not None and other_row.path == row.path else f"{row.run_id} · {name}"
+
 
 with st.sidebar:
     row = common.run_picker_ui(candidates, key="dist_run")
     space = st.selectbox("Space", row.spaces, key="dist_space",
-                         help="the representation the samples were recorded in (e.g. spectrum, embedding)")
+                         help="the representation the samples were recorded in: e.g. spectrum or embedding "
+                              "(AAEC), aug-<augmenter> (a comparison)")
     method = st.radio("Projection", ["pca", "umap"], format_func=str.upper, horizontal=True, key="dist_method",
                       help="fitted once on the run's real data (train + test); UMAP's first fit takes a while")
+    partners = data.partners(candidates, row.path, space)
+    labels = [NOTHING] + [f"{r.run_id} · {s}" for r, s in partners]
+    beside = st.selectbox("Beside it", labels, key="dist_pair",
+                          help="another generator recorded on the same real data (e.g. another augmenter of the "
+                               "same comparison), drawn in the same plane with the same axes")
+    if len(labels) == 1:
+        st.caption("No other generator was recorded on these real data.")
+pair = partners[labels.index(beside) - 1] if beside in labels[1:] else None
 
 proj, message = data.projection(row.path, space, method)
 if proj is None:
     st.warning(message)
     st.stop()
+proj_b = None
+if pair is not None:
+    proj_b, message = data.projection(pair[0].path, pair[1], method)
+    if proj_b is None:
+        st.warning(message)
+        pair = None
 
 left, right = st.columns([3, 1])
 with left:
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns(3)
     cumulative = c1.radio("View", ["cumulative", "per iteration"], horizontal=True, key="dist_view",
                           help="cumulative: all samples generated up to the frame (AAEC's Figure 5)") == "cumulative"
     color_by = c2.radio("Colour by", ["source", "class", "origin"], horizontal=True, key="dist_color",
                         help="origin: where each generated sample came from (AAEC: noise = Decoder(E), "
                              "code = Decoder(Z), mixed = their average X')")
-    classes = st.multiselect("Classes", proj.classes, default=proj.classes, key="dist_classes")
-    iterations = [int(i) for i in proj.iterations]
+    generated_as = c3.radio("Generated as", ["points", "density"], horizontal=True, key="dist_gen_as",
+                            help="points fade as they crowd; density draws filled contours, readable at any "
+                                 "number of samples. Real points are always drawn above them.")
+    all_classes = sorted(set(proj.classes) | (set(proj_b.classes) if proj_b is not None else set()))
+    classes = st.multiselect("Classes", all_classes, default=all_classes, key="dist_classes")
+    iterations = sorted({int(i) for i in proj.iterations} | ({int(i) for i in proj_b.iterations} if proj_b else set()))
     iteration = None
     if len(iterations) > 1:
         iteration = st.select_slider("Iteration (opening frame)", iterations, value=iterations[0], key="dist_iter",
@@ -56,22 +93,59 @@ with left:
 if not classes:
     left.warning("No class selected: pick at least one in **Classes**.")
     st.stop()
+chosen = None if len(classes) == len(all_classes) else tuple(classes)
 
 cov, cov_message = data.coverage(row.path, space)
 fingerprint = run_fingerprint(Run(row.path), space)
-fig = data.distribution_figure(row.path, space, method, fingerprint, cumulative, color_by,
-                               None if len(classes) == len(proj.classes) else tuple(classes), iteration,
-                               cov is not None)
+if pair is None:
+    fig = data.distribution_figure(row.path, space, method, fingerprint, cumulative, color_by, chosen, iteration,
+                                   cov is not None, generated_as=generated_as)
+    names = None
+    file_stem = f"{row.run_id}-{space}"
+else:
+    names = (short_name(row, space, pair[0]), short_name(pair[0], pair[1], row))
+    both = fingerprint + "||" + run_fingerprint(Run(pair[0].path), pair[1])
+    fig = data.pair_figure(row.path, space, pair[0].path, pair[1], method, both, names, cumulative, color_by,
+                           chosen, iteration, generated_as)
+    file_stem = f"{row.run_id}-{space}-vs-{pair[1]}"
+
 with left:
-    common.plot(fig, key="dist_plot")
+    common.plot(fig, key="dist_plot", filename=file_stem)
     if not iterations:
         st.info("This run has real data but no generated snapshots yet (snapshots/<space>/iter_*.npz).")
-    st.caption(f"{len(proj.y_train)} train · {len(proj.y_test)} test · {len(proj.y_gen)} generated samples "
-               f"over {len(iterations)} iteration(s); axes fixed from all points.")
+    n_gen = len(proj.y_gen) + (len(proj_b.y_gen) if proj_b is not None else 0)
+    st.caption(f"{len(proj.y_train)} train · {len(proj.y_test)} test · {n_gen} generated samples "
+               f"over {len(iterations)} iteration(s); axes fixed from all points"
+               + (" of both generators." if pair is not None else "."))
+    common.download_ui(fig, file_stem, key="dist_html")
+
+
+def own_iteration(its, t):
+    """A generator's recorded iteration shown at frame t: its latest one up to t."""
+    own = [int(i) for i in its if t is not None and int(i) <= t]
+    return own[-1] if own else None
+
 
 with right:
     st.subheader("Coverage" + (f" · iteration {iteration}" if iteration is not None else ""))
-    if cov is None:
+    if pair is not None:
+        # Two generators: one column of metrics each, at each one's own iteration shown in the frame.
+        cov_b, cov_b_message = data.coverage(pair[0].path, pair[1])
+        table, notes = {}, []
+        for name, c, its, msg in ((names[0], cov, proj.iterations, cov_message),
+                                  (names[1], cov_b, proj_b.iterations, cov_b_message)):
+            own = own_iteration(its, iteration)
+            if c is None or own is None or c[c["iteration"] == own].empty:
+                notes.append(f"{name}: {msg or 'no metrics at this frame'}")
+                continue
+            at = c[c["iteration"] == own].iloc[0]
+            table[f"{name} (it. {own})"] = {m: at[m] for m in METRIC_HELP if m in at and pd.notna(at[m])}
+        st.caption("Full feature space, each generator's samples of the iteration it shows, k = 5.")
+        if table:
+            st.dataframe(pd.DataFrame(table).round(3), key="dist_pair_metrics")
+        for note in notes:
+            st.info(note)
+    elif cov is None:
         st.info(cov_message)
     else:
         st.caption("Full feature space, this iteration's samples only, k = 5. The iteration slider sets this "

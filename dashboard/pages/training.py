@@ -41,12 +41,16 @@ else:
         with left:
             if losses:
                 log_y = st.checkbox("log scale", key="train_log")
-                common.plot(figures.curves_figure(history, losses, x=x, title="losses", log_y=log_y), key="train_losses")
+                fig = figures.curves_figure(history, losses, x=x, title="losses", log_y=log_y)
+                common.plot(fig, key="train_losses", filename=f"{row.run_id}-losses")
+                common.download_ui(fig, f"{row.run_id}-losses", key="train_losses_html")
             else:
                 st.info("The history table has no loss columns.")
         with right:
             if others:
-                common.plot(figures.curves_figure(history, others, x=x, title="metrics"), key="train_metrics")
+                fig = figures.curves_figure(history, others, x=x, title="metrics")
+                common.plot(fig, key="train_metrics", filename=f"{row.run_id}-metrics")
+                common.download_ui(fig, f"{row.run_id}-metrics", key="train_metrics_html")
             else:
                 st.info("The history table has no metric columns besides losses.")
 
@@ -66,9 +70,13 @@ shares = [m for m in ("precision", "recall", "density", "coverage", "c2st_auc", 
 distances = [m for m in ("frechet", "mmd") if m in cov.columns]
 try:
     with left:
-        common.plot(figures.curves_figure(cov, shares, title="shares and AUC (k-NN balls)"), key="train_cov")
+        fig = figures.curves_figure(cov, shares, title="shares and AUC (k-NN balls)")
+        common.plot(fig, key="train_cov", filename=f"{row.run_id}-{space}-coverage")
+        common.download_ui(fig, f"{row.run_id}-{space}-coverage", key="train_cov_html")
     with right:
-        common.plot(figures.curves_figure(cov, distances, title="distances (0 when alike)"), key="train_dist")
+        fig = figures.curves_figure(cov, distances, title="distances (0 when alike)")
+        common.plot(fig, key="train_dist", filename=f"{row.run_id}-{space}-distances")
+        common.download_ui(fig, f"{row.run_id}-{space}-distances", key="train_dist_html")
 except LabkitError as err:
     st.warning(f"Cannot draw the coverage curves: {err}")
 with st.expander("Coverage metrics table"):

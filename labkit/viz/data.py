@@ -158,7 +158,8 @@ def table(run_path: str, name: str) -> tuple[pd.DataFrame | None, str]:
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def distribution_figure(run_path: str, space: str, method: str, fingerprint: str, cumulative: bool,
-                        color_by: str, classes: tuple | None, iteration: int | None, with_metrics: bool, k: int = 5):
+                        color_by: str, classes: tuple | None, iteration: int | None, with_metrics: bool, k: int = 5,
+                        generated_as: str = "points"):
     """The animated distribution figure, built once per set of options (see figures.distribution_figure).
 
     Cached as a resource: the figure is never changed after it is built. `iteration` is part of
@@ -172,4 +173,73 @@ def distribution_figure(run_path: str, space: str, method: str, fingerprint: str
         rows = _coverage(run_path, space, k, fingerprint)
         metrics = {int(r["iteration"]): r for r in rows}
     return build(proj, cumulative=cumulative, color_by=color_by, classes=None if classes is None else list(classes),
-                 iteration=iteration, metrics=metrics)
+                 iteration=iteration, metrics=metrics, generated_as=generated_as)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _reference_digest(run_path: str, space: str, fingerprint: str) -> str:
+    from labkit.viz.projection import reference_digest
+
+    return reference_digest(Run(run_path), space)
+
+
+def reference_key(run_path: str, space: str) -> str | None:
+    """The digest of a space's real data (cached by file fingerprint); None when it cannot be read."""
+    path = Path(run_path) / "reference" / f"{space}.npz"
+    try:
+        return _reference_digest(run_path, space, file_fingerprint(path))
+    except (LabkitError, OSError, ValueError, KeyError):
+        return None
+
+
+def partners(rows: list, run_path: str, space: str) -> list[tuple]:
+    """Every other (RunRow, space) with recorded snapshots and the same real data as `space` of `run_path`:
+    the generators that can be drawn beside it in the same plane."""
+    key = reference_key(run_path, space)
+    if key is None:
+        return []
+    out = []
+    for row in rows:
+        for other in row.spaces:
+            if (row.path, other) == (run_path, space) or not row.n_snapshots:
+                continue
+            if reference_key(row.path, other) == key:
+                out.append((row, other))
+    return out
+
+
+def metrics_by_iteration(run_path: str, space: str, k: int = 5) -> dict | None:
+    """{iteration: coverage row} of a space, or None when there are none."""
+    run = Run(run_path)
+    try:
+        rows = _coverage(run_path, space, k, run_fingerprint(run, space))
+    except (LabkitError, OSError, ValueError, KeyError):
+        return None
+    return {int(r["iteration"]): r for r in rows} or None
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def pair_figure(path_a: str, space_a: str, path_b: str, space_b: str, method: str, fingerprint: str,
+                names: tuple, cumulative: bool, color_by: str, classes: tuple | None, iteration: int | None,
+                generated_as: str, k: int = 5):
+    """Two generators side by side (see figures.distribution_pair_figure), built once per set of options.
+
+    `fingerprint` joins both runs' fingerprints, so the figure is rebuilt when either run writes.
+    """
+    from labkit.viz.figures import distribution_pair_figure
+
+    fp_a, fp_b = fingerprint.split("||", 1)
+    proj_a = _projection(path_a, space_a, method, fp_a)
+    proj_b = _projection(path_b, space_b, method, fp_b)
+    return distribution_pair_figure(
+        proj_a, proj_b, names, cumulative=cumulative, color_by=color_by,
+        classes=None if classes is None else list(classes), iteration=iteration,
+        metrics_a=metrics_by_iteration(path_a, space_a, k), metrics_b=metrics_by_iteration(path_b, space_b, k),
+        generated_as=generated_as)
+
+
+def html_bytes(fig) -> bytes:
+    """The figure as a standalone offline HTML file (for a download button)."""
+    from labkit.viz.figures import figure_html
+
+    return figure_html(fig).encode("utf-8")

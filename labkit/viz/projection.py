@@ -226,3 +226,34 @@ def load_or_compute(run, space: str | None = None, config: ProjectionConfig = Pr
     except OSError:
         pass
     return proj
+
+
+def reference_digest(run, space: str) -> str:
+    """A hash of the real data of `space` (its X_train, X_test and labels): equal digests mean the
+    same real samples, hence the same fitted plane (the fit is seeded and sees only those data)."""
+    import hashlib
+
+    ref = run.load_reference(space)
+    h = hashlib.sha1()
+    for key in ("X_train", "X_test", "y_train", "y_test"):
+        a = np.ascontiguousarray(ref[key])
+        h.update(f"{key}:{a.dtype.str}:{a.shape}".encode())
+        h.update(a.tobytes() if a.dtype.kind != "O" else "\x00".join(map(str, a.ravel())).encode())
+    return h.hexdigest()[:16]
+
+
+def comparable_spaces(runs_and_spaces: list[tuple], run, space: str) -> list[tuple]:
+    """Those (run, space) pairs whose real data are `space` of `run`'s: they share its plane and axes.
+
+    A compare run's ``aug-<name>`` spaces all hold the same fold's real rows, so every augmenter of
+    one comparison can be put beside every other; so can runs of the same corpus, features and fold.
+    """
+    want = reference_digest(run, space)
+    out = []
+    for other, other_space in runs_and_spaces:
+        try:
+            if reference_digest(other, other_space) == want:
+                out.append((other, other_space))
+        except (LabkitError, OSError, KeyError, ValueError):
+            continue  # a damaged or half-written reference is simply not offered
+    return out

@@ -4,6 +4,8 @@ A model augmenter registered later (AAEC, conditional GAN, ...) is picked up aut
 is too slow for these tiny checks can lower its budget with `FAST_PARAMS`.
 """
 
+import importlib.util
+
 import numpy as np
 import pytest
 from imblearn.pipeline import Pipeline
@@ -18,12 +20,28 @@ from labkit.errors import LabkitError
 # The tiny classes here are far apart: SMOTE's reduced k and ADASYN's fallback warn by design.
 pytestmark = pytest.mark.filterwarnings("ignore:.*(using SMOTE|using k=).*:UserWarning")
 
-NAMES = sorted(AUGMENTERS)
+# Augmenters wrapping an optional extra: skipped, with the reason, when its package is not installed.
+OPTIONAL_PACKAGES: dict[str, str] = {"ctgan": "ctgan"}
+
+
+def _param(name):
+    pkg = OPTIONAL_PACKAGES.get(name)
+    missing = pkg is not None and importlib.util.find_spec(pkg) is None
+    return pytest.param(name, marks=pytest.mark.skipif(missing, reason=f"optional package {pkg!r} not installed"))
+
+
+NAMES = [_param(n) for n in sorted(AUGMENTERS)]
 # Small budgets for iterative generators so the suite stays fast: {name: {param: value}}.
-FAST_PARAMS: dict[str, dict] = {"aaec": {"iterations": 1}}
+FAST_PARAMS: dict[str, dict] = {"aaec": {"iterations": 1}, "gan2d": {"aae_epochs": 2, "gan_epochs": 2},
+                                "cgan": {"epochs": 2, "aae_epochs": 2}, "ctgan": {"epochs": 1}}
 # Budgets for the one check of sample quality (samples near their own class): a generator must have
 # trained a little before its samples can be judged.
-QUALITY_PARAMS: dict[str, dict] = {"aaec": {"iterations": 40}}
+QUALITY_PARAMS: dict[str, dict] = {"aaec": {"iterations": 40},
+                                   "gan2d": {"aae_epochs": 150, "gan_epochs": 150, "batch_size": 8},
+                                   "cgan": {"epochs": 100, "aae_epochs": 100, "batch_size": 8},
+                                   # one conditional CTGAN does not learn 10-row classes in a test budget
+                                   # (labkit.augment.ctgan); one CTGAN per class keeps each class's modes
+                                   "ctgan": {"per_class": True}}
 
 
 def _make(name, **params):

@@ -24,6 +24,11 @@ AUGMENTERS: dict[str, str] = {
     "adasyn": "labkit.augment.baselines:Adasyn",
     # AAEC's generator in its AAE+C form (frames in: use with --features spectrogram); see labkit.augment.aaec
     "aaec": "labkit.augment.aaec:AAECAugmenter",
+    # Sahu et al. 2018: vanilla GAN in the 2-D AAE code plane / conditional GAN on feature vectors; labkit.augment.sahu
+    "gan2d": "labkit.augment.sahu:Gan2dAugmenter",
+    "cgan": "labkit.augment.sahu:CGANAugmenter",
+    # CTGAN (optional extra labkit[ctgan]), the well-kept tabular-GAN peer; see labkit.augment.ctgan
+    "ctgan": "labkit.augment.ctgan:CTGANAugmenter",
     # waveform augmenters: training utterances' audio changed, then featurised again; see labkit.augment.waveform
     "wav-noise": "labkit.augment.waveform:WavNoise",
     "wav-band": "labkit.augment.waveform:WavBand",

@@ -237,7 +237,8 @@ def train_gan(X, cfg: GANConfig, *, device=None, X_dev=None, callback: Callback 
             meter.add("d_real", torch.sigmoid(logits[:b].detach()).mean())
             meter.add("d_fake", torch.sigmoid(logits[b:].detach()).mean())
         if dev is not None:
-            _dev_losses(meter, lambda n: model.generate(model.noise(n, gens[1], device)), model.critic, dev, device)
+            g = _dev_generator(cfg.seed, epoch, device)
+            _dev_losses(meter, lambda n: model.generate(model.noise(n, g, device)), model.critic, dev, device)
         row = _finish_epoch(meter, epoch + 1, t0, desc)
         history.append(row)
         _save(checkpoint, epoch + 1, model, opts, gens, history, final=epoch + 1 == cfg.epochs)
@@ -307,7 +308,8 @@ def train_cgan(X, y, cfg: CGANConfig, *, decoder: torch.nn.Module | None = None,
             meter.add("d_fake", torch.sigmoid(logits[b:].detach()).mean())
         if dev is not None:
             x_dev, oh_dev, c_dev = dev
-            _dev_losses(meter, lambda n: model.generate(model.noise(c_dev, gens[1]), oh_dev),
+            g = _dev_generator(cfg.seed, epoch, device)
+            _dev_losses(meter, lambda n: model.generate(model.noise(c_dev, g), oh_dev),
                         lambda x: model.critic(x, oh_dev), x_dev, device)
         row = _finish_epoch(meter, epoch + 1, t0, desc)
         history.append(row)
@@ -315,6 +317,13 @@ def train_cgan(X, y, cfg: CGANConfig, *, decoder: torch.nn.Module | None = None,
         if callback is not None:
             callback(epoch + 1, model, row)
     return TrainResult(model, history, time.perf_counter() - t_start, str(device), start)
+
+
+def _dev_generator(seed: int, epoch: int, device: torch.device) -> torch.Generator:
+    """Noise for the development losses: its own stream per epoch, so evaluating them never changes
+    the training's noise (training with and without X_dev gives the same model) and a resumed run
+    evaluates the same fakes."""
+    return torch.Generator(device=device).manual_seed(int(seed) * 100_003 + epoch + 17)
 
 
 @torch.no_grad()
@@ -390,11 +399,12 @@ def generate_cgan(cgan: CGAN, labels, generator: torch.Generator, batch: int = 4
 
 
 def sample_labelled_codes(gan: GAN, gmm: ClassGMM, n_per_class: dict[int, int], generator: torch.Generator,
-                          max_rounds: int = 20) -> tuple[np.ndarray, np.ndarray]:
+                          max_rounds: int = 20, quantile: float = 0.99) -> tuple[np.ndarray, np.ndarray]:
     """Vanilla-GAN codes labelled by the GMM component with the highest membership, `n_per_class[k]` each.
 
     The GAN is unconditional, so codes are drawn in pools and each keeps the label `gmm` gives it
-    until every emotion has its quota. An emotion the generator (almost) never produces would loop
+    until every emotion has its quota; codes outside the `quantile` ellipse of that component are
+    dropped (see `labkit.models.sahu`, "Labels of generated 2-d codes"). An emotion the generator (almost) never produces would loop
     forever; after `max_rounds` pools its remaining quota is filled with the codes of the last pool
     that have the highest posterior for it (the closest the generator came), which keeps the
     requested counts exact. Returns codes (sum of counts, Z) and labels (sum,) ordered by emotion.
@@ -409,8 +419,9 @@ def sample_labelled_codes(gan: GAN, gmm: ClassGMM, n_per_class: dict[int, int], 
             break
         pool = generate_gan(gan, max(256, 4 * total), generator)
         lab = gmm.predict(pool)
+        inside = gmm.within(pool, lab, quantile)
         for k in need:
-            take = pool[lab == k][: need[k] - have[k]]
+            take = pool[(lab == k) & inside][: need[k] - have[k]]
             got[k].append(take)
             have[k] += len(take)
     for k in need:

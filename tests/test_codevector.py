@@ -350,6 +350,8 @@ def test_exp1_resume_equals_uninterrupted(monkeypatch, tmp_path, capsys):
     assert set(summary["configuration"]) == {"baseline", "baseline_fs", "aae", "enriched-4"}
     js = whole.read_json("codevector-exp1")
     assert js["tables"][0]["rows"][0]["row"] == "Act." and "Ds enriched 4" in js["tables"][0]["rows"][0]["extra"]
+    knn = js["result"]["knn_neighbours"]
+    assert set(knn) == {"activation", "valence"} and all(0 <= v <= 1 for d in knn.values() for v in d.values())
     # a finished run recomputes nothing
     assert _run("codevector-exp1", tmp_path / "whole", "--seeds", "1") == 0
     assert "(0 of 4 tasks computed now" in capsys.readouterr().out

@@ -330,6 +330,16 @@ def evaluate_fold(X_train, labels_train: dict, groups_train, X_test, labels_test
         ytr, yte = y_all[tr], labels_test[task][te]
         if te.sum() == 0:
             continue  # this held-out speaker has no utterance of this task (--medium drop)
+        if need_ooc:
+            # ---- Y_io: label shares of each training row's K cosine-nearest out-of-context rows
+            lab = labels_o[task] >= 0
+            y_io = knn_label_distribution(E_in[np.flatnonzero(tr)], E_o[np.flatnonzero(lab)],
+                                          _torch_long(labels_o[task][lab]), int(settings["k"]), 2)
+            # how much of its own label a row's neighbours carry, against random neighbours' share
+            own = y_io[np.arange(len(ytr)), ytr].numpy()
+            base = np.where(ytr == 1, labels_o[task][lab].mean(), 1 - labels_o[task][lab].mean())
+            out[f"{task}:knn_own_label"] = float(own.mean())
+            out[f"{task}:knn_chance"] = float(base.mean())
         for method in methods:
             t = time.perf_counter()
             if method in ("baseline", "baseline_fs"):
@@ -341,18 +351,14 @@ def evaluate_fold(X_train, labels_train: dict, groups_train, X_test, labels_test
                 # ---- a code: the in-context AAE (no L_per) or the enriched code (L_per from the kNN labels)
                 if method == "aae":
                     cfg = make_config("aae-64", **budget, code_size=int(settings["aae_size"]))
-                    y_io = None
                 else:
                     cfg = make_config("enriched-64", **budget, code_size=int(method.split("-")[1]))
-                    lab = labels_o[task] >= 0
-                    y_io = knn_label_distribution(E_in[np.flatnonzero(tr)], E_o[np.flatnonzero(lab)],
-                                                  _torch_long(labels_o[task][lab]), cfg.k_neighbours, cfg.n_aux)
                 rec = None
                 if recorder_factory is not None:
                     rec = recorder_factory(task, method, Xtr[tr], ytr, Xte[te], yte,
                                            Xo if need_ooc else None, labels_o[task] if need_ooc else None)
-                r = trainer.train(Xtr[tr], cfg, y=ytr, y_aux=y_io, device=device, recorder=rec,
-                                  record_every=getattr(rec, "every", 0), desc=f"{task} {method}")
+                r = trainer.train(Xtr[tr], cfg, y=ytr, y_aux=None if method == "aae" else y_io, device=device,
+                                  recorder=rec, record_every=getattr(rec, "every", 0), desc=f"{task} {method}")
                 if on_trained is not None:
                     on_trained(task, method, r)
                 Ztr, Zte = r.encode(Xtr[tr]), r.encode(Xte[te])
@@ -570,6 +576,25 @@ def _paired(long, task: str, size: str, baseline: str):
     return paired_vs(part, ["uar"], baseline=baseline)
 
 
+def _knn_diagnostic(tasks, size: str | None = None) -> dict:
+    """{task: {"own": mean share of a row's own label among its K neighbours, "chance": random neighbours'}}."""
+    out = {}
+    part = tasks if size is None or "size" not in tasks.columns else tasks[tasks["size"].astype(str) == size]
+    for task in DIMENSIONS:
+        a, b = f"{task}:knn_own_label", f"{task}:knn_chance"
+        if a in part.columns and part[a].notna().any():
+            out[task] = {"own": float(part[a].mean()), "chance": float(part[b].mean())}
+    return out
+
+
+def _knn_note(diag: dict) -> list[str]:
+    if not diag:
+        return []
+    bits = [f"{t} {100 * d['own']:.1f} % (random neighbours: {100 * d['chance']:.1f} %)" for t, d in diag.items()]
+    return ["Out-of-context neighbours: on average, this share of a training utterance's K neighbours has its own "
+            "label: " + "; ".join(bits) + "."]
+
+
 def _column_label(method: str, n_features: int, aae_size: int) -> str:
     if method == "baseline":
         return f"baseline ({n_features}-d)"
@@ -637,8 +662,9 @@ def _exp1_summary(tasks, plan: Plan) -> Report:
                ci_note([s["n"] for row in ours.values() for s in row.values()]),
                "Ds: dimensions kept by the ANOVA-F selection, chosen inside every training fold by a speaker-grouped "
                "inner CV; median (min–max) over folds and seeds.",
+               *_knn_note(_knn_diagnostic(tasks)),
                paper_note])
-    return Report(tables=[table], json={"exp1": js, "settings": plan.config},
+    return Report(tables=[table], json={"exp1": js, "knn_neighbours": _knn_diagnostic(tasks), "settings": plan.config},
                   frames={"summary": summary_frame(frames_summary, "configuration"),
                           "long": long.drop(columns=["cm"])},
                   findings=_exp1_findings(js, methods, info))
@@ -827,6 +853,7 @@ def _exp2_summary(tasks, plan: Plan) -> Report:
             for r in pv.itertuples(index=False):
                 gains.setdefault(task, {}).setdefault(r.augmenter, {})[z] = {
                     "mean_diff": r.mean_diff, "p_value": r.p_value, "p_adjusted": r.p_adjusted}
+    diag = {z: _knn_diagnostic(tasks, z) for z in sizes}
     notes = [f"Data: {plan.data}.", ci_note([v["n"] for row in ours.values() for v in row.values()]),
              "Columns: labelled in-context training samples per fold (full = every training speaker's utterances; "
              f"the smallest full training side has {info['smallest_training_side']}).", paper_note]
@@ -838,7 +865,8 @@ def _exp2_summary(tasks, plan: Plan) -> Report:
         columns=[Column(z, "full" if z == "full" else f"N={z}") for z in sizes], ours=ours, paper=paper,
         row_header="Task / column", extra_columns=["Ds (median per size)"], extra=extra,
         paper_label=f"paper ({info['paper_table']})", notes=notes)
-    return Report(tables=[table], json={"exp2": js, "vs_baseline_fs": gains, "settings": plan.config},
+    return Report(tables=[table], json={"exp2": js, "vs_baseline_fs": gains, "knn_neighbours": diag,
+                                        "settings": plan.config},
                   frames={"summary": summary_frame(frames_summary, "configuration"), "long": long.drop(columns=["cm"])},
                   findings=_exp2_findings(js, gains, methods, sizes))
 

@@ -41,6 +41,7 @@ reproduction framework (`labkit.experiment.reproduce`) both call it.
 from __future__ import annotations
 
 import atexit
+import logging
 import re
 import time
 import warnings
@@ -353,8 +354,9 @@ def get_client(scheduler: Any, n_jobs: int = -1):
         if cache_key not in _CLIENTS or _CLIENTS[cache_key].status != "running":
             from distributed import LocalCluster
 
+            # silence_logs: Dask's shutdown chatter ("worker still alive, killing") is not the user's business
             cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+                                   dashboard_address=None, silence_logs=logging.ERROR)
             _CLIENTS[cache_key] = Client(cluster)
         return _CLIENTS[cache_key]
     address = spec if "://" in spec else f"tcp://{spec}"

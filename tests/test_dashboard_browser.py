@@ -1,8 +1,11 @@
 """End to end: start the dashboard with `streamlit run`, drive it in real headless Chromium.
 
-Plays the distribution animation and saves screenshots of the pages to
-``test-artifacts/screenshots/`` (distribution.png, comparison.png, training.png). Skipped when
-Debian's ``/usr/bin/chromium`` or Playwright is missing (`./lab test` installs both).
+Plays the distribution animation, puts two generators side by side and plays them together,
+downloads a figure as PNG (the plot's toolbar) and as interactive HTML (the button), opens a
+`labkit report` page offline and plays its animation, and saves screenshots of the pages to
+``test-artifacts/screenshots/`` (distribution.png, distribution-pair.png, comparison.png,
+training.png, report.png). Skipped when Debian's ``/usr/bin/chromium`` or Playwright is missing
+(`./lab test` installs both).
 
 By default the dashboard shows a fabricated run store (Gaussian clouds, `dashboard_fixtures`). Set
 ``LABKIT_E2E_RUNS=DIR`` to drive it on a real run store instead; the README's screenshots were
@@ -12,6 +15,7 @@ taken that way on the store `labkit demo` writes.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -21,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard_fixtures import make_store
+from dashboard_fixtures import make_augmenter_run, make_store
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,7 +49,12 @@ def dashboard_url(tmp_path_factory):
         pytest.skip(f"{CHROMIUM} is missing (`./lab setup` or `apt-get install chromium` installs it)")
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
     given = os.environ.get("LABKIT_E2E_RUNS")
-    store = Path(given) if given else make_store(tmp_path_factory.mktemp("browser-runs"))
+    if given:
+        store = Path(given)
+    else:
+        store = tmp_path_factory.mktemp("browser-runs")
+        make_augmenter_run(store)  # made first, so the training run of make_store is the newest
+        make_store(store)
     port = _free_port()
     log = open(tmp_path_factory.mktemp("browser-log") / "streamlit.log", "w+")
     cmd = [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"),
@@ -67,7 +76,7 @@ def dashboard_url(tmp_path_factory):
                 log.seek(0)
                 pytest.fail(f"streamlit did not start (exit {server.poll()}):\n{log.read()[-3000:]}")
             time.sleep(0.3)
-        yield url, _opening_and_last_iteration(store)
+        yield url, _opening_and_last_iteration(store), store
     finally:
         server.terminate()
         try:
@@ -99,7 +108,7 @@ def _no_exception(page) -> None:
 def test_dashboard_in_chromium(dashboard_url):
     from playwright.sync_api import sync_playwright
 
-    dashboard_url, (first, last) = dashboard_url
+    dashboard_url, (first, last), _ = dashboard_url
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -158,3 +167,116 @@ def test_dashboard_in_chromium(dashboard_url):
             browser.close()
     for name in ("distribution.png", "comparison.png", "training.png"):
         assert (SHOTS / name).stat().st_size > 10_000, f"{name} looks empty"
+
+
+def _pair_in(store: Path):
+    """(run label, space A, space B, B's last iteration) of a run with two generators on the same real data."""
+    from labkit.runstore import Run, RunStore
+    from labkit.viz.projection import reference_digest
+
+    for info in RunStore(store).list_runs():
+        if info.error:
+            continue
+        run = Run(info.path)
+        spaces = [s for s in run.spaces() if run.snapshot_iterations(s)]
+        for i, a in enumerate(spaces):
+            for b in spaces[i + 1:]:
+                if reference_digest(run, a) == reference_digest(run, b):
+                    return f"{info.run_id} [{info.kind}]", info.run_id, a, b, run.snapshot_iterations(b)[-1]
+    pytest.skip(f"no run in {store} recorded two generators on the same real data")
+
+
+def _choose(page, label: str, option: str) -> None:
+    """Pick `option` in the Streamlit selectbox labelled `label`."""
+    page.get_by_role("combobox", name=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_two_generators_side_by_side_and_figure_downloads(dashboard_url, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    dashboard_url, _, store = dashboard_url
+    label, run_id, a, b, last_b = _pair_in(store)
+    name_a, name_b = (s[4:] if s.startswith("aug-") else s for s in (a, b))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1400}, accept_downloads=True)
+            page.set_default_timeout(60_000)
+            page.goto(dashboard_url)
+            page.get_by_text("Distribution of generated samples").wait_for()
+            page.locator(".js-plotly-plot").first.wait_for()
+            _choose(page, "Run", label)
+            _choose(page, "Space", a)
+            _choose(page, "Beside it", f"{run_id} · {b}")
+            # Two panels, one title each, in one plane: both sides' axes have the same range.
+            has = "() => [...document.querySelectorAll('.annotation-text')].some(e => e.textContent.includes({!r}))"
+            page.wait_for_function(has.format(f"{name_b} · iteration"))
+            page.wait_for_function(has.format(f"{name_a} · iteration"))
+            _no_exception(page)
+            ranges = page.evaluate("() => { const l = document.querySelector('.js-plotly-plot')._fullLayout;"
+                                   " return [l.xaxis.range, l.xaxis2.range, l.yaxis.range, l.yaxis2.range]; }")
+            assert ranges[0] == ranges[1] and ranges[2] == ranges[3]
+            # Play: both sides step together until B's last recorded iteration.
+            page.locator(".updatemenu-button", has_text="Play").first.click()
+            page.wait_for_function(has.format(f"{name_b} · iteration {last_b} "), timeout=90_000)
+            page.wait_for_timeout(700)
+            page.screenshot(path=str(SHOTS / "distribution-pair.png"), full_page=True)
+
+            # PNG through the plot's toolbar (plotly draws it in the browser).
+            page.locator(".js-plotly-plot").first.hover()
+            with page.expect_download() as png:
+                page.locator('.modebar-btn[data-title="Download plot as a PNG"]').first.click()
+            png_path = tmp_path / png.value.suggested_filename
+            png.value.save_as(png_path)
+            assert png_path.suffix == ".png" and png_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            assert png_path.stat().st_size > 20_000
+            # Interactive HTML through the button under the plot: offline, with the animation's frames.
+            with page.expect_download() as page_file:
+                page.get_by_role("button", name="Download HTML").first.click()
+            html_path = tmp_path / page_file.value.suggested_filename
+            page_file.value.save_as(html_path)
+            text = html_path.read_text()
+            assert html_path.suffix == ".html" and "Plotly.newPlot" in text and "addFrames" in text
+            assert "xaxis2" in text and f'"name":"{name_b}: generated"' in text  # both panels
+            assert re.findall(r"<script[^>]*\bsrc=", text) == []  # plotly.js inside: works offline
+        finally:
+            browser.close()
+
+
+def test_labkit_report_opens_offline_and_plays(dashboard_url, tmp_path):
+    """`labkit report` output in Chromium: no request leaves the file, the animation plays."""
+    from playwright.sync_api import sync_playwright
+
+    from labkit.cli import main
+
+    _, (first, last), store = dashboard_url
+    from labkit.runstore import Run, RunStore
+
+    run = next(Run(i.path) for i in RunStore(store).list_runs()
+               if not i.error and any(Run(i.path).snapshot_iterations(s) for s in Run(i.path).spaces()))
+    out = tmp_path / "report.html"
+    assert main(["report", str(run.path), "--out", str(out)]) == 0
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 1100})
+            page.set_default_timeout(60_000)
+            requests, errors = [], []
+            page.on("request", lambda r: requests.append(r.url))
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(out.as_uri())
+            page.locator(".js-plotly-plot").first.wait_for()
+            assert [u for u in requests if not u.startswith(("file:", "data:", "blob:"))] == []
+            # The first animated figure: its title follows the frames while it plays.
+            plot = page.locator(".js-plotly-plot", has=page.locator(".updatemenu-button")).first
+            plot.scroll_into_view_if_needed()
+            title = plot.locator(".gtitle")
+            assert title.text_content().startswith(f"iteration {first}")
+            plot.locator(".updatemenu-button", has_text="Play").click()
+            plot.locator(".gtitle", has_text=f"iteration {last} ").wait_for(timeout=60_000)
+            assert errors == []
+            page.screenshot(path=str(SHOTS / "report.png"), full_page=False)
+        finally:
+            browser.close()

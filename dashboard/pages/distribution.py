@@ -69,7 +69,7 @@ if pair is not None:
         st.warning(message)
         pair = None
 
-left, right = st.columns([3, 1])
+left, right = st.columns([4, 1] if pair is not None else [3, 1])  # two panels need the width
 with left:
     c1, c2, c3 = st.columns(3)
     cumulative = c1.radio("View", ["cumulative", "per iteration"], horizontal=True, key="dist_view",

@@ -329,7 +329,9 @@ def _pair_title(name: str, own, metrics: dict | None, cumulative: bool) -> str:
     text = f"<b>{name}</b> · iteration {own}" + (" (cumulative)" if cumulative else "")
     row = (metrics or {}).get(int(own))
     if row:
-        text += "<br>" + "  ".join(f"{m} {row[m]:.2f}" for m in TITLE_METRICS if row.get(m) is not None)
+        # Two metrics a line: half a figure's width holds no more.
+        parts = [f"{m} {row[m]:.2f}" for m in TITLE_METRICS if row.get(m) is not None]
+        text += "".join(("<br>" if i % 2 == 0 else "  ") + part for i, part in enumerate(parts))
     return text
 
 
@@ -377,13 +379,13 @@ def distribution_pair_figure(proj_a, proj_b, names=("A", "B"), *, cumulative: bo
                                              (panels[1], names[1], metrics_b, fig.layout.xaxis2.domain)):
             out.append({"text": _pair_title(name, panel.own_iteration(t), metrics, cumulative),
                         "x": (domain[0] + domain[1]) / 2, "y": 1.0, "xref": "paper", "yref": "paper",
-                        "xanchor": "center", "yanchor": "bottom", "showarrow": False, "font": {"size": 13}})
+                        "xanchor": "center", "yanchor": "bottom", "showarrow": False, "font": {"size": 12}})
         return out
 
     x_label, y_label = proj_a.axis_labels()
     axis = {"range": x_range, "autorange": False, "title": x_label, "zeroline": False}
     fig.update_layout(
-        height=height, template="plotly_white", margin={"l": 50, "r": 20, "t": 80, "b": 40},
+        height=height, template="plotly_white", margin={"l": 50, "r": 20, "t": 95, "b": 40},
         xaxis=axis, xaxis2=axis, annotations=titles(iteration),
         yaxis={"range": y_range, "autorange": False, "title": y_label, "zeroline": False},
         yaxis2={"range": y_range, "autorange": False, "zeroline": False},

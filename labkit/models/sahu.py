@@ -50,7 +50,9 @@ Choices where the paper is silent (and why)
 * **cGAN noise.** The generator's noise has the AAE code's dimension and is drawn from the AAE's
   prior component of the requested emotion; that is what makes "initialise the generator with the
   decoder" meaningful: the decoder already maps component c to utterances of emotion c. The one-hot
-  columns of the generator's first layer start at zero when initialised from the decoder.
+  weights of the generator's first layer start at zero when initialised from the decoder.
+* **Conditioning.** "One-hot on both sides": the first layer of the generator and of the
+  discriminator sees [input, onehot] (`ConditionalMLP`, which computes it without concatenating).
 * **Losses.** Equation 2 as binary cross-entropy on logits (`discriminator_loss`: mean over the real
   and the fake half, so 0.69 = ln 2 at equilibrium), and the non-saturating generator loss
   ``-log D(G(z))`` (`generator_loss`, also ln 2 at equilibrium) that the GAN papers use in practice.
@@ -304,48 +306,72 @@ class GAN(nn.Module):
         return self.discriminator(x).squeeze(1)  # (B,)
 
 
+class ConditionalMLP(nn.Module):
+    """An `mlp` whose first layer also sees a one-hot class, without concatenating it to the input.
+
+    ``first(x) + cond(onehot)`` is exactly ``Linear([x, onehot])`` (weights [W_x | W_c], one bias),
+    initialised like it (uniform in +-1/sqrt(D + K)); keeping W_c apart saves building a (B, D + K)
+    copy of every batch, which for the discriminator's 1582-d input is a full pass over the batch in
+    every forward.
+    """
+
+    def __init__(self, sizes: list[int], n_classes: int, negative_slope: float = 0.2):
+        super().__init__()
+        self.first = nn.Linear(sizes[0], sizes[1])  # (B, in) -> (B, H)
+        self.cond = nn.Linear(n_classes, sizes[1], bias=False)  # (B, K) -> (B, H)
+        bound = 1.0 / math.sqrt(sizes[0] + n_classes)
+        for p in (self.first.weight, self.first.bias, self.cond.weight):
+            nn.init.uniform_(p, -bound, bound)
+        rest = list(mlp(sizes[1:], negative_slope)) if len(sizes) > 2 else []
+        self.rest = nn.Sequential(nn.LeakyReLU(negative_slope), *rest) if rest else nn.Identity()
+
+    def forward(self, x: torch.Tensor, onehot: torch.Tensor) -> torch.Tensor:
+        return self.rest(self.first(x) + self.cond(onehot))
+
+    def linears(self) -> list[nn.Linear]:
+        """The x-path's Linear layers in order (first, then the rest)."""
+        return [self.first] + [m for m in self.rest.modules() if isinstance(m, nn.Linear)]
+
+
 class CGAN(nn.Module):
-    """Conditional GAN: G([z, onehot]) -> features with z from the class's GMM component; D([x, onehot])."""
+    """Conditional GAN: G(z, onehot) -> features with z from the class's GMM component; D(x, onehot)."""
 
     def __init__(self, cfg: CGANConfig):
         super().__init__()
         self.cfg = cfg
         s = cfg.negative_slope
-        self.generator = mlp([cfg.code_dim + cfg.n_classes, *cfg.g_hidden, cfg.n_features], s)  # (B, Z+K) -> (B, D)
-        self.discriminator = mlp([cfg.n_features + cfg.n_classes, *cfg.d_hidden, 1], s)  # (B, D+K) -> (B, 1)
+        self.generator = ConditionalMLP([cfg.code_dim, *cfg.g_hidden, cfg.n_features], cfg.n_classes, s)  # (B, Z) -> (B, D)
+        self.discriminator = ConditionalMLP([cfg.n_features, *cfg.d_hidden, 1], cfg.n_classes, s)  # (B, D) -> (B, 1)
         self.prior = GMMPrior(cfg.n_classes, cfg.code_dim, cfg.prior_radius, cfg.prior_std)
 
     def noise(self, labels: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         return self.prior.sample(labels, generator)  # (B, Z)
 
     def generate(self, z: torch.Tensor, onehot: torch.Tensor) -> torch.Tensor:
-        return self.generator(torch.cat([z, onehot], dim=1))  # (B, D)
+        return self.generator(z, onehot)  # (B, D)
 
     def critic(self, x: torch.Tensor, onehot: torch.Tensor) -> torch.Tensor:
-        return self.discriminator(torch.cat([x, onehot], dim=1)).squeeze(1)  # (B,)
+        return self.discriminator(x, onehot).squeeze(1)  # (B,)
 
     @torch.no_grad()
     def init_from_decoder(self, decoder: nn.Sequential) -> None:
-        """Copy an AAE decoder into the generator; the one-hot columns of the first layer start at 0.
+        """Copy an AAE decoder into the generator; the one-hot weights start at 0.
 
-        The decoder maps a code z (Z) to features; the generator maps [z, onehot] (Z + K). Both have
-        the same widths, so every layer is copied and the first layer's extra K input columns are zero:
-        at the start G(z, c) = Decoder(z).
+        The decoder maps a code z (Z) to features; the generator maps (z, onehot). Both have the same
+        widths, so every Linear layer of the decoder is copied into the generator's z-path and the
+        class weights are zero: at the start G(z, c) = Decoder(z) for every emotion c.
         """
-        mine = [m for m in self.generator if isinstance(m, nn.Linear)]
+        mine = self.generator.linears()
         theirs = [m for m in decoder if isinstance(m, nn.Linear)]
         shapes = [tuple(m.weight.shape) for m in theirs]
-        want = [(m.out_features, m.in_features - (self.cfg.n_classes if i == 0 else 0)) for i, m in enumerate(mine)]
+        want = [tuple(m.weight.shape) for m in mine]
         if shapes != want:
             raise LabkitError(f"cannot initialise the cGAN generator from this decoder: its layers are {shapes}, "
                               f"the generator needs {want} (make the cGAN with cgan_config_for(aae_config))")
-        for i, (g, d) in enumerate(zip(mine, theirs)):
-            if i == 0:
-                g.weight.zero_()
-                g.weight[:, : self.cfg.code_dim].copy_(d.weight)  # (H, Z) of (H, Z+K)
-            else:
-                g.weight.copy_(d.weight)
+        for g, d in zip(mine, theirs):
+            g.weight.copy_(d.weight)
             g.bias.copy_(d.bias)
+        self.generator.cond.weight.zero_()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -460,7 +486,8 @@ def describe() -> str:
 
 __all__ = [
     "EMOTIONS", "AAEConfig", "GANConfig", "CGANConfig", "GAN_PRESETS", "CGAN_PRESETS", "make_aae_config",
-    "make_gan_config", "make_cgan_config", "cgan_config_for", "mlp", "GMMPrior", "AAE", "GAN", "CGAN",
+    "make_gan_config", "make_cgan_config", "cgan_config_for", "mlp", "GMMPrior", "AAE", "GAN", "ConditionalMLP",
+    "CGAN",
     "discriminator_loss", "generator_loss", "reconstruction_loss", "EQUILIBRIUM", "ClassGMM",
     "count_parameters", "describe",
 ]

@@ -82,7 +82,12 @@ def _device(device) -> torch.device:
 
 
 def _tensor(X, dtype=torch.float32) -> torch.Tensor:
-    return X.to(dtype) if isinstance(X, torch.Tensor) else torch.as_tensor(np.asarray(X), dtype=dtype)
+    if isinstance(X, torch.Tensor):
+        return X.to(dtype)
+    a = np.asarray(X)
+    if not a.flags.writeable:  # e.g. pandas' copy-on-write arrays: torch wants memory it may write
+        a = a.copy()
+    return torch.as_tensor(a, dtype=dtype)
 
 
 def _build(cls, cfg, device: torch.device) -> torch.nn.Module:

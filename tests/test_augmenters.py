@@ -33,7 +33,12 @@ def _param(name):
 NAMES = [_param(n) for n in sorted(AUGMENTERS)]
 # Small budgets for iterative generators so the suite stays fast: {name: {param: value}}.
 FAST_PARAMS: dict[str, dict] = {"aaec": {"iterations": 1}, "gan2d": {"aae_epochs": 2, "gan_epochs": 2},
-                                "cgan": {"epochs": 2, "aae_epochs": 2}, "ctgan": {"epochs": 1}}
+                                "cgan": {"epochs": 2, "aae_epochs": 2}, "ctgan": {"epochs": 1},
+                                # the cycle-GANs translate a source class ("neutral"); here "a" plays it
+                                "cyclegan": {"neutral": "a", "epochs": 1, "pretrain_epochs": 1, "cls_epochs": 1,
+                                             "hidden": 16},
+                                "cyclegan-w": {"neutral": "a", "epochs": 1, "pretrain_epochs": 1, "cls_epochs": 1,
+                                               "hidden": 16}}
 # Budgets for the one check of sample quality (samples near their own class): a generator must have
 # trained a little before its samples can be judged.
 QUALITY_PARAMS: dict[str, dict] = {"aaec": {"iterations": 40},
@@ -41,7 +46,12 @@ QUALITY_PARAMS: dict[str, dict] = {"aaec": {"iterations": 40},
                                    "cgan": {"epochs": 100, "aae_epochs": 100, "batch_size": 8},
                                    # one conditional CTGAN does not learn 10-row classes in a test budget
                                    # (labkit.augment.ctgan); one CTGAN per class keeps each class's modes
-                                   "ctgan": {"per_class": True}}
+                                   "ctgan": {"per_class": True},
+                                   # the paper's lr 2e-4 needs hundreds of epochs to move rows 8 units; 1e-3 needs 60
+                                   "cyclegan": {"epochs": 60, "pretrain_epochs": 5, "cls_epochs": 30, "hidden": 32,
+                                                "batch_size": 8, "lr": 1e-3},
+                                   "cyclegan-w": {"epochs": 60, "pretrain_epochs": 5, "cls_epochs": 30, "hidden": 32,
+                                                  "batch_size": 8, "lr": 1e-3}}
 
 
 def _make(name, **params):

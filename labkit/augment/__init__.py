@@ -29,6 +29,9 @@ AUGMENTERS: dict[str, str] = {
     "cgan": "labkit.augment.sahu:CGANAugmenter",
     # CTGAN (optional extra labkit[ctgan]), the well-kept tabular-GAN peer; see labkit.augment.ctgan
     "ctgan": "labkit.augment.ctgan:CTGANAugmenter",
+    # Shilandari et al. 2022: one cycle-GAN per emotion, neutral -> emotion (JS / Wasserstein); labkit.augment.cyclegan
+    "cyclegan": "labkit.augment.cyclegan:CycleGANAugmenter",
+    "cyclegan-w": "labkit.augment.cyclegan:CycleGANWAugmenter",
     # waveform augmenters: training utterances' audio changed, then featurised again; see labkit.augment.waveform
     "wav-noise": "labkit.augment.waveform:WavNoise",
     "wav-band": "labkit.augment.waveform:WavBand",

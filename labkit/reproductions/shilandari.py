@@ -1,0 +1,740 @@
+"""Shilandari, Marvi, Khosravi, Wang (SIVP 2022) on the reproduction framework: Table 1 and Figures 5-9.
+
+* ``shilandari-table1 SOURCE``: the paper's five classes (anger, fear, happiness, sadness, neutral);
+  rows no augmentation, add noise, SMOTE, cycle-GAN, cycle-GAN + Wasserstein, each with the DNN
+  (two hidden layers of 800, leaky ReLU, L2: `labkit.experiment.classifiers` ``mlp``) and the linear
+  SVM; WA and UAR with 95 % intervals over seeds, the paired difference of every row from no
+  augmentation with the same classifier, and the paper's numbers under ours.
+* ``shilandari-sweep SOURCE``: UAR against the amount of added data (Figures 5-9): real only, noise
+  at several levels, SMOTE, cycle-GAN and cycle-GAN + Wasserstein, both classifiers. Writes the
+  run-store ``sweep`` table the dashboard's Comparison page plots and ``results/sweep-uar.html``.
+
+One task = one method x seed x fold. On the fold's training rows only, the comparison runner's
+leak-proof pipeline (`labkit.experiment.runner.build_pipeline`: scaler -> augmenter -> classifier)
+is fitted with the first classifier, which trains the generator once; every other classifier (and,
+in the sweep, every other amount) reuses that trained generator through
+`labkit.augment.cyclegan.FittedSampler` in a pipeline of its own. The cycle-GANs are the
+``cyclegan`` / ``cyclegan-w`` augmenters (`labkit.augment.cyclegan`), which call
+`labkit.trainers.cyclegan.train`.
+
+Protocol. The paper does not say how EMO-DB was split ("each experiment was repeated three times");
+its numbers match speaker-dependent evaluation on EMO-DB better than speaker-independent. The
+default here is leave-one-speaker-out (``--protocol loso``); ``--protocol random`` is the paper's
+likely setting: stratified k-fold cross-validation over utterances, shuffled anew for every seed,
+with every speaker on both sides. The output says which one ran.
+
+The first task of each cycle-GAN method (seed 0, first fold) records for the dashboard: the loss
+history (table ``history-<method>``, Training page) and, with ``--record-every``, the real rows of
+the fold (``reference/aug-<method>``) and the generated rows every few epochs
+(``snapshots/aug-<method>``, Distribution page).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+from labkit.experiment.reproduce import Experiment, Plan, Report, slug, summary_by, summary_frame
+from labkit.experiment.tables import Column, PaperTable, ci_note
+
+PAPER = "Shilandari, Marvi, Khosravi, Wang, SIVP 2022: cycle-GAN data augmentation for SER"
+
+EMOTIONS = "anger,fear,happiness,sadness,neutral"
+METHODS = ("none", "noise", "smote", "cyclegan", "cyclegan-w")
+GAN_METHODS = ("cyclegan", "cyclegan-w")
+LABELS = {"none": "No augmentation", "noise": "Add noise", "smote": "SMOTE", "cyclegan": "Cycle-GAN",
+          "cyclegan-w": "Cycle-GAN + Wasserstein"}
+CLASSIFIERS = {"dnn": ("DNN", "mlp"), "svm": ("SVM", "svm-linear")}  # option -> (label, labkit classifier)
+METRICS = ["uar", "wa", "f1"]
+
+# The paper's Table 1 (EMO-DB, 5 classes, %), as printed: (WA, UAR).
+PAPER_TABLE1 = {
+    ("noise", "DNN"): (82.06, 82.73), ("noise", "SVM"): (81.12, 80.25),
+    ("smote", "DNN"): (82.43, 81.51), ("smote", "SVM"): (80.93, 79.51),
+    ("cyclegan", "DNN"): (83.55, 82.50), ("cyclegan", "SVM"): (81.50, 80.30),
+    ("cyclegan-w", "DNN"): (84.49, 83.33), ("cyclegan-w", "SVM"): (81.07, 80.08),
+}
+PAIRED_HEADER = "Δ UAR vs none (p)"
+
+
+def row_label(method: str, classifier: str) -> str:
+    """Table 1's row name, e.g. "Cycle-GAN + Wasserstein · DNN"."""
+    return f"{LABELS.get(method, method)} · {classifier}"
+
+
+# --------------------------------------------------------------------------- options
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", metavar="SOURCE",
+                   help="corpus: synthetic:imbalanced (EMO-DB's five class sizes), emodb:PATH, synthetic, "
+                        "synthetic:DIR, ravdess:PATH, cremad:PATH, csv:PATH")
+    p.add_argument("--emotions", default=EMOTIONS,
+                   help="the classes; must include neutral, the source every emotion is translated from "
+                        "(default: %(default)s, the paper's five)")
+    p.add_argument("--features", default="is10", choices=["is10", "egemaps", "emobase", "compare"],
+                   help="openSMILE functionals; the paper's 2185-d set is no standard configuration, IS10 (1582) is "
+                        "the closest (see labkit.models.cyclegan) (default: %(default)s)")
+    p.add_argument("--protocol", default="loso", choices=["loso", "random"],
+                   help="loso: leave one speaker out; random: speaker-dependent stratified k-fold over utterances, "
+                        "reshuffled per seed (the paper's likely setting) (default: %(default)s)")
+    p.add_argument("--folds", type=int, default=5, metavar="K", help="folds of --protocol random (default: %(default)s)")
+    p.add_argument("--max-folds", type=int, default=None, metavar="N",
+                   help="run only the first N folds (a quick look; may grow later in the same --out)")
+    p.add_argument("--classifiers", default="dnn,svm",
+                   help="dnn (2 x 800 leaky ReLU, L2) and / or svm (linear) (default: %(default)s)")
+    g = p.add_argument_group("cycle-GAN (defaults: labkit.models.cyclegan)")
+    g.add_argument("--budget", default="small", choices=["small", "paper"],
+                   help="small: 2 x 256 units, 60 epochs (a CPU); paper: 2 x 800 units, 200 epochs, lr reduced "
+                        "every 50 (a GPU job) (default: %(default)s)")
+    g.add_argument("--epochs", type=int, default=None, metavar="N", help="adversarial epochs (default: the budget's)")
+    g.add_argument("--hidden", type=int, default=None, metavar="H", help="units per hidden layer (default: the budget's)")
+    g.add_argument("--jitter", type=float, default=0.05,
+                   help="std of the Gaussian jitter on neutral rows before translation (default: %(default)s)")
+    p.add_argument("--record-every", type=int, default=5, metavar="N",
+                   help="first task of each cycle-GAN: record generated rows every N epochs for the dashboard; "
+                        "0 = off (the loss history is always kept) (default: %(default)s)")
+    p.add_argument("--device", default=None, help="torch device: cpu, cuda, cuda:1 (default: CUDA when available)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads per task (use --jobs for parallel tasks) (default: %(default)s)")
+    p.add_argument("--skip-bad", action="store_true", help="leave out unreadable / silent files instead of stopping")
+
+
+def _table1_arguments(p: argparse.ArgumentParser) -> None:
+    _add_common(p)
+    p.add_argument("--methods", default=",".join(METHODS),
+                   help="rows, a subset of %(default)s (none is always run: the paired tests need it)")
+    p.add_argument("--amount", default="1",
+                   help="synthetic rows per class: a ratio r adds r x n_c to every class c (1 doubles the fold), "
+                        "'balance' tops every class up to the largest (default: %(default)s)")
+    p.add_argument("--noise-scale", type=float, default=0.1,
+                   help="noise std in units of each standardised feature's std (default: %(default)s)")
+
+
+def _sweep_arguments(p: argparse.ArgumentParser) -> None:
+    _add_common(p)
+    p.add_argument("--augmenters", default="noise,smote,cyclegan,cyclegan-w",
+                   help="curves besides real only, a subset of %(default)s")
+    p.add_argument("--amounts", default="0.5,1,2,4",
+                   help="ratios r of added data (r x n_c rows per class c) (default: %(default)s)")
+    p.add_argument("--noise-scales", default="0.05,0.1,0.3",
+                   help="noise levels, one curve each (the paper's Figure 6) (default: %(default)s)")
+
+
+# --------------------------------------------------------------------------- checking options
+def _list(text: str, allowed, what: str) -> list[str]:
+    from labkit.errors import LabkitError
+
+    items = list(dict.fromkeys(s.strip() for s in str(text).split(",") if s.strip()))
+    bad = [s for s in items if s not in allowed]
+    if bad or not items:
+        raise LabkitError(f"{what}: unknown {bad or text!r}; choose from {', '.join(allowed)}")
+    return items
+
+
+def _floats(text: str, what: str, positive: bool = True) -> list[float]:
+    from labkit.errors import LabkitError
+
+    try:
+        values = [float(s) for s in str(text).split(",") if s.strip()]
+    except ValueError:
+        raise LabkitError(f"{what}: numbers separated by commas, got {text!r}") from None
+    if not values or any(not math.isfinite(v) or (v <= 0 if positive else v < 0) for v in values):
+        raise LabkitError(f"{what}: {'positive ' if positive else ''}numbers separated by commas, got {text!r}")
+    return list(dict.fromkeys(values))
+
+
+def _emotions(text: str) -> list[str]:
+    from labkit.data.loaders import EMOTION_ALIASES
+    from labkit.data.schema import EMOTION_AV
+    from labkit.errors import LabkitError
+
+    out = []
+    for e in (s.strip() for s in str(text).split(",") if s.strip()):
+        canon = e if e in EMOTION_AV else EMOTION_ALIASES.get(e.lower())
+        if canon is None:
+            raise LabkitError(f"unknown emotion {e!r} in --emotions; known: {', '.join(EMOTION_AV)}")
+        out.append(canon)
+    if len(set(out)) != len(out) or len(out) < 2:
+        raise LabkitError(f"--emotions needs at least two distinct emotions, got {text!r}")
+    if "neutral" not in out:
+        raise LabkitError(f"--emotions must include neutral: every cycle-GAN translates neutral rows into its emotion "
+                          f"(got {', '.join(out)})")
+    return out
+
+
+def _gan_overrides(args) -> dict:
+    from labkit.errors import LabkitError
+    from labkit.models.cyclegan import make_config
+
+    over = {}
+    for name in ("epochs", "hidden"):
+        v = getattr(args, name)
+        if v is not None:
+            if v < 1:
+                raise LabkitError(f"--{name} must be at least 1, got {v}")
+            over[name] = int(v)
+    if not (math.isfinite(args.jitter) and args.jitter >= 0):
+        raise LabkitError(f"--jitter must be >= 0, got {args.jitter}")
+    for preset in GAN_METHODS:
+        make_config(preset, args.budget, **over)  # bad values fail before any data is loaded
+    return over
+
+
+def _check_common(args) -> None:
+    from labkit.errors import LabkitError
+
+    if args.protocol == "random" and args.folds < 2:
+        raise LabkitError(f"--folds must be at least 2, got {args.folds}")
+    if args.max_folds is not None and args.max_folds < 1:
+        raise LabkitError(f"--max-folds must be at least 1, got {args.max_folds}")
+    if args.record_every < 0:
+        raise LabkitError(f"--record-every must be >= 0, got {args.record_every}")
+    if args.threads < 1:
+        raise LabkitError(f"--threads must be at least 1, got {args.threads}")
+
+
+# --------------------------------------------------------------------------- data and folds
+def _load(args, emotions: list[str]):
+    """The source's utterances of `emotions` and their functionals (`labkit.features.Features`)."""
+    from labkit.data.loaders import load_corpus
+    from labkit.errors import LabkitError
+    from labkit.features import extract
+
+    table = load_corpus(args.source, skip_bad=args.skip_bad)
+    present = sorted(set(table["emotion"].astype(str)))
+    missing = [e for e in emotions if e not in present]
+    if missing:
+        raise LabkitError(f"{args.source}: no utterances of {', '.join(missing)} (it has {', '.join(present)}); "
+                          "choose the classes with --emotions (neutral must be among them)")
+    table = table[table["emotion"].isin(emotions)].reset_index(drop=True)
+    return extract(table, args.features, progress=not args.json, skip_bad=args.skip_bad)
+
+
+def _folds(meta, args) -> tuple[dict, str]:
+    """({seed: [Fold]} (key None: the same folds for every seed), one sentence naming the protocol)."""
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    from labkit.errors import LabkitError
+    from labkit.experiment.protocols import Fold, make_folds
+
+    if args.protocol == "loso":
+        folds = make_folds(meta, "loso")  # checked: no speaker on both sides
+        if args.max_folds:
+            folds = folds[: args.max_folds]
+        return {None: folds}, f"leave-one-speaker-out ({len(folds)} folds{' run' if args.max_folds else ''})"
+    y = meta["emotion"].astype(str).to_numpy()
+    smallest = int(np.unique(y, return_counts=True)[1].min())
+    if smallest < args.folds:
+        raise LabkitError(f"--protocol random: the smallest class has {smallest} utterances, fewer than --folds "
+                          f"{args.folds}")
+    out = {}
+    for seed in range(args.seeds):
+        split = StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y)
+        folds = [Fold(f"random {k + 1}/{args.folds}", tr, te) for k, (tr, te) in enumerate(split)]
+        out[seed] = folds[: args.max_folds] if args.max_folds else folds
+    n = len(next(iter(out.values())))
+    return out, (f"SPEAKER-DEPENDENT stratified {args.folds}-fold CV over utterances, reshuffled per seed "
+                 f"({n} folds{' run' if args.max_folds else ''}; the paper's likely setting: speakers on both sides)")
+
+
+def _fold(context: dict, seed: int, k: int):
+    folds = context["folds"]
+    return (folds[None] if None in folds else folds[seed])[k]
+
+
+def _describe(source, meta, emotions, feats) -> str:
+    counts = meta["emotion"].value_counts()
+    return (f"{source}: {len(meta)} utterances, {meta['speaker'].nunique()} speakers "
+            f"({', '.join(f'{e} {int(counts.get(e, 0))}' for e in emotions)}); {feats.feature_set} "
+            f"({feats.X.shape[1]} features)")
+
+
+def _base_plan(args, experiment: str):
+    """What both experiments check and load: (emotions, classifiers, overrides, feats, folds, protocol, data)."""
+    import numpy as np
+
+    from labkit.utils import pick_device
+
+    _check_common(args)
+    emotions = _emotions(args.emotions)
+    classifiers = _list(args.classifiers, list(CLASSIFIERS), "--classifiers")
+    overrides = _gan_overrides(args)
+    device = str(pick_device(args.device))
+    feats = _load(args, emotions)
+    folds, protocol = _folds(feats.meta, args)
+    data = f"{_describe(args.source, feats.meta, emotions, feats)}; {protocol}"
+    context = {"X": feats.X.astype(np.float32), "y": feats.meta["emotion"].astype(str).to_numpy(), "folds": folds,
+               "classifiers": classifiers, "overrides": overrides, "budget": args.budget, "jitter": float(args.jitter),
+               "device": device, "threads": int(args.threads), "record_every": int(args.record_every),
+               "progress": not args.json}
+    config = {"experiment": experiment, "source": args.source, "emotions": emotions, "features": feats.feature_set,
+              "protocol": args.protocol, "folds": args.folds if args.protocol == "random" else None,
+              "classifiers": classifiers, "budget": args.budget, "overrides": overrides, "jitter": float(args.jitter)}
+    n_folds = len(next(iter(folds.values())))
+    return emotions, classifiers, feats, n_folds, data, context, config, device
+
+
+def _out_path(args, default_out: str) -> str:
+    """Where run_experiment will put the run (the sweep writes its figure there)."""
+    from labkit.runstore import default_root
+
+    return str(args.out) if args.out else str(default_root() / default_out)
+
+
+# --------------------------------------------------------------------------- one task
+def _augmenter(method: str, amount, context: dict, rs: int, record: bool):
+    """The augmenter of `method` ("noise-0.1" = Gaussian noise of scale 0.1) at `amount`."""
+    from labkit.augment import make_augmenter
+
+    strategy = "balance" if amount == "balance" else float(amount)
+    if method == "none":
+        return make_augmenter("none")
+    if method.startswith("noise"):
+        scale = float(method.split("-", 1)[1]) if "-" in method else context["noise_scale"]
+        return make_augmenter("noise", scale=scale, sampling_strategy=strategy, random_state=rs)
+    if method == "smote":
+        return make_augmenter("smote", sampling_strategy=strategy, random_state=rs)
+    over = context["overrides"]
+    return make_augmenter(method, sampling_strategy=strategy, random_state=rs, budget=context["budget"],
+                          epochs=over.get("epochs"), hidden=over.get("hidden"), jitter=context["jitter"],
+                          device=context["device"], threads=context["threads"],
+                          record_every=context["record_every"] if record else 0)
+
+
+def _recorder(run, space: str):
+    def callback(kind: str, record: dict) -> None:
+        if kind == "snapshot":
+            run.save_snapshot(space, record["iteration"], record["X"], record["y"], record["origin"])
+    return callback
+
+
+def method_task(task: dict, context: dict, run_path: str) -> dict:
+    """Train one method's augmenter on one fold's training rows; score every classifier x amount (module level)."""
+    import time
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+    import torch
+    from sklearn.preprocessing import StandardScaler
+
+    from labkit.augment.cyclegan import FittedSampler
+    from labkit.experiment.classifiers import make_classifier
+    from labkit.experiment.metrics import scores
+    from labkit.experiment.runner import build_pipeline, task_seed
+    from labkit.runstore import Run
+
+    torch.set_num_threads(int(context["threads"]))
+    t_start = time.perf_counter()
+    method, seed, k = task["method"], int(task["seed"]), int(task["fold"])
+    fold = _fold(context, seed, k)
+    X, y = context["X"], context["y"]
+    Xtr, ytr, Xte, yte = X[fold.train_idx], y[fold.train_idx], X[fold.test_idx], y[fold.test_idx]
+    labels = sorted(np.unique(y).tolist())
+    rs = task_seed(seed, k)  # the augmenter and every classifier of this (seed, fold) share it, as in labkit compare
+    amounts = ["0"] if method == "none" else list(context["amounts"])
+    record = method in GAN_METHODS and seed == 0 and k == 0
+    run = Run(run_path)
+    space = f"aug-{method}"
+    augmenter = _augmenter(method, amounts[0], context, rs, record and context["record_every"] > 0)
+    if record and context["record_every"] > 0:
+        scaler = StandardScaler().fit(Xtr)  # the pipeline's scaler, refitted here for the reference rows
+        run.save_reference(space, scaler.transform(Xtr), ytr, scaler.transform(Xte), yte)
+        augmenter.set_recorder(_recorder(run, space))
+
+    rows, fitted, t_gen = [], None, 0.0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for amount in amounts:
+            for name in context["classifiers"]:
+                label, clf_name = CLASSIFIERS[name]
+                clf = make_classifier(clf_name, random_state=rs)
+                if fitted is None:  # the first pipeline trains the generator
+                    pipe = build_pipeline(augmenter, clf)
+                    t0 = time.perf_counter()
+                    pipe.fit(Xtr, ytr)
+                    fitted = pipe.named_steps["augment"]
+                    t_gen = getattr(fitted, "seconds_", time.perf_counter() - t0)
+                else:  # the same trained generator, another classifier or amount
+                    strategy = "balance" if amount == "balance" else float(amount)
+                    aug = FittedSampler(fitted, sampling_strategy=strategy) if fitted.generates else fitted
+                    pipe = build_pipeline(aug, clf).fit(Xtr, ytr)
+                s = scores(yte, pipe.predict(Xte), labels=labels)
+                rows.append({"classifier": label, "amount": amount,
+                             "n_synthetic": int(getattr(pipe.named_steps["augment"], "n_synthetic_", 0)),
+                             **{m: float(s[m]) for m in METRICS}})
+    diagnostics = {}
+    if method in GAN_METHODS:
+        hist = pd.DataFrame(fitted.history_)
+        if record:
+            run.write_table(f"history-{method}", hist)
+        tail = hist.tail(5)
+        diagnostics = {c: float(tail[c].mean()) for c in tail.columns if c not in ("iteration", "lr")}
+        diagnostics.update(epochs=int(hist["iteration"].max()), gan_seconds=float(t_gen),
+                           cls_train_acc=float(fitted.pretrain_.get("cls_train_acc", float("nan"))))
+    return {"method": method, "seed": seed, "fold": k, "fold_name": fold.name, "n_train": int(len(fold.train_idx)),
+            "n_test": int(len(fold.test_idx)), "seconds": time.perf_counter() - t_start, "rows": rows,
+            "diagnostics": diagnostics, "warnings": sorted({str(w.message) for w in caught})[:5]}
+
+
+# --------------------------------------------------------------------------- summaries
+def _long(tasks):
+    """One row per method x classifier x amount x seed x fold with uar, wa, f1."""
+    import pandas as pd
+
+    out = []
+    for t in tasks.itertuples(index=False):
+        rows = json.loads(t.rows) if isinstance(t.rows, str) else t.rows
+        for r in rows:
+            out.append({"method": t.method, "classifier": r["classifier"], "amount": str(r["amount"]),
+                        "seed": int(t.seed), "fold": int(t.fold), **{m: r[m] for m in METRICS}})
+    return pd.DataFrame(out)
+
+
+def _diagnostics(tasks) -> dict:
+    """{method: mean of each diagnostic over its tasks} for the cycle-GAN methods."""
+    import pandas as pd
+
+    out = {}
+    for t in tasks.itertuples(index=False):
+        d = json.loads(t.diagnostics) if isinstance(t.diagnostics, str) else t.diagnostics
+        if isinstance(d, dict) and d:
+            out.setdefault(t.method, []).append(d)
+    return {m: pd.DataFrame(ds).mean(numeric_only=True).to_dict() for m, ds in out.items()}
+
+
+def _paired(long, classifier: str, baseline: str = "none"):
+    """paired_vs of every method against `baseline` with one classifier (uar, wa); None without the baseline."""
+    from labkit.experiment.stats import paired_vs
+
+    part = long[long["classifier"] == classifier].rename(columns={"method": "augmenter"})
+    if baseline not in set(part["augmenter"]):
+        return None
+    return paired_vs(part, ["uar", "wa"], baseline=baseline)
+
+
+def _fmt_p(p: float) -> str:
+    return "n/a" if p is None or not math.isfinite(p) else f"{p:.2g}"
+
+
+def _table1_summary(tasks, plan: Plan) -> Report:
+    import pandas as pd
+
+    long = _long(tasks)
+    long["configuration"] = [row_label(m, c) for m, c in zip(long["method"], long["classifier"])]
+    summary = summary_by(long, "configuration", METRICS)
+    order = [row_label(m, CLASSIFIERS[c][0]) for m in plan.info["methods"] for c in plan.info["classifiers"]]
+    summary = {r: summary[r] for r in order if r in summary}
+    extra, paired_js, paired_frames = {}, {}, []
+    for c in plan.info["classifiers"]:
+        label = CLASSIFIERS[c][0]
+        paired = _paired(long, label)
+        if paired is None:
+            continue
+        paired_frames.append(paired.assign(classifier=label))
+        for p in paired[paired["metric"] == "uar"].itertuples(index=False):
+            extra[row_label(p.augmenter, label)] = {
+                PAIRED_HEADER: f"{100 * p.mean_diff:+.1f} (p = {_fmt_p(p.p_value)})"}
+            paired_js[row_label(p.augmenter, label)] = {"mean_diff": p.mean_diff, "p_value": p.p_value,
+                                                        "p_adjusted": p.p_adjusted, "n_folds": p.n_folds}
+    info = plan.info
+    n_seeds, n_folds = int(long["seed"].nunique()), int(long["fold"].nunique())
+    notes = [f"Data: {plan.data}.",
+             f"Amount: {info['amount_text']}; noise std {info['noise_scale']:g} (standardised units). "
+             f"Cycle-GANs: {info['budget_text']}; {n_seeds} seed(s) x {n_folds} fold(s); device {info['device']}.",
+             "WA = accuracy, UAR = mean per-class recall, per fold (each test speaker weighs the same), then "
+             "averaged.",
+             ci_note([s["uar"]["n"] for s in summary.values()])]
+    if extra:
+        notes.append(f"{PAIRED_HEADER}: mean paired difference in UAR points from no augmentation with the same "
+                     "classifier; two-sided Wilcoxon over folds of the seed-averaged differences "
+                     "(labkit.experiment.stats.paired_vs; Benjamini-Hochberg-adjusted p in --json).")
+    notes.append("Paper: EMO-DB, 5 classes, 2185 openSMILE features, split not stated, 3 repetitions; printed for "
+                 "reference, not for a direct comparison.")
+    paper = {row_label(m, c): {"wa": wa, "uar": uar} for (m, c), (wa, uar) in PAPER_TABLE1.items()}
+    table = PaperTable(title="Shilandari et al. 2022, Table 1: data augmentation x classifier, WA and UAR (%)",
+                       columns=[Column("wa", "WA"), Column("uar", "UAR")], ours=summary,
+                       paper={r: v for r, v in paper.items() if r in summary}, row_header="Method · classifier",
+                       extra_columns=[PAIRED_HEADER] if extra else [], extra=extra, notes=notes)
+    diag = _diagnostics(tasks)
+    findings = _table1_findings(summary, long, paired_js, diag)
+    js = {"rows": summary, "paired_vs_none": paired_js, "diagnostics": diag, "data": plan.data,
+          "protocol": info["protocol"], "budget": info["budget_text"]}
+    frames = {"summary": summary_frame(summary), "scores": long}
+    if paired_frames:
+        frames["paired"] = pd.concat(paired_frames, ignore_index=True)
+    return Report(tables=[table], json=js, frames=frames, findings=findings)
+
+
+def _table1_findings(summary: dict, long, paired: dict, diag: dict) -> list[str]:
+    """Plain sentences about the paper's claims, from our numbers."""
+    out = []
+
+    def uar(row):
+        s = summary.get(row, {}).get("uar")
+        return None if not s or s["mean"] is None else 100 * s["mean"]
+
+    ranked = sorted((r for r in summary if uar(r) is not None), key=uar, reverse=True)
+    if ranked:
+        claim = row_label("cyclegan-w", "DNN")
+        verdict = ("as in the paper" if ranked[0] == claim else
+                   f"the paper's best, {claim}, is {ranked.index(claim) + 1} of {len(ranked)} at {uar(claim):.1f} %"
+                   if claim in ranked else "the paper's best row did not run")
+        out.append(f"Highest mean UAR: {ranked[0]} ({uar(ranked[0]):.1f} %); {verdict}.")
+    for label in ("DNN", "SVM"):
+        row = row_label("cyclegan-w", label)
+        if row in paired:
+            p = paired[row]
+            sig = "significant" if p["p_value"] is not None and p["p_value"] < 0.05 else "not significant"
+            out.append(f"Cycle-GAN + Wasserstein vs no augmentation ({label}): {100 * p['mean_diff']:+.1f} UAR points "
+                       f"over {p['n_folds']} folds (p = {_fmt_p(p['p_value'])}, {sig}); the paper's gain over its "
+                       "baselines is about +1 point.")
+    dnn = long[long["classifier"] == "DNN"]
+    if {"cyclegan", "cyclegan-w"} <= set(dnn["method"]):
+        from labkit.experiment.stats import paired_vs
+
+        part = dnn[dnn["method"].isin(["cyclegan", "cyclegan-w"])].rename(columns={"method": "augmenter"})
+        p = paired_vs(part, ["uar"], baseline="cyclegan").iloc[0]
+        out.append(f"Wasserstein vs JS cycle-GAN (DNN): {100 * p.mean_diff:+.1f} UAR points (p = {_fmt_p(p.p_value)}); "
+                   "the paper: +0.83.")
+    for method in GAN_METHODS:
+        d = diag.get(method)
+        if d and "cls_acc" in d:
+            out.append(f"{LABELS[method]}: after {d['epochs']:.0f} epochs the auxiliary classifier assigns "
+                       f"{100 * d['cls_acc']:.0f} % of G_i(neutral) to emotion i (its training accuracy on real rows: "
+                       f"{100 * d['cls_train_acc']:.0f} %); cycle loss {d['loss_cyc']:.2f}; training "
+                       f"{d['gan_seconds']:.0f} s per fold.")
+    return out
+
+
+# --------------------------------------------------------------------------- shilandari-table1
+def _table1_plan(args) -> Plan:
+    from labkit.errors import LabkitError
+    from labkit.experiment.runner import amount_str
+
+    methods = _list(args.methods, list(METHODS), "--methods")
+    methods = ["none"] + [m for m in methods if m != "none"]
+    amount = amount_str(args.amount)
+    if amount == "0":
+        raise LabkitError("--amount must add something: a ratio > 0 or 'balance'")
+    if not (math.isfinite(args.noise_scale) and args.noise_scale >= 0):
+        raise LabkitError(f"--noise-scale must be >= 0, got {args.noise_scale}")
+    emotions, classifiers, feats, n_folds, data, context, config, device = _base_plan(args, "table1")
+    context.update(amounts=[amount], noise_scale=float(args.noise_scale))
+    config.update(methods=methods, amount=amount, noise_scale=float(args.noise_scale))
+    tasks = [{"key": f"{m}_s{s}_f{k:02d}", "method": m, "seed": s, "fold": k}
+             for s in range(args.seeds) for k in range(n_folds) for m in methods]
+    default_out = f"shilandari-table1-{slug(args.source)}-{args.features}-{args.protocol}-{args.budget}"
+    return Plan(config=config, tasks=tasks, context=context, data=data, default_out=default_out,
+                name=f"Shilandari et al. Table 1 ({args.source}, {args.protocol})", run_kind="shilandari-table1",
+                info={"methods": methods, "classifiers": classifiers, "device": device, "protocol": args.protocol,
+                      "amount_text": ("balance (every class topped up to the largest)" if amount == "balance"
+                                      else f"{amount} x each class's rows"), "noise_scale": float(args.noise_scale),
+                      "budget_text": _budget_text(args.budget, context["overrides"])})
+
+
+def _budget_text(budget: str, overrides: dict) -> str:
+    from labkit.models.cyclegan import make_config
+
+    cfg = make_config("cyclegan", budget, **overrides)
+    return (f"budget {budget} (2 x {cfg.hidden} units, {cfg.pretrain_epochs} pre-training + {cfg.epochs} adversarial "
+            f"epochs, lr {cfg.lr:g} x {cfg.lr_decay:g} every {cfg.lr_decay_every})")
+
+
+TABLE1_DESCRIPTION = """\
+Table 1 of Shilandari et al.: no augmentation, added noise, SMOTE, cycle-GAN and cycle-GAN with the
+Wasserstein divergence, each with the DNN (2 x 800 leaky ReLU, L2) and the linear SVM, on the
+paper's five classes. WA and UAR as mean ± 95 % interval over seeds, the paired difference from no
+augmentation (same classifier, same folds) with its Wilcoxon p-value, the paper's numbers under ours.
+
+Per fold, on its training rows only: features standardised, the augmenter fitted (one cycle-GAN per
+emotion translating neutral rows, labkit.augment.cyclegan), synthetic rows added (--amount), each
+classifier trained; the test speakers score it. Each generator is trained once per fold and serves
+both classifiers. The first fold of seed 0 records the cycle-GANs' training for the dashboard.
+Finished method x seed x fold tasks are saved; rerunning the same command resumes, and --seeds can
+grow later.
+
+examples:
+  labkit reproduce shilandari-table1 synthetic:imbalanced --seeds 3 --out runs/shilandari-table1
+  labkit reproduce shilandari-table1 emodb:~/data/emodb --protocol random --budget paper --device cuda
+  labkit reproduce shilandari-table1 synthetic:imbalanced --max-folds 2 --seeds 1 --epochs 10   # a quick look
+"""
+
+
+# --------------------------------------------------------------------------- shilandari-sweep
+def _sweep_plan(args) -> Plan:
+    augmenters = _list(args.augmenters, ["noise", "smote", "cyclegan", "cyclegan-w"], "--augmenters")
+    amounts = [f"{a:g}" for a in _floats(args.amounts, "--amounts")]
+    scales = _floats(args.noise_scales, "--noise-scales")
+    emotions, classifiers, feats, n_folds, data, context, config, device = _base_plan(args, "sweep")
+    methods = ["none"]
+    for a in augmenters:
+        methods += [f"noise-{s:g}" for s in scales] if a == "noise" else [a]
+    context.update(amounts=amounts, noise_scale=scales[0])
+    config.update(methods=methods, amounts=amounts)
+    tasks = [{"key": f"{m}_s{s}_f{k:02d}", "method": m, "seed": s, "fold": k}
+             for s in range(args.seeds) for k in range(n_folds) for m in methods]
+    default_out = f"shilandari-sweep-{slug(args.source)}-{args.features}-{args.protocol}-{args.budget}"
+    main = "1" if "1" in amounts else amounts[0]
+    return Plan(config=config, tasks=tasks, context=context, data=data, default_out=default_out,
+                name=f"Shilandari et al. Figures 5-9 ({args.source}, {args.protocol})", run_kind="shilandari-sweep",
+                info={"methods": methods, "classifiers": classifiers, "amounts": amounts, "main_amount": main,
+                      "device": device, "protocol": args.protocol, "out": _out_path(args, default_out),
+                      "budget_text": _budget_text(args.budget, context["overrides"])})
+
+
+def curve_label(method: str, classifier: str) -> str:
+    """A sweep curve's name on the dashboard, e.g. "cyclegan-w (DNN)", "noise σ=0.1 (SVM)", "real only (DNN)"."""
+    if method == "none":
+        name = "real only"
+    elif method.startswith("noise-"):
+        name = f"noise σ={method.split('-', 1)[1]}"
+    else:
+        name = method
+    return f"{name} ({classifier})"
+
+
+def sweep_long(long, amounts: list[str]):
+    """The task rows as sweep curves: each augmenter's amounts plus amount 0 (real only), and real only
+    itself repeated at every amount (a flat reference line); columns augmenter, amount, seed, fold, metrics."""
+    import pandas as pd
+
+    parts = []
+    for clf, part in long.groupby("classifier", sort=False):
+        base = part[part["method"] == "none"]
+        for method, rows in part.groupby("method", sort=False):
+            label = curve_label(method, clf)
+            if method == "none":
+                parts += [base.assign(augmenter=label, amount=a) for a in ["0", *amounts]]
+            else:
+                parts += [base.assign(augmenter=label, amount="0"), rows.assign(augmenter=label)]
+    return pd.concat(parts, ignore_index=True) if parts else long.iloc[:0]
+
+
+def _sweep_summary(tasks, plan: Plan) -> Report:
+    import numpy as np
+
+    from labkit.experiment.stats import paired_vs, summarize
+
+    info = plan.info
+    long = _long(tasks)
+    curves = sweep_long(long, info["amounts"])
+    sweep = summarize(curves, METRICS, by=("augmenter", "amount"))
+    sweep["amount_value"] = sweep["amount"].astype(float)
+    sweep = sweep.sort_values(["augmenter", "amount_value", "metric"], kind="stable").reset_index(drop=True)
+
+    # The printed table: UAR per curve and amount; the extra column: the best amount vs real only.
+    order = [curve_label(m, CLASSIFIERS[c][0]) for c in info["classifiers"] for m in info["methods"]]
+    ours: dict = {}
+    for r in sweep[sweep["metric"] == "uar"].itertuples(index=False):
+        ours.setdefault(r.augmenter, {})[f"a{r.amount}"] = {"mean": r.mean, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                                                            "n": r.n}
+    ours = {k: ours[k] for k in order if k in ours}
+    header = "best amount: Δ UAR vs real only (p)"
+    extra, best_js = {}, {}
+    for label in ours:
+        if label.startswith("real only"):
+            continue
+        cells = {a: ours[label].get(f"a{a}", {}).get("mean") for a in info["amounts"]}
+        cells = {a: v for a, v in cells.items() if v is not None and np.isfinite(v)}
+        if not cells:
+            continue
+        best = max(cells, key=cells.get)
+        clf = label.rsplit("(", 1)[1].rstrip(")")
+        part = curves[(curves["augmenter"] == label) & (curves["amount"].isin(["0", best]))]
+        part = part.assign(augmenter=np.where(part["amount"] == "0", "real", "aug"))
+        p = paired_vs(part, ["uar"], baseline="real").iloc[0]
+        extra[label] = {header: f"x{best}: {100 * p.mean_diff:+.1f} (p = {_fmt_p(p.p_value)})"}
+        best_js[label] = {"amount": best, "mean_diff": p.mean_diff, "p_value": p.p_value, "classifier": clf}
+    columns = [Column(f"a{a}", f"x{a}") for a in info["amounts"]]
+    n_seeds, n_folds = int(long["seed"].nunique()), int(long["fold"].nunique())
+    notes = [f"Data: {plan.data}.",
+             f"UAR (%) with r x n_c synthetic rows added to every class c (x0 = real only in every curve). Cycle-GANs: "
+             f"{info['budget_text']}; {n_seeds} seed(s) x {n_folds} fold(s); device {info['device']}.",
+             ci_note([v["n"] for row in ours.values() for v in row.values()]),
+             f"{header}: the amount with the highest mean UAR, its paired difference from real only (same classifier "
+             "and folds) and the Wilcoxon p over folds; choosing the best of several amounts favours the curve.",
+             "Paper: Figures 5-9 plot UAR against the number of added samples on EMO-DB (no numbers printed)."]
+    table = PaperTable(title="Shilandari et al. 2022, Figures 5-9: UAR (%) against the amount of added data",
+                       columns=columns, ours=ours, row_header="Curve", extra_columns=[header] if extra else [],
+                       extra=extra, notes=notes, decimals=1)
+    main = info["main_amount"]
+    at_main = curves[curves["amount"] == main]
+    main_summary = summarize(at_main, METRICS, by=("augmenter",))
+    figure = _write_sweep_figure(sweep, info)
+    findings = _sweep_findings(best_js)
+    if figure:
+        findings.append(f"Figure: {figure}")
+    js = {"sweep": {k: v for k, v in ours.items()}, "best_amount": best_js, "data": plan.data,
+          "protocol": info["protocol"], "budget": info["budget_text"], "figure": figure}
+    frames = {"sweep": sweep, "summary": main_summary, "scores": long}
+    return Report(tables=[table], json=js, frames=frames, findings=findings)
+
+
+def _write_sweep_figure(sweep, info) -> str | None:
+    """results/sweep-uar.html in the run: one plotly panel per classifier (the dashboard draws the same table)."""
+    from pathlib import Path
+
+    from labkit.utils import atomic_path
+    from labkit.viz.figures import sweep_figure
+
+    out = Path(info["out"]) / "results" / "sweep-uar.html"
+    if not out.parent.is_dir():
+        return None
+    parts = []
+    for i, c in enumerate(info["classifiers"]):
+        label = CLASSIFIERS[c][0]
+        rows = sweep[sweep["augmenter"].str.endswith(f"({label})")]
+        if not len(rows):
+            continue
+        fig = sweep_figure(rows, "uar")
+        fig.update_layout(title=f"UAR against added data, {label}")
+        parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0)))
+    html = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Shilandari et al. Figures 5-9</title></head>"
+            "<body>" + "".join(parts) + "</body></html>")
+    with atomic_path(out) as tmp:
+        Path(tmp).write_text(html, encoding="utf-8")
+    return str(out)
+
+
+def _sweep_findings(best: dict) -> list[str]:
+    out = []
+    for clf in ("DNN", "SVM"):
+        mine = {k: v for k, v in best.items() if v["classifier"] == clf}
+        if not mine:
+            continue
+        top = max(mine, key=lambda k: mine[k]["mean_diff"])
+        helped = [k for k, v in mine.items() if v["mean_diff"] > 0 and v["p_value"] is not None and v["p_value"] < 0.05]
+        out.append(f"{clf}: the largest gain over real only is {top} at x{mine[top]['amount']} "
+                   f"({100 * mine[top]['mean_diff']:+.1f} UAR points, p = {_fmt_p(mine[top]['p_value'])}); "
+                   + (f"significant gains (p < 0.05, unadjusted): {', '.join(helped)}." if helped
+                      else "no curve beats real only significantly at its best amount."))
+    return out
+
+
+SWEEP_DESCRIPTION = """\
+Figures 5-9 of Shilandari et al.: UAR against the amount of added data (r x n_c synthetic rows for
+every class c, --amounts) for real only, Gaussian noise at several levels (--noise-scales), SMOTE,
+cycle-GAN and cycle-GAN with the Wasserstein divergence, each with the DNN and the linear SVM.
+Every generator is trained once per fold and sampled at every amount. Writes the run-store table
+`sweep` (the dashboard's Comparison page plots it; summary = the amount 1 comparison) and the figure
+results/sweep-uar.html, and prints UAR per curve and amount with 95 % intervals over seeds.
+
+examples:
+  labkit reproduce shilandari-sweep synthetic:imbalanced --seeds 2 --out runs/shilandari-sweep
+  labkit reproduce shilandari-sweep emodb:~/data/emodb --protocol random --amounts 0.25,0.5,1,2
+  labkit dashboard --runs runs
+"""
+
+
+EXPERIMENTS = [
+    Experiment(name="shilandari-table1", paper=PAPER,
+               summary="Table 1: none / noise / SMOTE / cycle-GAN / cycle-GAN + W x DNN, SVM (5 classes)",
+               description=TABLE1_DESCRIPTION, add_arguments=_table1_arguments, plan=_table1_plan,
+               run_task=method_task, summarize=_table1_summary, default_seeds=3),
+    Experiment(name="shilandari-sweep", paper=PAPER,
+               summary="Figures 5-9: UAR against the amount of added data, every augmenter x DNN, SVM",
+               description=SWEEP_DESCRIPTION, add_arguments=_sweep_arguments, plan=_sweep_plan,
+               run_task=method_task, summarize=_sweep_summary, default_seeds=2),
+]

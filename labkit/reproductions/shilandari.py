@@ -351,7 +351,7 @@ def method_task(task: dict, context: dict, run_path: str) -> dict:
                 label, clf_name = CLASSIFIERS[name]
                 clf = make_classifier(clf_name, random_state=rs)
                 if fitted is None:  # the first pipeline trains the generator
-                    pipe = build_pipeline(augmenter, clf)
+                    pipe = fitted_pipe = build_pipeline(augmenter, clf)
                     t0 = time.perf_counter()
                     pipe.fit(Xtr, ytr)
                     fitted = pipe.named_steps["augment"]
@@ -364,18 +364,52 @@ def method_task(task: dict, context: dict, run_path: str) -> dict:
                 rows.append({"classifier": label, "amount": amount,
                              "n_synthetic": int(getattr(pipe.named_steps["augment"], "n_synthetic_", 0)),
                              **{m: float(s[m]) for m in METRICS}})
-    diagnostics = {}
+    diagnostics = fidelity(fitted, pipe_scaled(fitted_pipe, Xtr), ytr, rs) if fitted.generates else {}
     if method in GAN_METHODS:
         hist = pd.DataFrame(fitted.history_)
         if record:
             run.write_table(f"history-{method}", hist)
         tail = hist.tail(5)
-        diagnostics = {c: float(tail[c].mean()) for c in tail.columns if c not in ("iteration", "lr")}
+        diagnostics.update({c: float(tail[c].mean()) for c in tail.columns if c not in ("iteration", "lr")})
         diagnostics.update(epochs=int(hist["iteration"].max()), gan_seconds=float(t_gen),
                            cls_train_acc=float(fitted.pretrain_.get("cls_train_acc", float("nan"))))
     return {"method": method, "seed": seed, "fold": k, "fold_name": fold.name, "n_train": int(len(fold.train_idx)),
             "n_test": int(len(fold.test_idx)), "seconds": time.perf_counter() - t_start, "rows": rows,
             "diagnostics": diagnostics, "warnings": sorted({str(w.message) for w in caught})[:5]}
+
+
+def pipe_scaled(pipe, X):
+    """X through a fitted pipeline's scaler: the space its augmenter worked in."""
+    return pipe.named_steps["scale"].transform(X).astype("float32")
+
+
+def fidelity(augmenter, X, y, seed: int, n: int = 50) -> dict:
+    """How a fitted augmenter's rows relate to the real training rows X (n, d) with labels y.
+
+    * ``fidelity``: the share of `n` generated rows per class that a linear SVM trained on the real
+      rows assigns to the class they were made for (Sahu et al.'s Table 2 measure);
+    * ``nn_ratio``: the mean distance of a generated row to the nearest real row of its class, over the
+      mean distance of a real row to the nearest other real row of its class (1: as close to the data
+      as the data is to itself; well above 1: off the class's rows), averaged over classes.
+
+    Drawn after every classifier is fitted, so the diagnostics never change a score.
+    """
+    import numpy as np
+    from sklearn.svm import SVC
+
+    X_new, y_new = augmenter.sample(n)
+    if len(y_new) == 0:
+        return {}
+    svm = SVC(kernel="linear", random_state=seed).fit(X, y)
+    ratios = []
+    for c in np.unique(y_new):
+        real, gen = X[y == c], X_new[y_new == c]
+        if len(real) < 2:
+            continue
+        d_gen = np.sqrt(((gen[:, None, :] - real[None]) ** 2).sum(-1)).min(1).mean()
+        d_real = np.sort(np.sqrt(((real[:, None, :] - real[None]) ** 2).sum(-1)), axis=1)[:, 1].mean()
+        ratios.append(d_gen / max(d_real, 1e-12))
+    return {"fidelity": float(np.mean(svm.predict(X_new) == y_new)), "nn_ratio": float(np.mean(ratios))}
 
 
 # --------------------------------------------------------------------------- summaries
@@ -467,6 +501,17 @@ def _table1_summary(tasks, plan: Plan) -> Report:
     return Report(tables=[table], json=js, frames=frames, findings=findings)
 
 
+def _quality_sentence(diag: dict) -> list[str]:
+    """One sentence on the generated rows' fidelity and distance (`fidelity`), per method."""
+    quality = [f"{curve_label(m, '').replace(' ()', '') if m.startswith('noise-') else LABELS.get(m, m)} "
+               f"{100 * d['fidelity']:.0f} % / {d['nn_ratio']:.2f}" for m, d in diag.items() if "fidelity" in d]
+    if not quality:
+        return []
+    return ["Generated rows (training fold, standardised): share a linear SVM trained on the real rows assigns to "
+            "the intended class / distance to the nearest real row of that class relative to real rows' own "
+            "nearest-neighbour distance (1 = as close as the data is to itself): " + "; ".join(quality) + "."]
+
+
 def _table1_findings(summary: dict, long, paired: dict, diag: dict) -> list[str]:
     """Plain sentences about the paper's claims, from our numbers."""
     out = []
@@ -498,6 +543,7 @@ def _table1_findings(summary: dict, long, paired: dict, diag: dict) -> list[str]
         p = paired_vs(part, ["uar"], baseline="cyclegan").iloc[0]
         out.append(f"Wasserstein vs JS cycle-GAN (DNN): {100 * p.mean_diff:+.1f} UAR points (p = {_fmt_p(p.p_value)}); "
                    "the paper: +0.83.")
+    out += _quality_sentence(diag)
     for method in GAN_METHODS:
         d = diag.get(method)
         if d and "cls_acc" in d:
@@ -663,7 +709,7 @@ def _sweep_summary(tasks, plan: Plan) -> Report:
     at_main = curves[curves["amount"] == main]
     main_summary = summarize(at_main, METRICS, by=("augmenter",))
     figure = _write_sweep_figure(sweep, info)
-    findings = _sweep_findings(best_js)
+    findings = _sweep_findings(best_js) + _quality_sentence(_diagnostics(tasks))
     if figure:
         findings.append(f"Figure: {figure}")
     js = {"sweep": {k: v for k, v in ours.items()}, "best_amount": best_js, "data": plan.data,

@@ -14,7 +14,8 @@ features, so the models see zero-mean unit-variance columns as in the reproducti
   generator); a synthetic row of emotion c is G(z, c) with z from the GMM component of c.
 
 Both record snapshots (``record_every`` epochs of the generator: `n_record` rows per class from fixed
-noise) and a per-epoch loss history, so the comparison runner's recorder puts them on the dashboard.
+noise) and the generator's per-epoch loss history (``history_``; the AAE's, when one is trained, is
+``aae_history_``), so the comparison runner's recorder puts them on the dashboard.
 """
 
 from __future__ import annotations
@@ -73,8 +74,8 @@ class _SahuBase(Augmenter):
         over = {k: int(v) for k, v in (("epochs", self.aae_epochs), ("batch_size", self.batch_size)) if v is not None}
         cfg = make_aae_config(n_features=X.shape[1], n_classes=len(self.classes_), seed=self.seed_, **over)
         res = train_aae(X, y_idx, cfg, device=self.device_)
-        for row in res.history:
-            self._log(row["epoch"], **{f"aae_{k}": v for k, v in row.items() if k not in ("epoch", "seconds")})
+        # Kept apart: `history_` holds the generator's epochs only, one row per epoch (the Training page's curves).
+        self.aae_history_ = res.history
         return res.model
 
     def _names(self, idx) -> np.ndarray:

@@ -12,6 +12,11 @@ the iterations), then prints:
 * frame change: moving the iteration slider to a frame not seen before (the figure for that
   opening frame is built from the cached projection) and back to one seen before (cached figure).
 
+* side by side: two generators of ``--points / 2`` generated samples each on the same real data
+  (a comparison run's ``aug-<name>`` spaces): building the pair figure, and the Distribution page
+  with "Beside it" set (AppTest, cold Streamlit caches, run caches on disk);
+* `labkit report` on the big run: seconds and file size.
+
 AppTest times the server side (script run and figure building), not the browser's drawing.
 Playing the animation costs the server nothing: the frames are already in the page. With
 ``--browser`` (needs /usr/bin/chromium and playwright) the dashboard is also started with
@@ -96,8 +101,54 @@ def main() -> None:
         assert not at.exception
         print(f"frame change, new opening frame (mean of {len(times_new)}):      {sum(times_new) / len(times_new):7.3f} s")
         print(f"frame change, frame seen before (mean of {len(times_seen)}):      {sum(times_seen) / len(times_seen):7.3f} s")
+        pair_times(root, args, n_real)
+        report_times(run)
         if args.browser:
             browser_times(root, [str(it) for it in iterations])
+
+
+def pair_times(root: str, args, n_real: int) -> None:
+    """Two generators side by side: figure build, and the page with "Beside it" chosen."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard_fixtures import make_augmenter_run
+    from labkit.viz.figures import distribution_pair_figure
+    from labkit.viz.projection import load_or_compute
+
+    n_gen = args.points // 2 // args.iterations
+    its = tuple(range(0, 10 * args.iterations, 10))
+    run = make_augmenter_run(root, "bench-pair", n_train=int(0.8 * n_real), n_test=n_real - int(0.8 * n_real),
+                             d=args.dim, generators={"smote": ((0,), args.points // 2), "gan": (its, n_gen)})
+    a, b = load_or_compute(run, "aug-smote"), load_or_compute(run, "aug-gan")
+    t0 = time.perf_counter()
+    fig = distribution_pair_figure(a, b, ("smote", "gan"))
+    build = time.perf_counter() - t0
+    print(f"pair     figure build {build:.3f} s, {len(fig.to_json()) / 1e6:.1f} MB ({len(fig.frames)} frames; "
+          f"{args.points // 2} + {n_gen * len(its)} generated)")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    t0 = time.perf_counter()
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=300).run()
+    at.selectbox(key="dist_run").set_value(next(o for o in at.selectbox(key="dist_run").options
+                                                 if o.startswith("bench-pair"))).run()
+    at.selectbox(key="dist_space").set_value("aug-smote").run()
+    t1 = time.perf_counter()
+    at.selectbox(key="dist_pair").set_value("bench-pair · aug-gan").run()
+    assert not at.exception, at.exception
+    print(f"pair     page with 'Beside it' set (AppTest): {time.perf_counter() - t1:7.2f} s "
+          f"(whole sequence from a cold start {time.perf_counter() - t0:.2f} s)")
+
+
+def report_times(run) -> None:
+    """`labkit report` of the big run: seconds and size."""
+    from labkit.viz.report import write_report
+
+    with tempfile.TemporaryDirectory() as out:
+        t0 = time.perf_counter()
+        info = write_report(run, Path(out) / "report.html")
+        print(f"report   labkit report: {time.perf_counter() - t0:7.2f} s, {info['bytes'] / 1e6:.1f} MB, "
+              f"{info['figures']} figures")
 
 
 def browser_times(root: str, frames: list[str]) -> None:

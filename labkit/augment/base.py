@@ -19,6 +19,9 @@ How much is added is the ``sampling_strategy`` parameter, the same in every augm
                        alias, as in imbalanced-learn). On a balanced training fold it adds nothing.
 float ``r >= 0``       add ``round(r * n_c)`` synthetic samples to every class ``c``: 1.0 doubles the
                        fold and keeps its class proportions (Shilandari et al. add data this way).
+                       NOTE: this is labkit's meaning. In imbalanced-learn a float is the wanted
+                       minority/majority ratio after resampling (binary problems only); to get that
+                       behaviour here, pass a dict of target counts instead.
 dict ``{c: n}``        imbalanced-learn's meaning: class ``c`` ends with ``n`` samples in total
                        (``n >= n_c``); classes not named get nothing.
 =====================  ========================================================================

@@ -286,8 +286,9 @@ def run_measure(args: argparse.Namespace) -> int:
     print(f"corpus {args.source}: {result['n_utterances']} utterances, {result['n_speakers']} speakers, "
           f"{len(result['classes'])} classes (chance {100 * result['chance']:.1f} %)")
     print(f"no augmentation, linear SVM on {args.features}, leave one speaker out:")
-    print(f"  UAR                               {fmt(result['uar'])}")
+    print(f"  UAR                                            {fmt(result['uar'])}")
     print(f"  test samples outside every training {args.k}-NN ball   {fmt(result['outside'])}")
+    print("  (mean [95 % t interval over the held-out speakers])")
     print("per held-out speaker (UAR, outside share):")
     for row in result["folds"]:
         print(f"  {row['fold']:<40s} {100 * row['uar']:5.1f} %  {100 * row['outside']:5.1f} %")

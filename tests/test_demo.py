@@ -1,0 +1,70 @@
+"""`labkit demo`: the plan it runs, and the whole quick demo end to end on a tiny scenario."""
+
+import argparse
+
+import pytest
+
+from labkit.commands import demo
+
+
+def _args(**kw):
+    base = dict(runs="runs", seeds=1, iterations=20, sweep=False, jobs=2, quick=False, no_dashboard=True, port=8501)
+    return argparse.Namespace(**{**base, **kw})
+
+
+def test_the_demo_asks_its_question_on_the_shifted_scenario(monkeypatch):
+    monkeypatch.setattr(demo, "model_augmenters", lambda: ["cgan"])
+    plan = dict(demo.steps(_args()))
+    argv = [a for _, a in demo.steps(_args())]
+    assert all(a[0] != "compare" or a[1] == "synthetic:shifted" for a in argv)
+    compare = next(a for a in argv if a[0] == "compare")
+    assert compare[compare.index("--augmenters") + 1] == "none,noise,smote,cgan"
+    assert "--record-every" in compare and "cgan.epochs=60" in compare and "--sweep" not in compare
+    aaec = next(a for a in argv if a[:2] == ["reproduce", "aaec-train"])
+    assert aaec[2] == "synthetic:shifted" and aaec[aaec.index("--configuration") + 1] == "AAEC"
+    assert aaec[aaec.index("--preset") + 1] == "small" and aaec[aaec.index("--iterations") + 1] == "20"
+    assert [a[0] for a in argv] == ["corpus", "corpus", "compare", "reproduce", "coverage", "report"]
+    assert len(plan) == 6
+
+    quick = [a for _, a in demo.steps(_args(quick=True, sweep=True))]
+    compare = next(a for a in quick if a[0] == "compare")
+    assert compare[compare.index("--augmenters") + 1] == "none,noise,smote" and "--sweep" not in compare
+    assert next(a for a in quick if a[0] == "reproduce")[-3] == "3"  # --iterations 3
+    with_sweep = next(a for _, a in demo.steps(_args(sweep=True)) if a[0] == "compare")
+    assert with_sweep[with_sweep.index("--sweep") + 1] == "0.5,1,2"
+
+
+def test_model_augmenters_that_do_not_exist_are_left_out(monkeypatch):
+    monkeypatch.setattr(demo, "MODELS", ["smote", "not-an-augmenter"])
+    assert demo.model_augmenters() == ["smote"]
+
+
+def test_bad_demo_options_exit_2(capsys):
+    from labkit.cli import main
+
+    assert main(["demo", "--seeds", "0", "--no-dashboard"]) == 2
+    assert "at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_quick_demo_end_to_end(tmp_path, monkeypatch, capsys):
+    """`labkit demo --quick --no-dashboard` on a tiny `shifted` scenario: every step runs, the runs it
+    leaves are what the dashboard shows (two augmenters on one fold, AAEC's snapshots), and the
+    report is written."""
+    from labkit.cli import main
+    from labkit.data import synthetic
+    from labkit.runstore import open_run
+
+    monkeypatch.setenv("LABKIT_CACHE", str(tmp_path / "cache"))
+    tiny = dict(synthetic.SCENARIOS["shifted"], n_speakers=4, n_utterances=2,
+                emotions=["anger", "sadness", "neutral"], duration=(0.8, 1.2))
+    monkeypatch.setitem(synthetic.SCENARIOS, "shifted", tiny)
+    runs = tmp_path / "runs"
+    assert main(["demo", "--quick", "--no-dashboard", "--runs", str(runs), "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "test samples outside every training" in out and "Demo experiments finished" in out
+    compare = open_run(runs / "demo-compare")
+    assert compare.spaces() == ["aug-noise", "aug-smote"] and compare.has_table("summary")
+    aaec = open_run(runs / "demo-aaec")
+    assert aaec.snapshot_iterations("spectrum") == [1, 2, 3]
+    assert (runs / "demo-compare" / "report.html").stat().st_size > 1_000_000

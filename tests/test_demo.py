@@ -20,6 +20,7 @@ def test_the_demo_asks_its_question_on_the_shifted_scenario(monkeypatch):
     compare = next(a for a in argv if a[0] == "compare")
     assert compare[compare.index("--augmenters") + 1] == "none,noise,smote,cgan"
     assert "--record-every" in compare and "cgan.epochs=60" in compare and "--sweep" not in compare
+    assert "cgan.preset=pretrained" in compare
     aaec = next(a for a in argv if a[:2] == ["reproduce", "aaec-train"])
     assert aaec[2] == "synthetic:shifted" and aaec[aaec.index("--configuration") + 1] == "AAEC"
     assert aaec[aaec.index("--preset") + 1] == "small" and aaec[aaec.index("--iterations") + 1] == "20"

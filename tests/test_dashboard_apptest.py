@@ -278,11 +278,11 @@ def test_two_augmenters_side_by_side_in_one_plane(monkeypatch, tmp_path):
     # The slider runs over both generators' iterations; the metrics table has one column per generator.
     assert at.select_slider(key="dist_iter").options == ["0", "5", "10", "15"]
     table = at.dataframe[0].value
-    assert list(table.columns) == ["smote (it. 0)", "gan (it. 0)"] and "test_gain" in table.index
+    assert list(table.columns) == ["smote · 0", "gan · 0"] and "test_gain" in table.index
     at.select_slider(key="dist_iter").set_value(15).run()
     assert not at.exception
     # SMOTE's single frame stays shown beside the GAN's last one.
-    assert list(at.dataframe[0].value.columns) == ["smote (it. 0)", "gan (it. 15)"]
+    assert list(at.dataframe[0].value.columns) == ["smote · 0", "gan · 15"]
     at.radio(key="dist_gen_as").set_value("density").run()
     at.radio(key="dist_view").set_value("per iteration").run()
     assert not at.exception

@@ -69,7 +69,7 @@ if pair is not None:
         st.warning(message)
         pair = None
 
-left, right = st.columns([4, 1] if pair is not None else [3, 1])  # two panels need the width
+left, right = st.columns([5, 2] if pair is not None else [3, 1])  # two panels and two metric columns
 with left:
     c1, c2, c3 = st.columns(3)
     cumulative = c1.radio("View", ["cumulative", "per iteration"], horizontal=True, key="dist_view",
@@ -139,8 +139,9 @@ with right:
                 notes.append(f"{name}: {msg or 'no metrics at this frame'}")
                 continue
             at = c[c["iteration"] == own].iloc[0]
-            table[f"{name} (it. {own})"] = {m: at[m] for m in METRIC_HELP if m in at and pd.notna(at[m])}
-        st.caption("Full feature space, each generator's samples of the iteration it shows, k = 5.")
+            table[f"{name} · {own}"] = {m: at[m] for m in METRIC_HELP if m in at and pd.notna(at[m])}
+        st.caption("Full feature space, k = 5; each column is a generator's samples of the iteration it "
+                   "shows (name · iteration).")
         if table:
             st.dataframe(pd.DataFrame(table).round(3), key="dist_pair_metrics")
         for note in notes:

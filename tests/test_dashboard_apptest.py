@@ -243,6 +243,8 @@ def test_switching_between_runs_with_other_classes_and_iterations(monkeypatch, t
         assert not at.exception
         n_classes = 3 if label.startswith("three") else 2
         assert len(at.multiselect(key="dist_classes").options) == n_classes
+        # A selection made on another run's classes starts again from all of this run's classes.
+        assert len(at.multiselect(key="dist_classes").value) == n_classes
         at.select_slider(key="dist_iter").set_value(at.select_slider(key="dist_iter").options[-1]).run()
         assert not at.exception
 

@@ -81,6 +81,12 @@ with left:
                             help="points fade as they crowd; density draws filled contours, readable at any "
                                  "number of samples. Real points are always drawn above them.")
     all_classes = sorted(set(proj.classes) | (set(proj_b.classes) if proj_b is not None else set()))
+    kept, before = st.session_state.get("dist_classes"), st.session_state.get("dist_all_classes")
+    if kept is not None and (not set(kept) <= set(all_classes) or (before != all_classes and set(kept) == set(before or []))):
+        # Another run with other classes (emotions here, arousal levels there): show all of them, unless
+        # the reader had narrowed the selection to classes this run also has.
+        st.session_state["dist_classes"] = all_classes
+    st.session_state["dist_all_classes"] = all_classes
     classes = st.multiselect("Classes", all_classes, default=all_classes, key="dist_classes")
     iterations = sorted({int(i) for i in proj.iterations} | ({int(i) for i in proj_b.iterations} if proj_b else set()))
     iteration = None

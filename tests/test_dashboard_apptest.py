@@ -213,6 +213,9 @@ def test_labkit_dashboard_command(monkeypatch, tmp_path, capsys):
     assert cmd[cmd.index("--server.port") + 1] == "8600"
     assert cmd[cmd.index("--server.headless") + 1] == "true"
     assert cmd[cmd.index("--server.showEmailPrompt") + 1] == "false"  # never blocks on a prompt
+    # The committed dashboard/.streamlit/config.toml travels as flags: no Deploy button, no statistics.
+    assert cmd[cmd.index("--client.toolbarMode") + 1] == "minimal"
+    assert cmd[cmd.index("--browser.gatherUsageStats") + 1] == "false"
     assert seen["env"]["LABKIT_RUNS"] == str(tmp_path.resolve())
 
     assert main(["dashboard", "--runs", str(tmp_path / "nope")]) == 2

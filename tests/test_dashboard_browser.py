@@ -125,6 +125,9 @@ def test_dashboard_in_chromium(dashboard_url):
             # The coverage panel beside the plot, for the opening frame (iteration 0).
             page.get_by_text(f"Coverage · iteration {first}").wait_for()
             _no_exception(page)
+            # dashboard/.streamlit/config.toml: no Deploy button, no developer menu.
+            assert page.locator('[data-testid="stAppDeployButton"]').count() == 0
+            assert page.locator('[data-testid="stMainMenu"]').count() == 0
             title = page.locator(".gtitle").first
             title_before = title.text_content()
             assert title_before.startswith(f"iteration {first} (cumulative)")

@@ -576,6 +576,22 @@ def _paired(long, task: str, size: str, baseline: str):
     return paired_vs(part, ["uar"], baseline=baseline)
 
 
+ZERO_CI_NOTE = ("± 0.0: the column scores the same for every seed (an SVM on fixed folds is deterministic); the interval "
+                "is repeatability over seeds (labkit.experiment.stats). The spread over held-out speakers is in --json "
+                "(speaker_range) and the run's long table.")
+
+
+def _has_zero_ci(ours: dict) -> bool:
+    return any(c.get("n", 0) > 1 and c.get("ci_low") is not None and c["ci_low"] == c["ci_high"]
+               for row in ours.values() for c in row.values())
+
+
+def _speaker_range(part) -> list[float]:
+    """[min, max] over folds of the seed-averaged per-fold UAR."""
+    per_fold = part.groupby("fold")["uar"].mean()
+    return [float(per_fold.min()), float(per_fold.max())]
+
+
 def _knn_diagnostic(tasks, size: str | None = None) -> dict:
     """{task: {"own": mean share of a row's own label among its K neighbours, "chance": random neighbours'}}."""
     out = {}
@@ -641,13 +657,16 @@ def _exp1_summary(tasks, plan: Plan) -> Report:
         ours[SHORT[task]] = s
         extra[SHORT[task]] = {f"Ds {_column_label(m, info['n_features'], info['aae_size'])}":
                               _ds_text(part.loc[part["method"] == m, "ds"]) for m in methods if m != "baseline"}
-        paired = _paired(long, task, "full", "baseline")
         js[task] = {m: {**s[m], "ds_median": float(part.loc[part["method"] == m, "ds"].median()),
                         "ds_values": part.loc[part["method"] == m, "ds"].astype(int).tolist(),
+                        "speaker_range": _speaker_range(part[part["method"] == m]),
                         "pooled_uar": _pooled_uar(part[part["method"] == m])["mean"]} for m in methods if m in s}
-        for r in paired.itertuples(index=False):
-            js[task][r.augmenter]["vs_baseline"] = {"mean_diff": r.mean_diff, "p_value": r.p_value,
-                                                    "p_adjusted": r.p_adjusted, "n_folds": r.n_folds}
+        for ref in ("baseline", "baseline_fs", "aae"):
+            if ref not in s:
+                continue
+            for r in _paired(long, task, "full", ref).itertuples(index=False):
+                js[task][r.augmenter][f"vs_{ref}"] = {"mean_diff": r.mean_diff, "p_value": r.p_value,
+                                                      "p_adjusted": r.p_adjusted, "n_folds": r.n_folds}
         for m in methods:
             if m in s:
                 frames_summary.setdefault(m, {})[f"{task}_uar"] = s[m]
@@ -663,6 +682,7 @@ def _exp1_summary(tasks, plan: Plan) -> Report:
                "Ds: dimensions kept by the ANOVA-F selection, chosen inside every training fold by a speaker-grouped "
                "inner CV; median (min–max) over folds and seeds.",
                *_knn_note(_knn_diagnostic(tasks)),
+               *([ZERO_CI_NOTE] if _has_zero_ci(ours) else []),
                paper_note])
     return Report(tables=[table], json={"exp1": js, "knn_neighbours": _knn_diagnostic(tasks), "settings": plan.config},
                   frames={"summary": summary_frame(frames_summary, "configuration"),
@@ -691,6 +711,11 @@ def _exp1_findings(js: dict, methods: list[str], info: dict) -> list[str]:
                      + f"; best column: {_column_label(best, info['n_features'], info['aae_size'])}"
                      + ("" if fs is None else f"; the enriched codes beat baseline_fs ({100 * fs:.1f}) in "
                         f"{sum(1 for m in enriched if per.get(m, {}).get('mean', 0) > fs)} of {len(enriched)} sizes."))
+        ablation = [f"{m.split('-')[1]}: {100 * per[m]['vs_aae']['mean_diff']:+.1f} (p = {per[m]['vs_aae']['p_value']:.2f})"
+                    for m in enriched if "vs_aae" in per.get(m, {})]
+        if ablation:
+            lines.append(f"{task}: the out-of-context term alone (enriched code minus the in-context AAE, paired over "
+                         "folds, Wilcoxon, raw p): " + ", ".join(ablation) + ".")
     return lines
 
 
@@ -842,21 +867,28 @@ def _exp2_summary(tasks, plan: Plan) -> Report:
                     _ds_text([part.loc[part["size"] == z, "ds"].median()]) for z in sizes if z in wide.columns)}
             if (task, m) in paper_rows and paper_rows[(task, m)]:
                 paper[row] = paper_rows[(task, m)]
-            js.setdefault(task, {})[m] = {z: s[z] for z in s}
+            js.setdefault(task, {})[m] = {z: {**s[z], "speaker_range": _speaker_range(part[part["size"] == z])}
+                                          for z in s}
             for z in s:
                 frames_summary.setdefault(m, {})[f"{task}_uar_n{z}"] = s[z]
     # gains of the enriched codes over baseline_fs at every size (paired over folds)
-    gains = {}
+    gains, vs_aae = {}, {}
     for task in DIMENSIONS:
         for z in sizes:
-            pv = _paired(long, task, z, "baseline_fs")
-            for r in pv.itertuples(index=False):
-                gains.setdefault(task, {}).setdefault(r.augmenter, {})[z] = {
-                    "mean_diff": r.mean_diff, "p_value": r.p_value, "p_adjusted": r.p_adjusted}
+            for ref, into in (("baseline_fs", gains), ("aae", vs_aae)):
+                if ref not in methods:
+                    continue
+                for r in _paired(long, task, z, ref).itertuples(index=False):
+                    into.setdefault(task, {}).setdefault(r.augmenter, {})[z] = {
+                        "mean_diff": r.mean_diff, "p_value": r.p_value, "p_adjusted": r.p_adjusted}
     diag = {z: _knn_diagnostic(tasks, z) for z in sizes}
     notes = [f"Data: {plan.data}.", ci_note([v["n"] for row in ours.values() for v in row.values()]),
              "Columns: labelled in-context training samples per fold (full = every training speaker's utterances; "
              f"the smallest full training side has {info['smallest_training_side']}).", paper_note]
+    for z in sizes:
+        notes += _knn_note(diag[z]) if z == "full" else []
+    if _has_zero_ci(ours):
+        notes.append(ZERO_CI_NOTE)
     if info["skipped_sizes"]:
         notes.append(f"Skipped sizes {', '.join(info['skipped_sizes'])}: larger than the smallest training side "
                      f"({info['smallest_training_side']}).")
@@ -865,20 +897,23 @@ def _exp2_summary(tasks, plan: Plan) -> Report:
         columns=[Column(z, "full" if z == "full" else f"N={z}") for z in sizes], ours=ours, paper=paper,
         row_header="Task / column", extra_columns=["Ds (median per size)"], extra=extra,
         paper_label=f"paper ({info['paper_table']})", notes=notes)
-    return Report(tables=[table], json={"exp2": js, "vs_baseline_fs": gains, "knn_neighbours": diag,
-                                        "settings": plan.config},
+    return Report(tables=[table], json={"exp2": js, "vs_baseline_fs": gains, "vs_aae": vs_aae,
+                                        "knn_neighbours": diag, "settings": plan.config},
                   frames={"summary": summary_frame(frames_summary, "configuration"), "long": long.drop(columns=["cm"])},
-                  findings=_exp2_findings(js, gains, methods, sizes))
+                  findings=_exp2_findings(gains, "baseline_fs", methods, sizes)
+                  + _exp2_findings(vs_aae, "the in-context AAE", methods, sizes))
 
 
-def _exp2_findings(js, gains, methods, sizes) -> list[str]:
+def _exp2_findings(gains, ref: str, methods, sizes) -> list[str]:
     lines = []
     for task, per in gains.items():
         for m in [m for m in methods if m.startswith("enriched-")]:
             if m not in per:
                 continue
-            bits = [f"{z}: {100 * per[m][z]['mean_diff']:+.1f}" for z in sizes if z in per[m]]
-            lines.append(f"{task}, {m} minus baseline_fs (UAR points) by N: " + ", ".join(bits))
+            bits = [f"{z}: {100 * per[m][z]['mean_diff']:+.1f} (p = {per[m][z]['p_value']:.2f})"
+                    for z in sizes if z in per[m]]
+            lines.append(f"{task}, {m} minus {ref} (UAR points, paired over folds, Wilcoxon raw p) by N: "
+                         + ", ".join(bits))
     return lines
 
 

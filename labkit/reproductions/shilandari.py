@@ -23,6 +23,10 @@ default here is leave-one-speaker-out (``--protocol loso``); ``--protocol random
 likely setting: stratified k-fold cross-validation over utterances, shuffled anew for every seed,
 with every speaker on both sides. The output says which one ran.
 
+The classifiers keep labkit's defaults (linear SVM C = 1; the DNN's L2 1e-4): ``--tune`` is not
+offered, because choosing them by inner cross-validation would train every cycle-GAN again in every
+inner fold.
+
 The first task of each cycle-GAN method (seed 0, first fold) records for the dashboard: the loss
 history (table ``history-<method>``, Training page) and, with ``--record-every``, the real rows of
 the fold (``reference/aug-<method>``) and the generated rows every few epochs
@@ -477,8 +481,8 @@ def _table1_summary(tasks, plan: Plan) -> Report:
     notes = [f"Data: {plan.data}.",
              f"Amount: {info['amount_text']}; noise std {info['noise_scale']:g} (standardised units). "
              f"Cycle-GANs: {info['budget_text']}; {n_seeds} seed(s) x {n_folds} fold(s); device {info['device']}.",
-             "WA = accuracy, UAR = mean per-class recall, per fold (each test speaker weighs the same), then "
-             "averaged.",
+             "WA = accuracy, UAR = mean per-class recall, computed per fold and averaged over folds (under loso "
+             "every test speaker weighs the same).",
              ci_note([s["uar"]["n"] for s in summary.values()])]
     if extra:
         notes.append(f"{PAIRED_HEADER}: mean paired difference in UAR points from no augmentation with the same "

@@ -55,10 +55,10 @@ def load_table(source: str, columns: int | None):
     """Standardised IS10 rows of the source's 4 emotions: X (n, d) float32, y (n,) ints."""
     from sklearn.preprocessing import StandardScaler
 
-    from labkit.reproductions.sahu import DEFAULT_EMOTIONS, _load
+    from labkit.reproductions.sahu import DEFAULT_EMOTIONS, load_features
 
     emotions = DEFAULT_EMOTIONS.split(",")
-    feats = _load(source, emotions, "is10", skip_bad=False, progress=True)
+    feats = load_features(source, emotions, "is10", skip_bad=False, progress=True)
     X = StandardScaler().fit_transform(feats.X).astype(np.float32)
     if columns is not None:
         X = X[:, :columns]

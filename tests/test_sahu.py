@@ -249,7 +249,7 @@ def _run(argv, monkeypatch, feats):
     from labkit.cli import main
     from labkit.reproductions import sahu as R
 
-    monkeypatch.setattr(R, "_load", lambda source, *a, **k: feats)
+    monkeypatch.setattr(R, "load_features", lambda source, *a, **k: feats)
     return main(argv)
 
 

@@ -23,9 +23,10 @@ SCENARIO = "synthetic:shifted"
 CLASSICAL = ["none", "noise", "smote"]
 MODELS = ["cgan"]
 # Small budgets that keep the demo within a few minutes on 2 CPU cores (per training fold). The cGAN
-# runs as Sahu et al.'s Figure 4b ("pretrained": generator initialised from the AAE's decoder): at
-# this budget the default Figure 4c preset ("improved": 5 generator steps at 10x the learning rate)
-# generated samples about 100 standard deviations off the real data on this corpus.
+# runs as Sahu et al.'s Figure 4b ("pretrained": generator initialised from the AAE's decoder), the
+# augmenter's default, named here so the demo's run says so: at this budget the Figure 4c preset
+# ("improved": 5 generator steps at 10x the learning rate) generated samples about 100 standard
+# deviations off the real data on this corpus.
 MODEL_PARAMS = {"cgan": ["cgan.preset=pretrained", "cgan.epochs=60", "cgan.aae_epochs=60"]}
 
 DESCRIPTION = f"""\

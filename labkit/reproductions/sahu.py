@@ -164,7 +164,8 @@ def _emotions(text: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- data
-def _load(source: str, emotions: list[str], feature_set: str, skip_bad: bool, progress: bool):
+def load_features(source: str, emotions: list[str], feature_set: str = "is10", skip_bad: bool = False,
+                  progress: bool = True):
     """The source's utterances of `emotions` and their functionals (`labkit.features.Features`)."""
     from labkit.data.loaders import load_corpus
     from labkit.errors import LabkitError
@@ -232,8 +233,8 @@ def _plan(args, table: str) -> Plan:
 
     test_source = getattr(args, "test_source", None)
     if table == "table3" and test_source:
-        a = _load(args.source, emotions, args.features, args.skip_bad, progress)
-        b = _load(test_source, emotions, args.features, args.skip_bad, progress)
+        a = load_features(args.source, emotions, args.features, args.skip_bad, progress)
+        b = load_features(test_source, emotions, args.features, args.skip_bad, progress)
         import pandas as pd
 
         meta = pd.concat([a.meta, b.meta], ignore_index=True)
@@ -245,7 +246,7 @@ def _plan(args, table: str) -> Plan:
                 "cross-corpus (1 fold)")
         feature_set = a.feature_set
     else:
-        feats = _load(args.source, emotions, args.features, args.skip_bad, progress)
+        feats = load_features(args.source, emotions, args.features, args.skip_bad, progress)
         meta, X, feature_set = feats.meta, feats.X, feats.feature_set
         if table == "table3":
             train_c, test_c = _cross_names(meta, args.train_corpus, args.test_corpus, args.source)

@@ -143,3 +143,14 @@ def test_shared_arguments_are_scattered_once(cluster, tmp_path):
     while client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)) == 0
+
+
+def test_every_model_training_experiment_asks_dask_for_a_gpu():
+    """Every paper experiment trains a model per task, so on a cluster it asks for a worker offering a GPU
+    (ignored where none does, as the test above shows)."""
+    from labkit.experiment.reproduce import experiments
+
+    found = experiments()
+    assert {"aaec-table1", "codevector-exp1", "sahu-table1", "shilandari-table1"} <= set(found)
+    missing = [name for name, exp in found.items() if (exp.resources or {}).get("GPU") != 1]
+    assert not missing, f"experiments without resources={{'GPU': 1}}: {missing}"

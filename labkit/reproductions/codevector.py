@@ -1029,11 +1029,13 @@ def _train_summary(tasks, plan: Plan) -> Report:
 EXPERIMENTS = [
     Experiment(name="codevector-exp1", paper=PAPER, summary="Exp 1 (Table 1): baselines, AAE, enriched codes 64/10, LOSO",
                description=EXP1_DESCRIPTION, add_arguments=lambda p: _add_arguments(p, "exp1"), plan=_exp1_plan,
-               run_task=fold_task, summarize=_exp1_summary, default_seeds=3, tunable=True),
+               run_task=fold_task, summarize=_exp1_summary, default_seeds=3, tunable=True,
+               resources={"GPU": 1}),
     Experiment(name="codevector-exp2", paper=PAPER, summary="Exp 2 (Table 2): Exp 1 with N = full, 500, 200, 100 labels",
                description=EXP2_DESCRIPTION, add_arguments=lambda p: _add_arguments(p, "exp2"), plan=_exp2_plan,
-               run_task=fold_task, summarize=_exp2_summary, default_seeds=2, tunable=True),
+               run_task=fold_task, summarize=_exp2_summary, default_seeds=2, tunable=True,
+               resources={"GPU": 1}),
     Experiment(name="codevector-train", paper=PAPER, summary="one code on one fold, code space recorded (dashboard)",
                description=TRAIN_DESCRIPTION, add_arguments=_train_arguments, plan=_train_plan, run_task=train_task,
-               summarize=_train_summary, seeds_option=False),
+               summarize=_train_summary, seeds_option=False, resources={"GPU": 1}),
 ]

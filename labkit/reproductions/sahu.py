@@ -722,7 +722,8 @@ examples:
 def _experiment(table: str, summary: str, description: str) -> Experiment:
     return Experiment(name=f"sahu-{table}", paper=PAPER, summary=summary, description=description,
                       add_arguments=lambda p: _add_arguments(p, table), plan=lambda args: _plan(args, table),
-                      run_task=fold_task, summarize=_summarize, default_seeds=3, on_task_done=_drop_checkpoints)
+                      run_task=fold_task, summarize=_summarize, default_seeds=3, on_task_done=_drop_checkpoints,
+                      resources={"GPU": 1})
 
 
 EXPERIMENTS = [

@@ -782,9 +782,9 @@ EXPERIMENTS = [
     Experiment(name="shilandari-table1", paper=PAPER,
                summary="Table 1: none / noise / SMOTE / cycle-GAN / cycle-GAN + W x DNN, SVM (5 classes)",
                description=TABLE1_DESCRIPTION, add_arguments=_table1_arguments, plan=_table1_plan,
-               run_task=method_task, summarize=_table1_summary, default_seeds=3),
+               run_task=method_task, summarize=_table1_summary, default_seeds=3, resources={"GPU": 1}),
     Experiment(name="shilandari-sweep", paper=PAPER,
                summary="Figures 5-9: UAR against the amount of added data, every augmenter x DNN, SVM",
                description=SWEEP_DESCRIPTION, add_arguments=_sweep_arguments, plan=_sweep_plan,
-               run_task=method_task, summarize=_sweep_summary, default_seeds=2),
+               run_task=method_task, summarize=_sweep_summary, default_seeds=2, resources={"GPU": 1}),
 ]

@@ -1,4 +1,4 @@
-"""Small shared helpers: seeding, device choice, atomic file writes, progress bars."""
+"""Small shared helpers: seeding, device choice, config building, atomic file writes, progress bars."""
 
 from __future__ import annotations
 
@@ -11,6 +11,23 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
+
+
+def config_from(cls, what: str, *layers: dict):
+    """``cls(**layers merged left to right)`` for a config dataclass; a field `cls` does not have raises a
+    LabkitError naming it and the known ones (``what`` names the model in the message)."""
+    from dataclasses import fields
+
+    from labkit.errors import LabkitError
+
+    merged: dict = {}
+    for layer in layers:
+        merged.update(layer)
+    known = {f.name for f in fields(cls)}
+    bad = sorted(set(merged) - known)
+    if bad:
+        raise LabkitError(f"unknown {what} config field(s): {', '.join(bad)}; known: {', '.join(sorted(known))}")
+    return cls(**merged)
 
 
 def seed_everything(seed: int) -> None:

@@ -78,6 +78,11 @@ class _SahuBase(Augmenter):
         self.aae_history_ = res.history
         return res.model
 
+    def _log_history(self, history: list[dict]) -> None:
+        """The generator's per-epoch rows into ``history_`` (losses only; epoch is the index)."""
+        for row in history:
+            self._log(row["epoch"], **{k: v for k, v in row.items() if k not in ("epoch", "seconds")})
+
     def _names(self, idx) -> np.ndarray:
         return self.classes_[np.asarray(idx, dtype=int)]
 
@@ -122,8 +127,7 @@ class Gan2dAugmenter(_SahuBase):
         over = {k: int(v) for k, v in (("epochs", self.gan_epochs), ("batch_size", self.batch_size)) if v is not None}
         cfg = make_gan_config("gan2d", data_dim=self.aae_.cfg.code_dim, seed=self.seed_ + 1, **over)
         res = train_gan(codes, cfg, device=self.device_, callback=self._snapshot_callback())
-        for row in res.history:
-            self._log(row["epoch"], **{k: v for k, v in row.items() if k not in ("epoch", "seconds")})
+        self._log_history(res.history)
         self.gan_ = res.model
 
     def _snapshot_callback(self):
@@ -222,8 +226,7 @@ class CGANAugmenter(_SahuBase):
         cfg = self._config(X.shape[1])
         decoder = self._train_aae(X, y_idx).decoder if cfg.init_from_decoder else None
         res = train_cgan(X, y_idx, cfg, decoder=decoder, device=self.device_, callback=self._snapshot_callback())
-        for row in res.history:
-            self._log(row["epoch"], **{k: v for k, v in row.items() if k not in ("epoch", "seconds")})
+        self._log_history(res.history)
         self.cgan_ = res.model
 
     def _snapshot_callback(self):

@@ -73,6 +73,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from labkit.errors import LabkitError
+from labkit.utils import config_from
 
 
 @dataclass
@@ -182,11 +183,7 @@ def make_config(preset: str = "small", configuration: str = "AAEC", **overrides)
         raise LabkitError(f"unknown AAEC preset {preset!r}; choose one of {', '.join(PRESETS)}")
     if configuration not in CONFIGURATIONS:
         raise LabkitError(f"unknown AAEC configuration {configuration!r}; choose one of {', '.join(CONFIGURATIONS)}")
-    known = {f.name for f in fields(AAECConfig)}
-    bad = sorted(set(overrides) - known)
-    if bad:
-        raise LabkitError(f"unknown AAEC config field(s): {', '.join(bad)}")
-    return AAECConfig(**{**PRESETS[preset], **CONFIGURATIONS[configuration], **overrides})
+    return config_from(AAECConfig, "AAEC", PRESETS[preset], CONFIGURATIONS[configuration], overrides)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -74,6 +74,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from labkit.errors import LabkitError
+from labkit.utils import config_from
 
 
 @dataclass
@@ -136,7 +137,7 @@ def make_config(preset: str, **overrides) -> CodeVectorConfig:
     """The config of a preset with `overrides` applied (``make_config("enriched-10", epochs=5)``)."""
     if preset not in PRESETS:
         raise LabkitError(f"unknown codevector preset {preset!r}; choose one of {', '.join(PRESETS)}")
-    cfg = CodeVectorConfig(**{**PRESETS[preset], **overrides})
+    cfg = config_from(CodeVectorConfig, "codevector", PRESETS[preset], overrides)
     if preset == "knn-aae":
         cfg = replace(cfg, code_size=cfg.knn_code_size)
     return cfg.validate()

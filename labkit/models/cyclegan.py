@@ -82,13 +82,14 @@ Choices where the paper is silent or does not fit feature vectors (and why)
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from labkit.errors import LabkitError
+from labkit.utils import config_from
 
 # The paper's five EMO-DB classes (disgust and boredom left out), in labkit's canonical names.
 EMOTIONS = ("anger", "fear", "happiness", "sadness", "neutral")
@@ -372,11 +373,7 @@ def make_config(preset: str = "cyclegan", budget: str = "paper", **overrides) ->
         raise LabkitError(f"unknown cycle-GAN preset {preset!r}; choose one of {', '.join(PRESETS)}")
     if budget not in BUDGETS:
         raise LabkitError(f"unknown cycle-GAN budget {budget!r}; choose one of {', '.join(BUDGETS)}")
-    known = {f.name for f in fields(CycleGANConfig)}
-    bad = sorted(set(overrides) - known)
-    if bad:
-        raise LabkitError(f"unknown cycle-GAN config field(s): {', '.join(bad)}; known: {', '.join(sorted(known))}")
-    return CycleGANConfig(**{**BUDGETS[budget], **PRESETS[preset], **overrides}).validate()
+    return config_from(CycleGANConfig, "cycle-GAN", BUDGETS[budget], PRESETS[preset], overrides).validate()
 
 
 __all__ = ["EMOTIONS", "SOURCE", "CycleGANConfig", "StackedLinear", "StackedMLP", "Generator", "Critic", "Classifier",

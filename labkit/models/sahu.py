@@ -72,7 +72,7 @@ Choices where the paper is silent (and why)
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -80,6 +80,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from labkit.errors import LabkitError
+from labkit.utils import config_from
 
 # The paper's four IEMOCAP classes (happy + excited merged), in labkit's canonical names.
 EMOTIONS = ("anger", "happiness", "sadness", "neutral")
@@ -162,11 +163,7 @@ def _to_dict(cfg) -> dict:
 
 
 def _with(cls, base: dict, overrides: dict, what: str):
-    known = {f.name for f in fields(cls)}
-    bad = sorted(set(overrides) - known)
-    if bad:
-        raise LabkitError(f"unknown {what} config field(s): {', '.join(bad)}; known: {', '.join(sorted(known))}")
-    cfg = cls(**{**base, **{k: (tuple(v) if isinstance(v, list) else v) for k, v in overrides.items()}})
+    cfg = config_from(cls, what, base, {k: (tuple(v) if isinstance(v, list) else v) for k, v in overrides.items()})
     for name in ("epochs", "batch_size"):
         if int(getattr(cfg, name)) < 1:
             raise LabkitError(f"{what}: {name} must be at least 1, got {getattr(cfg, name)}")

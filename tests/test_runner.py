@@ -413,3 +413,23 @@ def test_pooled_uar_is_reported_next_to_the_mean_of_folds(table, tmp_path):
 
     text = format_table(res.summary)
     assert "UAR (mean of folds)" in text and "UAR (pooled)" in text
+
+
+def test_format_table_carries_the_paired_test_and_the_sweep_goes_through_the_one_formatter():
+    import pandas as pd
+
+    from labkit.experiment.runner import format_sweep, format_table
+
+    cell = {"mean": 0.60, "ci_low": 0.55, "ci_high": 0.65, "n": 3}
+    summary = {"none": {"uar": cell}, "smote": {"uar": {**cell, "mean": 0.62}}}
+    paired = pd.DataFrame([{"augmenter": "smote", "metric": "uar", "mean_diff": 0.02, "p_value": 0.031,
+                            "p_adjusted": 0.062, "n_folds": 10, "n_seeds": 3}])
+    text = format_table(summary, metrics=["uar"], paired=paired)
+    assert "Δ UAR vs none (p / p_adj)" in text and "+2.0 (p = 0.031 / 0.062)" in text
+    csv_text = format_table(summary, metrics=["uar"], fmt="csv", paired=paired)
+    assert "0.031" in csv_text.splitlines()[-1] or "0.031" in csv_text
+    sweep = pd.DataFrame([{"augmenter": "smote", "amount": a, "amount_value": float(a), "metric": "uar", "mean": m,
+                           "ci_low": m - 0.01, "ci_high": m + 0.01, "n": 3} for a, m in (("2", 0.63), ("0.5", 0.61))])
+    lines = format_sweep(sweep).splitlines()
+    assert lines[0].split()[1:] == ["x0.5", "x2"]  # amounts in numeric order
+    assert "61.0 [60.0, 62.0]" in lines[2] and "63.0 [62.0, 64.0]" in lines[2]

@@ -220,7 +220,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from labkit.errors import LabkitError
-    from labkit.experiment.runner import (CompareConfig, amount_str, chosen_values, format_table, prepare,
+    from labkit.experiment.runner import (CompareConfig, amount_str, chosen_values, format_sweep, format_table, prepare,
                                           run_comparison)
     from labkit.runstore import Run, RunStore
 
@@ -288,25 +288,22 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.summary, indent=2))
         return 0
+    chosen = chosen_values(result.tables.get("tuning"), config)
+    paired = result.tables.get("paired")
     if args.format in ("csv", "latex"):  # only the table on stdout, ready for a file
-        print(format_table(result.summary, fmt=args.format, chosen=chosen_values(result.tables.get("tuning"), config)))
+        print(format_table(result.summary, fmt=args.format, chosen=chosen, paired=paired))
         return 0
     print(f"\n{config.protocol} | {feature_set} | {config.classifier} | target {config.target} | "
           f"amount {amount} | {config.seeds} seed(s) | mean [95% CI] in %")
-    print(format_table(result.summary, fmt=args.format, chosen=chosen_values(result.tables.get("tuning"), config)))
+    print(format_table(result.summary, fmt=args.format, chosen=chosen, paired=paired))
     print("UAR (mean of folds): the mean of per-fold UARs; UAR (pooled): one UAR of all folds' predictions.")
-    paired = result.tables.get("paired")
     if paired is not None and len(paired):
-        print("\nagainst none: UAR difference in points (seeds averaged within each fold), Wilcoxon p over folds, "
-              "raw and Benjamini-Hochberg adjusted across the augmenters")
-        for row in paired[paired["metric"] == "uar"].itertuples(index=False):
-            print(f"  {row.augmenter:<10} {100 * row.mean_diff:+6.1f}   p = {row.p_value:.3g}   "
-                  f"p_adj = {row.p_adjusted:.3g}   ({row.n_folds} folds x {row.n_seeds} seeds)")
+        n = paired[paired["metric"] == "uar"].iloc[0]
+        print(f"Δ UAR vs none: difference in points (seeds averaged within each fold), Wilcoxon p over "
+              f"{n.n_folds} folds ({n.n_seeds} seeds), raw / Benjamini-Hochberg adjusted across the augmenters.")
     sweep_table = result.tables.get("sweep")
     if sweep_table is not None and len(sweep_table):
-        uar = sweep_table[sweep_table["metric"] == "uar"]
-        pivot = uar.pivot(index="augmenter", columns="amount_value", values="mean")
         print("\nUAR (%) against the amount of synthetic data (ratio of each class's size)")
-        print((100 * pivot).round(1).to_string())
+        print(format_sweep(sweep_table, fmt=args.format))
     print(f"\nrun written to {run.path}")
     return 0

@@ -662,19 +662,46 @@ def _confusions(results: list[dict], config: CompareConfig) -> dict:
 
 
 def format_table(summary: dict, metrics: list[str] = ("uar", "uar_pooled", "wa", "f1", "combined"),
-                 fmt: str = "text", chosen: dict[str, str] | None = None) -> str:
+                 fmt: str = "text", chosen: dict[str, str] | None = None, paired=None) -> str:
     """One row per augmenter, ``mean [ci_low, ci_high]`` per metric (in %), via the one formatter.
 
-    `chosen` ({augmenter: text}, from `chosen_values`) adds the hyperparameters ``--tune`` picked.
-    Metrics a summary lacks (``uar_pooled`` of runs from older labkit versions) are left out.
+    `chosen` ({augmenter: text}, from `chosen_values`) adds the hyperparameters ``--tune`` picked;
+    `paired` (the run's ``paired`` table) adds the UAR difference from "none" with its raw and
+    Benjamini-Hochberg-adjusted p. Metrics a summary lacks (``uar_pooled`` of runs from older labkit
+    versions) are left out.
     """
     from labkit.experiment.tables import Column, PaperTable
 
     labels = {"uar": "UAR (mean of folds)", "uar_pooled": "UAR (pooled)", "wa": "WA", "f1": "F1 (macro)",
               "f1_micro": "F1 (micro)", "f1_pooled": "F1 (pooled)", "combined": "combined"}
     metrics = [m for m in metrics if any(m in per for per in summary.values())] or list(metrics)
-    header = "chosen (per fold)"
+    extra: dict[str, dict[str, str]] = {}
+    headers = []
+    if chosen:
+        headers.append("chosen (per fold)")
+        for k, v in chosen.items():
+            extra.setdefault(k, {})["chosen (per fold)"] = v
+    if paired is not None and len(paired):
+        header = "Δ UAR vs none (p / p_adj)"
+        headers.append(header)
+        for row in paired[paired["metric"] == "uar"].itertuples(index=False):
+            extra.setdefault(row.augmenter, {})[header] = (f"{100 * row.mean_diff:+.1f} "
+                                                           f"(p = {row.p_value:.2g} / {row.p_adjusted:.2g})")
     table = PaperTable(title="", columns=[Column(m, labels.get(m, m)) for m in metrics], ours=summary,
-                       row_header="augmenter", ci="bracket", extra_columns=[header] if chosen else [],
-                       extra={k: {header: v} for k, v in (chosen or {}).items()})
+                       row_header="augmenter", ci="bracket", extra_columns=headers, extra=extra)
     return table.render(fmt)
+
+
+def format_sweep(sweep, fmt: str = "text", metric: str = "uar") -> str:
+    """UAR against the amount of synthetic data (the run's ``sweep`` table): one row per augmenter, one
+    column per amount, ``mean [ci_low, ci_high]`` in %, via the one formatter."""
+    from labkit.experiment.tables import Column, PaperTable
+
+    part = sweep[sweep["metric"] == metric].sort_values("amount_value", kind="stable")
+    ours: dict[str, dict[str, dict]] = {}
+    for r in part.itertuples(index=False):
+        ours.setdefault(str(r.augmenter), {})[str(r.amount)] = {"mean": r.mean, "ci_low": r.ci_low,
+                                                                "ci_high": r.ci_high, "n": r.n}
+    amounts = list(dict.fromkeys(str(a) for a in part["amount"]))
+    return PaperTable(title="", columns=[Column(a, f"x{a}") for a in amounts], ours=ours, row_header="augmenter",
+                      ci="bracket").render(fmt)

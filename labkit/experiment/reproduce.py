@@ -225,7 +225,12 @@ def run_experiment(exp: Experiment, args: argparse.Namespace) -> int:
         if not outcome.finished:
             run.set_status("running", f"stopped after {outcome.n_done} of {outcome.n_tasks} tasks (--max-tasks); "
                                       "rerun to resume", n_tasks=outcome.n_tasks, n_done=outcome.n_done)
-            print(f"{outcome.n_done} of {outcome.n_tasks} tasks done; rerun the same command to finish. Run: {run.path}")
+            if quiet:  # --json promises JSON on stdout, also for a run that is not finished yet
+                print(json.dumps({"finished": False, "n_done": outcome.n_done, "n_tasks": outcome.n_tasks,
+                                  "run": str(run.path)}))
+            else:
+                print(f"{outcome.n_done} of {outcome.n_tasks} tasks done; rerun the same command to finish. "
+                      f"Run: {run.path}")
             track()
             return 0
 

@@ -4,6 +4,8 @@ The augmenters ``cyclegan`` and ``cyclegan-w`` also run through the common suite
 (tests/test_augmenters.py, with FAST_PARAMS naming "a" as the source class).
 """
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -387,3 +389,35 @@ def test_reproductions_module_imports_no_torch():
             "assert 'torch' not in sys.modules, 'torch imported'; print(len(m.EXPERIMENTS))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "2"
+
+
+def test_tune_chooses_each_classifier_inside_the_fold_on_real_rows(tmp_path, monkeypatch, capsys):
+    """--tune: one inner CV per classifier on the fold's real training rows; no test speaker gets in; the table says
+    what was chosen."""
+    from labkit.experiment import classifiers as C
+    from labkit.experiment.protocols import make_folds
+    from labkit.runstore import open_run
+
+    feats = _fake_features(n_speakers=4)
+    folds = make_folds(feats.meta, "loso")
+    seen = []
+    real_tune = C.tune_on_real
+    monkeypatch.setattr(C, "tune_on_real", lambda name, X, y, groups, rs=0, **kw:
+                        seen.append((name, np.asarray(X).copy(), set(np.asarray(groups).tolist()))) or
+                        real_tune(name, X, y, groups, rs, **kw))
+    argv = ["reproduce", "shilandari-table1", "fake", "--seeds", "1", "--methods", "noise", "--tune",
+            "--out", str(tmp_path / "run"), *TINY]
+    assert _run(argv, monkeypatch, feats) == 0
+    printed = capsys.readouterr().out
+    assert "--tune: each classifier's hyperparameters chosen in every fold" in printed
+    assert "SVM: C " in printed and "DNN: weight_decay " in printed
+    speakers = feats.meta["speaker"].to_numpy()
+    # 2 methods (none, noise) x 4 folds x 2 classifiers
+    assert len(seen) == 16 and {name for name, _, _ in seen} == {"svm-linear", "mlp"}
+    for _, X, groups in seen:  # exactly one fold's training rows, and none of that fold's test speakers
+        (fold,) = [f for f in folds if len(f.train_idx) == len(X) and np.array_equal(feats.X[f.train_idx], X)]
+        assert groups == set(speakers[fold.train_idx]) and not groups & set(speakers[fold.test_idx])
+    run = open_run(tmp_path / "run")
+    assert run.config["tune"] is True
+    tuned = [json.loads(t) for t in run.read_table("tasks")["tuned"]]
+    assert all(t["SVM"]["C"] in C.TUNING_GRIDS["svm-linear"]["C"] for t in tuned)

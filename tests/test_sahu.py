@@ -3,12 +3,15 @@
 The augmenters (gan2d, cgan, ctgan) also run through the common suite (tests/test_augmenters.py).
 """
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
 from labkit.errors import LabkitError
+from labkit.experiment.classifiers import TUNING_GRIDS
 from labkit.models import sahu as M
 from labkit.trainers import sahu as T
 
@@ -301,13 +304,21 @@ def test_no_test_speaker_reaches_anything_fitted(tmp_path, monkeypatch):
         monkeypatch.setattr(T, name, spy)
     svm_seen = []
     real_svm = R._svm_scores
-    monkeypatch.setattr(R, "_svm_scores", lambda Xa, ya, Xb, yb, K, rs: svm_seen.append(np.asarray(Xa).copy())
-                        or real_svm(Xa, ya, Xb, yb, K, rs))
+    monkeypatch.setattr(R, "_svm_scores", lambda Xa, ya, Xb, yb, K, rs, params=None:
+                        svm_seen.append(np.asarray(Xa).copy()) or real_svm(Xa, ya, Xb, yb, K, rs, params))
+    # --tune: the inner CV sees only the fold's training rows and training speakers
+    from labkit.experiment import classifiers as C
+
+    tune_seen = []
+    real_tune = C.tune_on_real
+    monkeypatch.setattr(C, "tune_on_real", lambda name, X, y, groups, rs=0, **kw:
+                        tune_seen.append((np.asarray(X).copy(), np.asarray(groups).copy())) or
+                        real_tune(name, X, y, groups, rs, **kw))
     configs = R._configs(R._budget(_ns(aae_epochs=1, gan_epochs=1, cgan_epochs=1, batch_size=16)), 12, 4)
     y = feats.meta["emotion"].map({e: i for i, e in enumerate(R.DEFAULT_EMOTIONS.split(","))}).to_numpy()
     context = {"table": "table1", "X": feats.X, "y": y, "emotions": R.DEFAULT_EMOTIONS.split(","), "folds": folds,
                "configs": configs, "amount": 1.0, "device": "cpu", "threads": 1, "record_every": 0,
-               "checkpoint_every": 0}
+               "checkpoint_every": 0, "tune": True, "speakers": feats.meta["speaker"].to_numpy()}
     from labkit.runstore import Run
 
     run = Run.create(tmp_path / "r", "t", {})
@@ -320,6 +331,11 @@ def test_no_test_speaker_reaches_anything_fitted(tmp_path, monkeypatch):
         assert dev is None  # development rows only in the recorded task (record_every > 0)
     (codes, dev), = seen["train_gan"]
     assert len(codes) == len(fold.train_idx) and dev is None
+    test_speakers = set(feats.meta["speaker"].to_numpy()[fold.test_idx])
+    assert len(tune_seen) == 2  # features and 2-d codes
+    for Xt, groups in tune_seen:
+        assert len(Xt) == len(fold.train_idx) and not test_speakers & set(groups.tolist())
+    np.testing.assert_allclose(tune_seen[0][0], train_rows, rtol=1e-5, atol=1e-5)
     for Xa in svm_seen:  # no classifier is trained on a test row
         d = np.abs(Xa[:, None, :] - test_rows[None, :, :]).max(axis=2) if Xa.shape[1] == test_rows.shape[1] else None
         assert d is None or d.min() > 1e-4
@@ -356,3 +372,25 @@ def test_table2_and_table3_run(tmp_path, monkeypatch, capsys):
                  "1", "--record-every", "0", *TINY, "--out", str(tmp_path / "t3")], monkeypatch, feats) == 0
     out = capsys.readouterr().out
     assert "cross-corpus studio -> phone (1 fold)" in out and "45.40" in out
+
+
+@pytest.mark.slow
+def test_tune_chooses_the_svm_inside_each_fold_and_says_so(tmp_path, monkeypatch, capsys):
+    from labkit.runstore import open_run
+
+    feats = _fake_features()
+    base = ["reproduce", "sahu-table1", "fake", "--seeds", "1", "--max-folds", "2", *TINY]
+    assert _run(base + ["--tune", "--out", str(tmp_path / "tuned")], monkeypatch, feats) == 0
+    printed = capsys.readouterr().out
+    assert "--tune: the RBF SVM's C and gamma chosen in every fold" in printed and "gamma " in printed
+    run = open_run(tmp_path / "tuned")
+    assert run.config["tune"] is True
+    tuned = [json.loads(t) for t in run.read_table("tasks")["tuned"]]
+    grid = TUNING_GRIDS["svm-rbf"]
+    for t in tuned:
+        for space in ("features", "codes"):
+            assert t[space]["C"] in grid["C"] and t[space]["gamma"] in grid["gamma"] and 0 <= t[space]["inner_uar"] <= 1
+    # an untuned run's identity is unchanged (no "tune" key), so runs made before --tune still resume
+    assert _run(base + ["--out", str(tmp_path / "plain")], monkeypatch, feats) == 0
+    assert "tune" not in open_run(tmp_path / "plain").config
+    assert "--tune chooses C and gamma" in capsys.readouterr().out

@@ -17,6 +17,14 @@ GAN on its codes (`train_gan`) and the conditional GANs the table needs (`train_
 times ``--amount``), and scores every row of the table with an RBF SVM on the fold's test rows. The
 same functions back the ``gan2d`` and ``cgan`` augmenters (`labkit.augment.sahu`).
 
+The SVM keeps labkit's defaults (C = 1, gamma = "scale", i.e. 1 / (d * variance of *that* training
+set)) unless ``--tune``: then C and gamma are chosen in every fold by a speaker-grouped inner CV on the
+fold's real training rows, once for the features and once for the 2-d codes
+(`labkit.experiment.classifiers.tune_on_real`), and every training set in that space uses them.
+Tuning on the real rows, not on each augmented set, is a choice: an inner CV over augmented sets
+would train every generator again in every inner fold; one fixed setting per fold also keeps
+gamma from shrinking when far-off synthetic rows inflate a training set's variance.
+
 The first task (seed 0, first fold) also records, for the dashboard: per-epoch history tables
 (``history-aae``, ``history-gan2d``, ``history-cgan-baseline``, ``history-cgan-improved`` and, in
 Table 1, ``history-gan1582``: the vanilla GAN straight on the features, the paper's failed attempt)
@@ -266,9 +274,13 @@ def _plan(args, table: str) -> Plan:
               "emotions": emotions, "amount": args.amount, "budget": budget,
               "group": getattr(args, "group", None), "train_corpus": getattr(args, "train_corpus", None),
               "test_corpus": getattr(args, "test_corpus", None)}
+    tune = bool(getattr(args, "tune", False))
+    if tune:  # only then: runs made before --tune existed keep their identity and resume
+        config["tune"] = True
     context = {"table": table, "X": X.astype(np.float32), "y": y, "emotions": emotions, "folds": folds,
                "configs": configs, "amount": float(args.amount), "device": device, "threads": int(args.threads),
-               "record_every": int(args.record_every), "checkpoint_every": int(args.checkpoint_every)}
+               "record_every": int(args.record_every), "checkpoint_every": int(args.checkpoint_every),
+               "tune": tune, "speakers": meta["speaker"].astype(str).to_numpy()}
     name = {"table1": "Table 1", "table2": "Table 2", "table3": "Table 3"}[table]
     src = slug(args.source) + (f"-to-{slug(test_source)}" if test_source else "")
     return Plan(config=config, tasks=tasks, context=context, data=data, default_out=f"sahu-{table}-{src}",
@@ -300,6 +312,7 @@ def fold_task(task: dict, context: dict, run_path: str) -> dict:
     import torch
     from sklearn.preprocessing import StandardScaler
 
+    from labkit.experiment.runner import task_seed
     from labkit.models.sahu import AAEConfig, CGANConfig, ClassGMM, GANConfig
     from labkit.runstore import Run
     from labkit.trainers.sahu import (Checkpoint, encode, generate_cgan, sample_labelled_codes, train_aae,
@@ -309,7 +322,7 @@ def fold_task(task: dict, context: dict, run_path: str) -> dict:
     t_start = time.perf_counter()
     table, K = context["table"], len(context["emotions"])
     seed, k = int(task["seed"]), int(task["fold"])
-    rs = seed * 1000 + k
+    rs = task_seed(seed, k)
     fold = context["folds"][k]
     X, y = context["X"], context["y"]
     # Only the fold's training rows reach the scaler, the generators and the classifiers' training sets.
@@ -355,21 +368,32 @@ def fold_task(task: dict, context: dict, run_path: str) -> dict:
         gan1582 = train_gan(Xtr, GANConfig(**_tupled({**cfgs["gan1582"], "seed": rs + 4})), device=device, X_dev=Xte,
                             checkpoint=ckpt("gan1582"), callback=rec.plain_features(), desc="GAN 1582-d")
 
-    # ---- the table's rows: an RBF SVM per training set, scored on the fold's test rows
-    def svm(Xa, ya, Xb, yb):
-        return _svm_scores(Xa, ya, Xb, yb, K, rs)
+    # ---- the table's rows: an RBF SVM per training set, scored on the fold's test rows. With --tune,
+    # C and gamma are chosen per feature space (features, 2-d codes) on the fold's real training rows
+    # by a speaker-grouped inner CV, and every training set in that space uses them.
+    params: dict = {"features": {}, "codes": {}}
+    tuned: dict = {}
+    if context.get("tune"):
+        from labkit.experiment.classifiers import tune_on_real
+
+        speakers = context["speakers"][fold.train_idx]
+        params["features"], tuned["features"] = tune_on_real("svm-rbf", Xtr, ytr, speakers, rs)
+        params["codes"], tuned["codes"] = tune_on_real("svm-rbf", codes_tr, ytr, speakers, rs)
+
+    def svm(Xa, ya, Xb, yb, space="features"):
+        return _svm_scores(Xa, ya, Xb, yb, K, rs, params[space])
 
     rows = []
     if table == "table2":
-        rows.append({"row": T2_CODES, **svm(codes_tr, ytr, syn_codes, syn_code_y)})
+        rows.append({"row": T2_CODES, **svm(codes_tr, ytr, syn_codes, syn_code_y, "codes")})
         rows.append({"row": T2_IMPROVED, **svm(Xtr, ytr, syn["cgan-improved"], labels_syn)})
     else:
         both = lambda A, B: np.concatenate([A, B])  # noqa: E731
         scored = {
             CHANCE: _chance_scores(ytr, yte, K),
-            SYN2D: svm(syn_codes, syn_code_y, codes_te, yte),
-            CODES: svm(codes_tr, ytr, codes_te, yte),
-            CODES_SYN: svm(both(codes_tr, syn_codes), both(ytr, syn_code_y), codes_te, yte),
+            SYN2D: svm(syn_codes, syn_code_y, codes_te, yte, "codes"),
+            CODES: svm(codes_tr, ytr, codes_te, yte, "codes"),
+            CODES_SYN: svm(both(codes_tr, syn_codes), both(ytr, syn_code_y), codes_te, yte, "codes"),
             ONLY_IMPROVED: svm(syn["cgan-improved"], labels_syn, Xte, yte),
             REAL: svm(Xtr, ytr, Xte, yte),
             REAL_BASELINE: svm(both(Xtr, syn["cgan-baseline"]), both(ytr, labels_syn), Xte, yte),
@@ -383,15 +407,16 @@ def fold_task(task: dict, context: dict, run_path: str) -> dict:
         diagnostics = rec.finish(results)
     return {"seed": seed, "fold": k, "fold_name": fold.name, "n_train": int(len(fold.train_idx)),
             "n_test": int(len(fold.test_idx)), "n_synthetic": int(len(labels_syn)), "device": device,
-            "seconds": time.perf_counter() - t_start, "rows": rows, "diagnostics": diagnostics}
+            "seconds": time.perf_counter() - t_start, "rows": rows, "diagnostics": diagnostics,
+            **({"tuned": tuned} if tuned else {})}
 
 
 def _tupled(d: dict) -> dict:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
 
 
-def _svm_scores(Xa, ya, Xb, yb, K: int, rs: int) -> dict:
-    """UAR, WA and macro F1 of an RBF SVM trained on (Xa, ya) and tested on (Xb, yb)."""
+def _svm_scores(Xa, ya, Xb, yb, K: int, rs: int, params: dict | None = None) -> dict:
+    """UAR, WA and macro F1 of an RBF SVM (labkit's defaults, or `params`) trained on (Xa, ya), tested on (Xb, yb)."""
     import numpy as np
 
     from labkit.experiment.classifiers import make_classifier
@@ -400,7 +425,7 @@ def _svm_scores(Xa, ya, Xb, yb, K: int, rs: int) -> dict:
     if len(np.unique(ya)) < 2:  # a generator that produced one emotion only: the SVM can only say that one
         pred = np.full(len(yb), ya[0] if len(ya) else 0)
     else:
-        pred = make_classifier("svm-rbf", random_state=rs).fit(Xa, ya).predict(Xb)
+        pred = make_classifier("svm-rbf", random_state=rs, **(params or {})).fit(Xa, ya).predict(Xb)
     s = scores(yb, pred, labels=list(range(K)))
     return {m: float(s[m]) for m in METRICS}
 
@@ -526,6 +551,19 @@ def _drop_checkpoints(task: dict, result: dict, run) -> None:
 
 
 # --------------------------------------------------------------------------- summaries
+def _tuned_records(tasks) -> list[dict]:
+    """The per-task --tune records ({"features": {...}, "codes": {...}}), empty for an untuned run."""
+    if "tuned" not in tasks.columns:
+        return []
+    out = []
+    for v in tasks["tuned"]:
+        if isinstance(v, str):
+            v = json.loads(v)
+        if isinstance(v, dict) and v:
+            out.append(v)
+    return out
+
+
 def _long(tasks):
     """One row per table row x seed x fold: configuration, seed, fold, uar, wa, f1."""
     import pandas as pd
@@ -599,6 +637,17 @@ def _summarize(tasks, plan: Plan) -> Report:
         notes.append(f"{PAIRED_HEADER}: mean paired difference in UAR points; two-sided Wilcoxon signed-rank "
                      f"p-value over {unit}, raw / Benjamini-Hochberg adjusted across the rows "
                      "(labkit.experiment.stats.paired_vs).")
+    tuned = _tuned_records(tasks)
+    if tuned:
+        from labkit.experiment.classifiers import chosen_summary
+
+        notes.append("--tune: the RBF SVM's C and gamma chosen in every fold by a speaker-grouped inner CV on the "
+                     "fold's real training rows, then used for every training set in that space; chosen: features "
+                     f"{chosen_summary([t['features'] for t in tuned])} | 2-d codes "
+                     f"{chosen_summary([t['codes'] for t in tuned])}.")
+    else:
+        notes.append("RBF SVM with labkit's defaults (C = 1, gamma = 'scale' of each training set); --tune chooses C "
+                     "and gamma inside every training fold.")
     notes.append(paper_setting[table] + " Printed for reference; a different corpus and budget.")
     pt = PaperTable(title=titles[table], columns=[Column("uar", "UAR")], ours=summary,
                     paper={r: {"uar": v} for r, v in paper.items() if r in summary}, row_header="Training data"
@@ -607,6 +656,7 @@ def _summarize(tasks, plan: Plan) -> Report:
     diag = _diagnostics(tasks)
     findings = _findings(table, summary, paired_js, diag)
     js = {"rows": {r: s for r, s in summary.items()}, "paired_vs_real": paired_js, "diagnostics": diag,
+          **({"tuned": tuned} if tuned else {}),
           "data": plan.data}
     frames = {"summary": summary_frame(summary), "scores": long}
     if paired is not None:
@@ -723,6 +773,7 @@ def _experiment(table: str, summary: str, description: str) -> Experiment:
     return Experiment(name=f"sahu-{table}", paper=PAPER, summary=summary, description=description,
                       add_arguments=lambda p: _add_arguments(p, table), plan=lambda args: _plan(args, table),
                       run_task=fold_task, summarize=_summarize, default_seeds=3, on_task_done=_drop_checkpoints,
+                      tunable=True,
                       resources={"GPU": 1})
 
 

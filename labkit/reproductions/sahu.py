@@ -273,7 +273,10 @@ def _plan(args, table: str) -> Plan:
     config = {"table": table, "source": args.source, "test_source": test_source, "features": feature_set,
               "emotions": emotions, "amount": args.amount, "budget": budget,
               "group": getattr(args, "group", None), "train_corpus": getattr(args, "train_corpus", None),
-              "test_corpus": getattr(args, "test_corpus", None)}
+              "test_corpus": getattr(args, "test_corpus", None),
+              # how task seeds are drawn: runs made with the former seed * 1000 + fold are another experiment
+              # (resuming one would mix two sets of generators)
+              "seeding": "SeedSequence([seed, fold])"}
     tune = bool(getattr(args, "tune", False))
     if tune:  # only then: runs made before --tune existed keep their identity and resume
         config["tune"] = True

@@ -375,6 +375,17 @@ def tune_on_real(name: str, X: np.ndarray, y: np.ndarray, groups: np.ndarray, ra
     return params, {**chosen, "inner_uar": inner}
 
 
+def tuned_records(tasks) -> list[dict]:
+    """The non-empty ``tuned`` records of a task table (dicts, or JSON text as the run store keeps them);
+    [] for an untuned run."""
+    import json
+
+    if "tuned" not in tasks.columns:
+        return []
+    records = (json.loads(v) if isinstance(v, str) else v for v in tasks["tuned"])
+    return [r for r in records if isinstance(r, dict) and r]
+
+
 def chosen_summary(records: list[dict]) -> str:
     """How often each value was chosen over folds: ``"C 1.0 ×6, 10.0 ×4; gamma 1/d ×10"`` (records from
     `tune_on_real`; ``inner_uar`` is left out)."""

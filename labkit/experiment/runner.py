@@ -577,14 +577,10 @@ def chosen_values(tuning: pd.DataFrame, config: CompareConfig) -> dict[str, str]
         return {}
     main = amount_str(config.amount)
     part = tuning[(tuning["amount"] == main) | (tuning["augmenter"] == BASELINE)]
-    out = {}
-    for name, rows in part.groupby("augmenter", sort=False):
-        bits = []
-        for param, vals in rows.groupby("param", sort=False):
-            counts = vals["value"].value_counts()
-            bits.append(f"{param} " + ", ".join(f"{v} ×{n}" for v, n in counts.items()))
-        out[str(name)] = "; ".join(bits)
-    return out
+    from labkit.experiment.classifiers import chosen_summary
+
+    return {str(name): chosen_summary([{r.param: r.value} for r in rows.itertuples(index=False)])
+            for name, rows in part.groupby("augmenter", sort=False)}
 
 
 def _nan_to_none(v):

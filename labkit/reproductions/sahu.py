@@ -554,19 +554,6 @@ def _drop_checkpoints(task: dict, result: dict, run) -> None:
 
 
 # --------------------------------------------------------------------------- summaries
-def _tuned_records(tasks) -> list[dict]:
-    """The per-task --tune records ({"features": {...}, "codes": {...}}), empty for an untuned run."""
-    if "tuned" not in tasks.columns:
-        return []
-    out = []
-    for v in tasks["tuned"]:
-        if isinstance(v, str):
-            v = json.loads(v)
-        if isinstance(v, dict) and v:
-            out.append(v)
-    return out
-
-
 def _long(tasks):
     """One row per table row x seed x fold: configuration, seed, fold, uar, wa, f1."""
     import pandas as pd
@@ -640,10 +627,10 @@ def _summarize(tasks, plan: Plan) -> Report:
         notes.append(f"{PAIRED_HEADER}: mean paired difference in UAR points; two-sided Wilcoxon signed-rank "
                      f"p-value over {unit}, raw / Benjamini-Hochberg adjusted across the rows "
                      "(labkit.experiment.stats.paired_vs).")
-    tuned = _tuned_records(tasks)
-    if tuned:
-        from labkit.experiment.classifiers import chosen_summary
+    from labkit.experiment.classifiers import chosen_summary, tuned_records
 
+    tuned = tuned_records(tasks)
+    if tuned:
         notes.append("--tune: the RBF SVM's C and gamma chosen in every fold by a speaker-grouped inner CV on the "
                      "fold's real training rows, then used for every training set in that space; chosen: features "
                      f"{chosen_summary([t['features'] for t in tuned])} | 2-d codes "

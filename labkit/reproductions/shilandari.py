@@ -400,17 +400,12 @@ def method_task(task: dict, context: dict, run_path: str) -> dict:
 
 def _tuning_note(tasks) -> str:
     """The table note on the classifiers' hyperparameters: defaults, or what --tune chose per fold."""
-    records = []
-    if "tuned" in tasks.columns:
-        for v in tasks["tuned"]:
-            v = json.loads(v) if isinstance(v, str) else v
-            if isinstance(v, dict) and v:
-                records.append(v)
+    from labkit.experiment.classifiers import chosen_summary, tuned_records
+
+    records = tuned_records(tasks)
     if not records:
         return ("Classifiers with labkit's defaults (linear SVM C = 1, DNN L2 1e-4); --tune chooses them inside "
                 "every training fold.")
-    from labkit.experiment.classifiers import chosen_summary
-
     labels = list(dict.fromkeys(k for r in records for k in r))
     chosen = " | ".join(f"{lab}: {chosen_summary([r[lab] for r in records if lab in r])}" for lab in labels)
     return ("--tune: each classifier's hyperparameters chosen in every fold by a speaker-grouped inner CV on the "

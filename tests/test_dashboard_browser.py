@@ -189,10 +189,24 @@ def _pair_in(store: Path):
     pytest.skip(f"no run in {store} recorded two generators on the same real data")
 
 
-def _choose(page, label: str, option: str) -> None:
-    """Pick `option` in the Streamlit selectbox labelled `label`."""
-    page.get_by_role("combobox", name=label).click()
-    page.get_by_role("option", name=option, exact=True).click()
+def _choose(page, label: str, option: str, attempts: int = 3) -> None:
+    """Pick `option` in the Streamlit selectbox labelled `label`.
+
+    The previous choice reruns the app; on a loaded machine that rerun can replace the open dropdown
+    while the click lands (seen once in CI: the option resolved but never took the click), so a
+    failed pick closes the dropdown and tries again.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(attempts):
+        page.get_by_role("combobox", name=label).click()
+        try:
+            page.get_by_role("option", name=option, exact=True).click(timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
+            page.keyboard.press("Escape")
 
 
 def test_two_generators_side_by_side_and_figure_downloads(dashboard_url, tmp_path):

@@ -67,8 +67,14 @@ def floor_phase(preset: str, phase: str, device: str, reps: int = 5) -> float:
     """Seconds per batch of the bare forward + backward of one phase's modules (see the module docstring)."""
     import torch
 
-    from labkit.models.aaec import (AAEC, classifier_loss, discriminator_loss, fool_loss, make_config,
-                                    reconstruction_loss)
+    from labkit.models.aaec import (
+        AAEC,
+        classifier_loss,
+        discriminator_loss,
+        fool_loss,
+        make_config,
+        reconstruction_loss,
+    )
     from labkit.trainers.common import autocast
     from labkit.utils import pick_device
 

@@ -47,9 +47,9 @@ def main() -> None:
 
     os.environ.setdefault("LABKIT_QUIET", "1")
     import streamlit as st
+    from dashboard_fixtures import make_training_run
     from streamlit.testing.v1 import AppTest
 
-    from dashboard_fixtures import make_training_run
     from labkit.viz.coverage import coverage_for_run
     from labkit.viz.figures import distribution_figure
     from labkit.viz.projection import load_or_compute
@@ -110,9 +110,9 @@ def main() -> None:
 def pair_times(root: str, args, n_real: int) -> None:
     """Two generators side by side: figure build, and the page with "Beside it" chosen."""
     import streamlit as st
+    from dashboard_fixtures import make_augmenter_run
     from streamlit.testing.v1 import AppTest
 
-    from dashboard_fixtures import make_augmenter_run
     from labkit.viz.figures import distribution_pair_figure
     from labkit.viz.projection import load_or_compute
 

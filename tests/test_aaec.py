@@ -8,11 +8,21 @@ import numpy as np
 import pytest
 import torch
 
-from labkit.errors import LabkitError
-from labkit.models.aaec import (AAEC, CONFIGURATIONS, PRESETS, SpectrogramScaler, band_edges, class_loss,
-                                classifier_loss, describe, discriminator_loss, fool_loss, make_config,
-                                spectrum_summary)
 from labkit.data.aaec import AAECData
+from labkit.errors import LabkitError
+from labkit.models.aaec import (
+    AAEC,
+    CONFIGURATIONS,
+    SpectrogramScaler,
+    band_edges,
+    class_loss,
+    classifier_loss,
+    describe,
+    discriminator_loss,
+    fool_loss,
+    make_config,
+    spectrum_summary,
+)
 from labkit.reproductions.aaec import task_key
 from labkit.runstore import Run
 from labkit.trainers.aaec import TrainOptions, train
@@ -237,8 +247,8 @@ def test_training_learns_a_separable_toy_task():
 def test_table1_summary_uses_the_framework_and_prints_the_paper_beside_ours():
     import pandas as pd
 
-    from labkit.experiment.reproduce import Plan
     from labkit.reproductions.aaec import EXPERIMENTS
+    from labkit.reproductions.base import Plan
 
     exp = {e.name: e for e in EXPERIMENTS}["aaec-table1"]
     rows = []

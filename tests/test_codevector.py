@@ -1,6 +1,5 @@
 """The enriched code vector: model shapes, the kNN labels by hand, training, labels, no leak, resume, CLI."""
 
-import argparse
 import json
 from types import SimpleNamespace
 
@@ -11,8 +10,14 @@ import torch
 
 from labkit.errors import LabkitError
 from labkit.experiment.toy import toy_features
-from labkit.models.codevector import (PRESETS, CodeVectorAAE, cosine_knn, knn_label_distribution, label_distribution,
-                                      make_config)
+from labkit.models.codevector import (
+    PRESETS,
+    CodeVectorAAE,
+    cosine_knn,
+    knn_label_distribution,
+    label_distribution,
+    make_config,
+)
 from labkit.reproductions import codevector as cv
 from labkit.trainers import codevector as trainer
 

@@ -4,9 +4,9 @@ import json
 
 import numpy as np
 import pytest
+from dashboard_fixtures import make_compare_run, make_training_run
 from scipy.linalg import sqrtm
 
-from dashboard_fixtures import make_compare_run, make_training_run
 from labkit.cli import main
 from labkit.errors import LabkitError
 from labkit.runstore import open_run

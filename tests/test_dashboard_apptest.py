@@ -5,10 +5,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import streamlit as st
+from dashboard_fixtures import make_broken_run, make_compare_run, make_partial_run, make_store, make_training_run
 from streamlit.testing.v1 import AppTest
 
-from dashboard_fixtures import (make_broken_run, make_compare_run, make_partial_run, make_store,
-                                make_training_run)
 from labkit.runstore import RunStore
 from labkit.viz import projection as P
 

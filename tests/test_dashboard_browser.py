@@ -24,7 +24,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from dashboard_fixtures import make_augmenter_run, make_store
 
 REPO = Path(__file__).resolve().parents[1]

@@ -9,8 +9,7 @@ import soundfile as sf
 
 from labkit.data.schema import UTTERANCE_COLUMNS
 from labkit.errors import AudioError, LabkitError
-from labkit.features import FEATURE_SETS, Features, default_settings, extract, frame_count
-from labkit.features import smile, spectral
+from labkit.features import FEATURE_SETS, Features, default_settings, extract, frame_count, smile, spectral
 
 SR = 16000
 

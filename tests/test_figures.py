@@ -5,8 +5,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-
 from dashboard_fixtures import make_compare_run, make_training_run
+
 from labkit.errors import LabkitError
 from labkit.viz import figures as F
 from labkit.viz.projection import Projection, load_or_compute

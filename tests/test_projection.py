@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from dashboard_fixtures import make_training_run
+
 from labkit.errors import LabkitError
 from labkit.viz import projection as P
 

@@ -8,8 +8,8 @@ import re
 
 import pandas as pd
 import pytest
-
 from dashboard_fixtures import make_augmenter_run, make_compare_run, make_training_run
+
 from labkit.cli import main
 from labkit.runstore import RunStore, open_run
 from labkit.viz.report import build_report

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from fixtures_corpora import make_emodb
 
 pytestmark = pytest.mark.slow

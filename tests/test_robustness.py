@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-
 from fixtures_corpora import make_manifest, tone, write_tone
+
 from labkit.cli import main
 from labkit.errors import AudioError, LabkitError
 from labkit.experiment.toy import toy_features
@@ -109,9 +109,8 @@ def test_coverage_command_on_a_malformed_store(tmp_path, capsys):
 @pytest.mark.slow
 def test_every_dashboard_page_survives_a_malformed_store(tmp_path, monkeypatch):
     import streamlit as st
-    from streamlit.testing.v1 import AppTest
-
     from dashboard_fixtures import make_compare_run
+    from streamlit.testing.v1 import AppTest
 
     root = _malformed_store(tmp_path)
     make_compare_run(root)
@@ -318,7 +317,7 @@ def _toy_experiment(run_task, summarize=None):
     """A `labkit reproduce` experiment with --device and --split-seed, running `run_task` twice."""
     import argparse
 
-    from labkit.experiment.reproduce import Experiment, Plan, Report, summary_by, summary_frame
+    from labkit.reproductions.base import Experiment, Plan, Report, summary_by, summary_frame
 
     def add_arguments(p):
         p.add_argument("--device", default=None)

@@ -9,7 +9,7 @@ from sklearn.preprocessing import StandardScaler
 from labkit.augment import register_augmenter
 from labkit.augment.base import Augmenter
 from labkit.errors import LabkitError
-from labkit.experiment.runner import (CompareConfig, build_pipeline, folds_by_seed, plan_tasks, run_comparison)
+from labkit.experiment.runner import CompareConfig, build_pipeline, folds_by_seed, plan_tasks, run_comparison
 from labkit.experiment.stats import mean_ci, wilcoxon_p
 from labkit.experiment.toy import toy_features
 from labkit.runstore import Run, RunStore

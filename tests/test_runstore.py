@@ -2,7 +2,6 @@
 
 import json
 import multiprocessing as mp
-import os
 
 import numpy as np
 import pandas as pd

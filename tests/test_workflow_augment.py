@@ -3,12 +3,12 @@
 import numpy as np
 import pandas as pd
 import pytest
+from workflow_fixtures import tiny_corpus
 
 from labkit.cli import main
 from labkit.experiment.toy import toy_features
 from labkit.features import Features, extract
 from labkit.features.core import read_table
-from workflow_fixtures import tiny_corpus
 
 
 @pytest.fixture(scope="module")

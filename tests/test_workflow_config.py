@@ -9,10 +9,10 @@ import pytest
 
 from labkit.cli import main
 from labkit.configfile import RUN_CONFIG, parse_args, read_config, read_run_config
-from labkit.experiment.reproduce import Experiment, Plan, Report, summary_by, summary_frame
 from labkit.experiment.tables import Column, PaperTable
 from labkit.experiment.toy import toy_features
 from labkit.features import Features
+from labkit.reproductions.base import Experiment, Plan, Report, summary_by, summary_frame
 from labkit.runstore import open_run
 
 

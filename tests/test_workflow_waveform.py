@@ -9,13 +9,13 @@ import pytest
 import soundfile as sf
 from sklearn.base import clone
 from sklearn.preprocessing import StandardScaler
+from workflow_fixtures import tiny_corpus
 
 from labkit.augment import make_augmenter
 from labkit.augment.waveform import WaveformAugmenter
 from labkit.cli import main
 from labkit.errors import LabkitError
 from labkit.runstore import open_run
-from workflow_fixtures import tiny_corpus
 
 WAVEFORM = ["wav-noise", "wav-band", "wav-reverb", "wav-speed"]
 

@@ -5,10 +5,10 @@ Any run with a `summary` table (augmenter, metric, mean, ci_low, ci_high, n) can
 puts their augmenters side by side (labelled run · augmenter).
 """
 
+import common
 import pandas as pd
 import streamlit as st
 
-import common
 from labkit.errors import LabkitError
 from labkit.experiment.tables import PaperTable
 from labkit.viz import data, figures

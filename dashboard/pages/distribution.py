@@ -15,10 +15,10 @@ only indexes cached arrays (the figure for each slider position is cached too). 
 downloaded as interactive HTML (button) or PNG (the camera icon of the plot's toolbar).
 """
 
+import common
 import pandas as pd
 import streamlit as st
 
-import common
 from labkit.runstore import Run
 from labkit.viz import data
 from labkit.viz.coverage import METRIC_HELP

@@ -4,9 +4,9 @@ History tables are those named ``history`` (an aaec run), ``history_<task>`` (ea
 an aaec-table1 run) or ``history-<augmenter>`` (an iterative generator inside a compare run).
 """
 
+import common
 import streamlit as st
 
-import common
 from labkit.errors import LabkitError
 from labkit.viz import data, figures
 

@@ -220,12 +220,17 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from labkit.errors import LabkitError
-    from labkit.experiment.runner import (CompareConfig, amount_str, chosen_values, format_sweep, format_table, prepare,
-                                          run_comparison)
-    from labkit.runstore import Run, RunStore
-
+    from labkit.experiment.runner import (
+        CompareConfig,
+        amount_str,
+        chosen_values,
+        format_sweep,
+        format_table,
+        prepare,
+        run_comparison,
+    )
     from labkit.experiment.tasks import check_jobs, check_scheduler, joblib_on
-    from labkit.runstore import check_run_dir
+    from labkit.runstore import Run, RunStore, check_run_dir
 
     err = sys.stderr
     augmenters = [a.strip() for a in args.augmenters.split(",") if a.strip()]

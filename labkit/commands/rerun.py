@@ -119,11 +119,10 @@ def compare_runs(old, new) -> tuple[bool, list[str]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    import tempfile
     from pathlib import Path
 
     from labkit.cli import main
-    import tempfile
-
     from labkit.configfile import RUN_CONFIG, config_text, read_run_config
     from labkit.errors import LabkitError
     from labkit.runstore import open_run

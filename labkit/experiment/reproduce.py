@@ -29,61 +29,13 @@ import argparse
 import importlib
 import json
 import pkgutil
-import re
 import sys
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable
 
 import pandas as pd
 
 from labkit.errors import LabkitError
-from labkit.experiment.tables import PaperTable
-
-
-@dataclass
-class Plan:
-    """What one invocation of an experiment will compute."""
-
-    config: dict  # the run's identity (run.json); a rerun with another config into the same --out is refused
-    tasks: list[dict]  # every task, each with a unique "key"; finished ones are skipped
-    context: Any  # what every task needs (data, options); passed to run_task, picklable for n_jobs > 1
-    data: str  # one line saying which data this ran on (printed with the table)
-    default_out: str  # run directory name under the run store when --out is not given
-    name: str = ""  # a human-readable run name (the dashboard shows it)
-    run_kind: str = ""  # run.json "kind" ("" = the experiment's name)
-    info: dict = field(default_factory=dict)  # anything summarize wants to know beyond the tasks
-
-
-@dataclass
-class Report:
-    """What `Experiment.summarize` returns."""
-
-    tables: list[PaperTable]  # printed in order
-    json: dict  # printed by --json and written to results/<experiment>.json
-    frames: dict[str, pd.DataFrame] = field(default_factory=dict)  # run-store tables (summary, sweep, ...)
-    findings: list[str] = field(default_factory=list)  # plain sentences printed after the tables
-
-
-@dataclass
-class Experiment:
-    """One ``labkit reproduce`` entry (see the module docstring)."""
-
-    name: str  # "<paper>-<experiment>", the sub-command
-    paper: str  # who and where, e.g. "Fu et al., MuSe 2020 (AAEC)"
-    summary: str  # one line for --list and the parent --help
-    description: str  # the sub-command's --help text
-    add_arguments: Callable[[argparse.ArgumentParser], None]  # the experiment's own options
-    plan: Callable[[argparse.Namespace], Plan]
-    run_task: Callable[..., dict]  # run_task(task, context, run_path) -> dict (module level)
-    summarize: Callable[[pd.DataFrame, Plan], Report]
-    default_seeds: int = 3  # --seeds default
-    seeds_option: bool = True  # False: the experiment has no --seeds (e.g. one training run with --seed)
-    default_jobs: int = 1  # --jobs default (model trainers: 1, they use the cores themselves)
-    on_task_done: Callable[[dict, dict, Any], None] | None = None  # (task, result, run) after each save
-    tunable: bool = False  # fits an SVM / DNN: offer --tune (args.tune; see labkit.experiment.classifiers.tune_pipeline)
-    resources: dict | None = None  # Dask resources one task needs on --scheduler, e.g. {"GPU": 1} for model training
-
+from labkit.reproductions.base import Experiment, Plan, Report, slug, summary_by, summary_frame  # noqa: F401  (re-exported)
 
 # --------------------------------------------------------------------------- registry
 _PACKAGE = "labkit.reproductions"
@@ -173,11 +125,6 @@ def check_common_values(args: argparse.Namespace) -> None:
         if (name == "seed" or name.endswith("_seed")) and value is not None:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise LabkitError(f"--{name.replace('_', '-')} must be a whole number >= 0, got {value!r}")
-
-
-def slug(text: str) -> str:
-    """A run-directory-safe rendering of a source or configuration name."""
-    return re.sub(r"[^A-Za-z0-9._+-]+", "-", str(text).replace("'", "-prime")).strip("-.") or "x"
 
 
 def run_experiment(exp: Experiment, args: argparse.Namespace) -> int:
@@ -288,38 +235,6 @@ def _json_default(obj):
     if isinstance(obj, np.ndarray):
         return obj.tolist()
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
-
-
-# --------------------------------------------------------------------------- summaries
-def summary_by(tasks: pd.DataFrame, by: str, metrics: list[str]) -> dict[str, dict[str, dict]]:
-    """{row: {metric: {"mean", "ci_low", "ci_high", "n"}}} over the task table, rows in first-seen order.
-
-    The CI rule is `labkit.experiment.stats.seed_fold_ci` (per-seed means when a seed has several
-    folds); a task table without a ``seed`` column is one seed.
-    """
-    from labkit.experiment.stats import summarize
-
-    df = tasks if "seed" in tasks.columns else tasks.assign(seed=0)
-    long = summarize(df, metrics, by=(by,))
-    out: dict[str, dict[str, dict]] = {}
-    for row in long.itertuples(index=False):
-        out.setdefault(str(getattr(row, by)), {})[row.metric] = {
-            "mean": _none_if_nan(row.mean), "ci_low": _none_if_nan(row.ci_low), "ci_high": _none_if_nan(row.ci_high),
-            "n": int(row.n)}
-    return out
-
-
-def summary_frame(summary: dict[str, dict[str, dict]], row_column: str = "configuration") -> pd.DataFrame:
-    """The run-store ``summary`` table (row, metric, mean, ci_low, ci_high, n) the dashboard reads."""
-    rows = [{row_column: row, "metric": metric, **{k: (float("nan") if v is None else v) for k, v in s.items()}}
-            for row, per in summary.items() for metric, s in per.items()]
-    return pd.DataFrame(rows, columns=[row_column, "metric", "mean", "ci_low", "ci_high", "n"])
-
-
-def _none_if_nan(v):
-    import math
-
-    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
 
 
 __all__ = ["Experiment", "Plan", "Report", "experiments", "get_experiment", "list_text", "add_common_arguments",

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import argparse
 
-from labkit.experiment.reproduce import Experiment, Plan, Report, slug, summary_by, summary_frame
 from labkit.experiment.tables import Column, PaperTable, ci_note
+from labkit.reproductions.base import Experiment, Plan, Report, slug, summary_by, summary_frame
 
 PAPER = "Fu et al., MuSe 2020: AAEC (adversarial autoencoder + classifier)"
 

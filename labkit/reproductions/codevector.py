@@ -63,8 +63,8 @@ from __future__ import annotations
 import argparse
 import math
 
-from labkit.experiment.reproduce import Experiment, Plan, Report, slug, summary_by, summary_frame
 from labkit.experiment.tables import Column, PaperTable, ci_note
+from labkit.reproductions.base import Experiment, Plan, Report, slug, summary_by, summary_frame
 
 PAPER = "Adversarially-enriched acoustic code vector from out-of-context corpora (paper 002)"
 

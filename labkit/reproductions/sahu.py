@@ -42,8 +42,8 @@ import math
 
 import numpy as np
 
-from labkit.experiment.reproduce import Experiment, Plan, Report, slug, summary_by, summary_frame
 from labkit.experiment.tables import Column, PaperTable, ci_note
+from labkit.reproductions.base import Experiment, Plan, Report, slug, summary_by, summary_frame
 
 PAPER = "Sahu, Gupta, Espy-Wilson, Interspeech 2018: GAN-generated feature vectors for SER"
 
@@ -318,8 +318,15 @@ def fold_task(task: dict, context: dict, run_path: str) -> dict:
     from labkit.experiment.runner import task_seed
     from labkit.models.sahu import AAEConfig, CGANConfig, ClassGMM, GANConfig
     from labkit.runstore import Run
-    from labkit.trainers.sahu import (Checkpoint, encode, generate_cgan, sample_labelled_codes, train_aae,
-                                      train_cgan, train_gan)
+    from labkit.trainers.sahu import (
+        Checkpoint,
+        encode,
+        generate_cgan,
+        sample_labelled_codes,
+        train_aae,
+        train_cgan,
+        train_gan,
+    )
 
     torch.set_num_threads(int(context["threads"]))
     t_start = time.perf_counter()

@@ -42,8 +42,8 @@ import argparse
 import json
 import math
 
-from labkit.experiment.reproduce import Experiment, Plan, Report, slug, summary_by, summary_frame
 from labkit.experiment.tables import Column, PaperTable, ci_note
+from labkit.reproductions.base import Experiment, Plan, Report, slug, summary_by, summary_frame
 
 PAPER = "Shilandari, Marvi, Khosravi, Wang, SIVP 2022: cycle-GAN data augmentation for SER"
 

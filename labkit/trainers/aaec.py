@@ -67,8 +67,7 @@ import torch
 
 from labkit.data.aaec import AAECData
 from labkit.errors import LabkitError
-from labkit.trainers.common import (DeviceData, LossMeter, autocast, backward_step, check_finite,
-                                    epoch_batches)
+from labkit.trainers.common import DeviceData, LossMeter, autocast, backward_step, check_finite, epoch_batches
 from labkit.utils import pick_device, progress, seed_everything
 
 
@@ -169,8 +168,15 @@ def train(data: AAECData | TrainingSet, cfg, run=None, options: TrainOptions | N
     ``seconds``, ``device``, and ``model`` / ``scaler`` (the trained `AAEC` and its input scaler).
     With ``options.autoencoder_only`` (or a `stop_after` before the end) there are no metrics.
     """
-    from labkit.models.aaec import (AAEC, class_loss, class_weights, classifier_loss, discriminator_loss, fool_loss,
-                                    reconstruction_loss)
+    from labkit.models.aaec import (
+        AAEC,
+        class_loss,
+        class_weights,
+        classifier_loss,
+        discriminator_loss,
+        fool_loss,
+        reconstruction_loss,
+    )
 
     options = options or TrainOptions()
     t_start = time.perf_counter()

@@ -29,9 +29,15 @@ import torch
 import torch.nn.functional as F
 
 from labkit.errors import LabkitError
-from labkit.models.codevector import (CodeVectorAAE, CodeVectorConfig, discriminator_loss, encoder_adversarial_loss,
-                                      per_loss, reconstruction_loss)
-from labkit.trainers.common import (DeviceData, LossMeter, autocast, backward_step, check_finite, epoch_batches)
+from labkit.models.codevector import (
+    CodeVectorAAE,
+    CodeVectorConfig,
+    discriminator_loss,
+    encoder_adversarial_loss,
+    per_loss,
+    reconstruction_loss,
+)
+from labkit.trainers.common import DeviceData, LossMeter, autocast, backward_step, check_finite, epoch_batches
 from labkit.utils import pick_device, progress, seed_everything
 
 

@@ -36,9 +36,17 @@ import numpy as np
 import torch
 
 from labkit.errors import LabkitError
-from labkit.models.cyclegan import (CycleGANConfig, CycleGANs, classification_loss, cycle_loss,
-                                    js_discriminator_loss, js_generator_loss, wdiv_critic_loss, wdiv_generator_loss,
-                                    wdiv_penalty)
+from labkit.models.cyclegan import (
+    CycleGANConfig,
+    CycleGANs,
+    classification_loss,
+    cycle_loss,
+    js_discriminator_loss,
+    js_generator_loss,
+    wdiv_critic_loss,
+    wdiv_generator_loss,
+    wdiv_penalty,
+)
 from labkit.trainers.common import DeviceData, LossMeter, autocast, backward_step, check_finite, epoch_batches
 
 Callback = Callable[[int, CycleGANs, dict], None]

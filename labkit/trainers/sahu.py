@@ -38,9 +38,19 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from labkit.models.sahu import (AAE, CGAN, GAN, AAEConfig, CGANConfig, ClassGMM, GANConfig, discriminator_loss,
-                                generator_loss, reconstruction_loss)
-from labkit.trainers.common import (DeviceData, LossMeter, autocast, backward_step, check_finite, epoch_batches)
+from labkit.models.sahu import (
+    AAE,
+    CGAN,
+    GAN,
+    AAEConfig,
+    CGANConfig,
+    ClassGMM,
+    GANConfig,
+    discriminator_loss,
+    generator_loss,
+    reconstruction_loss,
+)
+from labkit.trainers.common import DeviceData, LossMeter, autocast, backward_step, check_finite, epoch_batches
 
 Callback = Callable[[int, torch.nn.Module, dict], None]
 

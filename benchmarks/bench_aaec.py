@@ -37,10 +37,14 @@ def fake_set(n: int, T: int, F: int, n_test: int = 8, seed: int = 0):
     from labkit.trainers.aaec import TrainingSet
 
     g = torch.Generator().manual_seed(seed)
-    return TrainingSet(X_train=torch.randn(n, T, F, generator=g), arousal_train=torch.randint(0, 3, (n,), generator=g),
-                       valence_train=torch.randint(0, 3, (n,), generator=g), X_test=torch.randn(n_test, T, F, generator=g),
-                       arousal_test=torch.randint(0, 3, (n_test,), generator=g).numpy(),
-                       valence_test=torch.randint(0, 3, (n_test,), generator=g).numpy())
+    return TrainingSet(
+        X_train=torch.randn(n, T, F, generator=g),
+        arousal_train=torch.randint(0, 3, (n,), generator=g),
+        valence_train=torch.randint(0, 3, (n,), generator=g),
+        X_test=torch.randn(n_test, T, F, generator=g),
+        arousal_test=torch.randint(0, 3, (n_test,), generator=g).numpy(),
+        valence_test=torch.randint(0, 3, (n_test,), generator=g).numpy(),
+    )
 
 
 def sync(device) -> None:
@@ -92,21 +96,31 @@ def floor_phase(preset: str, phase: str, device: str, reps: int = 5) -> float:
             if phase == "enc":
                 z = enc(x)
                 discriminator_loss(disc(e), disc(z.detach())).float().backward()
-                loss = (reconstruction_loss(dec(z).float(), x) + fool_loss(disc(z).float())
-                        + fool_loss(clf(model.generate_from_code(z, e)["mixed"])[0].float()))
+                loss = (
+                    reconstruction_loss(dec(z).float(), x)
+                    + fool_loss(disc(z).float())
+                    + fool_loss(clf(model.generate_from_code(z, e)["mixed"])[0].float())
+                )
             elif phase == "dec":
                 with torch.no_grad():
                     z = enc(x)
                 out = model.generate_from_code(z, e)
                 rf, a, v = clf(out["mixed"])
-                loss = (reconstruction_loss(out["code"].float(), x) + fool_loss(rf.float())
-                        + torch.nn.functional.cross_entropy(a.float(), ya))
+                loss = (
+                    reconstruction_loss(out["code"].float(), x)
+                    + fool_loss(rf.float())
+                    + torch.nn.functional.cross_entropy(a.float(), ya)
+                )
             else:
                 with torch.no_grad():
                     xf = model.generate_from_code(enc(x), e)["mixed"]
                 rf, a, v = clf(torch.cat([x, xf.to(x.dtype)]))
-                loss = classifier_loss((rf[:B].float(), a[:B].float(), v[:B].float()),
-                                       (rf[B:].float(), a[B:].float(), v[B:].float()), ya, ya)
+                loss = classifier_loss(
+                    (rf[:B].float(), a[:B].float(), v[:B].float()),
+                    (rf[B:].float(), a[B:].float(), v[B:].float()),
+                    ya,
+                    ya,
+                )
         loss.backward()
 
     step()  # warm-up
@@ -143,10 +157,14 @@ def bench_paper(device: str, batches: int, compile: bool = False) -> dict:
         out["phases"][phase] = {**loop, "floor_per_batch": floor}
     ph = out["phases"]
     out["epoch_batches"] = epoch_batches
-    out["per_iteration"] = (base.k1 * ph["enc"]["per_batch"] + base.k2 * ph["dec"]["per_batch"]
-                            + base.k3 * ph["clf"]["per_batch"]) * epoch_batches
-    out["floor_per_iteration"] = (base.k1 * ph["enc"]["floor_per_batch"] + base.k2 * ph["dec"]["floor_per_batch"]
-                                  + base.k3 * ph["clf"]["floor_per_batch"]) * epoch_batches
+    out["per_iteration"] = (
+        base.k1 * ph["enc"]["per_batch"] + base.k2 * ph["dec"]["per_batch"] + base.k3 * ph["clf"]["per_batch"]
+    ) * epoch_batches
+    out["floor_per_iteration"] = (
+        base.k1 * ph["enc"]["floor_per_batch"]
+        + base.k2 * ph["dec"]["floor_per_batch"]
+        + base.k3 * ph["clf"]["floor_per_batch"]
+    ) * epoch_batches
     steps = epoch_batches * (2 * base.k1 + base.k2 + base.k3)
     out["steps_per_s"] = steps / out["per_iteration"]
     out["hours_500"] = out["per_iteration"] * base.iterations / 3600
@@ -158,10 +176,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", choices=["small", "paper", "both"], default="both")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: the CPU, and CUDA too when available)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (default 1: the labkit CLI's default for the small preset)")
-    parser.add_argument("--batches", type=int, default=None,
-                        help="batches per timed phase of the paper preset (default: 2 on the CPU, 20 on CUDA)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1: the labkit CLI's default for the small preset)",
+    )
+    parser.add_argument(
+        "--batches",
+        type=int,
+        default=None,
+        help="batches per timed phase of the paper preset (default: 2 on the CPU, 20 on CUDA)",
+    )
     parser.add_argument("--compile", action="store_true", help="also time the paper preset with torch.compile")
     args = parser.parse_args()
     os.environ.setdefault("LABKIT_QUIET", "1")
@@ -170,28 +196,37 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     devices = [args.device] if args.device else ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    print(f"torch {torch.__version__}, {args.threads} CPU thread(s), {os.cpu_count()} cores; load average "
-          f"{os.getloadavg()[0]:.1f} (other work on the machine slows these figures)")
+    print(
+        f"torch {torch.__version__}, {args.threads} CPU thread(s), {os.cpu_count()} cores; load average "
+        f"{os.getloadavg()[0]:.1f} (other work on the machine slows these figures)"
+    )
     for device in devices:
         label = "CUDA " + torch.cuda.get_device_name(0) if device == "cuda" else "CPU"
         if args.preset in ("small", "both"):
             t0 = time.perf_counter()
             r = bench_small(device)
-            print(f"[{label}] small preset: {r['per_iteration']:.2f} s per Algorithm 1 iteration, {r['steps']} optimiser "
-                  f"steps = {r['steps_per_s']:.1f} steps/s (K1=K2=K3=1, 490 utterances, 94 x 129, batch 64; median of "
-                  f"{r['n']}; bench {time.perf_counter() - t0:.0f} s)")
+            print(
+                f"[{label}] small preset: {r['per_iteration']:.2f} s per Algorithm 1 iteration, {r['steps']} optimiser "
+                f"steps = {r['steps_per_s']:.1f} steps/s (K1=K2=K3=1, 490 utterances, 94 x 129, batch 64; median of "
+                f"{r['n']}; bench {time.perf_counter() - t0:.0f} s)"
+            )
         if args.preset in ("paper", "both"):
             batches = args.batches or (20 if device == "cuda" else 2)
-            for compile in ([False, True] if args.compile else [False]):
+            for compile in [False, True] if args.compile else [False]:
                 t0 = time.perf_counter()
                 r = bench_paper(device, batches, compile)
                 ph = r["phases"]
-                parts = ", ".join(f"{name} {p['per_batch'] * 1e3:.1f} ms/batch (floor {p['floor_per_batch'] * 1e3:.1f}, "
-                                  f"x{p['per_batch'] / p['floor_per_batch']:.2f})" for name, p in ph.items())
-                print(f"[{label}{' compiled' if compile else ''}] paper preset: {r['per_iteration']:.0f} s per Algorithm 1 "
-                      f"iteration, extrapolated from {batches} batches per phase ({r['steps_per_s']:.1f} steps/s; "
-                      f"floor {r['floor_per_iteration']:.0f} s); {parts}; 500 iterations = {r['hours_500']:.1f} h, "
-                      f"x 5 configurations <= {r['hours_table1']:.0f} h per Table 1 seed (bench {time.perf_counter() - t0:.0f} s)")
+                parts = ", ".join(
+                    f"{name} {p['per_batch'] * 1e3:.1f} ms/batch (floor {p['floor_per_batch'] * 1e3:.1f}, "
+                    f"x{p['per_batch'] / p['floor_per_batch']:.2f})"
+                    for name, p in ph.items()
+                )
+                print(
+                    f"[{label}{' compiled' if compile else ''}] paper preset: {r['per_iteration']:.0f} s per Algorithm 1 "
+                    f"iteration, extrapolated from {batches} batches per phase ({r['steps_per_s']:.1f} steps/s; "
+                    f"floor {r['floor_per_iteration']:.0f} s); {parts}; 500 iterations = {r['hours_500']:.1f} h, "
+                    f"x 5 configurations <= {r['hours_table1']:.0f} h per Table 1 seed (bench {time.perf_counter() - t0:.0f} s)"
+                )
 
 
 if __name__ == "__main__":

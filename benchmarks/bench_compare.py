@@ -29,8 +29,7 @@ def main() -> None:
     args = p.parse_args()
 
     classes = ("anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral")
-    meta, X = toy_features(n_speakers=args.speakers, classes=classes, n_per=args.per, dim=args.dim,
-                           separation=0.5)
+    meta, X = toy_features(n_speakers=args.speakers, classes=classes, n_per=args.per, dim=args.dim, separation=0.5)
     config = CompareConfig(seeds=args.seeds, classifier=args.classifier)
     with tempfile.TemporaryDirectory() as tmp:
         run = Run.create(os.path.join(tmp, "run"), "compare", config.to_dict())
@@ -41,8 +40,10 @@ def main() -> None:
         again = run_comparison(meta, X, config, run, n_jobs=args.jobs, progress=False)
         rerun = time.perf_counter() - t1
     print(f"table: {X.shape[0]} utterances x {X.shape[1]} features, {len(classes)} classes, {args.speakers} speakers")
-    print(f"tasks: {result.n_tasks} ({len(config.augmenters)} augmenters x {args.seeds} seed(s) x loso folds), "
-          f"classifier {args.classifier}, jobs {args.jobs}")
+    print(
+        f"tasks: {result.n_tasks} ({len(config.augmenters)} augmenters x {args.seeds} seed(s) x loso folds), "
+        f"classifier {args.classifier}, jobs {args.jobs}"
+    )
     print(f"first run: {seconds:.1f} s, {result.n_computed / seconds:.1f} tasks/s")
     print(f"rerun: {rerun:.2f} s, {again.n_computed} tasks computed")
 

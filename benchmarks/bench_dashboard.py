@@ -58,8 +58,15 @@ def main() -> None:
     n_gen = (args.points - n_real) // args.iterations
     iterations = tuple(range(0, 10 * args.iterations, 10))
     with tempfile.TemporaryDirectory() as root:
-        run = make_training_run(root, "bench", n_train=int(0.8 * n_real), n_test=n_real - int(0.8 * n_real),
-                                n_gen=n_gen, iterations=iterations, d=args.dim)
+        run = make_training_run(
+            root,
+            "bench",
+            n_train=int(0.8 * n_real),
+            n_test=n_real - int(0.8 * n_real),
+            n_gen=n_gen,
+            iterations=iterations,
+            d=args.dim,
+        )
         total = n_real + n_gen * len(iterations)
         print(f"run: {total} points ({n_real} real, {n_gen} generated x {len(iterations)} iterations), d={args.dim}")
 
@@ -76,8 +83,10 @@ def main() -> None:
         build = time.perf_counter() - t0
         t0 = time.perf_counter()
         size = len(fig.to_json())
-        print(f"figure   build {build:.3f} s, to JSON {time.perf_counter() - t0:.3f} s, {size / 1e6:.1f} MB "
-              f"({len(fig.frames)} frames, cumulative)")
+        print(
+            f"figure   build {build:.3f} s, to JSON {time.perf_counter() - t0:.3f} s, {size / 1e6:.1f} MB "
+            f"({len(fig.frames)} frames, cumulative)"
+        )
 
         os.environ["LABKIT_RUNS"] = root
         st.cache_data.clear()
@@ -99,8 +108,12 @@ def main() -> None:
             slider.set_value(it).run()
             times_seen.append(time.perf_counter() - t0)
         assert not at.exception
-        print(f"frame change, new opening frame (mean of {len(times_new)}):      {sum(times_new) / len(times_new):7.3f} s")
-        print(f"frame change, frame seen before (mean of {len(times_seen)}):      {sum(times_seen) / len(times_seen):7.3f} s")
+        print(
+            f"frame change, new opening frame (mean of {len(times_new)}):      {sum(times_new) / len(times_new):7.3f} s"
+        )
+        print(
+            f"frame change, frame seen before (mean of {len(times_seen)}):      {sum(times_seen) / len(times_seen):7.3f} s"
+        )
         pair_times(root, args, n_real)
         report_times(run)
         if args.browser:
@@ -118,26 +131,37 @@ def pair_times(root: str, args, n_real: int) -> None:
 
     n_gen = args.points // 2 // args.iterations
     its = tuple(range(0, 10 * args.iterations, 10))
-    run = make_augmenter_run(root, "bench-pair", n_train=int(0.8 * n_real), n_test=n_real - int(0.8 * n_real),
-                             d=args.dim, generators={"smote": ((0,), args.points // 2), "gan": (its, n_gen)})
+    run = make_augmenter_run(
+        root,
+        "bench-pair",
+        n_train=int(0.8 * n_real),
+        n_test=n_real - int(0.8 * n_real),
+        d=args.dim,
+        generators={"smote": ((0,), args.points // 2), "gan": (its, n_gen)},
+    )
     a, b = load_or_compute(run, "aug-smote"), load_or_compute(run, "aug-gan")
     t0 = time.perf_counter()
     fig = distribution_pair_figure(a, b, ("smote", "gan"))
     build = time.perf_counter() - t0
-    print(f"pair     figure build {build:.3f} s, {len(fig.to_json()) / 1e6:.1f} MB ({len(fig.frames)} frames; "
-          f"{args.points // 2} + {n_gen * len(its)} generated)")
+    print(
+        f"pair     figure build {build:.3f} s, {len(fig.to_json()) / 1e6:.1f} MB ({len(fig.frames)} frames; "
+        f"{args.points // 2} + {n_gen * len(its)} generated)"
+    )
     st.cache_data.clear()
     st.cache_resource.clear()
     t0 = time.perf_counter()
     at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=300).run()
-    at.selectbox(key="dist_run").set_value(next(o for o in at.selectbox(key="dist_run").options
-                                                 if o.startswith("bench-pair"))).run()
+    at.selectbox(key="dist_run").set_value(
+        next(o for o in at.selectbox(key="dist_run").options if o.startswith("bench-pair"))
+    ).run()
     at.selectbox(key="dist_space").set_value("aug-smote").run()
     t1 = time.perf_counter()
     at.selectbox(key="dist_pair").set_value("bench-pair · aug-gan").run()
     assert not at.exception, at.exception
-    print(f"pair     page with 'Beside it' set (AppTest): {time.perf_counter() - t1:7.2f} s "
-          f"(whole sequence from a cold start {time.perf_counter() - t0:.2f} s)")
+    print(
+        f"pair     page with 'Beside it' set (AppTest): {time.perf_counter() - t1:7.2f} s "
+        f"(whole sequence from a cold start {time.perf_counter() - t0:.2f} s)"
+    )
 
 
 def report_times(run) -> None:
@@ -147,8 +171,10 @@ def report_times(run) -> None:
     with tempfile.TemporaryDirectory() as out:
         t0 = time.perf_counter()
         info = write_report(run, Path(out) / "report.html")
-        print(f"report   labkit report: {time.perf_counter() - t0:7.2f} s, {info['bytes'] / 1e6:.1f} MB, "
-              f"{info['figures']} figures")
+        print(
+            f"report   labkit report: {time.perf_counter() - t0:7.2f} s, {info['bytes'] / 1e6:.1f} MB, "
+            f"{info['figures']} figures"
+        )
 
 
 def browser_times(root: str, frames: list[str]) -> None:
@@ -162,10 +188,24 @@ def browser_times(root: str, frames: list[str]) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    cmd = [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"), "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    server = subprocess.Popen(cmd, env={**os.environ, "LABKIT_RUNS": root}, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(REPO / "dashboard" / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    server = subprocess.Popen(
+        cmd, env={**os.environ, "LABKIT_RUNS": root}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -175,15 +215,19 @@ def browser_times(root: str, frames: list[str]) -> None:
             except OSError:
                 time.sleep(0.3)
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium",
-                                         args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
+            browser = pw.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+            )
             page = browser.new_page(viewport={"width": 1500, "height": 1200})
             page.set_default_timeout(60_000)
             t0 = time.perf_counter()
             page.goto(url)
             page.locator(".updatemenu-button").first.wait_for()
-            page.wait_for_function("() => { const e = document.querySelector('.gtitle');"
-                                   " return e && e.textContent.startsWith('iteration'); }")
+            page.wait_for_function(
+                "() => { const e = document.querySelector('.gtitle');"
+                " return e && e.textContent.startsWith('iteration'); }"
+            )
             print(f"browser  first render (page open -> plot drawn):    {time.perf_counter() - t0:7.2f} s")
             steps = page.locator(".slider-step-group, .slider-label-group")
             changes = []
@@ -192,11 +236,14 @@ def browser_times(root: str, frames: list[str]) -> None:
                 # plotly's slider takes clicks on its rail; click where the step's label sits.
                 box = page.locator(".slider-label-group", has_text=label).first.bounding_box()
                 page.mouse.click(box["x"] + box["width"] / 2, box["y"] - 10)
-                page.wait_for_function(f"() => document.querySelector('.gtitle').textContent"
-                                       f".startsWith('iteration {label}')")
+                page.wait_for_function(
+                    f"() => document.querySelector('.gtitle').textContent.startsWith('iteration {label}')"
+                )
                 changes.append(time.perf_counter() - t0)
-            print(f"browser  frame change, plotly slider (mean of {len(changes)}):  {sum(changes) / len(changes):7.3f} s"
-                  f"  ({steps.count()} slider steps)")
+            print(
+                f"browser  frame change, plotly slider (mean of {len(changes)}):  {sum(changes) / len(changes):7.3f} s"
+                f"  ({steps.count()} slider steps)"
+            )
             browser.close()
     finally:
         server.terminate()

@@ -42,8 +42,20 @@ def _fallback_corpus(out_dir: Path, n: int):
         y = sum(0.3 / h * np.sin(h * phase) for h in range(1, 6)) + 0.01 * rng.standard_normal(t.size)
         path = out_dir / f"tone{k:04d}.wav"
         sf.write(path, y.astype(np.float32), 16000)
-        rows.append({"id": path.stem, "path": str(path), "corpus": "csv", "speaker": f"csv:s{k % 5}", "gender": "",
-                     "emotion": "neutral", "arousal": 1, "valence": 1, "duration": t.size / 16000, "context": ""})
+        rows.append(
+            {
+                "id": path.stem,
+                "path": str(path),
+                "corpus": "csv",
+                "speaker": f"csv:s{k % 5}",
+                "gender": "",
+                "emotion": "neutral",
+                "arousal": 1,
+                "valence": 1,
+                "duration": t.size / 16000,
+                "context": "",
+            }
+        )
     return pd.DataFrame(rows, columns=UTTERANCE_COLUMNS)
 
 
@@ -57,8 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", default=ALL_SETS, help="comma-separated feature sets (default: %(default)s)")
     parser.add_argument("--n", type=int, default=60, help="utterances to extract per set (default: %(default)s)")
-    parser.add_argument("--no-corpus", action="store_true",
-                        help="skip timing the default corpus build; extract from simple tone files instead")
+    parser.add_argument(
+        "--no-corpus",
+        action="store_true",
+        help="skip timing the default corpus build; extract from simple tone files instead",
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="labkit-bench-") as tmp:
@@ -87,9 +102,11 @@ def main(argv: list[str] | None = None) -> int:
             config = SynthConfig()
             table, seconds = _timed(lambda: synthesize_corpus(tmp / "corpus", config, progress=False))
             audio_s = float(table["duration"].sum())
-            print(f"\n(1) corpus generation (default SynthConfig, all cores): {len(table)} utterances, "
-                  f"{audio_s / 60:.1f} min of audio in {seconds:.1f} s "
-                  f"({len(table) / seconds:.1f} utt/s, {audio_s / seconds:.0f}x real time)")
+            print(
+                f"\n(1) corpus generation (default SynthConfig, all cores): {len(table)} utterances, "
+                f"{audio_s / 60:.1f} min of audio in {seconds:.1f} s "
+                f"({len(table) / seconds:.1f} utt/s, {audio_s / seconds:.0f}x real time)"
+            )
         if table is None:
             table = _fallback_corpus(tmp, args.n)
         # An evenly spread subset, so every speaker and emotion is in it.

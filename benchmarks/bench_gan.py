@@ -43,7 +43,7 @@ def gemm_ceiling(device: torch.device, dtype: torch.dtype, n: int = 2048, repeat
         torch.matmul(a, b)
         _sync(device)
         best = min(best, time.perf_counter() - t)
-    return 2 * n ** 3 / best / 1e9
+    return 2 * n**3 / best / 1e9
 
 
 def _sync(device: torch.device) -> None:
@@ -84,7 +84,9 @@ def big_batch_fraction(X, y, device, batch: int, rows: int, epochs: int, dtype: 
     from labkit.trainers.sahu import train_cgan
 
     reps = int(np.ceil(rows / len(X)))
-    Xb = np.tile(X, (reps, 1))[:rows] + 0.01 * np.random.default_rng(0).normal(size=(rows, X.shape[1])).astype(np.float32)
+    Xb = np.tile(X, (reps, 1))[:rows] + 0.01 * np.random.default_rng(0).normal(size=(rows, X.shape[1])).astype(
+        np.float32
+    )
     yb = np.tile(y, reps)[:rows]
     # `improved` starts the generator from a decoder; the step's cost is the same from a random one.
     cfg = cgan_config(X.shape[1], 1, batch)
@@ -102,17 +104,25 @@ def big_batch_fraction(X, y, device, batch: int, rows: int, epochs: int, dtype: 
     secs = np.array([r["seconds"] for r in res.history[1:]])  # the first epoch warms up (allocations, kernels)
     achieved = flops / secs / 1e9  # (epochs,) GFLOP/s
     fractions = achieved / np.array(ceilings[1:])
-    return {"batch": batch, "rows": rows, "gflop_per_epoch": flops / 1e9, "seconds_per_epoch": float(np.median(secs)),
-            "achieved_gflops": float(np.median(achieved)), "ceiling_gflops": float(np.median(ceilings[1:])),
-            "fraction": float(np.median(fractions)), "fraction_range": (float(fractions.min()), float(fractions.max()))}
+    return {
+        "batch": batch,
+        "rows": rows,
+        "gflop_per_epoch": flops / 1e9,
+        "seconds_per_epoch": float(np.median(secs)),
+        "achieved_gflops": float(np.median(achieved)),
+        "ceiling_gflops": float(np.median(ceilings[1:])),
+        "fraction": float(np.median(fractions)),
+        "fraction_range": (float(fractions.min()), float(fractions.max())),
+    }
 
 
 def time_labkit(X, y, epochs: int, batch: int, device) -> dict:
     """The `cgan` augmenter's fit (AAE for the decoder init, then the cGAN) on the table."""
     from labkit.augment import make_augmenter
 
-    aug = make_augmenter("cgan", preset="improved", epochs=epochs, batch_size=batch, device=str(device),
-                         threads=None, random_state=0)
+    aug = make_augmenter(
+        "cgan", preset="improved", epochs=epochs, batch_size=batch, device=str(device), threads=None, random_state=0
+    )
     t = time.perf_counter()
     aug.fit(X, y)
     return {"fit_seconds": time.perf_counter() - t, "aae_epochs": len(aug.aae_history_)}
@@ -154,8 +164,12 @@ def time_ctgan(X, y, epochs: int, batch: int, device) -> dict | None:
         total = time.perf_counter() - t
     finally:
         ctgan_module.DataTransformer.fit = real_fit
-    return {"fit_seconds": total, "transformer_seconds": spent["transformer"],
-            "seconds_per_epoch": (total - spent["transformer"]) / epochs, "batch": aug.model_._batch_size}
+    return {
+        "fit_seconds": total,
+        "transformer_seconds": spent["transformer"],
+        "seconds_per_epoch": (total - spent["transformer"]) / epochs,
+        "batch": aug.model_._batch_size,
+    }
 
 
 def main() -> None:
@@ -163,9 +177,15 @@ def main() -> None:
     p.add_argument("--source", default="synthetic", help="corpus whose IS10 table is used (default: %(default)s)")
     p.add_argument("--columns", type=int, default=None, help="use only the first N of the 1582 columns")
     p.add_argument("--epochs", type=int, default=5, help="epochs of both GANs in the comparison (default: %(default)s)")
-    p.add_argument("--batch", type=int, default=100, help="minibatch of both GANs in the comparison (default: %(default)s)")
-    p.add_argument("--big-batch", type=int, default=4096, help="minibatch of the ceiling comparison (default: %(default)s)")
-    p.add_argument("--big-rows", type=int, default=16384, help="rows (the table tiled) at the large batch (default: %(default)s)")
+    p.add_argument(
+        "--batch", type=int, default=100, help="minibatch of both GANs in the comparison (default: %(default)s)"
+    )
+    p.add_argument(
+        "--big-batch", type=int, default=4096, help="minibatch of the ceiling comparison (default: %(default)s)"
+    )
+    p.add_argument(
+        "--big-rows", type=int, default=16384, help="rows (the table tiled) at the large batch (default: %(default)s)"
+    )
     p.add_argument("--big-epochs", type=int, default=5, help="timed epochs at the large batch (default: %(default)s)")
     p.add_argument("--device", default=None, help="cpu or cuda (default: CUDA when available)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
@@ -177,8 +197,10 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = pick_device(args.device)
-    print(f"device {device}; torch {torch.__version__}; CPU threads {torch.get_num_threads()}; "
-          f"os.cpu_count {os.cpu_count()}; load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"device {device}; torch {torch.__version__}; CPU threads {torch.get_num_threads()}; "
+        f"os.cpu_count {os.cpu_count()}; load average {os.getloadavg()[0]:.1f}"
+    )
     X, y = load_table(args.source, args.columns)
     print(f"table: {args.source}, {X.shape[0]} rows x {X.shape[1]} IS10 columns, 4 emotions, standardised\n")
 
@@ -189,19 +211,23 @@ def main() -> None:
         torch.backends.cuda.matmul.allow_tf32 = False
         ceilings["fp32"] = fp32 = gemm_ceiling(device, torch.float32)
         ceilings["bf16"] = gemm_ceiling(device, torch.bfloat16)
-    print("1. matmul ceiling (2048 x 2048 @ 2048 x 2048, best of 5): " +
-          ", ".join(f"{k} {v:,.0f} GFLOP/s" for k, v in ceilings.items()))
+    print(
+        "1. matmul ceiling (2048 x 2048 @ 2048 x 2048, best of 5): "
+        + ", ".join(f"{k} {v:,.0f} GFLOP/s" for k, v in ceilings.items())
+    )
 
     # ---- 2. dense training steps at large batch
     used = torch.bfloat16 if device.type == "cuda" else torch.float32  # labkit's loops use bf16 autocast on CUDA
     big = big_batch_fraction(X, y, device, args.big_batch, args.big_rows, args.big_epochs, used)
     lo, hi = big["fraction_range"]
     name = "bf16" if used == torch.bfloat16 else "fp32"
-    print(f"2. cGAN training (improved: 1 D + 5 G steps per batch), batch {big['batch']}, {big['rows']} rows: "
-          f"{big['gflop_per_epoch']:.1f} GFLOP/epoch in {big['seconds_per_epoch']:.3f} s = "
-          f"{big['achieved_gflops']:,.0f} GFLOP/s; the {name} ceiling measured after each epoch: "
-          f"{big['ceiling_gflops']:,.0f} GFLOP/s; achieved / ceiling {100 * big['fraction']:.0f} % "
-          f"(median of {args.big_epochs} epochs, range {100 * lo:.0f}-{100 * hi:.0f} %; target >= 50 %)")
+    print(
+        f"2. cGAN training (improved: 1 D + 5 G steps per batch), batch {big['batch']}, {big['rows']} rows: "
+        f"{big['gflop_per_epoch']:.1f} GFLOP/epoch in {big['seconds_per_epoch']:.3f} s = "
+        f"{big['achieved_gflops']:,.0f} GFLOP/s; the {name} ceiling measured after each epoch: "
+        f"{big['ceiling_gflops']:,.0f} GFLOP/s; achieved / ceiling {100 * big['fraction']:.0f} % "
+        f"(median of {args.big_epochs} epochs, range {100 * lo:.0f}-{100 * hi:.0f} %; target >= 50 %)"
+    )
     if device.type == "cuda":
         print(f"   ({100 * big['achieved_gflops'] / fp32:.0f} % of the fp32 ceiling)")
 
@@ -209,18 +235,24 @@ def main() -> None:
     per_epoch = time_labkit_loop(X, y, args.epochs, args.batch, device)
     fit = time_labkit(X, y, args.epochs, args.batch, device)
     print(f"3. same table, {args.epochs} epochs, batch {args.batch}:")
-    print(f"   labkit cgan (improved): fit {fit['fit_seconds']:.1f} s (incl. {fit['aae_epochs']} AAE epochs for the "
-          f"decoder init); cGAN loop {per_epoch:.3f} s/epoch")
+    print(
+        f"   labkit cgan (improved): fit {fit['fit_seconds']:.1f} s (incl. {fit['aae_epochs']} AAE epochs for the "
+        f"decoder init); cGAN loop {per_epoch:.3f} s/epoch"
+    )
     if args.skip_ctgan:
         return
     ct = time_ctgan(X, y, args.epochs, args.batch, device)
     if ct is None:
         print("   CTGAN: not installed (pip install 'labkit[ctgan]'); skipped")
         return
-    print(f"   CTGAN (batch {ct['batch']}, pac 10): fit {ct['fit_seconds']:.1f} s, of which per-column mode fitting "
-          f"{ct['transformer_seconds']:.1f} s; training {ct['seconds_per_epoch']:.3f} s/epoch")
-    print(f"   labkit cGAN per epoch: {ct['seconds_per_epoch'] / per_epoch:.1f}x faster than CTGAN (target >= 2x); "
-          f"whole fit {ct['fit_seconds'] / fit['fit_seconds']:.1f}x faster")
+    print(
+        f"   CTGAN (batch {ct['batch']}, pac 10): fit {ct['fit_seconds']:.1f} s, of which per-column mode fitting "
+        f"{ct['transformer_seconds']:.1f} s; training {ct['seconds_per_epoch']:.3f} s/epoch"
+    )
+    print(
+        f"   labkit cGAN per epoch: {ct['seconds_per_epoch'] / per_epoch:.1f}x faster than CTGAN (target >= 2x); "
+        f"whole fit {ct['fit_seconds'] / fit['fit_seconds']:.1f}x faster"
+    )
 
 
 if __name__ == "__main__":

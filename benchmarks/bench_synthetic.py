@@ -30,8 +30,9 @@ def time_generation(n_jobs: int | None = 1, config=None) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-jobs", type=int, nargs="*", default=None,
-                        help="worker counts to time (default: 1 and all cores)")
+    parser.add_argument(
+        "--n-jobs", type=int, nargs="*", default=None, help="worker counts to time (default: 1 and all cores)"
+    )
     parser.add_argument("--scenarios", action="store_true", help="also time every named scenario (all cores)")
     args = parser.parse_args(argv)
     from labkit.data.synthetic import SynthConfig
@@ -41,8 +42,10 @@ def main(argv: list[str] | None = None) -> None:
     cores = os.cpu_count() or 1
     for n_jobs in args.n_jobs or sorted({1, cores}):
         seconds = time_generation(n_jobs, config)
-        print(f"synthetic default corpus ({n_utt} utterances), n_jobs={n_jobs}: "
-              f"{seconds:.1f} s, {n_utt / seconds:.0f} utterances/s")
+        print(
+            f"synthetic default corpus ({n_utt} utterances), n_jobs={n_jobs}: "
+            f"{seconds:.1f} s, {n_utt / seconds:.0f} utterances/s"
+        )
     if args.scenarios:
         from labkit.data.synthetic import SCENARIOS, scenario_config
 
@@ -50,7 +53,9 @@ def main(argv: list[str] | None = None) -> None:
             config = scenario_config(name)
             n = sum(config.group_size(s, e) for s in range(config.n_speakers) for e in config.emotions)
             seconds = time_generation(None, config)
-            print(f"synthetic:{name:<13s} ({n:5d} utterances), all cores: {seconds:6.1f} s, {n / seconds:4.0f} utterances/s")
+            print(
+                f"synthetic:{name:<13s} ({n:5d} utterances), all cores: {seconds:6.1f} s, {n / seconds:4.0f} utterances/s"
+            )
 
 
 if __name__ == "__main__":

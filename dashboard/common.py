@@ -27,8 +27,10 @@ def empty_store_ui(rows_seen: int, what: str, how: str) -> None:
     """The message shown when no run has what a page needs."""
     root = data.runs_root()
     if rows_seen == 0:
-        st.info(f"The run store `{root}` has no runs yet. Start with `labkit demo`, or point the dashboard "
-                f"at another store with `labkit dashboard --runs DIR`.")
+        st.info(
+            f"The run store `{root}` has no runs yet. Start with `labkit demo`, or point the dashboard "
+            f"at another store with `labkit dashboard --runs DIR`."
+        )
     else:
         st.info(f"None of the {rows_seen} run(s) in `{root}` has {what} yet. {how}")
 
@@ -46,16 +48,29 @@ def plot(fig, key: str | None = None, filename: str = "labkit-figure") -> None:
     The plot's toolbar is always shown; its camera icon saves the figure as a PNG (``filename.png``,
     twice the screen resolution).
     """
-    st.plotly_chart(fig, theme=None, key=key, config={
-        "displaylogo": False, "displayModeBar": True,
-        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
-    })
+    st.plotly_chart(
+        fig,
+        theme=None,
+        key=key,
+        config={
+            "displaylogo": False,
+            "displayModeBar": True,
+            "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
+        },
+    )
 
 
 def download_ui(fig, filename: str, key: str) -> None:
     """A button that downloads the figure as interactive HTML (works offline), and a PNG hint."""
     col, note = st.columns([1, 3])
-    col.download_button("Download HTML", lambda: data.html_bytes(fig), f"{filename}.html", "text/html",
-                        key=key, on_click="ignore", icon=":material/download:",
-                        help="the interactive figure (animation included) as one offline HTML file")
+    col.download_button(
+        "Download HTML",
+        lambda: data.html_bytes(fig),
+        f"{filename}.html",
+        "text/html",
+        key=key,
+        on_click="ignore",
+        icon=":material/download:",
+        help="the interactive figure (animation included) as one offline HTML file",
+    )
     note.caption("PNG: the camera icon in the plot's toolbar (top right of the plot).")

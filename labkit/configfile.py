@@ -46,10 +46,14 @@ _DESTS = "_labkit_dests"  # Namespace attribute: the option names of that sub-co
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
     """Add ``--config FILE.toml`` to an experiment command's parser."""
-    parser.add_argument("--config", default=None, metavar="FILE.toml",
-                        help="read options from a TOML file (keys as the options, e.g. test_fraction = 0.3; "
-                             "positionals by name, e.g. source = \"synthetic\"); options typed on the command "
-                             "line win. Every run writes the file that reproduces it to RUNDIR/config.toml")
+    parser.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE.toml",
+        help="read options from a TOML file (keys as the options, e.g. test_fraction = 0.3; "
+        'positionals by name, e.g. source = "synthetic"); options typed on the command '
+        "line win. Every run writes the file that reproduces it to RUNDIR/config.toml",
+    )
 
 
 # --------------------------------------------------------------------------- reading
@@ -91,7 +95,9 @@ def _option_actions(parser: argparse.ArgumentParser) -> dict[str, list[argparse.
     """dest -> the actions that set it (``--balanced`` / ``--no-balanced`` share one), in parser order."""
     out: dict[str, list[argparse.Action]] = {}
     for a in parser._actions:
-        if a.dest in (argparse.SUPPRESS, "help") or isinstance(a, (argparse._SubParsersAction, argparse._VersionAction)):
+        if a.dest in (argparse.SUPPRESS, "help") or isinstance(
+            a, (argparse._SubParsersAction, argparse._VersionAction)
+        ):
             continue
         out.setdefault(a.dest, []).append(a)
     return out
@@ -172,7 +178,7 @@ def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None = None) -
     if any(a.dest == "config" for a in inner._actions):
         pre = argparse.ArgumentParser(add_help=False)
         pre.add_argument("--config", default=None)
-        known, _ = pre.parse_known_args(argv[len(chain):] if chain else argv)
+        known, _ = pre.parse_known_args(argv[len(chain) :] if chain else argv)
         if known.config:
             apply_config(inner, read_config(known.config), known.config, command)
     args = parser.parse_args(argv)
@@ -219,9 +225,11 @@ def config_text(command: str, values: dict, comment: str = "") -> str:
     from labkit import __version__
 
     stamp = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    head = [f"# labkit {command}: written by labkit {__version__} on {stamp}.",
-            f"# Run it again with `labkit {command} --config THIS.toml --out NEWDIR` (or `labkit rerun RUNDIR`);",
-            "# options typed on the command line override the keys below."]
+    head = [
+        f"# labkit {command}: written by labkit {__version__} on {stamp}.",
+        f"# Run it again with `labkit {command} --config THIS.toml --out NEWDIR` (or `labkit rerun RUNDIR`);",
+        "# options typed on the command line override the keys below.",
+    ]
     if comment:
         head.insert(1, f"# {comment}")
     try:
@@ -249,8 +257,10 @@ def read_run_config(run_path: str | os.PathLike) -> tuple[str, dict]:
     """(command, options) from a run directory's config.toml; LabkitError when it has none."""
     path = Path(run_path) / RUN_CONFIG
     if not path.is_file():
-        raise LabkitError(f"{run_path}: no {RUN_CONFIG} (runs made before labkit wrote one cannot be rerun "
-                          "this way; repeat the command instead)")
+        raise LabkitError(
+            f"{run_path}: no {RUN_CONFIG} (runs made before labkit wrote one cannot be rerun "
+            "this way; repeat the command instead)"
+        )
     values = read_config(path)
     command = values.pop("command", None)
     if not command:
@@ -258,5 +268,14 @@ def read_run_config(run_path: str | os.PathLike) -> tuple[str, dict]:
     return str(command), values
 
 
-__all__ = ["RUN_CONFIG", "add_config_argument", "apply_config", "config_text", "parse_args", "read_config",
-           "read_run_config", "run_options", "write_run_config"]
+__all__ = [
+    "RUN_CONFIG",
+    "add_config_argument",
+    "apply_config",
+    "config_text",
+    "parse_args",
+    "read_config",
+    "read_run_config",
+    "run_options",
+    "write_run_config",
+]

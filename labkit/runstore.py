@@ -82,8 +82,7 @@ def _read_json(path: Path, expect: type | None = None, max_bytes: int | None = N
     """
     try:
         if max_bytes is not None and path.stat().st_size > max_bytes:
-            raise LabkitError(f"{path}: {path.stat().st_size} bytes, too large for a {path.name} "
-                              f"(at most {max_bytes})")
+            raise LabkitError(f"{path}: {path.stat().st_size} bytes, too large for a {path.name} (at most {max_bytes})")
         with open(path, encoding="utf-8") as f:
             obj = json.load(f)
     except RecursionError:
@@ -98,8 +97,15 @@ def _read_json(path: Path, expect: type | None = None, max_bytes: int | None = N
 
 
 def _json_type(t: type) -> str:
-    return {dict: "object", list: "list", str: "string", int: "number", float: "number", bool: "boolean",
-            type(None): "null"}.get(t, t.__name__)
+    return {
+        dict: "object",
+        list: "list",
+        str: "string",
+        int: "number",
+        float: "number",
+        bool: "boolean",
+        type(None): "null",
+    }.get(t, t.__name__)
 
 
 def _check_fields(path: Path, obj: dict, fields: dict[str, type]) -> dict:
@@ -123,8 +129,10 @@ def check_run_dir(path: str | os.PathLike) -> Path:
         if not path.is_dir():
             raise LabkitError(f"--out {path}: exists and is not a folder; choose a new run directory")
         if not (path / "run.json").exists() and any(path.iterdir()):
-            raise LabkitError(f"--out {path}: a folder with other files in it, not a labkit run (no run.json); "
-                              "choose a new or empty run directory")
+            raise LabkitError(
+                f"--out {path}: a folder with other files in it, not a labkit run (no run.json); "
+                "choose a new or empty run directory"
+            )
         if not os.access(path, os.W_OK | os.X_OK):
             raise LabkitError(f"--out {path}: the folder is not writable")
         return path
@@ -189,8 +197,13 @@ class Run:
             run.path.mkdir(parents=True, exist_ok=True)
             write_json_atomic(
                 meta_path,
-                {"kind": kind, "name": name or run.path.name, "created": _now(), "labkit_version": __version__,
-                 "config": config},
+                {
+                    "kind": kind,
+                    "name": name or run.path.name,
+                    "created": _now(),
+                    "labkit_version": __version__,
+                    "config": config,
+                },
             )
             run.set_status("running")
         except OSError as err:
@@ -324,8 +337,14 @@ class Run:
         X_train, X_test = np.asarray(X_train, np.float32), np.asarray(X_test, np.float32)
         if X_train.ndim != 2 or X_test.ndim != 2 or X_train.shape[1] != X_test.shape[1]:
             raise ValueError(f"reference arrays must be (n, d) with one d; got {X_train.shape} and {X_test.shape}")
-        self.write_npz(f"reference/{space}", X_train=X_train, y_train=np.asarray(y_train),
-                       X_test=X_test, y_test=np.asarray(y_test), **extra)
+        self.write_npz(
+            f"reference/{space}",
+            X_train=X_train,
+            y_train=np.asarray(y_train),
+            X_test=X_test,
+            y_test=np.asarray(y_test),
+            **extra,
+        )
 
     def save_snapshot(self, space: str, iteration: int, X, y, origin=None) -> None:
         """Generated samples recorded at training `iteration`, in representation `space`.
@@ -338,8 +357,13 @@ class Run:
         X = np.asarray(X, np.float32)
         n = X.shape[0]
         origin = np.full(n, "generated") if origin is None else np.asarray(origin).astype(str)
-        self.write_npz(f"snapshots/{space}/iter_{int(iteration):07d}", X=X, y=np.asarray(y), origin=origin,
-                       iteration=np.int64(iteration))
+        self.write_npz(
+            f"snapshots/{space}/iter_{int(iteration):07d}",
+            X=X,
+            y=np.asarray(y),
+            origin=origin,
+            iteration=np.int64(iteration),
+        )
 
     def spaces(self) -> list[str]:
         folder = self.path / "reference"
@@ -372,8 +396,9 @@ class Run:
         parts = []
         for it in its:
             snap = self.load_snapshot(space, it)
-            parts.append(pd.DataFrame({"iteration": it, "origin": snap["origin"], "y": snap["y"],
-                                       "X": list(snap["X"])}))
+            parts.append(
+                pd.DataFrame({"iteration": it, "origin": snap["origin"], "y": snap["y"], "X": list(snap["X"])})
+            )
         return pd.concat(parts, ignore_index=True)
 
     # ---------------------------------------------------------------- checkpoints

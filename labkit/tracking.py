@@ -49,12 +49,20 @@ _EXTRA = {"mlflow": ("mlflow", "mlflow"), "tensorboard": ("tensorboard", "tensor
 
 def add_log_arguments(parser: argparse.ArgumentParser) -> None:
     """``--log mlflow|tensorboard`` and ``--log-uri`` on an experiment command."""
-    parser.add_argument("--log", default=None, metavar="mlflow|tensorboard",
-                        help="also send training losses, per-iteration coverage metrics and final scores to MLflow "
-                             "and/or TensorBoard (comma-separated); optional extras: pip install 'labkit[mlflow]'")
-    parser.add_argument("--log-uri", default=None, metavar="URI|DIR",
-                        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///<run store>/mlflow.db)"
-                             " or TensorBoard folder (default: <run store>/tensorboard)")
+    parser.add_argument(
+        "--log",
+        default=None,
+        metavar="mlflow|tensorboard",
+        help="also send training losses, per-iteration coverage metrics and final scores to MLflow "
+        "and/or TensorBoard (comma-separated); optional extras: pip install 'labkit[mlflow]'",
+    )
+    parser.add_argument(
+        "--log-uri",
+        default=None,
+        metavar="URI|DIR",
+        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///<run store>/mlflow.db)"
+        " or TensorBoard folder (default: <run store>/tensorboard)",
+    )
 
 
 def check_trackers(text: str | None) -> list[str]:
@@ -193,18 +201,21 @@ def _push_mlflow(run, uri: str) -> str:
         if exp is None:
             location = None
             if uri.startswith("sqlite:///"):  # artifacts beside the database, not in the current folder
-                location = (Path(uri[len("sqlite:///"):]).parent / "mlartifacts").resolve().as_uri()
+                location = (Path(uri[len("sqlite:///") :]).parent / "mlartifacts").resolve().as_uri()
             exp_id = client.create_experiment(name, artifact_location=location)
         else:
             exp_id = exp.experiment_id
-        tags = {"labkit.run_dir": str(Path(run.path).resolve()), "labkit.kind": str(meta.get("kind", "")),
-                "labkit.version": str(meta.get("labkit_version", ""))}
+        tags = {
+            "labkit.run_dir": str(Path(run.path).resolve()),
+            "labkit.kind": str(meta.get("kind", "")),
+            "labkit.version": str(meta.get("labkit_version", "")),
+        }
         run_id = client.create_run(exp_id, run_name=str(meta.get("name") or run.id), tags=tags).info.run_id
         state = {"run_id": run_id}
         params = {"kind": str(meta.get("kind", "")), **_flatten(meta.get("config", {}))}
         items = [Param(k, v) for k, v in params.items()]
         for i in range(0, len(items), 100):  # MLflow takes at most 100 parameters per batch
-            client.log_batch(run_id, params=items[i:i + 100])
+            client.log_batch(run_id, params=items[i : i + 100])
     now = int(time.time() * 1000)
     metrics = [Metric(k, v, now, s) for k, s, v in _new_points(run, state)]
     finished = status.get("state") == "finished"
@@ -219,7 +230,7 @@ def _push_mlflow(run, uri: str) -> str:
         if (run.path / "results").exists():
             client.log_artifacts(run_id, str(run.path / "results"), artifact_path="results")
     for i in range(0, len(metrics), 1000):  # and at most 1000 metrics
-        client.log_batch(run_id, metrics=metrics[i:i + 1000])
+        client.log_batch(run_id, metrics=metrics[i : i + 1000])
     client.log_batch(run_id, tags=[RunTag("labkit.state", str(status.get("state", "unknown")))])
     mlflow_state = {"finished": "FINISHED", "failed": "FAILED"}.get(status.get("state"), "RUNNING")
     client.update_run(run_id, status=mlflow_state)

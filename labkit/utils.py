@@ -62,8 +62,10 @@ def pick_device(device: str | None = None) -> "torch.device":  # noqa: F821
         raise LabkitError(f"unknown device {device!r}; use cpu, cuda, cuda:N or auto") from None
     if dev.type == "cuda":
         if not torch.cuda.is_available():
-            raise LabkitError(f"device {device!r}: CUDA is not available on this machine "
-                              f"(torch {torch.__version__}); use --device cpu or leave it out")
+            raise LabkitError(
+                f"device {device!r}: CUDA is not available on this machine "
+                f"(torch {torch.__version__}); use --device cpu or leave it out"
+            )
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise LabkitError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
     elif dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):

@@ -24,9 +24,21 @@ from labkit.runstore import RunStore
 CLASSES = ["angry", "happy", "neutral", "sad"]
 
 
-def make_training_run(root, run_id: str = "aaec-fake", *, n_train: int = 240, n_test: int = 120, d: int = 8,
-                      n_classes: int = 3, iterations=(0, 10, 20, 30, 40), n_gen: int = 90, shift: float = 4.0,
-                      spaces=("spectrum",), seed: int = 0, history: bool = True):
+def make_training_run(
+    root,
+    run_id: str = "aaec-fake",
+    *,
+    n_train: int = 240,
+    n_test: int = 120,
+    d: int = 8,
+    n_classes: int = 3,
+    iterations=(0, 10, 20, 30, 40),
+    n_gen: int = 90,
+    shift: float = 4.0,
+    spaces=("spectrum",),
+    seed: int = 0,
+    history: bool = True,
+):
     """An AAEC-like run: reference + drifting snapshots in each of `spaces` (+ history table)."""
     rng = np.random.default_rng(seed)
     run = RunStore(root).create("aaec", {"fake": True, "seed": seed}, run_id=run_id)
@@ -54,20 +66,33 @@ def make_training_run(root, run_id: str = "aaec-fake", *, n_train: int = 240, n_
             run.save_snapshot(space, it, X, np.asarray(classes)[y], origin)
     if history:
         its = np.arange(0, max(iterations) + 1, max(1, max(iterations) // 20 or 1))
-        run.write_table("history", pd.DataFrame({
-            "iteration": its,
-            "loss_recon": 1.0 / (1 + its / 10),
-            "loss_d": 0.7 + 0.05 * np.sin(its),
-            "loss_g": 0.7 - 0.05 * np.sin(its),
-            "val_uar": np.minimum(0.3 + its / (max(iterations) + 1) * 0.4, 1.0),
-        }))
+        run.write_table(
+            "history",
+            pd.DataFrame(
+                {
+                    "iteration": its,
+                    "loss_recon": 1.0 / (1 + its / 10),
+                    "loss_d": 0.7 + 0.05 * np.sin(its),
+                    "loss_g": 0.7 - 0.05 * np.sin(its),
+                    "val_uar": np.minimum(0.3 + its / (max(iterations) + 1) * 0.4, 1.0),
+                }
+            ),
+        )
     run.set_status("finished")
     return run
 
 
-def make_compare_run(root, run_id: str = "compare-fake", *, augmenters=("none", "noise", "smote", "aaec"),
-                     metrics=("uar", "wa", "f1"), n_classes: int = 4, seed: int = 0, sweep: bool = True,
-                     tables=("tasks", "summary", "per_class", "paired", "sweep")):
+def make_compare_run(
+    root,
+    run_id: str = "compare-fake",
+    *,
+    augmenters=("none", "noise", "smote", "aaec"),
+    metrics=("uar", "wa", "f1"),
+    n_classes: int = 4,
+    seed: int = 0,
+    sweep: bool = True,
+    tables=("tasks", "summary", "per_class", "paired", "sweep"),
+):
     """A compare run with fabricated but consistent tables (only those named in `tables`)."""
     rng = np.random.default_rng(seed)
     run = RunStore(root).create("compare", {"fake": True, "augmenters": list(augmenters)}, run_id=run_id)
@@ -86,12 +111,30 @@ def make_compare_run(root, run_id: str = "compare-fake", *, augmenters=("none", 
         for m in metrics:
             v = rows[m].to_numpy()
             half = 1.96 * v.std(ddof=1) / np.sqrt(len(v))
-            summary.append({"augmenter": aug, "metric": m, "mean": v.mean(), "ci_low": v.mean() - half,
-                            "ci_high": v.mean() + half, "n": len(v)})
-    per_class = [{"augmenter": aug, "class": c, "recall": float(rng.uniform(0.2, 0.8))}
-                 for aug in augmenters for c in classes]
-    paired = [{"augmenter": aug, "metric": m, "mean_diff": float(rng.normal(0.02, 0.01)),
-               "p_value": float(rng.uniform(0, 0.2))} for aug in augmenters if aug != "none" for m in metrics]
+            summary.append(
+                {
+                    "augmenter": aug,
+                    "metric": m,
+                    "mean": v.mean(),
+                    "ci_low": v.mean() - half,
+                    "ci_high": v.mean() + half,
+                    "n": len(v),
+                }
+            )
+    per_class = [
+        {"augmenter": aug, "class": c, "recall": float(rng.uniform(0.2, 0.8))} for aug in augmenters for c in classes
+    ]
+    paired = [
+        {
+            "augmenter": aug,
+            "metric": m,
+            "mean_diff": float(rng.normal(0.02, 0.01)),
+            "p_value": float(rng.uniform(0, 0.2)),
+        }
+        for aug in augmenters
+        if aug != "none"
+        for m in metrics
+    ]
     sweep_rows = []
     for a_i, aug in enumerate(augmenters):
         if aug == "none":
@@ -99,10 +142,23 @@ def make_compare_run(root, run_id: str = "compare-fake", *, augmenters=("none", 
         for amount in (0.5, 1.0, 2.0):
             for m in metrics:
                 mean = 0.4 + 0.02 * a_i + 0.01 * amount
-                sweep_rows.append({"augmenter": aug, "amount": amount, "metric": m, "mean": mean,
-                                   "ci_low": mean - 0.02, "ci_high": mean + 0.02})
-    all_tables = {"tasks": tasks, "summary": pd.DataFrame(summary), "per_class": pd.DataFrame(per_class),
-                  "paired": pd.DataFrame(paired), "sweep": pd.DataFrame(sweep_rows)}
+                sweep_rows.append(
+                    {
+                        "augmenter": aug,
+                        "amount": amount,
+                        "metric": m,
+                        "mean": mean,
+                        "ci_low": mean - 0.02,
+                        "ci_high": mean + 0.02,
+                    }
+                )
+    all_tables = {
+        "tasks": tasks,
+        "summary": pd.DataFrame(summary),
+        "per_class": pd.DataFrame(per_class),
+        "paired": pd.DataFrame(paired),
+        "sweep": pd.DataFrame(sweep_rows),
+    }
     for name in tables:
         if name == "sweep" and not sweep:
             continue
@@ -111,8 +167,18 @@ def make_compare_run(root, run_id: str = "compare-fake", *, augmenters=("none", 
     return run
 
 
-def make_augmenter_run(root, run_id: str = "compare-gens", *, generators=None, n_train: int = 200,
-                       n_test: int = 80, d: int = 8, n_classes: int = 3, seed: int = 0, shift: float = 4.0):
+def make_augmenter_run(
+    root,
+    run_id: str = "compare-gens",
+    *,
+    generators=None,
+    n_train: int = 200,
+    n_test: int = 80,
+    d: int = 8,
+    n_classes: int = 3,
+    seed: int = 0,
+    shift: float = 4.0,
+):
     """A compare run that recorded several augmenters on one fold: spaces ``aug-<name>`` that share
     one reference (the same real rows), as `labkit compare --record-every` writes them.
 
@@ -142,7 +208,12 @@ def make_augmenter_run(root, run_id: str = "compare-gens", *, generators=None, n
                 X, y = X_train[i] + lam * (X_train[j] - X_train[i]), classes[y_train[i]]
             else:
                 yc = rng.integers(0, n_classes, size=n_gen)
-                X = centers[yc] * alpha + alpha * offset - (1 - alpha) * offset + (0.2 + 0.8 * alpha) * rng.normal(size=(n_gen, d))
+                X = (
+                    centers[yc] * alpha
+                    + alpha * offset
+                    - (1 - alpha) * offset
+                    + (0.2 + 0.8 * alpha) * rng.normal(size=(n_gen, d))
+                )
                 y = classes[yc]
             run.save_snapshot(space, it, X, y)
     run.set_status("finished")
@@ -170,6 +241,7 @@ def make_store(root, big: bool = False) -> Path:
     make_partial_run(root)
     make_broken_run(root)
     if big:
-        make_training_run(root, "aaec-big", n_train=8000, n_test=2000, iterations=tuple(range(0, 100, 10)),
-                          n_gen=1000, d=32)
+        make_training_run(
+            root, "aaec-big", n_train=8000, n_test=2000, iterations=tuple(range(0, 100, 10)), n_gen=1000, d=32
+        )
     return root

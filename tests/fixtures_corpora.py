@@ -33,8 +33,9 @@ def tone(seconds: float = 0.1, sr: int = 16000, channels: int = 1, seed: int = 0
     return np.stack(cols, axis=1).astype(np.float32)  # (n, channels)
 
 
-def write_tone(path, seconds: float = 0.1, sr: int = 16000, channels: int = 1, subtype: str = "PCM_16",
-               freq: float | None = None) -> Path:
+def write_tone(
+    path, seconds: float = 0.1, sr: int = 16000, channels: int = 1, subtype: str = "PCM_16", freq: float | None = None
+) -> Path:
     """Write a tone whose noise seed comes from the file name; returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -53,8 +54,15 @@ def make_emodb(root, speakers=EMODB_SPEAKERS, letters=EMODB_LETTERS, per_cell: i
     return root
 
 
-def make_ravdess(root, actors=(1, 2), emotions=range(1, 9), song: bool = True, video: bool = True,
-                 stereo_actor: int | None = 1, sr: int = 48000) -> Path:
+def make_ravdess(
+    root,
+    actors=(1, 2),
+    emotions=range(1, 9),
+    song: bool = True,
+    video: bool = True,
+    stereo_actor: int | None = 1,
+    sr: int = 48000,
+) -> Path:
     """``root/Actor_01/03-01-05-01-01-01-01.wav`` ...: one speech file per actor × emotion.
 
     Adds one song file and one (fake) video file per actor when asked; the first file of
@@ -74,8 +82,9 @@ def make_ravdess(root, actors=(1, 2), emotions=range(1, 9), song: bool = True, v
     return root
 
 
-def make_cremad(root, actors=(1001, 1002, 1091), emotions=("ANG", "DIS", "FEA", "HAP", "NEU", "SAD"),
-                demographics: bool = True) -> Path:
+def make_cremad(
+    root, actors=(1001, 1002, 1091), emotions=("ANG", "DIS", "FEA", "HAP", "NEU", "SAD"), demographics: bool = True
+) -> Path:
     """``root/AudioWAV/1001_DFA_ANG_XX.wav`` ... and ``root/VideoDemographics.csv``."""
     root = Path(root)
     for actor in actors:
@@ -83,8 +92,9 @@ def make_cremad(root, actors=(1001, 1002, 1091), emotions=("ANG", "DIS", "FEA", 
             write_tone(root / "AudioWAV" / f"{actor}_DFA_{emo}_XX.wav")
     if demographics:
         sexes = ["Male" if a % 2 else "Female" for a in actors]
-        pd.DataFrame({"ActorID": list(actors), "Age": 30, "Sex": sexes, "Race": "Other", "Ethnicity": "Not Hispanic"}
-                     ).to_csv(root / "VideoDemographics.csv", index=False)
+        pd.DataFrame(
+            {"ActorID": list(actors), "Age": 30, "Sex": sexes, "Race": "Other", "Ethnicity": "Not Hispanic"}
+        ).to_csv(root / "VideoDemographics.csv", index=False)
     return root
 
 

@@ -29,8 +29,18 @@ from labkit.trainers.aaec import TrainOptions, train
 from labkit.viz.figure5 import Figure5Recorder
 
 # Tiny sizes for training tests: 12 frames x 33 bins, narrow layers, one epoch per phase.
-TINY = dict(gru_cells=4, enc_dense=(16,), z_dim=4, dec_dense=(8,), disc_dense=(8,), conv_filters=(8, 8, 8),
-            head_dense=(8,), batch_size=16, iterations=2, finetune_epochs=1)
+TINY = dict(
+    gru_cells=4,
+    enc_dense=(16,),
+    z_dim=4,
+    dec_dense=(8,),
+    disc_dense=(8,),
+    conv_filters=(8, 8, 8),
+    head_dense=(8,),
+    batch_size=16,
+    iterations=2,
+    finetune_epochs=1,
+)
 
 
 def tiny_data(n_train=40, n_test=18, T=12, F=33, seed=0) -> AAECData:
@@ -81,7 +91,10 @@ def test_module_shapes_follow_section_3_2(preset):
     assert rows["Classifier"]["output"] == "(1,), (1, 3), (1, 3)"
     # The layer sizes of the preset are the ones built.
     assert model.encoder.gru.hidden_size == cfg.gru_cells and model.encoder.gru.bidirectional
-    assert [m.out_features for m in model.encoder.dense if isinstance(m, torch.nn.Linear)] == [*cfg.enc_dense, cfg.z_dim]
+    assert [m.out_features for m in model.encoder.dense if isinstance(m, torch.nn.Linear)] == [
+        *cfg.enc_dense,
+        cfg.z_dim,
+    ]
     assert [m.out_features for m in model.decoder.dense if isinstance(m, torch.nn.Linear)] == [*cfg.dec_dense, T * F]
     convs = [m for m in model.classifier.conv if isinstance(m, torch.nn.Conv1d)]
     assert [c.out_channels for c in convs] == list(cfg.conv_filters)
@@ -161,7 +174,7 @@ def test_spectrum_space_is_fixed_and_shaped():
     out = spectrum_summary(logp, 32)
     assert out.shape == (5, 64) and np.isfinite(out).all()
     assert spectrum_summary(logp[:, :, :9], 32).shape == (5, 18)  # fewer bins than bands: one band per bin
-    assert np.allclose(out[:, 0], logp[:, :, edges[0]:edges[1]].mean(axis=2).mean(axis=1), atol=1e-5)
+    assert np.allclose(out[:, 0], logp[:, :, edges[0] : edges[1]].mean(axis=2).mean(axis=1), atol=1e-5)
 
 
 def test_data_validation_names_the_problem():
@@ -255,11 +268,26 @@ def test_table1_summary_uses_the_framework_and_prints_the_paper_beside_ours():
     for seed, shift in [(0, 0.0), (1, 0.02), (2, 0.04)]:
         for name in ["AAEC", "Classifier"]:
             base = 0.5 if name == "AAEC" else 0.4
-            rows.append({"configuration": name, "seed": seed, "combined": base + shift,
-                         **{f"{h}_{m}": base + shift for h in ("arousal", "valence")
-                            for m in ("f1", "f1_micro", "uar", "combined")}})
-    plan = Plan(config={}, tasks=[], context=None, data="toy data", default_out="x",
-                info={"configurations": ["AAEC", "Classifier"]})
+            rows.append(
+                {
+                    "configuration": name,
+                    "seed": seed,
+                    "combined": base + shift,
+                    **{
+                        f"{h}_{m}": base + shift
+                        for h in ("arousal", "valence")
+                        for m in ("f1", "f1_micro", "uar", "combined")
+                    },
+                }
+            )
+    plan = Plan(
+        config={},
+        tasks=[],
+        context=None,
+        data="toy data",
+        default_out="x",
+        info={"configurations": ["AAEC", "Classifier"]},
+    )
     report = exp.summarize(pd.DataFrame(rows), plan)
     # --json keeps {configuration: {head: {metric: mean}}} and adds f1_micro
     assert report.json["AAEC"]["arousal"]["f1"] == pytest.approx(0.52)
@@ -286,8 +314,8 @@ def test_augmenter_view_follows_the_augmenter_contract():
     aug = AAECAugmenter(sampling_strategy=0.5, random_state=3, iterations=2, record_every=1, n_record=5)
     X_res, y_res = aug.fit_resample(X, y)
     n_new = sum(int(round(0.5 * k)) for k in np.unique(y, return_counts=True)[1])
-    assert X_res.shape == (len(X) + n_new, *X.shape[1:]) and np.array_equal(X_res[:len(X)], X)
-    assert np.isfinite(X_res).all() and set(y_res[len(X):]) <= set(y)
+    assert X_res.shape == (len(X) + n_new, *X.shape[1:]) and np.array_equal(X_res[: len(X)], X)
+    assert np.isfinite(X_res).all() and set(y_res[len(X) :]) <= set(y)
     assert [s["iteration"] for s in aug.snapshots_] == [1, 2] and aug.snapshots_[0]["X"].shape == (5, 2 * X.shape[2])
     assert [h["iteration"] for h in aug.history_] == [1, 2] and "loss_rec" in aug.history_[0]
     assert "loss_cls" not in aug.history_[0]  # the augmenter trains the autoencoder only
@@ -306,8 +334,12 @@ def tiny_corpus(tmp_path_factory):
     from labkit.data.synthetic import SynthConfig, synthesize_corpus
 
     out = tmp_path_factory.mktemp("aaec-corpus")
-    synthesize_corpus(out, SynthConfig(n_speakers=4, n_utterances=2, emotions=["anger", "sadness", "happiness"],
-                                       duration=(0.4, 0.6)), progress=False, n_jobs=1)
+    synthesize_corpus(
+        out,
+        SynthConfig(n_speakers=4, n_utterances=2, emotions=["anger", "sadness", "happiness"], duration=(0.4, 0.6)),
+        progress=False,
+        n_jobs=1,
+    )
     return f"synthetic:{out}"
 
 
@@ -316,8 +348,24 @@ def test_table1_command_json_and_resume(tiny_corpus, tmp_path, capsys):
     from labkit.cli import main
 
     out = tmp_path / "t1"
-    argv = ["reproduce", "aaec-table1", tiny_corpus, "--preset", "small", "--iterations", "1", "--seeds", "2",
-            "--max-seconds", "0.5", "--test-fraction", "0.25", "--out", str(out), "--json"]
+    argv = [
+        "reproduce",
+        "aaec-table1",
+        tiny_corpus,
+        "--preset",
+        "small",
+        "--iterations",
+        "1",
+        "--seeds",
+        "2",
+        "--max-seconds",
+        "0.5",
+        "--test-fraction",
+        "0.25",
+        "--out",
+        str(out),
+        "--json",
+    ]
     assert main(argv) == 0
     table = json.loads(capsys.readouterr().out)
     assert set(table) == set(CONFIGURATIONS)
@@ -343,8 +391,25 @@ def test_train_command_records_figure_5(tiny_corpus, tmp_path, capsys):
     from labkit.cli import main
 
     out = tmp_path / "tr"
-    argv = ["reproduce", "aaec-train", tiny_corpus, "--configuration", "AAEC", "--preset", "small", "--iterations", "2",
-            "--max-seconds", "0.5", "--test-fraction", "0.25", "--n-record", "4", "--out", str(out)]
+    argv = [
+        "reproduce",
+        "aaec-train",
+        tiny_corpus,
+        "--configuration",
+        "AAEC",
+        "--preset",
+        "small",
+        "--iterations",
+        "2",
+        "--max-seconds",
+        "0.5",
+        "--test-fraction",
+        "0.25",
+        "--n-record",
+        "4",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "Combined" in text and "Players" in text and "paper" in text  # our row, the paper's AAEC row under it
@@ -384,8 +449,14 @@ def test_class_weights_balance_the_class_terms():
 def test_aae_plus_c_second_stage_trains_the_class_heads_only():
     """C is no player in AAE+C: its real/fake head C_d stays as initialised; the class heads learn."""
     data = tiny_data()
-    cfg = make_config("small", "AAE+C", **{**TINY, "iterations": 1, "finetune_epochs": 0},
-                      n_frames=data.X_train.shape[1], n_bins=data.X_train.shape[2], freq_pool=1)
+    cfg = make_config(
+        "small",
+        "AAE+C",
+        **{**TINY, "iterations": 1, "finetune_epochs": 0},
+        n_frames=data.X_train.shape[1],
+        n_bins=data.X_train.shape[2],
+        freq_pool=1,
+    )
     torch.manual_seed(cfg.seed)
     init = AAEC(cfg).classifier.state_dict()  # train() seeds the same way before building the model
     res = train(data, cfg, None, quiet())
@@ -399,8 +470,12 @@ def test_aae_plus_c_second_stage_trains_the_class_heads_only():
 def test_encoder_against_c_d_is_a_documented_switch():
     data = tiny_data()
     on = train(data, make_config("small", "AAEC", **{**TINY, "iterations": 1}), None, quiet())
-    off = train(data, make_config("small", "AAEC", **{**TINY, "iterations": 1, "encoder_fools_classifier": False}),
-                None, quiet())
+    off = train(
+        data,
+        make_config("small", "AAEC", **{**TINY, "iterations": 1, "encoder_fools_classifier": False}),
+        None,
+        quiet(),
+    )
     assert "loss_enc_fool" in on["history"][0] and "loss_enc_fool" not in off["history"][0]
     assert make_config("paper", "AAEC").encoder_fools_classifier is True  # the paper's reading is the default
 

@@ -32,26 +32,28 @@ def _param(name):
 
 NAMES = [_param(n) for n in sorted(AUGMENTERS)]
 # Small budgets for iterative generators so the suite stays fast: {name: {param: value}}.
-FAST_PARAMS: dict[str, dict] = {"aaec": {"iterations": 1}, "gan2d": {"aae_epochs": 2, "gan_epochs": 2},
-                                "cgan": {"epochs": 2, "aae_epochs": 2}, "ctgan": {"epochs": 1},
-                                # the cycle-GANs translate a source class ("neutral"); here "a" plays it
-                                "cyclegan": {"neutral": "a", "epochs": 1, "pretrain_epochs": 1, "cls_epochs": 1,
-                                             "hidden": 16},
-                                "cyclegan-w": {"neutral": "a", "epochs": 1, "pretrain_epochs": 1, "cls_epochs": 1,
-                                               "hidden": 16}}
+FAST_PARAMS: dict[str, dict] = {
+    "aaec": {"iterations": 1},
+    "gan2d": {"aae_epochs": 2, "gan_epochs": 2},
+    "cgan": {"epochs": 2, "aae_epochs": 2},
+    "ctgan": {"epochs": 1},
+    # the cycle-GANs translate a source class ("neutral"); here "a" plays it
+    "cyclegan": {"neutral": "a", "epochs": 1, "pretrain_epochs": 1, "cls_epochs": 1, "hidden": 16},
+    "cyclegan-w": {"neutral": "a", "epochs": 1, "pretrain_epochs": 1, "cls_epochs": 1, "hidden": 16},
+}
 # Budgets for the one check of sample quality (samples near their own class): a generator must have
 # trained a little before its samples can be judged.
-QUALITY_PARAMS: dict[str, dict] = {"aaec": {"iterations": 40},
-                                   "gan2d": {"aae_epochs": 150, "gan_epochs": 150, "batch_size": 8},
-                                   "cgan": {"epochs": 100, "aae_epochs": 100, "batch_size": 8},
-                                   # one conditional CTGAN does not learn 10-row classes in a test budget
-                                   # (labkit.augment.ctgan); one CTGAN per class keeps each class's modes
-                                   "ctgan": {"per_class": True},
-                                   # the paper's lr 2e-4 needs hundreds of epochs to move rows 8 units; 1e-3 needs 60
-                                   "cyclegan": {"epochs": 60, "pretrain_epochs": 5, "cls_epochs": 30, "hidden": 32,
-                                                "batch_size": 8, "lr": 1e-3},
-                                   "cyclegan-w": {"epochs": 60, "pretrain_epochs": 5, "cls_epochs": 30, "hidden": 32,
-                                                  "batch_size": 8, "lr": 1e-3}}
+QUALITY_PARAMS: dict[str, dict] = {
+    "aaec": {"iterations": 40},
+    "gan2d": {"aae_epochs": 150, "gan_epochs": 150, "batch_size": 8},
+    "cgan": {"epochs": 100, "aae_epochs": 100, "batch_size": 8},
+    # one conditional CTGAN does not learn 10-row classes in a test budget
+    # (labkit.augment.ctgan); one CTGAN per class keeps each class's modes
+    "ctgan": {"per_class": True},
+    # the paper's lr 2e-4 needs hundreds of epochs to move rows 8 units; 1e-3 needs 60
+    "cyclegan": {"epochs": 60, "pretrain_epochs": 5, "cls_epochs": 30, "hidden": 32, "batch_size": 8, "lr": 1e-3},
+    "cyclegan-w": {"epochs": 60, "pretrain_epochs": 5, "cls_epochs": 30, "hidden": 32, "batch_size": 8, "lr": 1e-3},
+}
 
 
 def _make(name, **params):
@@ -111,7 +113,9 @@ def test_init_stores_parameters_only_and_clone_works(name):
 def test_fit_resample_in_an_imblearn_pipeline(name):
     X, y = _data_for(name)
     if X.ndim == 3:  # frame augmenters come first; the classifier sees flattened frames
-        pipe = Pipeline([("augment", _make(name, random_state=0)), ("flat", FunctionTransformer(_flat)), ("clf", SVC())])
+        pipe = Pipeline(
+            [("augment", _make(name, random_state=0)), ("flat", FunctionTransformer(_flat)), ("clf", SVC())]
+        )
     else:
         pipe = Pipeline([("scale", StandardScaler()), ("augment", _make(name, random_state=0)), ("clf", SVC())])
     pipe.fit(X, y)
@@ -156,8 +160,8 @@ def test_synthetic_samples_belong_to_their_class(name):
     aug = _make(name, sampling_strategy=2.0, random_state=0, **QUALITY_PARAMS.get(name, {}))
     X_res, y_res = aug.fit_resample(X, y)
     X, X_res = _flat(X), _flat(X_res)
-    means = np.stack([X[y == c].mean(axis=0) for c in "abc"])        # (3, d)
-    X_new, y_new = X_res[len(X):], y_res[len(X):]
+    means = np.stack([X[y == c].mean(axis=0) for c in "abc"])  # (3, d)
+    X_new, y_new = X_res[len(X) :], y_res[len(X) :]
     nearest = np.array(list("abc"))[np.argmin(((X_new[:, None] - means[None]) ** 2).sum(-1), axis=1)]
     assert (nearest == y_new).mean() > 0.9
 
@@ -247,8 +251,8 @@ def test_noise_scale_controls_the_spread():
     for scale in (0.05, 0.5):
         aug = make_augmenter("noise", scale=scale, sampling_strategy=1.0, random_state=0).fit(X, y)
         X_new, _ = aug.sample({"a": 200})
-        d2 = ((X_new[:, None] - X[y == "a"][None]) ** 2).sum(-1)           # (200, 50)
-        spread.append(np.sqrt(d2.min(axis=1)).mean())                       # distance to the closest real row
+        d2 = ((X_new[:, None] - X[y == "a"][None]) ** 2).sum(-1)  # (200, 50)
+        spread.append(np.sqrt(d2.min(axis=1)).mean())  # distance to the closest real row
     assert spread[1] > 5 * spread[0]
 
 
@@ -281,8 +285,9 @@ class Iterative(Augmenter):
                 self._record_snapshot(it, X_s, y_s, origin=np.full(len(y_s), "noise"))
 
     def _generate(self, n_per_class):
-        X = np.concatenate([self.means_[c] + self._rng_.normal(size=(k, len(self.means_[c])))
-                            for c, k in n_per_class.items()])
+        X = np.concatenate(
+            [self.means_[c] + self._rng_.normal(size=(k, len(self.means_[c]))) for c, k in n_per_class.items()]
+        )
         return X, np.concatenate([np.full(k, c) for c, k in n_per_class.items()])
 
 

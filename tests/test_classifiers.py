@@ -73,9 +73,13 @@ def test_mlp_early_stopping_stops_and_keeps_the_best_epoch():
 
 def test_mlp_ends_an_imblearn_pipeline_with_an_augmenter():
     X, y = _blobs()
-    pipe = Pipeline([("scale", StandardScaler()), ("augment", make_augmenter("smote", sampling_strategy=1.0,
-                                                                             random_state=0)),
-                     ("classify", MLPClassifier(random_state=0, **SMALL))])
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("augment", make_augmenter("smote", sampling_strategy=1.0, random_state=0)),
+            ("classify", MLPClassifier(random_state=0, **SMALL)),
+        ]
+    )
     pipe.fit(X, y)
     assert (pipe.predict(X) == y).mean() > 0.9
 

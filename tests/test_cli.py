@@ -32,7 +32,9 @@ def test_every_command_has_help(name, capsys):
 
 
 def test_help_is_fast_and_imports_nothing_heavy():
-    code = "import sys; from labkit.cli import build_parser; build_parser(); " \
-           "print(sorted(m for m in ('torch','opensmile','streamlit','umap') if m in sys.modules))"
+    code = (
+        "import sys; from labkit.cli import build_parser; build_parser(); "
+        "print(sorted(m for m in ('torch','opensmile','streamlit','umap') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -12,8 +12,12 @@ from labkit.cli import main
 
 
 def _manifest(tmp_path):
-    rows = [{"path": f"wav/{sp}_{emo}_{k}.wav", "emotion": emo, "speaker": sp, "gender": g}
-            for sp, g in (("alice", "f"), ("bob", "m")) for emo in ("anger", "sadness") for k in range(2)]
+    rows = [
+        {"path": f"wav/{sp}_{emo}_{k}.wav", "emotion": emo, "speaker": sp, "gender": g}
+        for sp, g in (("alice", "f"), ("bob", "m"))
+        for emo in ("anger", "sadness")
+        for k in range(2)
+    ]
     manifest = make_manifest(tmp_path, rows)
     shutil.copy(tmp_path / "wav" / "alice_anger_0.wav", tmp_path / "wav" / "copy.wav")
     return manifest
@@ -69,7 +73,9 @@ def test_info_reports_dropped_files_and_incomplete_corpus(tmp_path, capsys):
     info = _info_json(capsys, f"ravdess:{root}")
     assert info["n_utterances"] == 4 and info["n_speakers"] == 2
     assert {d["reason"]: d["count"] for d in info["dropped"]} == {
-        "song (vocal channel 02)": 2, "video file (modality 01, audio-video)": 2}
+        "song (vocal channel 02)": 2,
+        "video file (modality 01, audio-video)": 2,
+    }
     assert any("expected 1440" in w for w in info["warnings"])
 
     assert main(["corpus", "info", f"ravdess:{root}"]) == 0
@@ -102,8 +108,25 @@ def test_help_explains_sources(argv, capsys):
 @pytest.mark.slow
 def test_synth_then_info(tmp_path, capsys):
     out_dir = tmp_path / "synth"
-    assert main(["corpus", "synth", "--out", str(out_dir), "--seed", "3", "--speakers", "2", "--utterances", "1",
-                 "--context", "phone"]) == 0
+    assert (
+        main(
+            [
+                "corpus",
+                "synth",
+                "--out",
+                str(out_dir),
+                "--seed",
+                "3",
+                "--speakers",
+                "2",
+                "--utterances",
+                "1",
+                "--context",
+                "phone",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert (out_dir / "manifest.csv").is_file() and "synthetic:" in printed
     info = _info_json(capsys, f"synthetic:{out_dir}")

@@ -91,8 +91,14 @@ def test_knn_labels_against_a_hand_checked_case():
 
 # --------------------------------------------------------------------------- training
 def _toy(n_speakers=4, n_per=6, dim=10, seed=0, prefix=None):
-    meta, X = toy_features(n_speakers=n_speakers, classes=("anger", "sadness", "happiness", "neutral"),
-                           n_per=n_per, dim=dim, seed=seed, separation=1.5)
+    meta, X = toy_features(
+        n_speakers=n_speakers,
+        classes=("anger", "sadness", "happiness", "neutral"),
+        n_per=n_per,
+        dim=dim,
+        seed=seed,
+        separation=1.5,
+    )
     if prefix:
         meta["speaker"] = prefix + meta["speaker"]
     return meta, X
@@ -113,8 +119,9 @@ def test_tiny_training_run_and_its_history():
     # the same seed gives the same code; another seed another one
     again = trainer.enrich(Xs, y, y_io, cfg).encode(Xs)
     np.testing.assert_array_equal(Z, again)
-    other = trainer.enrich(Xs, y, y_io, make_config("enriched-10", n_features=10, epochs=3, batch_size=16,
-                                                     seed=1)).encode(Xs)
+    other = trainer.enrich(
+        Xs, y, y_io, make_config("enriched-10", n_features=10, epochs=3, batch_size=16, seed=1)
+    ).encode(Xs)
     assert not np.allclose(Z, other)
     # without the head there is no L_per
     plain = trainer.train(Xs, make_config("aae-64", n_features=10, epochs=2), y=y)
@@ -138,8 +145,9 @@ def test_training_fits_the_out_of_context_labels():
 def test_neighbourhood_space_maps_both_corpora():
     rng = np.random.default_rng(0)
     X_in, X_o = rng.standard_normal((20, 6)).astype(np.float32), rng.standard_normal((30, 6)).astype(np.float32)
-    E_in, E_o, res = trainer.neighbourhood_space(X_in, X_o, make_config("enriched-64", n_features=6, epochs=1,
-                                                                        knn_code_size=5))
+    E_in, E_o, res = trainer.neighbourhood_space(
+        X_in, X_o, make_config("enriched-64", n_features=6, epochs=1, knn_code_size=5)
+    )
     assert E_in.shape == (20, 5) and E_o.shape == (30, 5) and res.config.n_classes == 0
 
 
@@ -201,10 +209,17 @@ def test_ds_selection_is_gridsearchcv_over_the_pipeline():
     for task, tune in [("activation", False), ("valence", False), ("valence", True)]:
         y = cv.binary_labels(meta, task)
         pipe, info = cv.fit_svm(X, y, groups, select=True, tune=tune)
-        ref = Pipeline([("scale", StandardScaler()), ("select", SelectKBest(f_classif)),
-                        ("classify", SVC(kernel="linear", class_weight="balanced", random_state=0))])
-        grid = {"select__k": cv.ds_grid(6), **({"classify__C": [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]}
-                                                 if tune else {})}
+        ref = Pipeline(
+            [
+                ("scale", StandardScaler()),
+                ("select", SelectKBest(f_classif)),
+                ("classify", SVC(kernel="linear", class_weight="balanced", random_state=0)),
+            ]
+        )
+        grid = {
+            "select__k": cv.ds_grid(6),
+            **({"classify__C": [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]} if tune else {}),
+        }
         search = GridSearchCV(ref, grid, scoring="balanced_accuracy", cv=GroupKFold(3)).fit(X, y, groups=groups)
         assert info["ds"] == search.best_params_["select__k"]
         assert info["C"] == search.best_params_.get("classify__C", 1.0)
@@ -219,8 +234,16 @@ def test_ds_grid():
 
 
 # --------------------------------------------------------------------------- nothing of the test speaker is fitted
-SETTINGS = {"code_sizes": [4], "aae_size": 4, "epochs": 2, "k": 3, "classifier": "svm-linear", "C": 1.0,
-            "tune": False, "methods": cv.method_names([4])}
+SETTINGS = {
+    "code_sizes": [4],
+    "aae_size": 4,
+    "epochs": 2,
+    "k": 3,
+    "classifier": "svm-linear",
+    "C": 1.0,
+    "tune": False,
+    "methods": cv.method_names([4]),
+}
 
 
 def _matches(A, B, tol=1e-5):
@@ -247,6 +270,7 @@ def test_no_test_speaker_reaches_the_scaler_anova_aae_or_svm(monkeypatch):
         def fit(self, X, y=None, *a, **kw):
             events.append((kind, self, np.array(X, dtype=np.float64, copy=True)))
             return original(self, X, y, *a, **kw)
+
         return fit
 
     monkeypatch.setattr(StandardScaler, "fit", spy("scaler", StandardScaler.fit))
@@ -274,8 +298,17 @@ def test_no_test_speaker_reaches_the_scaler_anova_aae_or_svm(monkeypatch):
     tr, te = np.flatnonzero(spk != test_speaker), np.flatnonzero(spk == test_speaker)
     labels = {t: cv.binary_labels(meta, t) for t in cv.DIMENSIONS}
     labels_o = {t: cv.binary_labels(meta_o, t) for t in cv.DIMENSIONS}
-    out = cv.evaluate_fold(X[tr], {t: y[tr] for t, y in labels.items()}, spk[tr], X[te],
-                           {t: y[te] for t, y in labels.items()}, X_o, labels_o, SETTINGS, seed=0)
+    out = cv.evaluate_fold(
+        X[tr],
+        {t: y[tr] for t, y in labels.items()},
+        spk[tr],
+        X[te],
+        {t: y[te] for t, y in labels.items()},
+        X_o,
+        labels_o,
+        SETTINGS,
+        seed=0,
+    )
     assert 0 <= out["activation:enriched-4:uar"] <= 1 and out["valence:baseline_fs:ds"] >= 1
 
     # the in-context input scaler: fitted on exactly the training rows
@@ -287,14 +320,17 @@ def test_no_test_speaker_reaches_the_scaler_anova_aae_or_svm(monkeypatch):
     aaes = [e[2] for e in events if e[0] == "aae"]
     assert len(aaes) == 1 + 2 * 2  # the neighbourhood AAE + (AAE, enriched-4) x 2 tasks
     assert all(_matches(x, scaled_test, tol=1e-4) == 0 for x in aaes)
-    assert _matches(aaes[0][:len(tr)], (X[tr] - mean) / std, tol=1e-4) == len(tr)  # (the spy sees the rows)
+    assert _matches(aaes[0][: len(tr)], (X[tr] - mean) / std, tol=1e-4) == len(tr)  # (the spy sees the rows)
     # what the scaler before each selection / SVM saw: training rows or training codes, never the test
     # speaker's features or codes (every code model applied to the test rows)
     test_views = [X[te]] + [r.encode(scaled_test.astype(np.float32)) for r in trained[1:]]
     scalers = [e for e in events if e[0] == "scaler"]
     assert len(scalers) > 10 and all(_matches(s[2], v) == 0 for s in scalers for v in test_views)
-    assert any(_matches(s[2], r.encode(((X[tr] - mean) / std).astype(np.float32))) == len(s[2])
-               for s in scalers for r in trained[1:])  # (codes do reach the spy)
+    assert any(
+        _matches(s[2], r.encode(((X[tr] - mean) / std).astype(np.float32))) == len(s[2])
+        for s in scalers
+        for r in trained[1:]
+    )  # (codes do reach the spy)
     # ... and every ANOVA selection and SVM saw exactly the rows of the scaler fitted just before it
     # (the SVM: some of their columns, the selected dimensions)
     n_checked = 0
@@ -331,8 +367,26 @@ def _fake_loader(monkeypatch, n_in=4, n_o=3):
 def _run(exp_name, out, *extra):
     from labkit.cli import main
 
-    return main(["reproduce", exp_name, "toy:in", "--out-of-context", "toy:ooc", "--epochs", "1", "--k", "3",
-                 "--code-sizes", "4", "--aae-size", "4", "--out", str(out), *extra])
+    return main(
+        [
+            "reproduce",
+            exp_name,
+            "toy:in",
+            "--out-of-context",
+            "toy:ooc",
+            "--epochs",
+            "1",
+            "--k",
+            "3",
+            "--code-sizes",
+            "4",
+            "--aae-size",
+            "4",
+            "--out",
+            str(out),
+            *extra,
+        ]
+    )
 
 
 @pytest.mark.slow
@@ -376,9 +430,30 @@ def test_exp2_sizes_and_the_train_command_records_the_code_space(monkeypatch, tm
 
     from labkit.cli import main
 
-    assert main(["reproduce", "codevector-train", "toy:in", "--out-of-context", "toy:ooc", "--epochs", "4",
-                 "--record-every", "2", "--k", "3", "--code-size", "3", "--task", "valence",
-                 "--out", str(tmp_path / "tr")]) == 0
+    assert (
+        main(
+            [
+                "reproduce",
+                "codevector-train",
+                "toy:in",
+                "--out-of-context",
+                "toy:ooc",
+                "--epochs",
+                "4",
+                "--record-every",
+                "2",
+                "--k",
+                "3",
+                "--code-size",
+                "3",
+                "--task",
+                "valence",
+                "--out",
+                str(tmp_path / "tr"),
+            ]
+        )
+        == 0
+    )
     run = Run(tmp_path / "tr")
     assert run.spaces() == ["code"] and run.snapshot_iterations("code") == [0, 2, 4]
     snap = run.load_snapshot("code", 4)
@@ -398,8 +473,10 @@ def test_bad_input_is_refused(monkeypatch, tmp_path, capsys):
     # no --out-of-context for a non-default in-context corpus
     assert main(["reproduce", "codevector-exp1", "toy:in", "--out", str(tmp_path / "x")]) == 2
     assert "--out-of-context" in capsys.readouterr().err
-    assert main(["reproduce", "codevector-exp1", "toy:in", "--out-of-context", "toy:in", "--out",
-                 str(tmp_path / "x")]) == 2
+    assert (
+        main(["reproduce", "codevector-exp1", "toy:in", "--out-of-context", "toy:in", "--out", str(tmp_path / "x")])
+        == 2
+    )
     assert _run("codevector-exp1", tmp_path / "y", "--code-sizes", "a,b") == 2
     assert "--code-sizes" in capsys.readouterr().err
     assert _run("codevector-exp2", tmp_path / "z", "--sizes", "full,1") == 2
@@ -416,13 +493,39 @@ def test_exp1_on_two_real_loaders_corpora(tmp_path, capsys):
     from labkit.cli import main
     from labkit.data.synthetic import SynthConfig, synthesize_corpus
 
-    synthesize_corpus(tmp_path / "in", SynthConfig(n_speakers=3, n_utterances=2, duration=(1.0, 1.5),
-                                                   emotions=["anger", "sadness", "happiness", "neutral"]),
-                      progress=False)
+    synthesize_corpus(
+        tmp_path / "in",
+        SynthConfig(
+            n_speakers=3, n_utterances=2, duration=(1.0, 1.5), emotions=["anger", "sadness", "happiness", "neutral"]
+        ),
+        progress=False,
+    )
     iemocap = make_iemocap(tmp_path / "iemocap", sessions=(1, 2))
-    assert main(["reproduce", "codevector-exp1", f"synthetic:{tmp_path / 'in'}", "--out-of-context",
-                 f"iemocap:{iemocap}", "--epochs", "1", "--k", "3", "--code-sizes", "4", "--aae-size", "4",
-                 "--seeds", "1", "--json", "--out", str(tmp_path / "run")]) == 0
+    assert (
+        main(
+            [
+                "reproduce",
+                "codevector-exp1",
+                f"synthetic:{tmp_path / 'in'}",
+                "--out-of-context",
+                f"iemocap:{iemocap}",
+                "--epochs",
+                "1",
+                "--k",
+                "3",
+                "--code-sizes",
+                "4",
+                "--aae-size",
+                "4",
+                "--seeds",
+                "1",
+                "--json",
+                "--out",
+                str(tmp_path / "run"),
+            ]
+        )
+        == 0
+    )
     js = json.loads(capsys.readouterr().out)
     assert set(js["exp1"]) == {"activation", "valence"}
     assert all(0 <= js["exp1"][t][m]["mean"] <= 1 for t in js["exp1"] for m in js["exp1"][t])

@@ -34,8 +34,21 @@ def test_help_lists_protocols_and_augmenters(capsys):
 
 
 def test_json_output_then_a_rerun_recomputes_nothing(features_file, tmp_path, capsys):
-    argv = ["compare", str(features_file), "--augmenters", "none,noise,ros,smote,adasyn", "--protocol", "loso",
-            "--seeds", "2", "--classifier", "svm-linear", "--out", str(tmp_path / "run"), "--json"]
+    argv = [
+        "compare",
+        str(features_file),
+        "--augmenters",
+        "none,noise,ros,smote,adasyn",
+        "--protocol",
+        "loso",
+        "--seeds",
+        "2",
+        "--classifier",
+        "svm-linear",
+        "--out",
+        str(tmp_path / "run"),
+        "--json",
+    ]
     assert main(argv) == 0
     captured = capsys.readouterr()
     result = json.loads(captured.out)  # stdout holds only JSON
@@ -55,8 +68,22 @@ def test_json_output_then_a_rerun_recomputes_nothing(features_file, tmp_path, ca
 
 
 def test_table_output_sweep_and_default_run_store(features_file, capsys):
-    argv = ["compare", str(features_file), "--augmenters", "none,smote", "--protocol", "split", "--test-fraction",
-            "0.34", "--seeds", "1", "--sweep", "0,0.5,1", "--param", "smote.k_neighbors=3"]
+    argv = [
+        "compare",
+        str(features_file),
+        "--augmenters",
+        "none,smote",
+        "--protocol",
+        "split",
+        "--test-fraction",
+        "0.34",
+        "--seeds",
+        "1",
+        "--sweep",
+        "0,0.5,1",
+        "--param",
+        "smote.k_neighbors=3",
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "augmenter" in out and "smote" in out and "UAR (%) against the amount" in out
@@ -87,8 +114,23 @@ def test_killing_compare_mid_run_then_resuming(tmp_path):
     names = [f"f{j}" for j in range(X.shape[1])]
     Features(meta=meta, X=X, names=names, feature_set="toy", settings={}).to_parquet(features)
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "labkit", "compare", str(features), "--augmenters", "none,smote", "--protocol", "loso",
-           "--seeds", "1", "--classifier", "svm-rbf", "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "labkit",
+        "compare",
+        str(features),
+        "--augmenters",
+        "none,smote",
+        "--protocol",
+        "loso",
+        "--seeds",
+        "1",
+        "--classifier",
+        "svm-rbf",
+        "--out",
+        str(out),
+    ]
     env = {**os.environ, "LABKIT_QUIET": "1"}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 120

@@ -187,12 +187,15 @@ def test_one_unusable_snapshot_does_not_hide_the_others(tmp_path, capsys):
 
 
 # ------------------------------------------------------------------------------------ reference implementations
-@pytest.mark.parametrize("n_real,n_fake,d,k,shift,scale", [
-    (200, 150, 4, 5, 0.0, 1.0),     # alike
-    (300, 300, 10, 3, 1.5, 1.0),    # partly overlapping
-    (250, 120, 6, 7, 0.0, 0.3),     # a collapsed generator inside the real data
-    (180, 220, 3, 5, 3.0, 2.0),     # wider and off to the side
-])
+@pytest.mark.parametrize(
+    "n_real,n_fake,d,k,shift,scale",
+    [
+        (200, 150, 4, 5, 0.0, 1.0),  # alike
+        (300, 300, 10, 3, 1.5, 1.0),  # partly overlapping
+        (250, 120, 6, 7, 0.0, 0.3),  # a collapsed generator inside the real data
+        (180, 220, 3, 5, 3.0, 2.0),  # wider and off to the side
+    ],
+)
 def test_prdc_matches_the_reference_package(n_real, n_fake, d, k, shift, scale, capsys):
     """precision / recall / density / coverage equal the reference `prdc` package (Naeem et al. 2020's
     code) on random data. (prdc compares with `<`, labkit with `<=`: equal except on exact ties, which
@@ -217,6 +220,5 @@ def test_frechet_on_samples_matches_scipy_sqrtm(seed):
     X = rng.normal(size=(400, d)) @ rng.normal(size=(d, d))
     Y = rng.normal(size=(300, d)) @ rng.normal(size=(d, d)) + rng.normal(size=d)
     S_x, S_y = np.cov(X, rowvar=False), np.cov(Y, rowvar=False)
-    textbook = (np.sum((X.mean(0) - Y.mean(0)) ** 2)
-                + np.trace(S_x + S_y - 2 * np.real(sqrtm(S_x @ S_y))))
+    textbook = np.sum((X.mean(0) - Y.mean(0)) ** 2) + np.trace(S_x + S_y - 2 * np.real(sqrtm(S_x @ S_y)))
     assert cov.frechet_distance(X, Y) == pytest.approx(textbook, rel=1e-7, abs=1e-9)

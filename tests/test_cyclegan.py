@@ -20,8 +20,9 @@ torch.set_num_threads(1)
 
 
 def _cfg(preset="cyclegan", **kw):
-    base = dict(n_features=6, n_targets=2, n_classes=3, hidden=16, epochs=1, pretrain_epochs=1, cls_epochs=1,
-                batch_size=4)
+    base = dict(
+        n_features=6, n_targets=2, n_classes=3, hidden=16, epochs=1, pretrain_epochs=1, cls_epochs=1, batch_size=4
+    )
     return M.make_config(preset, "small", **{**base, **kw})
 
 
@@ -77,7 +78,7 @@ def test_wdiv_gradient_term_against_hand_computed_cases():
     critic = lambda x: lin(x).squeeze(-1)  # noqa: E731
     real, fake = torch.randn(1, 5, 2), torch.randn(1, 5, 2)
     term = M.wdiv_penalty(critic, real, fake, k=2.0, p=6.0)
-    torch.testing.assert_close(term, torch.tensor([2.0 * 5.0 ** 6]))  # 31250
+    torch.testing.assert_close(term, torch.tensor([2.0 * 5.0**6]))  # 31250
     # c(x) = ||x||^2 / 2 has gradient x: with real (1, 0), fake (0, 1), xi = 0.5, x_hat = (0.5, 0.5),
     # ||x_hat||^6 = 0.5^3 = 0.125 and k = 2 gives 0.25; a second row with xi = 1 sits on real (1, 0): 1 * 2 = 2.
     quad = lambda x: 0.5 * x.pow(2).sum(-1)  # noqa: E731
@@ -97,8 +98,9 @@ def test_wdiv_gradient_term_against_hand_computed_cases():
 def test_losses():
     logits = torch.zeros(2, 4)
     # JS at D = 1/2 everywhere: ln 2 without smoothing
-    assert torch.allclose(M.js_discriminator_loss(logits, logits, real_label=1.0), torch.full((2,), np.log(2.0),
-                                                                                          dtype=torch.float32))
+    assert torch.allclose(
+        M.js_discriminator_loss(logits, logits, real_label=1.0), torch.full((2,), np.log(2.0), dtype=torch.float32)
+    )
     assert torch.allclose(M.js_generator_loss(logits), torch.full((2,), np.log(2.0), dtype=torch.float32))
     # the cycle loss is an MSE per emotion: 0 for perfect reconstructions
     s = torch.randn(2, 3, 5)
@@ -111,8 +113,9 @@ def test_losses():
     assert float(M.classification_loss(cls, torch.tensor([1, 3])).max()) < 1e-6
     assert float(M.classification_loss(cls, torch.tensor([3, 1])).min()) > 10
     # Wasserstein: critic loss fake - real + term, generator loss -fake
-    torch.testing.assert_close(M.wdiv_critic_loss(torch.ones(1, 3), torch.zeros(1, 3), torch.tensor([0.5])),
-                               torch.tensor([-0.5]))
+    torch.testing.assert_close(
+        M.wdiv_critic_loss(torch.ones(1, 3), torch.zeros(1, 3), torch.tensor([0.5])), torch.tensor([-0.5])
+    )
     torch.testing.assert_close(M.wdiv_generator_loss(torch.full((1, 3), 2.0)), torch.tensor([-2.0]))
 
 
@@ -185,8 +188,16 @@ def test_augmenter_needs_a_neutral_class_and_names_what_it_has():
     X, y = _labelled(names=("joy", "anger", "sadness"))
     with pytest.raises(LabkitError, match=r"no 'neutral' rows; its classes are \['anger', 'joy', 'sadness'\]"):
         make_augmenter("cyclegan", epochs=1, hidden=8).fit_resample(X, y)
-    aug = make_augmenter("cyclegan-w", neutral="joy", epochs=1, hidden=8, pretrain_epochs=1, cls_epochs=1,
-                         sampling_strategy=1.0, random_state=0)
+    aug = make_augmenter(
+        "cyclegan-w",
+        neutral="joy",
+        epochs=1,
+        hidden=8,
+        pretrain_epochs=1,
+        cls_epochs=1,
+        sampling_strategy=1.0,
+        random_state=0,
+    )
     _, y_res = aug.fit_resample(X, y)
     assert aug.preset == "cyclegan-w" and aug.config(6, 3).divergence == "wdiv"
     assert pd.Series(y_res).value_counts().to_dict() == {"anger": 24, "joy": 20, "sadness": 16}
@@ -197,8 +208,9 @@ def test_augmenter_records_snapshots_and_history_for_the_dashboard():
 
     X, y = _labelled()
     seen = []
-    aug = make_augmenter("cyclegan", epochs=4, hidden=8, pretrain_epochs=1, cls_epochs=1, record_every=2, n_record=3,
-                         random_state=0).set_recorder(lambda kind, rec: seen.append(kind))
+    aug = make_augmenter(
+        "cyclegan", epochs=4, hidden=8, pretrain_epochs=1, cls_epochs=1, record_every=2, n_record=3, random_state=0
+    ).set_recorder(lambda kind, rec: seen.append(kind))
     aug.fit(X, y)
     assert [s["iteration"] for s in aug.snapshots_] == [0, 2, 4]
     snap = aug.snapshots_[-1]
@@ -243,12 +255,30 @@ def _fake_features(n_speakers=3, counts=(8, 5, 5, 4, 6), dim=8, seed=0):
     for s in range(n_speakers):
         for k, (e, n) in enumerate(zip(emotions, counts)):
             for i in range(n):
-                rows.append({"id": f"s{s}-{e}-{i}", "path": f"/none/s{s}-{e}-{i}.wav", "corpus": "fake",
-                             "speaker": f"fake:s{s}", "gender": "f", "emotion": e, "arousal": 1, "valence": 1,
-                             "duration": 1.0, "context": "studio"})
+                rows.append(
+                    {
+                        "id": f"s{s}-{e}-{i}",
+                        "path": f"/none/s{s}-{e}-{i}.wav",
+                        "corpus": "fake",
+                        "speaker": f"fake:s{s}",
+                        "gender": "f",
+                        "emotion": e,
+                        "arousal": 1,
+                        "valence": 1,
+                        "duration": 1.0,
+                        "context": "studio",
+                    }
+                )
                 X.append(rng.normal(size=dim) + 2.5 * np.eye(dim)[k] + 0.3 * s)
-    return Features(meta=pd.DataFrame(rows), X=np.asarray(X, dtype=np.float32), names=[f"f{i}" for i in range(dim)],
-                    feature_set="is10", settings={}, skipped=pd.DataFrame(columns=["id", "path", "reason"]), stats={})
+    return Features(
+        meta=pd.DataFrame(rows),
+        X=np.asarray(X, dtype=np.float32),
+        names=[f"f{i}" for i in range(dim)],
+        feature_set="is10",
+        settings={},
+        skipped=pd.DataFrame(columns=["id", "path", "reason"]),
+        stats={},
+    )
 
 
 TINY = ["--epochs", "2", "--hidden", "8", "--record-every", "1"]
@@ -262,8 +292,13 @@ def _run(argv, monkeypatch, feats):
     # a DNN that trains in a blink: the paper's shape is tested in tests/test_classifiers.py
     from labkit.experiment import classifiers as C
 
-    monkeypatch.setattr(C, "make_classifier", lambda name, random_state=0, **kw: real_make_classifier(
-        name, random_state=random_state, **({"hidden": 8, "max_epochs": 5} if name == "mlp" else {}), **kw))
+    monkeypatch.setattr(
+        C,
+        "make_classifier",
+        lambda name, random_state=0, **kw: real_make_classifier(
+            name, random_state=random_state, **({"hidden": 8, "max_epochs": 5} if name == "mlp" else {}), **kw
+        ),
+    )
     return main(argv)
 
 
@@ -301,9 +336,26 @@ def test_sweep_writes_the_dashboard_sweep_table_and_a_figure(tmp_path, monkeypat
     from labkit.viz.figures import sweep_figure
 
     feats = _fake_features(n_speakers=2)
-    argv = ["reproduce", "shilandari-sweep", "fake", "--seeds", "1", "--augmenters", "noise,cyclegan-w",
-            "--amounts", "0.5,1", "--noise-scales", "0.1,0.3", "--protocol", "random", "--folds", "2", *TINY,
-            "--out", str(tmp_path / "sweep")]
+    argv = [
+        "reproduce",
+        "shilandari-sweep",
+        "fake",
+        "--seeds",
+        "1",
+        "--augmenters",
+        "noise,cyclegan-w",
+        "--amounts",
+        "0.5,1",
+        "--noise-scales",
+        "0.1,0.3",
+        "--protocol",
+        "random",
+        "--folds",
+        "2",
+        *TINY,
+        "--out",
+        str(tmp_path / "sweep"),
+    ]
     assert _run(argv, monkeypatch, feats) == 0
     printed = capsys.readouterr().out
     assert "SPEAKER-DEPENDENT stratified 2-fold" in printed and "noise σ=0.3 (DNN)" in printed
@@ -334,22 +386,39 @@ def test_no_test_speaker_reaches_anything_fitted(monkeypatch):
     folds = make_folds(feats.meta, "loso")
     seen = {"gan": [], "clf": []}
     real_train = T.train
-    monkeypatch.setattr(T, "train", lambda X, *a, **k: seen["gan"].append(np.asarray(X).copy()) or real_train(X, *a, **k))
+    monkeypatch.setattr(
+        T, "train", lambda X, *a, **k: seen["gan"].append(np.asarray(X).copy()) or real_train(X, *a, **k)
+    )
+
     def make(name, random_state=0, **kw):
-        clf = real_make_classifier(name, random_state=random_state, **({"hidden": 8, "max_epochs": 3} if name == "mlp" else {}),
-                        **kw)
+        clf = real_make_classifier(
+            name, random_state=random_state, **({"hidden": 8, "max_epochs": 3} if name == "mlp" else {}), **kw
+        )
         fit = clf.fit
 
         def spy(X, y):
             seen["clf"].append(np.asarray(X).copy())
             return fit(X, y)
+
         clf.fit = spy
         return clf
+
     monkeypatch.setattr(C, "make_classifier", make)
-    context = {"X": feats.X, "y": feats.meta["emotion"].to_numpy(), "folds": {None: folds},
-               "classifiers": ["dnn", "svm"], "overrides": {"epochs": 1, "hidden": 8}, "budget": "small",
-               "jitter": 0.05, "device": "cpu", "threads": 1, "record_every": 0, "progress": False,
-               "amounts": ["1"], "noise_scale": 0.1}
+    context = {
+        "X": feats.X,
+        "y": feats.meta["emotion"].to_numpy(),
+        "folds": {None: folds},
+        "classifiers": ["dnn", "svm"],
+        "overrides": {"epochs": 1, "hidden": 8},
+        "budget": "small",
+        "jitter": 0.05,
+        "device": "cpu",
+        "threads": 1,
+        "record_every": 0,
+        "progress": False,
+        "amounts": ["1"],
+        "noise_scale": 0.1,
+    }
     k = 1
     res = R.method_task({"key": "t", "method": "cyclegan", "seed": 1, "fold": k}, context, run_path="/nonexistent")
     fold = folds[k]
@@ -368,16 +437,23 @@ def test_no_test_speaker_reaches_anything_fitted(monkeypatch):
 
 def test_bad_options_are_refused_before_any_work(tmp_path, monkeypatch, capsys):
     feats = _fake_features()
-    for extra, message in ((["--emotions", "anger,fear"], "must include neutral"),
-                           (["--classifiers", "knn"], "--classifiers"),
-                           (["--methods", "gan"], "--methods"), (["--amount", "0"], "--amount"),
-                           (["--epochs", "0"], "--epochs"), (["--protocol", "random", "--folds", "1"], "--folds")):
-        code = _run(["reproduce", "shilandari-table1", "fake", "--out", str(tmp_path / "x"), *extra], monkeypatch, feats)
+    for extra, message in (
+        (["--emotions", "anger,fear"], "must include neutral"),
+        (["--classifiers", "knn"], "--classifiers"),
+        (["--methods", "gan"], "--methods"),
+        (["--amount", "0"], "--amount"),
+        (["--epochs", "0"], "--epochs"),
+        (["--protocol", "random", "--folds", "1"], "--folds"),
+    ):
+        code = _run(
+            ["reproduce", "shilandari-table1", "fake", "--out", str(tmp_path / "x"), *extra], monkeypatch, feats
+        )
         assert code == 2, extra
         assert message in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
-    code = _run(["reproduce", "shilandari-sweep", "fake", "--amounts", "1,-2", "--out", str(tmp_path / "y")],
-                monkeypatch, feats)
+    code = _run(
+        ["reproduce", "shilandari-sweep", "fake", "--amounts", "1,-2", "--out", str(tmp_path / "y")], monkeypatch, feats
+    )
     assert code == 2 and "--amounts" in capsys.readouterr().err
 
 
@@ -385,8 +461,10 @@ def test_reproductions_module_imports_no_torch():
     import subprocess
     import sys
 
-    code = ("import sys, labkit.reproductions.shilandari as m; "
-            "assert 'torch' not in sys.modules, 'torch imported'; print(len(m.EXPERIMENTS))")
+    code = (
+        "import sys, labkit.reproductions.shilandari as m; "
+        "assert 'torch' not in sys.modules, 'torch imported'; print(len(m.EXPERIMENTS))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "2"
 
@@ -402,11 +480,27 @@ def test_tune_chooses_each_classifier_inside_the_fold_on_real_rows(tmp_path, mon
     folds = make_folds(feats.meta, "loso")
     seen = []
     real_tune = C.tune_on_real
-    monkeypatch.setattr(C, "tune_on_real", lambda name, X, y, groups, rs=0, **kw:
-                        seen.append((name, np.asarray(X).copy(), set(np.asarray(groups).tolist()))) or
-                        real_tune(name, X, y, groups, rs, **kw))
-    argv = ["reproduce", "shilandari-table1", "fake", "--seeds", "1", "--methods", "noise", "--tune",
-            "--out", str(tmp_path / "run"), *TINY]
+    monkeypatch.setattr(
+        C,
+        "tune_on_real",
+        lambda name, X, y, groups, rs=0, **kw: (
+            seen.append((name, np.asarray(X).copy(), set(np.asarray(groups).tolist())))
+            or real_tune(name, X, y, groups, rs, **kw)
+        ),
+    )
+    argv = [
+        "reproduce",
+        "shilandari-table1",
+        "fake",
+        "--seeds",
+        "1",
+        "--methods",
+        "noise",
+        "--tune",
+        "--out",
+        str(tmp_path / "run"),
+        *TINY,
+    ]
     assert _run(argv, monkeypatch, feats) == 0
     printed = capsys.readouterr().out
     assert "--tune: each classifier's hyperparameters chosen in every fold" in printed

@@ -97,8 +97,11 @@ def test_comparison_page(monkeypatch, full_store):
     table = at.dataframe[0].value
     assert set(table.columns) >= {"uar", "wa", "f1"} and len(table) == 4
     assert "[" in str(table["uar"].iloc[0])  # mean [ci_low, ci_high]
-    assert [s.value for s in at.subheader][1:] == ["uar by augmenter", "Per-class recall",
-                                                  "uar against amount of synthetic data"]
+    assert [s.value for s in at.subheader][1:] == [
+        "uar by augmenter",
+        "Per-class recall",
+        "uar against amount of synthetic data",
+    ]
     at.selectbox(key="cmp_metric").set_value("f1").run()
     assert not at.exception and at.subheader[1].value == "f1 by augmenter"
 
@@ -175,9 +178,19 @@ def test_partly_written_store(monkeypatch, tmp_path, page):
 def test_paper_runs_and_generator_histories(monkeypatch, tmp_path):
     # An aaec-table1 run's summary (configuration/head/metric) on the comparison page.
     table1 = RunStore(tmp_path).create("aaec-table1", {}, run_id="table1")
-    table1.write_table("summary", pd.DataFrame({
-        "configuration": ["AAEC", "Classifier"], "head": ["arousal", "arousal"], "metric": ["uar", "uar"],
-        "mean": [0.4, 0.35], "ci_low": [None, None], "ci_high": [None, None]}))
+    table1.write_table(
+        "summary",
+        pd.DataFrame(
+            {
+                "configuration": ["AAEC", "Classifier"],
+                "head": ["arousal", "arousal"],
+                "metric": ["uar", "uar"],
+                "mean": [0.4, 0.35],
+                "ci_low": [None, None],
+                "ci_high": [None, None],
+            }
+        ),
+    )
     # A compare run that recorded an iterative generator: history-<name> and an aug-<name> space.
     gen = make_training_run(tmp_path, "cmp-gen", history=False, iterations=(0, 5), spaces=("aug-gan",))
     gen.write_table("history-gan", pd.DataFrame({"iteration": [0, 5], "loss_g": [1.0, 0.5], "seconds": [1, 2]}))
@@ -272,8 +285,9 @@ def test_two_augmenters_side_by_side_in_one_plane(monkeypatch, tmp_path):
     make_augmenter_run(tmp_path)
     make_training_run(tmp_path, "other-data", iterations=(0, 5))  # other real data: never offered beside
     at = open_app(monkeypatch, tmp_path)
-    at.selectbox(key="dist_run").set_value(next(o for o in at.selectbox(key="dist_run").options
-                                                 if o.startswith("compare-gens"))).run()
+    at.selectbox(key="dist_run").set_value(
+        next(o for o in at.selectbox(key="dist_run").options if o.startswith("compare-gens"))
+    ).run()
     at.selectbox(key="dist_space").set_value("aug-smote").run()
     pair = at.selectbox(key="dist_pair")
     assert pair.options == ["(nothing)", "compare-gens · aug-gan"]

@@ -29,8 +29,15 @@ from dashboard_fixtures import make_augmenter_run, make_store
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = REPO / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -56,11 +63,26 @@ def dashboard_url(tmp_path_factory):
         make_store(store)
     port = _free_port()
     log = open(tmp_path_factory.mktemp("browser-log") / "streamlit.log", "w+")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"),
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    server = subprocess.Popen(cmd, env={**os.environ, "LABKIT_RUNS": str(store)}, stdout=log,
-                              stderr=subprocess.STDOUT, cwd=REPO)
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(REPO / "dashboard" / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    server = subprocess.Popen(
+        cmd, env={**os.environ, "LABKIT_RUNS": str(store)}, stdout=log, stderr=subprocess.STDOUT, cwd=REPO
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -133,8 +155,10 @@ def test_dashboard_in_chromium(dashboard_url):
 
             # Play: plotly steps through the frames in the browser until the last iteration.
             page.locator(".updatemenu-button", has_text="Play").first.click()
-            until_last = ("() => { const e = document.querySelector('.gtitle');"
-                          f" return e && e.textContent.startsWith('iteration {last} '); }}")
+            until_last = (
+                "() => { const e = document.querySelector('.gtitle');"
+                f" return e && e.textContent.startsWith('iteration {last} '); }}"
+            )
             page.wait_for_function(until_last, timeout=60_000)
             # The last frame's title carries its own coverage metrics, not the first frame's.
             title_after = title.text_content()
@@ -182,7 +206,7 @@ def _pair_in(store: Path):
         run = Run(info.path)
         spaces = [s for s in run.spaces() if run.snapshot_iterations(s)]
         for i, a in enumerate(spaces):
-            for b in spaces[i + 1:]:
+            for b in spaces[i + 1 :]:
                 if reference_digest(run, a) == reference_digest(run, b):
                     return f"{info.run_id} [{info.kind}]", info.run_id, a, b, run.snapshot_iterations(b)[-1]
     pytest.skip(f"no run in {store} recorded two generators on the same real data")
@@ -231,8 +255,10 @@ def test_two_generators_side_by_side_and_figure_downloads(dashboard_url, tmp_pat
             page.wait_for_function(has.format(f"{name_b} · iteration"))
             page.wait_for_function(has.format(f"{name_a} · iteration"))
             _no_exception(page)
-            ranges = page.evaluate("() => { const l = document.querySelector('.js-plotly-plot')._fullLayout;"
-                                   " return [l.xaxis.range, l.xaxis2.range, l.yaxis.range, l.yaxis2.range]; }")
+            ranges = page.evaluate(
+                "() => { const l = document.querySelector('.js-plotly-plot')._fullLayout;"
+                " return [l.xaxis.range, l.xaxis2.range, l.yaxis.range, l.yaxis2.range]; }"
+            )
             assert ranges[0] == ranges[1] and ranges[2] == ranges[3]
             # Play: both sides step together until B's last recorded iteration.
             page.locator(".updatemenu-button", has_text="Play").first.click()
@@ -270,8 +296,11 @@ def test_labkit_report_opens_offline_and_plays(dashboard_url, tmp_path):
     _, (first, last), store = dashboard_url
     from labkit.runstore import Run, RunStore
 
-    run = next(Run(i.path) for i in RunStore(store).list_runs()
-               if not i.error and any(Run(i.path).snapshot_iterations(s) for s in Run(i.path).spaces()))
+    run = next(
+        Run(i.path)
+        for i in RunStore(store).list_runs()
+        if not i.error and any(Run(i.path).snapshot_iterations(s) for s in Run(i.path).spaces())
+    )
     out = tmp_path / "report.html"
     assert main(["report", str(run.path), "--out", str(out)]) == 0
     with sync_playwright() as pw:

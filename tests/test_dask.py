@@ -24,18 +24,23 @@ from labkit.experiment.toy import toy_features  # noqa: E402
 from labkit.features import Features  # noqa: E402
 from labkit.runstore import Run, RunStore  # noqa: E402
 
-pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:.*(using SMOTE|using k=).*:UserWarning"),
-              pytest.mark.filterwarnings("ignore::DeprecationWarning"),
-              pytest.mark.filterwarnings("ignore::ResourceWarning"),
-              pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore:.*(using SMOTE|using k=).*:UserWarning"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
 
 
 @pytest.fixture(scope="module")
 def cluster():
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=50) as lc, Client(lc) as client:
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50) as lc,
+        Client(lc) as client,
+    ):
         client.wait_for_workers(2, timeout=60)
         yield lc, client
 
@@ -50,12 +55,20 @@ def test_a_comparison_on_the_cluster_equals_the_single_machine_run(cluster, tabl
     meta, X = table
     config = CompareConfig(augmenters=["none", "noise", "smote"], protocol="loso", seeds=2)
     here = run_comparison(meta, X, config, Run.create(tmp_path / "here", "compare", config.to_dict()), progress=False)
-    there = run_comparison(meta, X, config, Run.create(tmp_path / "there", "compare", config.to_dict()),
-                           progress=False, scheduler=lc.scheduler_address)  # an address, as --scheduler takes
+    there = run_comparison(
+        meta,
+        X,
+        config,
+        Run.create(tmp_path / "there", "compare", config.to_dict()),
+        progress=False,
+        scheduler=lc.scheduler_address,
+    )  # an address, as --scheduler takes
     assert there.n_computed == there.n_tasks == here.n_tasks
     assert there.summary == here.summary
-    pd.testing.assert_frame_equal(there.tables["tasks"].sort_values(["augmenter", "seed", "fold"]).reset_index(drop=True),
-                                  here.tables["tasks"].sort_values(["augmenter", "seed", "fold"]).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        there.tables["tasks"].sort_values(["augmenter", "seed", "fold"]).reset_index(drop=True),
+        here.tables["tasks"].sort_values(["augmenter", "seed", "fold"]).reset_index(drop=True),
+    )
     for key in here.run.task_keys():  # the same per-task files, written by this process
         assert there.run.load_task(key) == here.run.load_task(key)
     again = run_comparison(meta, X, config, there.run, progress=False, scheduler=client)  # resumes the same way
@@ -66,7 +79,9 @@ def test_compare_command_with_a_scheduler(cluster, table, tmp_path, capsys):
     lc, _ = cluster
     meta, X = table
     path = tmp_path / "toy.parquet"
-    Features(meta=meta, X=X, names=[f"f{j}" for j in range(X.shape[1])], feature_set="toy", settings={}).to_parquet(path)
+    Features(meta=meta, X=X, names=[f"f{j}" for j in range(X.shape[1])], feature_set="toy", settings={}).to_parquet(
+        path
+    )
     argv = ["compare", str(path), "--augmenters", "none,ros", "--seeds", "1", "--json"]
     assert main(argv + ["--out", str(tmp_path / "a"), "--scheduler", lc.scheduler_address]) == 0
     on_cluster = json.loads(capsys.readouterr().out)
@@ -97,8 +112,16 @@ def test_killing_a_worker_mid_sweep_loses_no_finished_task(cluster, tmp_path):
             killed.append(True)
 
     killed: list = []
-    outcome = run_tasks(run, tasks, _slow_square, (str(markers),), scheduler=client, on_result=on_result,
-                        progress=False, resources={"GPU": 1})  # no worker offers a GPU: asked for, then ignored
+    outcome = run_tasks(
+        run,
+        tasks,
+        _slow_square,
+        (str(markers),),
+        scheduler=client,
+        on_result=on_result,
+        progress=False,
+        resources={"GPU": 1},
+    )  # no worker offers a GPU: asked for, then ignored
     assert killed
     assert outcome.finished and [r["square"] for r in outcome.results] == [i * i for i in range(12)]
     assert sorted(run.task_keys()) == [t["key"] for t in tasks]

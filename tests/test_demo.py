@@ -57,8 +57,13 @@ def test_quick_demo_end_to_end(tmp_path, monkeypatch, capsys):
     from labkit.runstore import open_run
 
     monkeypatch.setenv("LABKIT_CACHE", str(tmp_path / "cache"))
-    tiny = dict(synthetic.SCENARIOS["shifted"], n_speakers=4, n_utterances=2,
-                emotions=["anger", "sadness", "neutral"], duration=(0.8, 1.2))
+    tiny = dict(
+        synthetic.SCENARIOS["shifted"],
+        n_speakers=4,
+        n_utterances=2,
+        emotions=["anger", "sadness", "neutral"],
+        duration=(0.8, 1.2),
+    )
     monkeypatch.setitem(synthetic.SCENARIOS, "shifted", tiny)
     runs = tmp_path / "runs"
     assert main(["demo", "--quick", "--no-dashboard", "--runs", str(runs), "--jobs", "1"]) == 0

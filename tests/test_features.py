@@ -32,10 +32,20 @@ def _table(paths, speakers=None, emotions=None) -> pd.DataFrame:
     rows = []
     for k, p in enumerate(paths):
         emotion = (emotions or ["anger", "sadness"])[k % 2]
-        rows.append({"id": f"utt{k}", "path": str(p), "corpus": "csv",
-                     "speaker": (speakers or [f"csv:s{k % 2}"] * len(paths))[k], "gender": "f",
-                     "emotion": emotion, "arousal": 2 if emotion == "anger" else 0, "valence": 0,
-                     "duration": sf.info(str(p)).duration, "context": ""})
+        rows.append(
+            {
+                "id": f"utt{k}",
+                "path": str(p),
+                "corpus": "csv",
+                "speaker": (speakers or [f"csv:s{k % 2}"] * len(paths))[k],
+                "gender": "f",
+                "emotion": emotion,
+                "arousal": 2 if emotion == "anger" else 0,
+                "valence": 0,
+                "duration": sf.info(str(p)).duration,
+                "context": "",
+            }
+        )
     return pd.DataFrame(rows, columns=UTTERANCE_COLUMNS)
 
 
@@ -131,8 +141,10 @@ def test_stft_matches_librosa():
 
     y = _voice(0.7, 180, seed=4)
     ours = spectral.spectrogram(y, sr=SR, n_fft=1024, hop_length=512, max_seconds=1.0)
-    ref = np.abs(librosa.stft(spectral.fix_length(y, SR), n_fft=1024, hop_length=512, center=True,
-                              pad_mode="constant")) ** 2  # (F, T)
+    ref = (
+        np.abs(librosa.stft(spectral.fix_length(y, SR), n_fft=1024, hop_length=512, center=True, pad_mode="constant"))
+        ** 2
+    )  # (F, T)
     np.testing.assert_allclose(ours, ref.T, rtol=1e-3, atol=1e-5 * ref.max())
 
 
@@ -171,8 +183,12 @@ def test_parquet_round_trip_is_exact(wavs, tmp_path, feature_set, settings):
     pd.testing.assert_frame_equal(back.meta, feats.meta)
     assert back.X.dtype == np.float32 and back.X.shape == feats.X.shape
     np.testing.assert_array_equal(back.X, feats.X)
-    assert (back.names, back.feature_set, back.settings, back.stats) == \
-        (feats.names, feats.feature_set, feats.settings, feats.stats)
+    assert (back.names, back.feature_set, back.settings, back.stats) == (
+        feats.names,
+        feats.feature_set,
+        feats.settings,
+        feats.stats,
+    )
     pd.testing.assert_frame_equal(back.skipped, feats.skipped)
     # Plain pandas sees one row per utterance with the labels and the feature column(s).
     df = pd.read_parquet(path)
@@ -281,8 +297,9 @@ def test_cli_writes_parquet_with_labels(wavs, tmp_path, capsys):
     from labkit.cli import main
 
     manifest = tmp_path / "manifest.csv"
-    pd.DataFrame({"path": wavs, "emotion": ["anger", "sadness", "neutral", "anger"],
-                  "speaker": ["a", "a", "b", "b"]}).to_csv(manifest, index=False)
+    pd.DataFrame(
+        {"path": wavs, "emotion": ["anger", "sadness", "neutral", "anger"], "speaker": ["a", "a", "b", "b"]}
+    ).to_csv(manifest, index=False)
     out = tmp_path / "out" / "egemaps.parquet"
     status = main(["features", f"csv:{manifest}", "--set", "egemaps", "--out", str(out), "--jobs", "1"])
     assert status == 0

@@ -14,8 +14,7 @@ from labkit.viz.projection import Projection, load_or_compute
 
 @pytest.fixture(scope="module")
 def proj(tmp_path_factory):
-    run = make_training_run(tmp_path_factory.mktemp("fig"), n_train=60, n_test=30, n_gen=20,
-                            iterations=(0, 10, 20))
+    run = make_training_run(tmp_path_factory.mktemp("fig"), n_train=60, n_test=30, n_gen=20, iterations=(0, 10, 20))
     return load_or_compute(run)
 
 
@@ -80,8 +79,10 @@ def test_colour_by_origin(proj):
 
 
 def test_metrics_in_frame_titles(proj):
-    metrics = {0: {"precision": 0.1, "recall": 0.2, "coverage": 0.3, "test_gain": 0.0},
-               20: {"precision": 0.9, "recall": 0.8, "coverage": 0.7, "test_gain": 0.55}}
+    metrics = {
+        0: {"precision": 0.1, "recall": 0.2, "coverage": 0.3, "test_gain": 0.0},
+        20: {"precision": 0.9, "recall": 0.8, "coverage": 0.7, "test_gain": 0.55},
+    }
     fig = F.distribution_figure(proj, metrics=metrics)
     titles = [f.layout.title.text for f in fig.frames]
     assert "precision 0.10" in titles[0] and "test_gain 0.55" in titles[2]
@@ -91,18 +92,34 @@ def test_metrics_in_frame_titles(proj):
 def test_large_figures_use_webgl_and_cap_points():
     rng = np.random.default_rng(0)
     n = F.WEBGL_ABOVE
-    proj = Projection(xy_train=rng.normal(size=(n, 2)), y_train=np.full(n, "a"), xy_test=rng.normal(size=(10, 2)),
-                      y_test=np.full(10, "a"), xy_gen=rng.normal(size=(100, 2)), y_gen=np.full(100, "a"),
-                      iter_gen=np.repeat([0, 1], 50), origin_gen=np.full(100, "noise"), iterations=np.array([0, 1]))
+    proj = Projection(
+        xy_train=rng.normal(size=(n, 2)),
+        y_train=np.full(n, "a"),
+        xy_test=rng.normal(size=(10, 2)),
+        y_test=np.full(10, "a"),
+        xy_gen=rng.normal(size=(100, 2)),
+        y_gen=np.full(100, "a"),
+        iter_gen=np.repeat([0, 1], 50),
+        origin_gen=np.full(100, "noise"),
+        iterations=np.array([0, 1]),
+    )
     fig = F.distribution_figure(proj, max_points=1000)
     assert fig.data[1].name == "train" and fig.data[1].type == "scattergl" and _n(fig.data[1]) == 1000
 
 
 def test_no_snapshots_gives_a_still_figure():
     rng = np.random.default_rng(0)
-    proj = Projection(xy_train=rng.normal(size=(5, 2)), y_train=np.full(5, "a"), xy_test=rng.normal(size=(3, 2)),
-                      y_test=np.full(3, "a"), xy_gen=np.zeros((0, 2)), y_gen=np.zeros(0, str),
-                      iter_gen=np.zeros(0, int), origin_gen=np.zeros(0, str), iterations=np.zeros(0, int))
+    proj = Projection(
+        xy_train=rng.normal(size=(5, 2)),
+        y_train=np.full(5, "a"),
+        xy_test=rng.normal(size=(3, 2)),
+        y_test=np.full(3, "a"),
+        xy_gen=np.zeros((0, 2)),
+        y_gen=np.zeros(0, str),
+        iter_gen=np.zeros(0, int),
+        origin_gen=np.zeros(0, str),
+        iterations=np.zeros(0, int),
+    )
     fig = F.distribution_figure(proj)
     assert len(fig.frames) == 0 and "no generated samples" in fig.layout.title.text
 
@@ -160,8 +177,15 @@ def test_missing_columns_and_metrics_are_named(compare_tables):
 
 
 def test_training_curves():
-    history = pd.DataFrame({"iteration": [2, 0, 1], "loss_d": [0.3, 0.1, 0.2], "recon_loss": [1, 3, 2],
-                            "val_uar": [0.5, 0.3, 0.4], "note": ["a", "b", "c"]})
+    history = pd.DataFrame(
+        {
+            "iteration": [2, 0, 1],
+            "loss_d": [0.3, 0.1, 0.2],
+            "recon_loss": [1, 3, 2],
+            "val_uar": [0.5, 0.3, 0.4],
+            "note": ["a", "b", "c"],
+        }
+    )
     losses, others = F.split_history_columns(history)
     assert losses == ["loss_d", "recon_loss"] and others == ["val_uar"]
     fig = F.curves_figure(history, losses, title="losses", log_y=True)
@@ -172,9 +196,16 @@ def test_training_curves():
 
 def test_paper_run_summary_and_text_amounts_are_understood():
     # `labkit reproduce aaec-table1` writes configuration/head/metric rows (one seed: no interval).
-    table1 = pd.DataFrame({"configuration": ["AAEC", "AAEC", "Classifier"], "head": ["arousal", "mean", "arousal"],
-                           "metric": ["uar", "combined", "uar"], "mean": [0.4, 0.41, 0.35],
-                           "ci_low": [None, None, 0.3], "ci_high": [None, None, 0.4]})
+    table1 = pd.DataFrame(
+        {
+            "configuration": ["AAEC", "AAEC", "Classifier"],
+            "head": ["arousal", "mean", "arousal"],
+            "metric": ["uar", "combined", "uar"],
+            "mean": [0.4, 0.41, 0.35],
+            "ci_low": [None, None, 0.3],
+            "ci_high": [None, None, 0.4],
+        }
+    )
     summary = F.normalize_summary(table1)
     assert list(summary["augmenter"]) == ["AAEC", "AAEC", "Classifier"]
     assert list(summary["metric"]) == ["arousal_uar", "mean_combined", "arousal_uar"]
@@ -184,9 +215,17 @@ def test_paper_run_summary_and_text_amounts_are_understood():
     assert list(bar.error_y.array) == pytest.approx([0.0, 0.05])  # no interval -> no error bar
 
     # The compare runner stores amounts as text plus a numeric amount_value.
-    sweep = pd.DataFrame({"augmenter": ["smote"] * 4, "amount": ["2", "0.5", "10", "balance"],
-                          "amount_value": [2.0, 0.5, 10.0, np.nan], "metric": "uar",
-                          "mean": [0.5, 0.4, 0.6, 0.45], "ci_low": 0.3, "ci_high": 0.7})
+    sweep = pd.DataFrame(
+        {
+            "augmenter": ["smote"] * 4,
+            "amount": ["2", "0.5", "10", "balance"],
+            "amount_value": [2.0, 0.5, 10.0, np.nan],
+            "metric": "uar",
+            "mean": [0.5, 0.4, 0.6, 0.45],
+            "ci_low": 0.3,
+            "ci_high": 0.7,
+        }
+    )
     line = [t for t in F.sweep_figure(sweep, "uar").data if t.mode == "lines+markers"][0]
     assert list(line.x) == [0.5, 2.0, 10.0] and list(line.y) == [0.4, 0.5, 0.6]
 
@@ -198,9 +237,17 @@ def test_generated_points_fade_as_they_crowd_and_real_points_stay_on_top():
     assert F.generated_opacity(10**7) == 0.08
     rng = np.random.default_rng(0)
     n = 6000
-    proj = Projection(xy_train=rng.normal(size=(300, 2)), y_train=np.full(300, "a"), xy_test=rng.normal(size=(100, 2)),
-                      y_test=np.full(100, "a"), xy_gen=rng.normal(size=(n, 2)), y_gen=np.full(n, "a"),
-                      iter_gen=np.repeat([0, 1], n // 2), origin_gen=np.full(n, "g"), iterations=np.array([0, 1]))
+    proj = Projection(
+        xy_train=rng.normal(size=(300, 2)),
+        y_train=np.full(300, "a"),
+        xy_test=rng.normal(size=(100, 2)),
+        y_test=np.full(100, "a"),
+        xy_gen=rng.normal(size=(n, 2)),
+        y_gen=np.full(n, "a"),
+        iter_gen=np.repeat([0, 1], n // 2),
+        origin_gen=np.full(n, "g"),
+        iterations=np.array([0, 1]),
+    )
     fig = F.distribution_figure(proj)
     gen, train, test = fig.data
     assert gen.type == "scattergl" and [gen.name, train.name, test.name] == ["generated", "train", "test"]
@@ -238,8 +285,14 @@ def test_pair_figure_shares_plane_axes_and_frames(pair):
     every = np.concatenate([smote.xy_gen, gan.xy_gen, smote.xy_train, smote.xy_test])
     assert x_range[0] < every[:, 0].min() and every[:, 0].max() < x_range[1]
     # Generated traces first (one per side), then real points of each side on top.
-    assert [(t.name, t.xaxis) for t in fig.data] == [("generated", "x"), ("gan: generated", "x2"), ("train", "x"),
-                                                     ("test", "x"), ("gan: train", "x2"), ("gan: test", "x2")]
+    assert [(t.name, t.xaxis) for t in fig.data] == [
+        ("generated", "x"),
+        ("gan: generated", "x2"),
+        ("train", "x"),
+        ("test", "x"),
+        ("gan: train", "x2"),
+        ("gan: test", "x2"),
+    ]
     # Frames run over the union of iterations; SMOTE's one frame (iteration 0) stays on every frame.
     assert [f.name for f in fig.frames] == ["0", "5", "10", "15"]
     assert all(list(f.traces) == [0, 1] for f in fig.frames)

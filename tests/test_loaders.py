@@ -49,7 +49,8 @@ def test_emodb_full_name_set(tmp_path):
     assert len(table) == 70
     assert table["speaker"].nunique() == 10 and table["emotion"].nunique() == 7
     assert sorted(table["emotion"].unique()) == sorted(
-        ["anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral"])
+        ["anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral"]
+    )
     genders = dict(zip(table["speaker"], table["gender"]))
     assert genders["emodb:03"] == "m" and genders["emodb:08"] == "f" and genders["emodb:16"] == "f"
     assert sum(g == "f" for g in genders.values()) == 5
@@ -104,13 +105,15 @@ def test_ravdess_speech_only_with_stereo_file(tmp_path):
     _check_table(table, "ravdess")
     assert len(table) == 3 * 8
     assert table["speaker"].nunique() == 3 and table["emotion"].nunique() == 8
-    assert set(table["emotion"]) == {"neutral", "calm", "happiness", "sadness", "anger", "fear", "disgust",
-                                     "surprise"}
+    assert set(table["emotion"]) == {"neutral", "calm", "happiness", "sadness", "anger", "fear", "disgust", "surprise"}
     genders = dict(zip(table["speaker"], table["gender"]))
     assert genders == {"ravdess:01": "m", "ravdess:02": "f", "ravdess:03": "m"}
     _av_from_schema(table)
     assert table.set_index("id").loc["03-01-02-02-01-01-01", ["emotion", "arousal", "valence"]].tolist() == [
-        "calm", 0, 1]
+        "calm",
+        0,
+        1,
+    ]
     dropped = {d["reason"]: d["count"] for d in table.attrs["dropped"]}
     assert dropped == {"song (vocal channel 02)": 3, "video file (modality 01, audio-video)": 3}
     # The stereo 48 kHz file reads as 16 kHz mono.
@@ -159,8 +162,11 @@ def test_iemocap_four_class_set(tmp_path):
     assert (row["speaker"], row["gender"], row["emotion"]) == ("iemocap:Ses01M", "m", "happiness")
     assert row["path"].endswith("Session1/sentences/wav/Ses01F_impro01/Ses01F_impro01_M001.wav")
     dropped = {d["reason"]: d["count"] for d in table.attrs["dropped"]}
-    assert dropped == {"label fru outside the 4class set": 2, "label xxx (no majority)": 2,
-                       "label sur outside the 4class set": 2}
+    assert dropped == {
+        "label fru outside the 4class set": 2,
+        "label xxx (no majority)": 2,
+        "label sur outside the 4class set": 2,
+    }
     # Arousal / valence from the ratings: [V, A, D]; < 2.5 low, > 3.5 high.
     by_id = table.set_index("id")
     assert by_id.loc["Ses01F_impro01_F000", ["arousal", "valence"]].tolist() == [1, 1]  # 2.5, 2.5
@@ -176,8 +182,15 @@ def test_iemocap_four_class_set(tmp_path):
 def test_iemocap_options_and_missing_audio(tmp_path):
     root = make_iemocap(tmp_path / "iemocap", sessions=(3,))
     every = load_iemocap(root, label_set="all", av="category", show_progress=False)
-    assert set(every["emotion"]) == {"neutral", "anger", "happiness", "excitement", "sadness", "frustration",
-                                     "surprise"}
+    assert set(every["emotion"]) == {
+        "neutral",
+        "anger",
+        "happiness",
+        "excitement",
+        "sadness",
+        "frustration",
+        "surprise",
+    }
     _av_from_schema(every)
     assert [d["reason"] for d in every.attrs["dropped"]] == ["label xxx (no majority)"]
     with pytest.raises(LabkitError, match="label_set"):
@@ -256,8 +269,10 @@ def test_csv_missing_files_and_bad_manifests(tmp_path):
 
     with pytest.raises(CorpusError, match="missing column.*speaker"):
         load_corpus(f"csv:{make_manifest(tmp_path / 'm', [{'path': 'a.wav', 'emotion': 'anger'}])}")
-    dup = [{"id": "x", "path": "a.wav", "emotion": "anger", "speaker": "p"},
-           {"id": "x", "path": "b.wav", "emotion": "anger", "speaker": "p"}]
+    dup = [
+        {"id": "x", "path": "a.wav", "emotion": "anger", "speaker": "p"},
+        {"id": "x", "path": "b.wav", "emotion": "anger", "speaker": "p"},
+    ]
     with pytest.raises(LabkitError, match="id 'x' repeats line 2"):
         load_corpus(f"csv:{make_manifest(tmp_path / 'd', dup)}")
     half = [{"path": "a.wav", "emotion": "anger", "speaker": "p", "arousal": 2}]
@@ -289,8 +304,10 @@ def test_load_corpus_source_errors(tmp_path):
 
 
 def test_synthetic_dir_reads_its_manifest(tmp_path):
-    rows = [{"path": "wav/s01_anger_0.wav", "emotion": "anger", "speaker": "s01", "context": "studio"},
-            {"path": "wav/s02_sadness_0.wav", "emotion": "sadness", "speaker": "s02", "context": "studio"}]
+    rows = [
+        {"path": "wav/s01_anger_0.wav", "emotion": "anger", "speaker": "s01", "context": "studio"},
+        {"path": "wav/s02_sadness_0.wav", "emotion": "sadness", "speaker": "s02", "context": "studio"},
+    ]
     make_manifest(tmp_path, rows)
     table = load_corpus(f"synthetic:{tmp_path}")
     _check_table(table, "synthetic")
@@ -305,8 +322,13 @@ def test_synthetic_contexts_pool_into_two_corpora(monkeypatch):
 
     small = dict(n_speakers=2, n_utterances=1, emotions=["anger", "sadness"])
     real_default = synth.default_corpus
-    monkeypatch.setattr(synth, "default_corpus", lambda config=None, progress=True: real_default(
-        synth.SynthConfig(context=config.context, seed=config.seed, **small)))
+    monkeypatch.setattr(
+        synth,
+        "default_corpus",
+        lambda config=None, progress=True: real_default(
+            synth.SynthConfig(context=config.context, seed=config.seed, **small)
+        ),
+    )
     table = load_corpus("synthetic:studio+phone")
     assert sorted(table["context"].unique()) == ["phone", "studio"]
     assert table["id"].is_unique

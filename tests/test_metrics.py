@@ -35,8 +35,9 @@ def test_agrees_with_sklearn_on_random_predictions():
     assert s["wa"] == pytest.approx(accuracy_score(y_true, y_pred))
     assert s["f1"] == pytest.approx(f1_score(y_true, y_pred, average="macro"))
     assert s["f1_micro"] == pytest.approx(f1_score(y_true, y_pred, average="micro")) == pytest.approx(s["wa"])
-    assert s["combined"] == pytest.approx(0.66 * f1_score(y_true, y_pred, average="micro")
-                                          + 0.34 * balanced_accuracy_score(y_true, y_pred))
+    assert s["combined"] == pytest.approx(
+        0.66 * f1_score(y_true, y_pred, average="micro") + 0.34 * balanced_accuracy_score(y_true, y_pred)
+    )
     assert np.sum(s["confusion"]) == 200
 
 

@@ -24,10 +24,15 @@ def kernel_env(tmp_path, monkeypatch):
     """A kernelspec for this interpreter, found through JUPYTER_PATH, plus the small-budget switch."""
     spec = tmp_path / "jupyter" / "kernels" / KERNEL
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "labkit tests", "language": "python",
-    }))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "labkit tests",
+                "language": "python",
+            }
+        )
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter") + os.pathsep + os.environ.get("JUPYTER_PATH", ""))
     monkeypatch.setenv("LABKIT_NOTEBOOK_SMALL", "1")
     monkeypatch.setenv("LABKIT_QUIET", "1")
@@ -47,9 +52,13 @@ def test_notebook_executes(path, kernel_env):
 
     nb = nbformat.read(path, as_version=4)
     # Committed notebooks carry no outputs: saved outputs must never be the only proof they ran.
-    stale = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count"))]
+    stale = [
+        i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count"))
+    ]
     assert not stale, f"{path.name}: cells {stale} were committed with outputs; clear them"
     client = NotebookClient(nb, timeout=600, kernel_name=KERNEL, resources={"metadata": {"path": str(NOTEBOOKS)}})
     client.execute()  # raises CellExecutionError (with the cell's traceback) when a cell fails
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"
+    ]
     assert not errors

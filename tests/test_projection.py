@@ -106,8 +106,14 @@ def test_integer_labels_get_the_reference_label_names(tmp_path):
     run = RunStore(tmp_path).create("aaec", {}, run_id="codes")
     rng = np.random.default_rng(0)
     names = np.array(["low", "medium", "high"])
-    run.save_reference("spectrum", rng.normal(size=(30, 4)), rng.integers(0, 3, 30), rng.normal(size=(10, 4)),
-                       rng.integers(0, 3, 10), label_names=names)
+    run.save_reference(
+        "spectrum",
+        rng.normal(size=(30, 4)),
+        rng.integers(0, 3, 30),
+        rng.normal(size=(10, 4)),
+        rng.integers(0, 3, 10),
+        label_names=names,
+    )
     run.save_snapshot("spectrum", 1, rng.normal(size=(6, 4)), [0, 1, 2, 0, 1, 2], ["noise"] * 6)
     proj = P.compute_projection(run)
     assert set(proj.classes) <= {"low", "medium", "high"}
@@ -136,11 +142,17 @@ def test_compare_runs_record_one_shot_augmenters_for_the_distribution_page(tmp_p
     from labkit.runstore import Run
 
     rng = np.random.default_rng(0)
-    meta = pd.DataFrame({"speaker": np.repeat([f"s{i}" for i in range(4)], 30),
-                         "emotion": np.tile(["anger", "anger", "sadness"], 40)})
+    meta = pd.DataFrame(
+        {"speaker": np.repeat([f"s{i}" for i in range(4)], 30), "emotion": np.tile(["anger", "anger", "sadness"], 40)}
+    )
     X = rng.normal(size=(120, 6)) + 2.0 * (meta["emotion"] == "anger").to_numpy()[:, None]
-    config = CompareConfig(augmenters=["none", "smote", "noise"], protocol="split",
-                           protocol_params={"test_fraction": 0.25}, seeds=1, record_every=1)
+    config = CompareConfig(
+        augmenters=["none", "smote", "noise"],
+        protocol="split",
+        protocol_params={"test_fraction": 0.25},
+        seeds=1,
+        record_every=1,
+    )
     run = Run.create(tmp_path / "cmp", "compare", config.to_dict())
     run_comparison(meta, X, config, run, progress=False)
     assert run.spaces() == ["aug-noise", "aug-smote"]  # "none" adds nothing, so it has no space

@@ -31,7 +31,7 @@ def test_training_run_report_is_self_contained_and_animated(tmp_path):
     figures = re.findall(r'Plotly\.newPlot\(\s*"figure-(\d+)"', page)
     assert len(figures) >= 4
     start = page.index("[", page.index("Plotly.addFrames("))
-    frames = json.loads(page[start:page.index("]);", start) + 1])
+    frames = json.loads(page[start : page.index("]);", start) + 1])
     assert [f["name"] for f in frames] == ["0", "10", "20"]
     assert "test_gain" in page and "<table" in page
 
@@ -55,12 +55,26 @@ def test_reproduction_report_shows_its_paper_tables_and_findings(tmp_path):
     from labkit.experiment.tables import Column, PaperTable
 
     run = RunStore(tmp_path).create("aaec-table1", {"seeds": 2}, run_id="table1")
-    table = PaperTable("Fu et al. 2020, Table 1", [Column("uar", "UAR")],
-                       {"AAEC": {"uar": {"mean": 0.61, "ci_low": 0.55, "ci_high": 0.67, "n": 2}}},
-                       paper={"AAEC": {"uar": 54.3}})
+    table = PaperTable(
+        "Fu et al. 2020, Table 1",
+        [Column("uar", "UAR")],
+        {"AAEC": {"uar": {"mean": 0.61, "ci_low": 0.55, "ci_high": 0.67, "n": 2}}},
+        paper={"AAEC": {"uar": 54.3}},
+    )
     run.write_json("aaec-table1", {"tables": [table.to_dict()], "findings": ["AAEC is not ahead here."]})
-    run.write_table("summary", pd.DataFrame({"configuration": ["AAEC"], "head": ["arousal"], "metric": ["uar"],
-                                             "mean": [0.61], "ci_low": [0.55], "ci_high": [0.67]}))
+    run.write_table(
+        "summary",
+        pd.DataFrame(
+            {
+                "configuration": ["AAEC"],
+                "head": ["arousal"],
+                "metric": ["uar"],
+                "mean": [0.61],
+                "ci_low": [0.55],
+                "ci_high": [0.67],
+            }
+        ),
+    )
     run.set_status("finished", "2 tasks")
     page = build_report(run)
     # The table as the one formatter prints it: our mean ± CI, the paper's number on a row under ours.
@@ -80,11 +94,14 @@ def test_labkit_report_command(tmp_path, capsys):
     assert open_run(run.path).kind == "compare"
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["--pair", "aug-smote"], "two space names"),
-    (["--pair", "aug-smote,aug-nope"], "no space 'aug-nope'"),
-    (["--max-points", "0"], "--max-points"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--pair", "aug-smote"], "two space names"),
+        (["--pair", "aug-smote,aug-nope"], "no space 'aug-nope'"),
+        (["--max-points", "0"], "--max-points"),
+    ],
+)
 def test_labkit_report_bad_options(tmp_path, capsys, argv, message):
     run = make_augmenter_run(tmp_path)
     assert main(["report", str(run.path), "--out", str(tmp_path / "r.html"), *argv]) == 2

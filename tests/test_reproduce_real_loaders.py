@@ -28,8 +28,25 @@ def _reproduce(argv, capsys) -> dict:
 
 
 def test_shilandari_table1_on_emodb(emodb, tmp_path, capsys):
-    out = _reproduce(["shilandari-table1", f"emodb:{emodb}", "--features", "egemaps", "--seeds", "1",
-                      "--max-folds", "2", "--epochs", "2", "--hidden", "8", "--out", str(tmp_path / "run")], capsys)
+    out = _reproduce(
+        [
+            "shilandari-table1",
+            f"emodb:{emodb}",
+            "--features",
+            "egemaps",
+            "--seeds",
+            "1",
+            "--max-folds",
+            "2",
+            "--epochs",
+            "2",
+            "--hidden",
+            "8",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        capsys,
+    )
     text = json.dumps(out)
     # the five classes of the paper, from EMO-DB's letters W, A, F, T, N; every method with both classifiers
     assert "Cycle-GAN + Wasserstein" in text and "SMOTE" in text
@@ -41,9 +58,29 @@ def test_shilandari_table1_on_emodb(emodb, tmp_path, capsys):
 
 
 def test_sahu_table1_on_emodb(emodb, tmp_path, capsys):
-    out = _reproduce(["sahu-table1", f"emodb:{emodb}", "--features", "egemaps", "--seeds", "1", "--max-folds", "2",
-                      "--aae-epochs", "2", "--gan-epochs", "2", "--cgan-epochs", "2", "--batch-size", "16",
-                      "--out", str(tmp_path / "run")], capsys)
+    out = _reproduce(
+        [
+            "sahu-table1",
+            f"emodb:{emodb}",
+            "--features",
+            "egemaps",
+            "--seeds",
+            "1",
+            "--max-folds",
+            "2",
+            "--aae-epochs",
+            "2",
+            "--gan-epochs",
+            "2",
+            "--cgan-epochs",
+            "2",
+            "--batch-size",
+            "16",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        capsys,
+    )
     from labkit.runstore import open_run
 
     scores = open_run(tmp_path / "run").read_table("scores")
@@ -55,9 +92,25 @@ def test_codevector_exp1_on_emodb_enriched_by_ravdess(emodb, tmp_path_factory, t
     from fixtures_corpora import make_ravdess
 
     ravdess = make_ravdess(tmp_path_factory.mktemp("ravdess"), actors=range(1, 7), song=False, video=False)
-    out = _reproduce(["codevector-exp1", f"emodb:{emodb}", "--out-of-context", f"ravdess:{ravdess}",
-                      "--features", "egemaps", "--seeds", "1", "--epochs", "1", "--max-tasks", "2",
-                      "--out", str(tmp_path / "run")], capsys)
+    out = _reproduce(
+        [
+            "codevector-exp1",
+            f"emodb:{emodb}",
+            "--out-of-context",
+            f"ravdess:{ravdess}",
+            "--features",
+            "egemaps",
+            "--seeds",
+            "1",
+            "--epochs",
+            "1",
+            "--max-tasks",
+            "2",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        capsys,
+    )
     from labkit.runstore import open_run
 
     # --max-tasks stops early; --json still prints JSON, saying so

@@ -45,8 +45,9 @@ def _malformed_store(root: Path) -> Path:
     """A good run beside each malformed run of the issue (and a stray snapshot file)."""
     rng = np.random.default_rng(0)
     good = RunStore(root).create("aaec", {"a": 1}, run_id="good")
-    good.save_reference("spectrum", rng.normal(size=(20, 4)), np.arange(20) % 3, rng.normal(size=(8, 4)),
-                        np.arange(8) % 3)
+    good.save_reference(
+        "spectrum", rng.normal(size=(20, 4)), np.arange(20) % 3, rng.normal(size=(8, 4)), np.arange(8) % 3
+    )
     for it in (0, 1):
         good.save_snapshot("spectrum", it, rng.normal(size=(8, 4)), np.arange(8) % 3)
 
@@ -64,8 +65,9 @@ def _malformed_store(root: Path) -> Path:
     make("status-string", json.dumps(meta), '"finished"')
     make("deep-nesting", "[" * 200_000 + "]" * 200_000)
     stray = RunStore(root).create("aaec", {"b": 2}, run_id="stray-snapshot")
-    stray.save_reference("spectrum", rng.normal(size=(20, 4)), np.arange(20) % 3, rng.normal(size=(8, 4)),
-                         np.arange(8) % 3)
+    stray.save_reference(
+        "spectrum", rng.normal(size=(20, 4)), np.arange(20) % 3, rng.normal(size=(8, 4)), np.arange(8) % 3
+    )
     stray.save_snapshot("spectrum", 3, rng.normal(size=(8, 4)), np.arange(8) % 3)
     (stray.path / "snapshots" / "spectrum" / "iter_abc.npz").write_bytes(b"not an npz")
     return root
@@ -91,8 +93,10 @@ def test_malformed_runs_are_listed_as_unreadable_with_the_reason(tmp_path):
 def test_coverage_command_on_a_malformed_store(tmp_path, capsys):
     root = _malformed_store(tmp_path)
     for name in ("good", "stray-snapshot"):
-        assert main(["coverage", str(root / name), "--k", "2", "--max-samples", "50", "--projections", "none",
-                     "--json"]) == 0
+        assert (
+            main(["coverage", str(root / name), "--k", "2", "--max-samples", "50", "--projections", "none", "--json"])
+            == 0
+        )
         rows = json.loads(capsys.readouterr().out)
         assert rows and all(r["precision"] is not None for r in rows)
     for bad in ("run-json-list", "created-int", "status-string", "deep-nesting"):
@@ -100,8 +104,23 @@ def test_coverage_command_on_a_malformed_store(tmp_path, capsys):
         assert bad in capsys.readouterr().err
     # a damaged snapshot with a proper name gets a note; the other iterations keep their numbers
     (root / "good" / "snapshots" / "spectrum" / "iter_0000001.npz").write_bytes(b"damaged")
-    assert main(["coverage", str(root / "good"), "--k", "2", "--max-samples", "50", "--projections", "none",
-                 "--json", "--no-cache"]) == 0
+    assert (
+        main(
+            [
+                "coverage",
+                str(root / "good"),
+                "--k",
+                "2",
+                "--max-samples",
+                "50",
+                "--projections",
+                "none",
+                "--json",
+                "--no-cache",
+            ]
+        )
+        == 0
+    )
     rows = {r["iteration"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows[0]["precision"] is not None and rows[1]["precision"] is None and "iter_0000001" in rows[1]["note"]
 
@@ -136,8 +155,13 @@ def test_atomic_writes_honour_the_umask(tmp_path):
         run.save_task("t", {"x": 1})
         run.write_table("summary", pd.DataFrame({"a": [1]}))
         run.write_npz("cache/arr", a=np.arange(3))
-        files = [run.path / "run.json", run.path / "status.json", run.path / "tasks" / "t.json",
-                 run.path / "tables" / "summary.parquet", run.path / "cache" / "arr.npz"]
+        files = [
+            run.path / "run.json",
+            run.path / "status.json",
+            run.path / "tasks" / "t.json",
+            run.path / "tables" / "summary.parquet",
+            run.path / "cache" / "arr.npz",
+        ]
         assert {oct(p.stat().st_mode & 0o777) for p in files} == {"0o644"}  # was 0o600 (mkstemp)
         os.umask(0o077)
         run.save_task("private", {"x": 2})
@@ -149,7 +173,9 @@ def test_atomic_writes_honour_the_umask(tmp_path):
 # --------------------------------------------------------------------------- the feature cache
 @pytest.fixture
 def tiny_corpus(tmp_path):
-    rows = [{"path": f"wav/s{s}_{e}.wav", "emotion": e, "speaker": f"s{s}"} for s in (1, 2) for e in ("anger", "neutral")]
+    rows = [
+        {"path": f"wav/s{s}_{e}.wav", "emotion": e, "speaker": f"s{s}"} for s in (1, 2) for e in ("anger", "neutral")
+    ]
     manifest = make_manifest(tmp_path / "corpus", rows)
     from labkit.data.loaders import load_corpus
 
@@ -203,8 +229,24 @@ def test_no_cache_option(tiny_corpus, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LABKIT_CACHE", str(tmp_path / "cache"))
     manifest = Path(tiny_corpus["path"].iloc[0]).parents[1] / "manifest.csv"
     out = tmp_path / "f.parquet"
-    assert main(["features", f"csv:{manifest}", "--set", "logmel", "--max-seconds", "0.5", "--out", str(out),
-                 "--no-cache", "--jobs", "1"]) == 0
+    assert (
+        main(
+            [
+                "features",
+                f"csv:{manifest}",
+                "--set",
+                "logmel",
+                "--max-seconds",
+                "0.5",
+                "--out",
+                str(out),
+                "--no-cache",
+                "--jobs",
+                "1",
+            ]
+        )
+        == 0
+    )
     assert not (tmp_path / "cache" / "features").exists()
     with pytest.raises(SystemExit) as info:
         main(["compare", "--help"])
@@ -293,8 +335,11 @@ def test_out_that_cannot_be_a_run_directory(toy_file, tmp_path, capsys):
     someones_folder = tmp_path / "data"
     someones_folder.mkdir()
     (someones_folder / "notes.txt").write_text("keep me")
-    for out, message in ((a_file, "not a folder"), (a_file / "run", "is a file"),
-                         (someones_folder, "not a labkit run")):
+    for out, message in (
+        (a_file, "not a folder"),
+        (a_file / "run", "is a file"),
+        (someones_folder, "not a labkit run"),
+    ):
         assert main(["compare", str(toy_file), "--augmenters", "none", "--seeds", "1", "--out", str(out)]) == 2
         assert message in capsys.readouterr().err
     assert a_file.read_text() == "x" and sorted(p.name for p in someones_folder.iterdir()) == ["notes.txt"]
@@ -324,15 +369,28 @@ def _toy_experiment(run_task, summarize=None):
         p.add_argument("--split-seed", type=int, default=0)
 
     def plan(args):
-        return Plan(config={"toy": 1}, tasks=[{"key": f"t{i}", "seed": i} for i in range(2)], context={},
-                    data="toy", default_out="toy")
+        return Plan(
+            config={"toy": 1},
+            tasks=[{"key": f"t{i}", "seed": i} for i in range(2)],
+            context={},
+            data="toy",
+            default_out="toy",
+        )
 
     def default_summary(tasks, plan):
         s = summary_by(tasks, "name", ["score"])
         return Report(tables=[], json=s, frames={"summary": summary_frame(s)})
 
-    exp = Experiment(name="toy-exp", paper="toy", summary="toy", description="toy", add_arguments=add_arguments,
-                     plan=plan, run_task=run_task, summarize=summarize or default_summary)
+    exp = Experiment(
+        name="toy-exp",
+        paper="toy",
+        summary="toy",
+        description="toy",
+        add_arguments=add_arguments,
+        plan=plan,
+        run_task=run_task,
+        summarize=summarize or default_summary,
+    )
     parser = argparse.ArgumentParser()
     from labkit.experiment.reproduce import add_common_arguments
 
@@ -353,9 +411,11 @@ def _diverging_task(task, context, run_path):
     return _ok_task(task, context, run_path)
 
 
-@pytest.mark.parametrize("option", [["--device", "bogus"], ["--split-seed", "-5"], ["--jobs", "0"],
-                                    ["--scheduler", "nowhere"]]
-                         + ([["--device", "cuda"]] if not __import__("torch").cuda.is_available() else []))
+@pytest.mark.parametrize(
+    "option",
+    [["--device", "bogus"], ["--split-seed", "-5"], ["--jobs", "0"], ["--scheduler", "nowhere"]]
+    + ([["--device", "cuda"]] if not __import__("torch").cuda.is_available() else []),
+)
 def test_bad_reproduce_options_exit_2_and_leave_no_run(option, tmp_path):
     from labkit.experiment.reproduce import run_experiment
 
@@ -390,8 +450,13 @@ def test_a_one_sample_class_run_ends_failed(toy_file, tmp_path, capsys):
     keep = np.ones(len(meta), bool)
     keep[np.flatnonzero(meta["emotion"] == "anger")[1:]] = False  # one anger utterance in the corpus
     path = tmp_path / "one.parquet"
-    Features(meta=meta[keep].reset_index(drop=True), X=X[keep], names=[f"f{j}" for j in range(10)],
-             feature_set="toy", settings={}).to_parquet(path)
+    Features(
+        meta=meta[keep].reset_index(drop=True),
+        X=X[keep],
+        names=[f"f{j}" for j in range(10)],
+        feature_set="toy",
+        settings={},
+    ).to_parquet(path)
     out = tmp_path / "run"
     assert main(["compare", str(path), "--augmenters", "none,smote", "--seeds", "1", "--out", str(out)]) == 2
     assert "only 1 training sample" in capsys.readouterr().err
@@ -413,8 +478,9 @@ def test_sigterm_to_the_dashboard_reaps_the_streamlit_child(tmp_path):
         "from labkit.cli import main\n"
         "sys.exit(main(['dashboard', '--runs', sys.argv[2], '--no-browser']))\n"
     )
-    parent = subprocess.Popen([sys.executable, "-c", script, str(child_pid), str(tmp_path / "runs")],
-                              stdout=subprocess.DEVNULL)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script, str(child_pid), str(tmp_path / "runs")], stdout=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 60
         while not (child_pid.exists() and child_pid.read_text()) and time.monotonic() < deadline:
@@ -515,8 +581,9 @@ def _null_world(rng, n_seeds: int, n_folds: int = 10) -> pd.DataFrame:
     for s in range(n_seeds):
         for f in range(n_folds):
             rows.append({"augmenter": "none", "seed": s, "fold": f, "uar": base[f]})
-            rows.append({"augmenter": "jitter", "seed": s, "fold": f,
-                         "uar": base[f] + fold_effect[f] + rng.normal(0, 0.01)})
+            rows.append(
+                {"augmenter": "jitter", "seed": s, "fold": f, "uar": base[f] + fold_effect[f] + rng.normal(0, 0.01)}
+            )
     return pd.DataFrame(rows)
 
 

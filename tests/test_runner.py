@@ -72,8 +72,12 @@ def _nearest(A, B):
 @pytest.mark.parametrize("protocol", list(PROTOCOLS))
 def test_no_test_row_or_speaker_reaches_any_fitted_part(protocol, table, tmp_path):
     meta, X = table
-    config = CompareConfig(augmenters=["none", "noise", "ros", "smote", "adasyn"], protocol=protocol,
-                           protocol_params=PROTOCOLS[protocol], seeds=2 if protocol == "reduced" else 1)
+    config = CompareConfig(
+        augmenters=["none", "noise", "ros", "smote", "adasyn"],
+        protocol=protocol,
+        protocol_params=PROTOCOLS[protocol],
+        seeds=2 if protocol == "reduced" else 1,
+    )
     run = Run.create(tmp_path / "run", "compare", config.to_dict())
     spies = Spies()
     run_comparison(meta, X, config, run, pipeline_factory=spies, progress=False)
@@ -142,8 +146,7 @@ def test_resume_after_a_crash_recomputes_nothing_finished(table, tmp_path):
     assert (again.n_computed, again.n_reused) == (0, n_tasks)
 
     # resuming gives the same numbers as one uninterrupted run
-    fresh = run_comparison(meta, X, config, Run.create(tmp_path / "fresh", "compare", config.to_dict()),
-                           progress=False)
+    fresh = run_comparison(meta, X, config, Run.create(tmp_path / "fresh", "compare", config.to_dict()), progress=False)
     assert fresh.summary == done.summary
 
 
@@ -197,8 +200,9 @@ def test_tables_and_summary_agree_with_the_task_scores(table, tmp_path):
 
 def test_targets_arousal_and_valence(table, tmp_path):
     meta, X = table
-    config = CompareConfig(augmenters=["none", "ros"], protocol="split", protocol_params={"test_fraction": 0.34},
-                           seeds=1, target="arousal")
+    config = CompareConfig(
+        augmenters=["none", "ros"], protocol="split", protocol_params={"test_fraction": 0.34}, seeds=1, target="arousal"
+    )
     res = run_comparison(meta, X, config, Run.create(tmp_path / "a", "compare", config.to_dict()), progress=False)
     labels = run_labels = res.run.load_task(res.run.task_keys()[0])["labels"]
     assert run_labels == sorted(meta["arousal"].unique().tolist()) and all(isinstance(v, int) for v in labels)
@@ -238,16 +242,22 @@ class Iterative(Augmenter):
                 LIVE.append(len(list(Path(recorder.run_path).glob("snapshots/*/iter_*.npz"))) if recorder else None)
 
     def _generate(self, n_per_class):
-        X = np.concatenate([self.means_[c] + 0.1 * self._rng_.normal(size=(k, len(self.means_[c])))
-                            for c, k in n_per_class.items()])
+        X = np.concatenate(
+            [self.means_[c] + 0.1 * self._rng_.normal(size=(k, len(self.means_[c]))) for c, k in n_per_class.items()]
+        )
         return X, np.concatenate([np.full(k, c) for c, k in n_per_class.items()])
 
 
 def test_snapshots_of_iterative_generators_reach_the_run_store(table, tmp_path):
     meta, X = table
     register_augmenter("iter-test", f"{__name__}:Iterative")
-    config = CompareConfig(augmenters=["none", "iter-test"], protocol="split", protocol_params={"test_fraction": 0.34},
-                           seeds=1, record_every=2)
+    config = CompareConfig(
+        augmenters=["none", "iter-test"],
+        protocol="split",
+        protocol_params={"test_fraction": 0.34},
+        seeds=1,
+        record_every=2,
+    )
     run = Run.create(tmp_path / "r", "compare", config.to_dict())
     LIVE.clear()
     run_comparison(meta, X, config, run, progress=False)
@@ -281,7 +291,7 @@ class FrameNoise(Augmenter):
 
     def _generate(self, n_per_class):
         parts = [self._X_[self._rng_.choice(np.flatnonzero(self._y_ == c), size=k)] for c, k in n_per_class.items()]
-        X = np.concatenate(parts)                                   # (n, T, F)
+        X = np.concatenate(parts)  # (n, T, F)
         y = np.concatenate([np.full(k, c) for c, k in n_per_class.items()])
         return X + 0.1 * self._rng_.normal(size=X.shape), y
 
@@ -290,9 +300,9 @@ def test_frame_features_go_through_a_frame_augmenter(table, tmp_path):
     meta, X = table
     frames = np.repeat(X[:, None, :], 4, axis=1)  # (n, T=4, F=10): a stand-in spectrogram
     register_augmenter("frames-test", f"{__name__}:FrameNoise")
-    config = CompareConfig(augmenters=["none", "frames-test"], protocol="split",
-                           protocol_params={"test_fraction": 0.34},
-                           seeds=1)
+    config = CompareConfig(
+        augmenters=["none", "frames-test"], protocol="split", protocol_params={"test_fraction": 0.34}, seeds=1
+    )
     res = run_comparison(meta, frames, config, Run.create(tmp_path / "f", "compare", config.to_dict()), progress=False)
     tasks = res.tables["tasks"]
     assert set(tasks["augmenter"]) == {"none", "frames-test"}
@@ -307,8 +317,9 @@ def test_parallel_jobs_give_the_same_results(table, tmp_path):
     meta, X = table
     config = CompareConfig(augmenters=["none", "smote"], protocol="loso", seeds=1)
     one = run_comparison(meta, X, config, Run.create(tmp_path / "a", "compare", config.to_dict()), progress=False)
-    two = run_comparison(meta, X, config, Run.create(tmp_path / "b", "compare", config.to_dict()), n_jobs=2,
-                         progress=False)
+    two = run_comparison(
+        meta, X, config, Run.create(tmp_path / "b", "compare", config.to_dict()), n_jobs=2, progress=False
+    )
     assert one.summary == two.summary
 
 
@@ -365,8 +376,14 @@ def test_tuning_never_shows_a_test_speaker_to_the_inner_cv(table, tmp_path, monk
 def test_tuning_ignores_what_the_test_speakers_hold(table, tmp_path):
     """Garbage in the test speakers' features changes nothing the inner CV chooses."""
     meta, X = table
-    config = CompareConfig(augmenters=["none"], protocol="split", protocol_params={"test_speakers": ["s0", "s1"]},
-                           seeds=1, tune=True, classifier="svm-rbf")
+    config = CompareConfig(
+        augmenters=["none"],
+        protocol="split",
+        protocol_params={"test_speakers": ["s0", "s1"]},
+        seeds=1,
+        tune=True,
+        classifier="svm-rbf",
+    )
     meta = meta.assign(speaker=meta["speaker"].astype(str))
     if not set(config.protocol_params["test_speakers"]) <= set(meta["speaker"]):
         config.protocol_params["test_speakers"] = sorted(meta["speaker"].unique())[:2]
@@ -385,11 +402,17 @@ def test_tune_refuses_a_fold_with_one_training_speaker(table, tmp_path):
     two = meta["speaker"].isin(sorted(meta["speaker"].unique())[:2]).to_numpy()
     config = CompareConfig(augmenters=["none"], protocol="loso", seeds=1, tune=True)
     with pytest.raises(LabkitError, match="at least 2 training speakers"):
-        run_comparison(meta[two], X[two], config, Run.create(tmp_path / "r", "compare", config.to_dict()),
-                       progress=False)
+        run_comparison(
+            meta[two], X[two], config, Run.create(tmp_path / "r", "compare", config.to_dict()), progress=False
+        )
     with pytest.raises(LabkitError, match="fixed"):
-        run_comparison(meta, X, CompareConfig(seeds=1, tune=True, classifier_params={"C": 0.1}),
-                       Run.create(tmp_path / "r2", "compare", {}), progress=False)
+        run_comparison(
+            meta,
+            X,
+            CompareConfig(seeds=1, tune=True, classifier_params={"C": 0.1}),
+            Run.create(tmp_path / "r2", "compare", {}),
+            progress=False,
+        )
 
 
 def test_pooled_uar_is_reported_next_to_the_mean_of_folds(table, tmp_path):
@@ -402,8 +425,9 @@ def test_pooled_uar_is_reported_next_to_the_mean_of_folds(table, tmp_path):
     for name in ("none", "noise"):
         per_seed = []
         for seed in (0, 1):
-            parts = [res.run.load_task(k) for k in res.run.task_keys()
-                     if k.startswith(f"{name}__") and f"__s{seed}__" in k]
+            parts = [
+                res.run.load_task(k) for k in res.run.task_keys() if k.startswith(f"{name}__") and f"__s{seed}__" in k
+            ]
             rows = np.concatenate([p["test_rows"] for p in parts])
             pred = np.concatenate([p["y_pred"] for p in parts])
             per_seed.append(scores(y[rows], pred)["uar"])
@@ -422,14 +446,38 @@ def test_format_table_carries_the_paired_test_and_the_sweep_goes_through_the_one
 
     cell = {"mean": 0.60, "ci_low": 0.55, "ci_high": 0.65, "n": 3}
     summary = {"none": {"uar": cell}, "smote": {"uar": {**cell, "mean": 0.62}}}
-    paired = pd.DataFrame([{"augmenter": "smote", "metric": "uar", "mean_diff": 0.02, "p_value": 0.031,
-                            "p_adjusted": 0.062, "n_folds": 10, "n_seeds": 3}])
+    paired = pd.DataFrame(
+        [
+            {
+                "augmenter": "smote",
+                "metric": "uar",
+                "mean_diff": 0.02,
+                "p_value": 0.031,
+                "p_adjusted": 0.062,
+                "n_folds": 10,
+                "n_seeds": 3,
+            }
+        ]
+    )
     text = format_table(summary, metrics=["uar"], paired=paired)
     assert "Δ UAR vs none (p / p_adj)" in text and "+2.0 (p = 0.031 / 0.062)" in text
     csv_text = format_table(summary, metrics=["uar"], fmt="csv", paired=paired)
     assert "0.031" in csv_text.splitlines()[-1] or "0.031" in csv_text
-    sweep = pd.DataFrame([{"augmenter": "smote", "amount": a, "amount_value": float(a), "metric": "uar", "mean": m,
-                           "ci_low": m - 0.01, "ci_high": m + 0.01, "n": 3} for a, m in (("2", 0.63), ("0.5", 0.61))])
+    sweep = pd.DataFrame(
+        [
+            {
+                "augmenter": "smote",
+                "amount": a,
+                "amount_value": float(a),
+                "metric": "uar",
+                "mean": m,
+                "ci_low": m - 0.01,
+                "ci_high": m + 0.01,
+                "n": 3,
+            }
+            for a, m in (("2", 0.63), ("0.5", 0.61))
+        ]
+    )
     lines = format_sweep(sweep).splitlines()
     assert lines[0].split()[1:] == ["x0.5", "x2"]  # amounts in numeric order
     assert "61.0 [60.0, 62.0]" in lines[2] and "63.0 [62.0, 64.0]" in lines[2]

@@ -43,9 +43,13 @@ def test_tasks_tables_json_npz_round_trip(tmp_path):
 def test_snapshots_and_reference(tmp_path):
     run = RunStore(tmp_path).create("aaec", {}, run_id="r")
     rng = np.random.default_rng(0)
-    run.save_reference("spectrum", rng.normal(size=(10, 4)), np.arange(10) % 3, rng.normal(size=(5, 4)), np.arange(5) % 3)
+    run.save_reference(
+        "spectrum", rng.normal(size=(10, 4)), np.arange(10) % 3, rng.normal(size=(5, 4)), np.arange(5) % 3
+    )
     for it in (0, 1, 2):
-        run.save_snapshot("spectrum", it, rng.normal(size=(6, 4)), np.zeros(6, int), origin=["noise"] * 3 + ["code"] * 3)
+        run.save_snapshot(
+            "spectrum", it, rng.normal(size=(6, 4)), np.zeros(6, int), origin=["noise"] * 3 + ["code"] * 3
+        )
     assert run.spaces() == ["spectrum"]
     assert run.snapshot_iterations("spectrum") == [0, 1, 2]
     long = run.load_snapshots("spectrum")
@@ -65,7 +69,7 @@ def test_list_runs_survives_broken_and_partial_runs(tmp_path):
     store = RunStore(tmp_path)
     assert store.list_runs() == []
     store.create("compare", {}, run_id="good")
-    (tmp_path / "empty-dir").mkdir()                       # a run killed before run.json was written
+    (tmp_path / "empty-dir").mkdir()  # a run killed before run.json was written
     (tmp_path / "corrupt").mkdir()
     (tmp_path / "corrupt" / "run.json").write_text("{not json")
     infos = {i.run_id: i for i in store.list_runs()}

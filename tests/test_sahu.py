@@ -44,7 +44,11 @@ def test_model_shapes_and_prior():
     c = torch.tensor([0, 1, 2, 3, 3])
     zc = cgan.noise(c)
     oh = torch.nn.functional.one_hot(c, 4).float()
-    assert zc.shape == (5, 2) and cgan.generate(zc, oh).shape == (5, 10) and cgan.critic(torch.randn(5, 10), oh).shape == (5,)
+    assert (
+        zc.shape == (5, 2)
+        and cgan.generate(zc, oh).shape == (5, 10)
+        and cgan.critic(torch.randn(5, 10), oh).shape == (5,)
+    )
     # the GMM prior: K means on a circle of the configured radius, draws around the asked component
     prior = M.GMMPrior(4, 2, radius=2.0, std=0.5)
     assert torch.allclose(prior.means.norm(dim=1), torch.full((4,), 2.0))
@@ -159,8 +163,9 @@ def test_checkpoint_resume_equals_uninterrupted(tmp_path):
     assert resumed.resumed_from == 2
     assert all(torch.equal(p, q) for p, q in zip(full.model.parameters(), resumed.model.parameters()))
     drop = ("seconds",)
-    assert [{k: v for k, v in r.items() if k not in drop} for r in resumed.history] == \
-           [{k: v for k, v in r.items() if k not in drop} for r in full.history]
+    assert [{k: v for k, v in r.items() if k not in drop} for r in resumed.history] == [
+        {k: v for k, v in r.items() if k not in drop} for r in full.history
+    ]
 
 
 def test_labelled_codes_have_exact_counts_even_for_a_class_the_gan_never_makes():
@@ -168,8 +173,9 @@ def test_labelled_codes_have_exact_counts_even_for_a_class_the_gan_never_makes()
     gan = T.train_gan(X, M.make_gan_config("gan2d", epochs=1), device="cpu")  # untrained: near the origin
     far = np.r_[X, np.full((5, 2), 40.0)]  # class 3 lives far away; the generator never goes there
     gmm = M.ClassGMM().fit(far, np.r_[y, np.full(5, 3)], 4)
-    codes, labels = T.sample_labelled_codes(gan.model, gmm, {0: 7, 3: 4}, torch.Generator().manual_seed(0),
-                                            max_rounds=2)
+    codes, labels = T.sample_labelled_codes(
+        gan.model, gmm, {0: 7, 3: 4}, torch.Generator().manual_seed(0), max_rounds=2
+    )
     assert codes.shape == (11, 2) and np.bincount(labels, minlength=4).tolist() == [7, 0, 0, 4]
 
 
@@ -177,8 +183,13 @@ def test_labelled_codes_have_exact_counts_even_for_a_class_the_gan_never_makes()
 def test_cgan_trains_on_cuda():
     X, y = _blobs()
     aae = T.train_aae(X, y, _small_aae(epochs=2, batch_size=16), device="cuda")
-    res = T.train_cgan(X, y, M.cgan_config_for(aae.model.cfg, "improved", epochs=2, batch_size=16),
-                       decoder=aae.model.decoder, device="cuda")
+    res = T.train_cgan(
+        X,
+        y,
+        M.cgan_config_for(aae.model.cfg, "improved", epochs=2, batch_size=16),
+        decoder=aae.model.decoder,
+        device="cuda",
+    )
     assert res.device.startswith("cuda") and next(res.model.parameters()).is_cuda
     out = T.generate_cgan(res.model, np.arange(4), torch.Generator(device="cuda").manual_seed(0))
     assert out.shape == (4, 10) and np.isfinite(out).all()
@@ -205,8 +216,9 @@ def test_cgan_augmenter_presets_and_errors():
     from labkit.augment import make_augmenter
 
     X, y = _blobs(n_per_class=8)
-    aug = make_augmenter("cgan", preset="baseline", epochs=2, random_state=0, sampling_strategy=1.0,
-                         record_every=2, n_record=3)
+    aug = make_augmenter(
+        "cgan", preset="baseline", epochs=2, random_state=0, sampling_strategy=1.0, record_every=2, n_record=3
+    )
     X_res, y_res = aug.fit_resample(X, y)
     assert len(X_res) == 2 * len(X) and len(aug.snapshots_) == 1 and aug.snapshots_[0]["X"].shape == (12, 10)
     assert not hasattr(aug, "aae_history_")  # baseline: no AAE
@@ -236,13 +248,31 @@ def _fake_features(n_speakers=4, per=6, dim=12, seed=0):
     for s in range(n_speakers):
         for k, e in enumerate(emotions):
             for i in range(per):
-                rows.append({"id": f"s{s}-{e}-{i}", "path": f"/none/s{s}-{e}-{i}.wav", "corpus": "fake",
-                             "speaker": f"fake:s{s}", "gender": "f", "emotion": e, "arousal": 1, "valence": 1,
-                             "duration": 1.0, "context": "studio" if s % 2 == 0 else "phone"})
+                rows.append(
+                    {
+                        "id": f"s{s}-{e}-{i}",
+                        "path": f"/none/s{s}-{e}-{i}.wav",
+                        "corpus": "fake",
+                        "speaker": f"fake:s{s}",
+                        "gender": "f",
+                        "emotion": e,
+                        "arousal": 1,
+                        "valence": 1,
+                        "duration": 1.0,
+                        "context": "studio" if s % 2 == 0 else "phone",
+                    }
+                )
                 X.append(rng.normal(size=dim) + 3.0 * np.eye(dim)[k] + 0.5 * s)
     meta = pd.DataFrame(rows)
-    return Features(meta=meta, X=np.asarray(X, dtype=np.float32), names=[f"f{i}" for i in range(dim)],
-                    feature_set="is10", settings={}, skipped=pd.DataFrame(columns=["id", "path", "reason"]), stats={})
+    return Features(
+        meta=meta,
+        X=np.asarray(X, dtype=np.float32),
+        names=[f"f{i}" for i in range(dim)],
+        feature_set="is10",
+        settings={},
+        skipped=pd.DataFrame(columns=["id", "path", "reason"]),
+        stats={},
+    )
 
 
 TINY = ["--aae-epochs", "2", "--gan-epochs", "2", "--cgan-epochs", "2", "--batch-size", "16"]
@@ -276,8 +306,9 @@ def test_table1_resume_equals_uninterrupted_and_records_for_the_dashboard(tmp_pa
     pd.testing.assert_frame_equal(a, b)
     assert full.read_json("sahu-table1")["result"]["rows"] == cut.read_json("sahu-table1")["result"]["rows"]
     # Figure 4 and the Distribution page: histories and snapshots of the first task
-    assert {"history-aae", "history-gan2d", "history-gan1582", "history-cgan-baseline",
-            "history-cgan-improved"} <= set(full.tables())
+    assert {"history-aae", "history-gan2d", "history-gan1582", "history-cgan-baseline", "history-cgan-improved"} <= set(
+        full.tables()
+    )
     hist = full.read_table("history-cgan-improved")
     assert {"epoch", "loss_d", "loss_g", "loss_d_dev", "fidelity", "gen_std"} <= set(hist.columns)
     assert set(full.spaces()) == {"aug-gan2d", "aug-cgan-baseline", "aug-cgan-improved"}
@@ -301,24 +332,47 @@ def test_no_test_speaker_reaches_anything_fitted(tmp_path, monkeypatch):
         def spy(X, *args, _real=real, _name=name, **kw):
             seen.setdefault(_name, []).append((np.asarray(X).copy(), kw.get("X_dev")))
             return _real(X, *args, **kw)
+
         monkeypatch.setattr(T, name, spy)
     svm_seen = []
     real_svm = R._svm_scores
-    monkeypatch.setattr(R, "_svm_scores", lambda Xa, ya, Xb, yb, K, rs, params=None:
-                        svm_seen.append(np.asarray(Xa).copy()) or real_svm(Xa, ya, Xb, yb, K, rs, params))
+    monkeypatch.setattr(
+        R,
+        "_svm_scores",
+        lambda Xa, ya, Xb, yb, K, rs, params=None: (
+            svm_seen.append(np.asarray(Xa).copy()) or real_svm(Xa, ya, Xb, yb, K, rs, params)
+        ),
+    )
     # --tune: the inner CV sees only the fold's training rows and training speakers
     from labkit.experiment import classifiers as C
 
     tune_seen = []
     real_tune = C.tune_on_real
-    monkeypatch.setattr(C, "tune_on_real", lambda name, X, y, groups, rs=0, **kw:
-                        tune_seen.append((np.asarray(X).copy(), np.asarray(groups).copy())) or
-                        real_tune(name, X, y, groups, rs, **kw))
+    monkeypatch.setattr(
+        C,
+        "tune_on_real",
+        lambda name, X, y, groups, rs=0, **kw: (
+            tune_seen.append((np.asarray(X).copy(), np.asarray(groups).copy()))
+            or real_tune(name, X, y, groups, rs, **kw)
+        ),
+    )
     configs = R._configs(R._budget(_ns(aae_epochs=1, gan_epochs=1, cgan_epochs=1, batch_size=16)), 12, 4)
     y = feats.meta["emotion"].map({e: i for i, e in enumerate(R.DEFAULT_EMOTIONS.split(","))}).to_numpy()
-    context = {"table": "table1", "X": feats.X, "y": y, "emotions": R.DEFAULT_EMOTIONS.split(","), "folds": folds,
-               "configs": configs, "amount": 1.0, "device": "cpu", "threads": 1, "record_every": 0,
-               "checkpoint_every": 0, "tune": True, "speakers": feats.meta["speaker"].to_numpy()}
+    context = {
+        "table": "table1",
+        "X": feats.X,
+        "y": y,
+        "emotions": R.DEFAULT_EMOTIONS.split(","),
+        "folds": folds,
+        "configs": configs,
+        "amount": 1.0,
+        "device": "cpu",
+        "threads": 1,
+        "record_every": 0,
+        "checkpoint_every": 0,
+        "tune": True,
+        "speakers": feats.meta["speaker"].to_numpy(),
+    }
     from labkit.runstore import Run
 
     run = Run.create(tmp_path / "r", "t", {})
@@ -329,7 +383,7 @@ def test_no_test_speaker_reaches_anything_fitted(tmp_path, monkeypatch):
     for X, dev in seen["train_aae"] + seen["train_cgan"]:
         np.testing.assert_allclose(X, train_rows, rtol=1e-5, atol=1e-5)
         assert dev is None  # development rows only in the recorded task (record_every > 0)
-    (codes, dev), = seen["train_gan"]
+    ((codes, dev),) = seen["train_gan"]
     assert len(codes) == len(fold.train_idx) and dev is None
     test_speakers = set(feats.meta["speaker"].to_numpy()[fold.test_idx])
     assert len(tune_seen) == 2  # features and 2-d codes
@@ -349,11 +403,21 @@ def _ns(**kw):
 
 def test_bad_input_is_refused_before_any_work(tmp_path, monkeypatch, capsys):
     feats = _fake_features()
-    assert _run(["reproduce", "sahu-table1", "fake", "--emotions", "anger,joyfulness", "--out", str(tmp_path / "a")],
-                monkeypatch, feats) == 2
+    assert (
+        _run(
+            ["reproduce", "sahu-table1", "fake", "--emotions", "anger,joyfulness", "--out", str(tmp_path / "a")],
+            monkeypatch,
+            feats,
+        )
+        == 2
+    )
     assert "joyfulness" in capsys.readouterr().err
-    assert _run(["reproduce", "sahu-table1", "fake", "--cgan-epochs", "0", "--out", str(tmp_path / "b")],
-                monkeypatch, feats) == 2
+    assert (
+        _run(
+            ["reproduce", "sahu-table1", "fake", "--cgan-epochs", "0", "--out", str(tmp_path / "b")], monkeypatch, feats
+        )
+        == 2
+    )
     assert "--cgan-epochs" in capsys.readouterr().err
     feats.meta["context"] = np.where(feats.meta["speaker"].isin(["fake:s0", "fake:s1"]), "a", "b")
     assert _run(["reproduce", "sahu-table3", "fake", "--out", str(tmp_path / "c")], monkeypatch, feats) == 2
@@ -364,12 +428,52 @@ def test_bad_input_is_refused_before_any_work(tmp_path, monkeypatch, capsys):
 @pytest.mark.slow
 def test_table2_and_table3_run(tmp_path, monkeypatch, capsys):
     feats = _fake_features()
-    assert _run(["reproduce", "sahu-table2", "fake", "--seeds", "1", "--max-folds", "1", "--record-every", "0", *TINY,
-                 "--out", str(tmp_path / "t2")], monkeypatch, feats) == 0
+    assert (
+        _run(
+            [
+                "reproduce",
+                "sahu-table2",
+                "fake",
+                "--seeds",
+                "1",
+                "--max-folds",
+                "1",
+                "--record-every",
+                "0",
+                *TINY,
+                "--out",
+                str(tmp_path / "t2"),
+            ],
+            monkeypatch,
+            feats,
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "2D code-vectors" in out and "97.09" in out and "first 1 run" in out
-    assert _run(["reproduce", "sahu-table3", "fake", "--train-corpus", "studio", "--test-corpus", "phone", "--seeds",
-                 "1", "--record-every", "0", *TINY, "--out", str(tmp_path / "t3")], monkeypatch, feats) == 0
+    assert (
+        _run(
+            [
+                "reproduce",
+                "sahu-table3",
+                "fake",
+                "--train-corpus",
+                "studio",
+                "--test-corpus",
+                "phone",
+                "--seeds",
+                "1",
+                "--record-every",
+                "0",
+                *TINY,
+                "--out",
+                str(tmp_path / "t3"),
+            ],
+            monkeypatch,
+            feats,
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "cross-corpus studio -> phone (1 fold)" in out and "45.40" in out
 

@@ -96,8 +96,10 @@ def test_manifest_table_and_wav_format(tiny_corpus):
 def test_emotions_differ_in_level_and_pitch():
     """Anger is louder and higher than sadness for the same speaker and sentence (profile directions)."""
     cfg = SynthConfig(seed=1, **TINY)
-    loud = {e: np.mean([np.sqrt(np.mean(synthesize_dry(cfg, 0, e, i) ** 2)) for i in range(4)])
-            for e in ("anger", "sadness")}
+    loud = {
+        e: np.mean([np.sqrt(np.mean(synthesize_dry(cfg, 0, e, i) ** 2)) for i in range(4)])
+        for e in ("anger", "sadness")
+    }
     assert loud["anger"] > 1.5 * loud["sadness"]
 
 
@@ -117,8 +119,10 @@ def test_contexts_differ_but_the_voice_is_the_same():
     def noise_floor_db(y):  # level of the leading 80 ms (silence before speech) relative to the whole
         return 20 * np.log10(np.std(y[:1280]) / np.std(y))
 
-    ys = {name: synthesize_utterance(c, 1, "neutral", 0) for name, c in
-          (("studio", studio), ("phone", phone), ("farfield", far))}
+    ys = {
+        name: synthesize_utterance(c, 1, "neutral", 0)
+        for name, c in (("studio", studio), ("phone", phone), ("farfield", far))
+    }
     assert high_band_share(ys["phone"]) < 0.1 * high_band_share(ys["studio"])  # telephone band
     assert noise_floor_db(ys["farfield"]) > noise_floor_db(ys["studio"]) + 10  # noisier room
     assert set(CONTEXTS) >= {"studio", "phone", "farfield"}
@@ -133,20 +137,23 @@ def test_pooled_contexts_have_unique_ids_and_shared_speakers(tiny_corpus, tmp_pa
     assert studio.groupby("speaker")["gender"].first().equals(phone.groupby("speaker")["gender"].first())
 
 
-@pytest.mark.parametrize("bad", [
-    dict(emotions=["anger", "joyfulness"]),
-    dict(emotions=[]),
-    dict(emotions=["anger", "anger"]),
-    dict(context="underwater"),
-    dict(n_speakers=0),
-    dict(n_utterances=-1),
-    dict(n_utterances=2.5),
-    dict(sr=8000),
-    dict(duration=(3.0, 1.0)),
-    dict(duration=5),
-    dict(emotion_strength=-1.0),
-    dict(seed=-3),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(emotions=["anger", "joyfulness"]),
+        dict(emotions=[]),
+        dict(emotions=["anger", "anger"]),
+        dict(context="underwater"),
+        dict(n_speakers=0),
+        dict(n_utterances=-1),
+        dict(n_utterances=2.5),
+        dict(sr=8000),
+        dict(duration=(3.0, 1.0)),
+        dict(duration=5),
+        dict(emotion_strength=-1.0),
+        dict(seed=-3),
+    ],
+)
 def test_bad_config_raises(bad, tmp_path):
     with pytest.raises(LabkitError) as err:
         synthesize_corpus(tmp_path, SynthConfig(**bad), progress=False)
@@ -176,8 +183,9 @@ def test_default_corpus_is_built_once_and_reused(tmp_path, monkeypatch):
 def _egemaps(paths) -> np.ndarray:
     import opensmile
 
-    smile = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02,
-                            feature_level=opensmile.FeatureLevel.Functionals)
+    smile = opensmile.Smile(
+        feature_set=opensmile.FeatureSet.eGeMAPSv02, feature_level=opensmile.FeatureLevel.Functionals
+    )
     return np.vstack([smile.process_file(p).to_numpy()[0] for p in paths])  # (N, 88)
 
 

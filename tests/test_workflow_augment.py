@@ -21,8 +21,12 @@ def features_file(tmp_path_factory):
 
 def test_parquet_export_reloads_with_origin_and_original_units(features_file, tmp_path):
     out = tmp_path / "smote.parquet"
-    assert main(["augment", str(features_file), "--augmenter", "smote", "--amount", "1.0", "--seed", "3",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            ["augment", str(features_file), "--augmenter", "smote", "--amount", "1.0", "--seed", "3", "--out", str(out)]
+        )
+        == 0
+    )
     src, back = Features.from_parquet(features_file), Features.from_parquet(out)
     n = len(src)
     assert back.meta["origin"].value_counts().to_dict() == {"real": n, "synthetic": n}
@@ -42,8 +46,25 @@ def test_parquet_export_reloads_with_origin_and_original_units(features_file, tm
 
 def test_csv_export_of_a_training_split_reloads_and_trains_on_synthetic(features_file, tmp_path):
     out = tmp_path / "noise.csv"
-    assert main(["augment", str(features_file), "--augmenter", "noise", "--amount", "2", "--protocol", "split",
-                 "--test-speakers", "toy:03", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "augment",
+                str(features_file),
+                "--augmenter",
+                "noise",
+                "--amount",
+                "2",
+                "--protocol",
+                "split",
+                "--test-speakers",
+                "toy:03",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     df = pd.read_csv(out)
     assert {"origin", "partition", "source_id", "speaker", "emotion", "f0"} <= set(df.columns)
     test = df["partition"] == "test"
@@ -78,8 +99,25 @@ def test_bad_output_and_options_exit_2(features_file, tmp_path, capsys):
 def test_waveform_export_keeps_the_source_utterance(tmp_path):
     manifest = tiny_corpus()
     out = tmp_path / "band.parquet"
-    assert main(["augment", f"csv:{manifest}", "--augmenter", "wav-band", "--amount", "0.5", "--protocol", "split",
-                 "--test-speakers", "synthetic:s04", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "augment",
+                f"csv:{manifest}",
+                "--augmenter",
+                "wav-band",
+                "--amount",
+                "0.5",
+                "--protocol",
+                "split",
+                "--test-speakers",
+                "synthetic:s04",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     back = Features.from_parquet(out)
     synth = back.meta[back.meta["origin"] == "synthetic"]
     real_train = back.meta[(back.meta["origin"] == "real") & (back.meta["partition"] == "train")]

@@ -25,8 +25,21 @@ def features_file(tmp_path_factory):
 
 
 def _compare_argv(features_file, out, *extra):
-    return ["compare", str(features_file), "--augmenters", "none,noise,smote", "--protocol", "loso", "--seeds", "2",
-            "--param", "noise.scale=0.3", "--out", str(out), *extra]
+    return [
+        "compare",
+        str(features_file),
+        "--augmenters",
+        "none,noise,smote",
+        "--protocol",
+        "loso",
+        "--seeds",
+        "2",
+        "--param",
+        "noise.scale=0.3",
+        "--out",
+        str(out),
+        *extra,
+    ]
 
 
 # ------------------------------------------------------------------ compare
@@ -81,8 +94,10 @@ def test_rerun_reports_different_results(features_file, tmp_path, capsys):
 
 def test_config_file_gives_the_options_and_the_command_line_wins(features_file, tmp_path, capsys):
     cfg = tmp_path / "cmp.toml"
-    cfg.write_text(f'source = "{features_file}"\naugmenters = ["none", "smote"]\nprotocol = "split"\n'
-                   'test-fraction = 0.5\nseeds = 3\nparam = ["smote.k_neighbors=3"]\n')
+    cfg.write_text(
+        f'source = "{features_file}"\naugmenters = ["none", "smote"]\nprotocol = "split"\n'
+        'test-fraction = 0.5\nseeds = 3\nparam = ["smote.k_neighbors=3"]\n'
+    )
     out = tmp_path / "run"
     assert main(["compare", "--config", str(cfg), "--seeds", "1", "--out", str(out), "--json"]) == 0
     config = open_run(out).config
@@ -100,16 +115,19 @@ def test_config_file_gives_the_options_and_the_command_line_wins(features_file, 
     assert open_run(tmp_path / "from-file").config["protocol"] == "split"
 
 
-@pytest.mark.parametrize("text, message", [
-    ('protocl = "loso"', "has no option 'protocl'"),
-    ('protocol = "lso"', "choose one of"),
-    ('seeds = "three"', "not a valid value"),
-    ('json = "yes"', "true or false"),
-    ('command = "augment"', "this config is for `labkit augment`"),
-    ("[compare]\nseeds = 2", "tables"),
-    ("seeds = ", "not a valid TOML file"),
-    ('config = "other.toml"', "cannot name another config file"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('protocl = "loso"', "has no option 'protocl'"),
+        ('protocol = "lso"', "choose one of"),
+        ('seeds = "three"', "not a valid value"),
+        ('json = "yes"', "true or false"),
+        ('command = "augment"', "this config is for `labkit augment`"),
+        ("[compare]\nseeds = 2", "tables"),
+        ("seeds = ", "not a valid TOML file"),
+        ('config = "other.toml"', "cannot name another config file"),
+    ],
+)
 def test_bad_config_files_exit_2_naming_the_file(features_file, tmp_path, capsys, text, message):
     cfg = tmp_path / "bad.toml"
     cfg.write_text(text + "\n")
@@ -149,8 +167,9 @@ def _toy_plan(args) -> Plan:
     meta, X = toy_features(n_speakers=4, n_per=4, dim=6, seed=int(args.source))
     tasks = [{"key": f"seed{s}", "seed": s} for s in range(args.seeds)]
     context = {"X": X, "y": meta["emotion"].to_numpy(), "test": (meta["speaker"] == "toy:03").to_numpy(), "C": args.C}
-    return Plan(config={"source": args.source, "C": args.C}, tasks=tasks, context=context, data="toy data",
-                default_out="toy")
+    return Plan(
+        config={"source": args.source, "C": args.C}, tasks=tasks, context=context, data="toy data", default_out="toy"
+    )
 
 
 def _toy_task(task, context, run_path):
@@ -166,12 +185,23 @@ def _toy_task(task, context, run_path):
 
 def _toy_summary(tasks, plan) -> Report:
     s = summary_by(tasks, "model", ["uar"])
-    return Report(tables=[PaperTable("Toy table_1", [Column("uar", "UAR")], s, paper={"svm": {"uar": 50.0}})],
-                  json=s, frames={"summary": summary_frame(s)})
+    return Report(
+        tables=[PaperTable("Toy table_1", [Column("uar", "UAR")], s, paper={"svm": {"uar": 50.0}})],
+        json=s,
+        frames={"summary": summary_frame(s)},
+    )
 
 
-TOY = Experiment(name="toy-table", paper="Nobody 2026", summary="a toy", description="a toy experiment",
-                 add_arguments=_toy_arguments, plan=_toy_plan, run_task=_toy_task, summarize=_toy_summary)
+TOY = Experiment(
+    name="toy-table",
+    paper="Nobody 2026",
+    summary="a toy",
+    description="a toy experiment",
+    add_arguments=_toy_arguments,
+    plan=_toy_plan,
+    run_task=_toy_task,
+    summarize=_toy_summary,
+)
 
 
 @pytest.fixture
@@ -183,8 +213,9 @@ def toy_registry(monkeypatch):
 
 def test_reproduce_run_writes_config_reruns_identically_and_exports_latex(toy_registry, tmp_path, capsys):
     out = tmp_path / "toy"
-    assert main(["reproduce", "toy-table", "7", "--C", "0.5", "--seeds", "2", "--out", str(out),
-                 "--format", "latex"]) == 0
+    assert (
+        main(["reproduce", "toy-table", "7", "--C", "0.5", "--seeds", "2", "--out", str(out), "--format", "latex"]) == 0
+    )
     tex = capsys.readouterr().out
     assert tex.startswith(r"\begin{table}") and r"Toy table\_1" in tex and r"\bottomrule" in tex
     command, values = read_run_config(out)
@@ -193,12 +224,28 @@ def test_reproduce_run_writes_config_reruns_identically_and_exports_latex(toy_re
 
     assert main(["rerun", str(out), "--out", str(tmp_path / "again")]) == 0
     assert "same results as" in capsys.readouterr().err
-    pd.testing.assert_frame_equal(open_run(out).read_table("summary"),
-                                  open_run(tmp_path / "again").read_table("summary"))
+    pd.testing.assert_frame_equal(
+        open_run(out).read_table("summary"), open_run(tmp_path / "again").read_table("summary")
+    )
 
     # the config with one option changed on the command line: more seeds, the rest from the file
-    assert main(["reproduce", "toy-table", "--config", str(out / RUN_CONFIG), "--seeds", "3",
-                 "--out", str(tmp_path / "more"), "--format", "csv"]) == 0
+    assert (
+        main(
+            [
+                "reproduce",
+                "toy-table",
+                "--config",
+                str(out / RUN_CONFIG),
+                "--seeds",
+                "3",
+                "--out",
+                str(tmp_path / "more"),
+                "--format",
+                "csv",
+            ]
+        )
+        == 0
+    )
     csv = capsys.readouterr().out
     assert csv.splitlines()[0].startswith("Model,UAR,UAR CI low,UAR CI high,UAR paper,n")
     assert len(open_run(tmp_path / "more").task_keys()) == 3

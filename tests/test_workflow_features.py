@@ -32,9 +32,30 @@ def test_foreign_csv_runs_through_compare(tmp_path, capsys):
     path = tmp_path / "wav2vec.csv"
     _foreign().to_csv(path, index=False)
     out = tmp_path / "run"
-    assert main(["compare", str(path), "--label-column", "label", "--speaker-column", "spk", "--id-column", "utt",
-                 "--meta-columns", "session", "--augmenters", "none,smote", "--seeds", "1", "--out", str(out),
-                 "--json"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                str(path),
+                "--label-column",
+                "label",
+                "--speaker-column",
+                "spk",
+                "--id-column",
+                "utt",
+                "--meta-columns",
+                "session",
+                "--augmenters",
+                "none,smote",
+                "--seeds",
+                "1",
+                "--out",
+                str(out),
+                "--json",
+            ]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     assert set(result) == {"none", "smote"} and 0 < result["none"]["uar"]["mean"] <= 1
     run = open_run(out)
@@ -56,21 +77,39 @@ def test_tsv_and_parquet_tables_and_default_columns(tmp_path):
     assert not is_table_source("csv:manifest.csv") and not is_table_source("synthetic")
 
 
-@pytest.mark.parametrize("change, options, message", [
-    (lambda df: df, {"label_column": "emotion", "speaker_column": "spk"}, "no label column 'emotion'"),
-    (lambda df: df, {"label_column": "label"}, "no speaker column 'speaker'"),
-    (lambda df: df, {"label_column": "label", "speaker_column": "spk", "id_column": "key"}, "no id column 'key'"),
-    (lambda df: df.assign(session="a"), {"label_column": "label", "speaker_column": "spk", "id_column": "utt"},
-     "not numeric: 'session'"),
-    (lambda df: df.assign(w2v_003=df["w2v_003"].astype(str).str.replace(".", ",", regex=False)),
-     {"label_column": "label", "speaker_column": "spk", "id_column": "utt"}, "decimal comma"),
-    (lambda df: df.assign(w2v_005=df["w2v_005"].where(df.index != 7)),
-     {"label_column": "label", "speaker_column": "spk", "id_column": "utt"}, "w2v_005 (1), first at id"),
-    (lambda df: df.assign(label=df["label"].where(df.index != 2)),
-     {"label_column": "label", "speaker_column": "spk", "id_column": "utt"}, "1 row(s) have no label"),
-    (lambda df: df.assign(utt="same"), {"label_column": "label", "speaker_column": "spk", "id_column": "utt"},
-     "appears more than once"),
-])
+@pytest.mark.parametrize(
+    "change, options, message",
+    [
+        (lambda df: df, {"label_column": "emotion", "speaker_column": "spk"}, "no label column 'emotion'"),
+        (lambda df: df, {"label_column": "label"}, "no speaker column 'speaker'"),
+        (lambda df: df, {"label_column": "label", "speaker_column": "spk", "id_column": "key"}, "no id column 'key'"),
+        (
+            lambda df: df.assign(session="a"),
+            {"label_column": "label", "speaker_column": "spk", "id_column": "utt"},
+            "not numeric: 'session'",
+        ),
+        (
+            lambda df: df.assign(w2v_003=df["w2v_003"].astype(str).str.replace(".", ",", regex=False)),
+            {"label_column": "label", "speaker_column": "spk", "id_column": "utt"},
+            "decimal comma",
+        ),
+        (
+            lambda df: df.assign(w2v_005=df["w2v_005"].where(df.index != 7)),
+            {"label_column": "label", "speaker_column": "spk", "id_column": "utt"},
+            "w2v_005 (1), first at id",
+        ),
+        (
+            lambda df: df.assign(label=df["label"].where(df.index != 2)),
+            {"label_column": "label", "speaker_column": "spk", "id_column": "utt"},
+            "1 row(s) have no label",
+        ),
+        (
+            lambda df: df.assign(utt="same"),
+            {"label_column": "label", "speaker_column": "spk", "id_column": "utt"},
+            "appears more than once",
+        ),
+    ],
+)
 def test_clear_errors_name_the_file_and_column(tmp_path, change, options, message):
     path = tmp_path / "mine.csv"
     change(_foreign().drop(columns="session")).to_csv(path, index=False)
@@ -122,13 +161,15 @@ def test_rows_filtered_by_another_tool_are_read_with_a_warning(labkit_file, tmp_
 def test_unparsable_or_incomplete_metadata_is_a_clear_error(labkit_file, tmp_path):
     path, _, _ = labkit_file
     info = json.loads(pq.read_schema(path).metadata[b"labkit.features"])
-    cases = [(dict(raw=b"{not json"), "not valid JSON"),
-             (dict(raw=b"[1, 2]"), "not a JSON object"),
-             (dict(info={k: v for k, v in info.items() if k != "names"}), "lacks names"),
-             (dict(info={**info, "shape": [3, "x"]}), "unusable shape"),
-             (dict(info={**info, "names": info["names"][:-1]}), "feature names for a last axis"),
-             (dict(info={**info, "meta_columns": info["meta_columns"] + ["session"]}), "'session'"),
-             (dict(info={**info, "names": ["nope"] + info["names"][1:]}), "'nope'")]
+    cases = [
+        (dict(raw=b"{not json"), "not valid JSON"),
+        (dict(raw=b"[1, 2]"), "not a JSON object"),
+        (dict(info={k: v for k, v in info.items() if k != "names"}), "lacks names"),
+        (dict(info={**info, "shape": [3, "x"]}), "unusable shape"),
+        (dict(info={**info, "names": info["names"][:-1]}), "feature names for a last axis"),
+        (dict(info={**info, "meta_columns": info["meta_columns"] + ["session"]}), "'session'"),
+        (dict(info={**info, "names": ["nope"] + info["names"][1:]}), "'nope'"),
+    ]
     for k, (change, message) in enumerate(cases):
         bad = _rewrite(path, tmp_path / f"bad{k}.parquet", **change)
         with pytest.raises(LabkitError, match=f"bad{k}.parquet") as err:

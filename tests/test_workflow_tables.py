@@ -10,14 +10,25 @@ from labkit.experiment.tables import FORMATS, Column, PaperTable, latex_escape
 
 
 def _table() -> PaperTable:
-    ours = {"AAEC": {"uar": {"mean": 0.61, "ci_low": 0.58, "ci_high": 0.64, "n": 3},
-                     "f1": {"mean": 0.5, "ci_low": None, "ci_high": None, "n": 1}},
-            "AAE_C": {"uar": {"mean": 0.55, "ci_low": 0.50, "ci_high": 0.60, "n": 3}},
-            "50% & more #1": {}}
-    return PaperTable("Fu et al. 2020, Table 1: F1 & UAR (%)", [Column("uar", "UAR"), Column("f1", "F1 $x$")], ours,
-                      paper={"AAEC": {"uar": 40.06}}, info={"AAEC": "D, C, G"}, info_header="Players",
-                      extra_columns=["Δ UAR"], extra={"AAE_C": {"Δ UAR": "−6.0 (p = 0.02)"}},
-                      notes=["95 % t-interval; seeds_0..2", "Paper: MuSe-Topic"])
+    ours = {
+        "AAEC": {
+            "uar": {"mean": 0.61, "ci_low": 0.58, "ci_high": 0.64, "n": 3},
+            "f1": {"mean": 0.5, "ci_low": None, "ci_high": None, "n": 1},
+        },
+        "AAE_C": {"uar": {"mean": 0.55, "ci_low": 0.50, "ci_high": 0.60, "n": 3}},
+        "50% & more #1": {},
+    }
+    return PaperTable(
+        "Fu et al. 2020, Table 1: F1 & UAR (%)",
+        [Column("uar", "UAR"), Column("f1", "F1 $x$")],
+        ours,
+        paper={"AAEC": {"uar": 40.06}},
+        info={"AAEC": "D, C, G"},
+        info_header="Players",
+        extra_columns=["Δ UAR"],
+        extra={"AAE_C": {"Δ UAR": "−6.0 (p = 0.02)"}},
+        notes=["95 % t-interval; seeds_0..2", "Paper: MuSe-Topic"],
+    )
 
 
 def test_every_format_renders_and_unknown_is_refused():
@@ -78,17 +89,27 @@ def test_latex_escape_of_every_special_character():
 def test_compare_summary_renders_as_csv_and_latex():
     from labkit.experiment.runner import format_table
 
-    summary = {"none": {"uar": {"mean": 0.637, "ci_low": 0.637, "ci_high": 0.637, "n": 3}},
-               "smote": {"uar": {"mean": 0.64, "ci_low": 0.604, "ci_high": 0.676, "n": 3}}}
+    summary = {
+        "none": {"uar": {"mean": 0.637, "ci_low": 0.637, "ci_high": 0.637, "n": 3}},
+        "smote": {"uar": {"mean": 0.64, "ci_low": 0.604, "ci_high": 0.676, "n": 3}},
+    }
     df = pd.read_csv(io.StringIO(format_table(summary, metrics=["uar"], fmt="csv")))
     assert list(df["augmenter"]) == ["none", "smote"] and df.iloc[1, 1] == pytest.approx(64.0)
     assert r"\toprule" in format_table(summary, metrics=["uar"], fmt="latex")
 
 
 def test_from_frame_builds_the_dashboard_download_from_a_summary_table():
-    frame = pd.DataFrame({"run": ["r1", "r1", "r2"], "augmenter": ["none", "none", "smote"],
-                          "metric": ["uar", "f1", "uar"], "mean": [0.6, 0.5, 0.65], "ci_low": [0.55, float("nan"), 0.6],
-                          "ci_high": [0.65, float("nan"), 0.7], "n": [3, 1, 3]})
+    frame = pd.DataFrame(
+        {
+            "run": ["r1", "r1", "r2"],
+            "augmenter": ["none", "none", "smote"],
+            "metric": ["uar", "f1", "uar"],
+            "mean": [0.6, 0.5, 0.65],
+            "ci_low": [0.55, float("nan"), 0.6],
+            "ci_high": [0.65, float("nan"), 0.7],
+            "n": [3, 1, 3],
+        }
+    )
     t = PaperTable.from_frame(frame, rows=["run", "augmenter"], labels={"uar": "UAR"})
     df = pd.read_csv(io.StringIO(t.to_csv()))
     assert list(df["run · augmenter"]) == ["r1 · none", "r2 · smote"]

@@ -16,20 +16,39 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def _training_run(path) -> Run:
     """A run as a trainer leaves it: a loss history, generated samples at 3 iterations, a summary."""
     run = Run.create(path, kind="toy-train", config={"lr": 0.001, "protocol_params": {"train_corpus": "studio"}})
-    run.write_table("history", pd.DataFrame({"iteration": [1, 2, 3], "loss_d": [1.0, 0.8, 0.7],
-                                             "loss_g": [2.0, 1.5, np.nan], "phase": ["a", "b", "c"]}))
+    run.write_table(
+        "history",
+        pd.DataFrame(
+            {"iteration": [1, 2, 3], "loss_d": [1.0, 0.8, 0.7], "loss_g": [2.0, 1.5, np.nan], "phase": ["a", "b", "c"]}
+        ),
+    )
     rng = np.random.default_rng(0)
-    run.save_reference("embedding", rng.standard_normal((40, 4)), np.repeat([0, 1], 20),
-                       rng.standard_normal((20, 4)), np.repeat([0, 1], 10))
+    run.save_reference(
+        "embedding",
+        rng.standard_normal((40, 4)),
+        np.repeat([0, 1], 20),
+        rng.standard_normal((20, 4)),
+        np.repeat([0, 1], 10),
+    )
     for it in (1, 2, 3):
         run.save_snapshot("embedding", it, rng.standard_normal((12, 4)) * it, np.repeat([0, 1], 6))
     return run
 
 
 def _finish(run):
-    run.write_table("summary", pd.DataFrame({"configuration": ["AAE+C", "AAE+C"], "metric": ["uar", "f1"],
-                                             "mean": [0.61, 0.55], "ci_low": [0.58, np.nan],
-                                             "ci_high": [0.64, np.nan], "n": [3, 1]}))
+    run.write_table(
+        "summary",
+        pd.DataFrame(
+            {
+                "configuration": ["AAE+C", "AAE+C"],
+                "metric": ["uar", "f1"],
+                "mean": [0.61, 0.55],
+                "ci_low": [0.58, np.nan],
+                "ci_high": [0.64, np.nan],
+                "n": [3, 1],
+            }
+        ),
+    )
     run.set_status("finished", "done")
 
 
@@ -40,8 +59,12 @@ def test_what_a_run_holds_becomes_curves_and_final_scores(tmp_path):
     assert "history/phase" not in c and [s for s, _ in c["coverage-embedding/precision"]] == [1, 2, 3]
     assert final_scores(run) == {}  # no summary yet
     _finish(run)
-    assert final_scores(run) == {"AAE-plus-C/uar": 0.61, "AAE-plus-C/uar_ci_low": 0.58, "AAE-plus-C/uar_ci_high": 0.64,
-                                 "AAE-plus-C/f1": 0.55}
+    assert final_scores(run) == {
+        "AAE-plus-C/uar": 0.61,
+        "AAE-plus-C/uar_ci_low": 0.58,
+        "AAE-plus-C/uar_ci_high": 0.64,
+        "AAE-plus-C/f1": 0.55,
+    }
 
 
 def test_unknown_or_missing_tracker_is_refused(monkeypatch):
@@ -95,11 +118,30 @@ def test_compare_log_tensorboard_writes_event_files(tmp_path, capsys):
     meta, X = toy_features(n_speakers=3, n_per=4, dim=4)
     path = tmp_path / "toy.parquet"
     Features(meta=meta, X=X, names=list("abcd"), feature_set="toy", settings={}).to_parquet(path)
-    assert main(["compare", str(path), "--augmenters", "none,noise", "--seeds", "1", "--out", str(tmp_path / "cmp"),
-                 "--log", "tensorboard", "--log-uri", str(tmp_path / "tb"), "--json"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                str(path),
+                "--augmenters",
+                "none,noise",
+                "--seeds",
+                "1",
+                "--out",
+                str(tmp_path / "cmp"),
+                "--log",
+                "tensorboard",
+                "--log-uri",
+                str(tmp_path / "tb"),
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert "TensorBoard events in" in capsys.readouterr().err
     acc = EventAccumulator(str(tmp_path / "tb" / "cmp")).Reload()
     scalars = acc.Tags()["scalars"]
     assert "final/noise/uar" in scalars and "final/none/uar_ci_low" in scalars
-    assert acc.Scalars("final/none/uar")[0].value == pytest.approx(Run(tmp_path / "cmp").read_json("summary")
-                                                                   ["none"]["uar"]["mean"], rel=1e-6)
+    assert acc.Scalars("final/none/uar")[0].value == pytest.approx(
+        Run(tmp_path / "cmp").read_json("summary")["none"]["uar"]["mean"], rel=1e-6
+    )

@@ -42,7 +42,7 @@ def test_each_augmenter_changes_audio_and_keeps_length_and_rate(name, table):
     assert (info.samplerate, info.frames, info.channels) == (sr, len(y), 1)
     z, _ = sf.read(out, dtype="float32")
     assert np.all(np.isfinite(z)) and not np.allclose(z, y, atol=1e-4)
-    assert 0.2 < np.sqrt(np.mean(z ** 2)) / np.sqrt(np.mean(y ** 2)) < 5  # a change, not a wreck
+    assert 0.2 < np.sqrt(np.mean(z**2)) / np.sqrt(np.mean(y**2)) < 5  # a change, not a wreck
     # deterministic per (seed, copy); another copy or seed is another draw
     again = aug.transform_audio(y, sr, seed=123)
     np.testing.assert_array_equal(again, aug.transform_audio(y, sr, seed=123))
@@ -70,7 +70,7 @@ def test_band_and_speed_change_what_they_say(table):
     high = lambda x: spectrum(x)[f > 5000].sum() / spectrum(x).sum()  # noqa: E731
     assert low(band) < 0.2 * low(y) and high(band) < 0.2 * high(y)  # outside the telephone band: mostly gone
     fast = make_augmenter("wav-speed", min_rate=1.25, max_rate=1.25).transform_audio(y, sr, seed=0)
-    assert len(fast) == len(y) and np.abs(fast[-int(0.15 * len(y)):]).max() < 1e-3  # faster: silence at the end
+    assert len(fast) == len(y) and np.abs(fast[-int(0.15 * len(y)) :]).max() < 1e-3  # faster: silence at the end
 
 
 def test_bad_parameters_and_unbound_use_are_clear_errors():
@@ -115,8 +115,24 @@ def test_compare_augments_only_training_audio_once_per_utterance(manifest, table
 
     monkeypatch.setattr(WaveformAugmenter, "augment_file", spy)
     out = tmp_path / "run"
-    assert main(["compare", f"csv:{manifest}", "--augmenters", "none,wav-band", "--protocol", "loso",
-                 "--seeds", "1", "--out", str(out), "--json"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                f"csv:{manifest}",
+                "--augmenters",
+                "none,wav-band",
+                "--protocol",
+                "loso",
+                "--seeds",
+                "1",
+                "--out",
+                str(out),
+                "--json",
+            ]
+        )
+        == 0
+    )
     run = open_run(out)
     tasks = run.read_table("tasks")
     band = tasks[tasks["augmenter"] == "wav-band"]
@@ -142,7 +158,8 @@ def test_waveform_augmenter_needs_a_corpus_source(tmp_path, capsys):
     meta, X = toy_features(n_speakers=3, n_per=3, dim=4)
     df = pd.DataFrame(X, columns=list("abcd")).assign(speaker=meta["speaker"], emotion=meta["emotion"])
     df.to_csv(tmp_path / "t.csv", index=False)
-    assert main(["compare", str(tmp_path / "t.csv"), "--augmenters", "none,wav-noise", "--out",
-                 str(tmp_path / "r")]) == 2
+    assert (
+        main(["compare", str(tmp_path / "t.csv"), "--augmenters", "none,wav-noise", "--out", str(tmp_path / "r")]) == 2
+    )
     assert "augment audio: SOURCE must be a corpus" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()

@@ -17,13 +17,17 @@ st.title("Augmenter comparison")
 rows = common.store_ui()
 candidates = [r for r in rows if "summary" in r.tables]
 if not candidates:
-    common.empty_store_ui(len(rows), "a comparison summary (tables/summary.parquet)",
-                          "Run `labkit compare ...` (or `labkit demo`) to make one.")
+    common.empty_store_ui(
+        len(rows),
+        "a comparison summary (tables/summary.parquet)",
+        "Run `labkit compare ...` (or `labkit demo`) to make one.",
+    )
     st.stop()
 
 labels = [r.label for r in candidates]
-chosen = st.sidebar.multiselect("Runs", labels, default=labels[:1], key="cmp_runs",
-                                help="several runs are shown side by side")
+chosen = st.sidebar.multiselect(
+    "Runs", labels, default=labels[:1], key="cmp_runs", help="several runs are shown side by side"
+)
 chosen_rows = [candidates[labels.index(label)] for label in chosen]
 if not chosen_rows:
     st.info("Pick at least one run in the sidebar.")
@@ -54,12 +58,15 @@ except LabkitError as err:
     st.stop()
 
 metrics = list(dict.fromkeys(summary["metric"].astype(str)))
-metric = st.sidebar.selectbox("Metric", metrics, index=metrics.index(figures.default_metric(metrics)),
-                              key="cmp_metric")
+metric = st.sidebar.selectbox("Metric", metrics, index=metrics.index(figures.default_metric(metrics)), key="cmp_metric")
 
 st.subheader("Summary (mean [95% CI])")
-table = summary.assign(cell=[f"{m:.3f} [{lo:.3f}, {hi:.3f}]" if pd.notna(lo) and pd.notna(hi) else f"{m:.3f}"
-                             for m, lo, hi in zip(summary["mean"], summary["ci_low"], summary["ci_high"])])
+table = summary.assign(
+    cell=[
+        f"{m:.3f} [{lo:.3f}, {hi:.3f}]" if pd.notna(lo) and pd.notna(hi) else f"{m:.3f}"
+        for m, lo, hi in zip(summary["mean"], summary["ci_low"], summary["ci_high"])
+    ]
+)
 index = ["run", "augmenter"] if len(chosen_rows) > 1 else ["augmenter"]
 pivot = table.pivot_table(index=index, columns="metric", values="cell", aggfunc="first")
 st.dataframe(pivot, key="cmp_table")

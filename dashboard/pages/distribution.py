@@ -28,9 +28,12 @@ st.title("Distribution of generated samples")
 rows = common.store_ui()
 candidates = [r for r in rows if r.spaces]
 if not candidates:
-    common.empty_store_ui(len(rows), "real reference data (reference/<space>.npz)",
-                          "Training runs record them (`labkit reproduce aaec-train ...`), and so does "
-                          "`labkit compare --record-every 1` for every augmenter; `labkit demo` does both.")
+    common.empty_store_ui(
+        len(rows),
+        "real reference data (reference/<space>.npz)",
+        "Training runs record them (`labkit reproduce aaec-train ...`), and so does "
+        "`labkit compare --record-every 1` for every augmenter; `labkit demo` does both.",
+    )
     st.stop()
 
 NOTHING = "(nothing)"
@@ -44,16 +47,30 @@ def short_name(row, space: str, other_row) -> str:
 
 with st.sidebar:
     row = common.run_picker_ui(candidates, key="dist_run")
-    space = st.selectbox("Space", row.spaces, key="dist_space",
-                         help="the representation the samples were recorded in: e.g. spectrum or embedding "
-                              "(AAEC), aug-<augmenter> (a comparison)")
-    method = st.radio("Projection", ["pca", "umap"], format_func=str.upper, horizontal=True, key="dist_method",
-                      help="fitted once on the run's real data (train + test); UMAP's first fit takes a while")
+    space = st.selectbox(
+        "Space",
+        row.spaces,
+        key="dist_space",
+        help="the representation the samples were recorded in: e.g. spectrum or embedding "
+        "(AAEC), aug-<augmenter> (a comparison)",
+    )
+    method = st.radio(
+        "Projection",
+        ["pca", "umap"],
+        format_func=str.upper,
+        horizontal=True,
+        key="dist_method",
+        help="fitted once on the run's real data (train + test); UMAP's first fit takes a while",
+    )
     partners = data.partners(candidates, row.path, space)
     labels = [NOTHING] + [f"{r.run_id} · {s}" for r, s in partners]
-    beside = st.selectbox("Beside it", labels, key="dist_pair",
-                          help="another generator recorded on the same real data (e.g. another augmenter of the "
-                               "same comparison), drawn in the same plane with the same axes")
+    beside = st.selectbox(
+        "Beside it",
+        labels,
+        key="dist_pair",
+        help="another generator recorded on the same real data (e.g. another augmenter of the "
+        "same comparison), drawn in the same plane with the same axes",
+    )
     if len(labels) == 1:
         st.caption("No other generator was recorded on these real data.")
 pair = partners[labels.index(beside) - 1] if beside in labels[1:] else None
@@ -72,17 +89,37 @@ if pair is not None:
 left, right = st.columns([5, 2] if pair is not None else [3, 1])  # two panels and two metric columns
 with left:
     c1, c2, c3 = st.columns(3)
-    cumulative = c1.radio("View", ["cumulative", "per iteration"], horizontal=True, key="dist_view",
-                          help="cumulative: all samples generated up to the frame (AAEC's Figure 5)") == "cumulative"
-    color_by = c2.radio("Colour by", ["source", "class", "origin"], horizontal=True, key="dist_color",
-                        help="origin: where each generated sample came from (AAEC: noise = Decoder(E), "
-                             "code = Decoder(Z), mixed = their average X')")
-    generated_as = c3.radio("Generated as", ["points", "density"], horizontal=True, key="dist_gen_as",
-                            help="points fade as they crowd; density draws filled contours, readable at any "
-                                 "number of samples. Real points are always drawn above them.")
+    cumulative = (
+        c1.radio(
+            "View",
+            ["cumulative", "per iteration"],
+            horizontal=True,
+            key="dist_view",
+            help="cumulative: all samples generated up to the frame (AAEC's Figure 5)",
+        )
+        == "cumulative"
+    )
+    color_by = c2.radio(
+        "Colour by",
+        ["source", "class", "origin"],
+        horizontal=True,
+        key="dist_color",
+        help="origin: where each generated sample came from (AAEC: noise = Decoder(E), "
+        "code = Decoder(Z), mixed = their average X')",
+    )
+    generated_as = c3.radio(
+        "Generated as",
+        ["points", "density"],
+        horizontal=True,
+        key="dist_gen_as",
+        help="points fade as they crowd; density draws filled contours, readable at any "
+        "number of samples. Real points are always drawn above them.",
+    )
     all_classes = sorted(set(proj.classes) | (set(proj_b.classes) if proj_b is not None else set()))
     kept, before = st.session_state.get("dist_classes"), st.session_state.get("dist_all_classes")
-    if kept is not None and (not set(kept) <= set(all_classes) or (before != all_classes and set(kept) == set(before or []))):
+    if kept is not None and (
+        not set(kept) <= set(all_classes) or (before != all_classes and set(kept) == set(before or []))
+    ):
         # Another run with other classes (emotions here, arousal levels there): show all of them, unless
         # the reader had narrowed the selection to classes this run also has.
         st.session_state["dist_classes"] = all_classes
@@ -91,8 +128,13 @@ with left:
     iterations = sorted({int(i) for i in proj.iterations} | ({int(i) for i in proj_b.iterations} if proj_b else set()))
     iteration = None
     if len(iterations) > 1:
-        iteration = st.select_slider("Iteration (opening frame)", iterations, value=iterations[0], key="dist_iter",
-                                     help="press ▶ Play under the plot to animate all iterations")
+        iteration = st.select_slider(
+            "Iteration (opening frame)",
+            iterations,
+            value=iterations[0],
+            key="dist_iter",
+            help="press ▶ Play under the plot to animate all iterations",
+        )
     elif iterations:
         iteration = iterations[0]
 
@@ -104,15 +146,37 @@ chosen = None if len(classes) == len(all_classes) else tuple(classes)
 cov, cov_message = data.coverage(row.path, space)
 fingerprint = run_fingerprint(Run(row.path), space)
 if pair is None:
-    fig = data.distribution_figure(row.path, space, method, fingerprint, cumulative, color_by, chosen, iteration,
-                                   cov is not None, generated_as=generated_as)
+    fig = data.distribution_figure(
+        row.path,
+        space,
+        method,
+        fingerprint,
+        cumulative,
+        color_by,
+        chosen,
+        iteration,
+        cov is not None,
+        generated_as=generated_as,
+    )
     names = None
     file_stem = f"{row.run_id}-{space}"
 else:
     names = (short_name(row, space, pair[0]), short_name(pair[0], pair[1], row))
     both = fingerprint + "||" + run_fingerprint(Run(pair[0].path), pair[1])
-    fig = data.pair_figure(row.path, space, pair[0].path, pair[1], method, both, names, cumulative, color_by,
-                           chosen, iteration, generated_as)
+    fig = data.pair_figure(
+        row.path,
+        space,
+        pair[0].path,
+        pair[1],
+        method,
+        both,
+        names,
+        cumulative,
+        color_by,
+        chosen,
+        iteration,
+        generated_as,
+    )
     file_stem = f"{row.run_id}-{space}-vs-{pair[1]}"
 
 with left:
@@ -120,9 +184,11 @@ with left:
     if not iterations:
         st.info("This run has real data but no generated snapshots yet (snapshots/<space>/iter_*.npz).")
     n_gen = len(proj.y_gen) + (len(proj_b.y_gen) if proj_b is not None else 0)
-    st.caption(f"{len(proj.y_train)} train · {len(proj.y_test)} test · {n_gen} generated samples "
-               f"over {len(iterations)} iteration(s); axes fixed from all points"
-               + (" of both generators." if pair is not None else "."))
+    st.caption(
+        f"{len(proj.y_train)} train · {len(proj.y_test)} test · {n_gen} generated samples "
+        f"over {len(iterations)} iteration(s); axes fixed from all points"
+        + (" of both generators." if pair is not None else ".")
+    )
     common.download_ui(fig, file_stem, key="dist_html")
 
 
@@ -138,16 +204,20 @@ with right:
         # Two generators: one column of metrics each, at each one's own iteration shown in the frame.
         cov_b, cov_b_message = data.coverage(pair[0].path, pair[1])
         table, notes = {}, []
-        for name, c, its, msg in ((names[0], cov, proj.iterations, cov_message),
-                                  (names[1], cov_b, proj_b.iterations, cov_b_message)):
+        for name, c, its, msg in (
+            (names[0], cov, proj.iterations, cov_message),
+            (names[1], cov_b, proj_b.iterations, cov_b_message),
+        ):
             own = own_iteration(its, iteration)
             if c is None or own is None or c[c["iteration"] == own].empty:
                 notes.append(f"{name}: {msg or 'no metrics at this frame'}")
                 continue
             at = c[c["iteration"] == own].iloc[0]
             table[f"{name} · {own}"] = {m: at[m] for m in METRIC_HELP if m in at and pd.notna(at[m])}
-        st.caption("Full feature space, k = 5; each column is a generator's samples of the iteration it "
-                   "shows (name · iteration).")
+        st.caption(
+            "Full feature space, k = 5; each column is a generator's samples of the iteration it "
+            "shows (name · iteration)."
+        )
         if table:
             st.dataframe(pd.DataFrame(table).round(3), key="dist_pair_metrics")
         for note in notes:
@@ -155,8 +225,10 @@ with right:
     elif cov is None:
         st.info(cov_message)
     else:
-        st.caption("Full feature space, this iteration's samples only, k = 5. The iteration slider sets this "
-                   "panel; while ▶ Play runs, each frame's title shows its own numbers.")
+        st.caption(
+            "Full feature space, this iteration's samples only, k = 5. The iteration slider sets this "
+            "panel; while ▶ Play runs, each frame's title shows its own numbers."
+        )
         at = cov[cov["iteration"] == iteration]
         before = cov[cov["iteration"] < iteration].tail(1)
         if at.empty:

@@ -13,14 +13,18 @@ from labkit.viz import data, figures
 st.title("Training curves")
 rows = common.store_ui()
 
+
 def history_tables(row) -> list[str]:
     return [t for t in row.tables if t == "history" or t.startswith(("history-", "history_"))]
 
 
 candidates = [r for r in rows if history_tables(r) or r.n_snapshots]
 if not candidates:
-    common.empty_store_ui(len(rows), "a training history or generated snapshots",
-                          "AAEC training writes them: `labkit reproduce aaec-train ...` or `labkit demo`.")
+    common.empty_store_ui(
+        len(rows),
+        "a training history or generated snapshots",
+        "AAEC training writes them: `labkit reproduce aaec-train ...` or `labkit demo`.",
+    )
     st.stop()
 
 with st.sidebar:
@@ -65,8 +69,11 @@ if cov is None:
     st.info(message)
     st.stop()
 left, right = st.columns(2)
-shares = [m for m in ("precision", "recall", "density", "coverage", "c2st_auc", "test_gain", "test_in_train")
-          if m in cov.columns]
+shares = [
+    m
+    for m in ("precision", "recall", "density", "coverage", "c2st_auc", "test_gain", "test_in_train")
+    if m in cov.columns
+]
 distances = [m for m in ("frechet", "mmd") if m in cov.columns]
 try:
     with left:

@@ -35,8 +35,16 @@ class AAECAugmenter(Augmenter):
 
     input_kind = "frames"
 
-    def __init__(self, sampling_strategy="balance", random_state=None, preset="small", iterations=None,
-                 device=None, record_every=0, n_record=32):
+    def __init__(
+        self,
+        sampling_strategy="balance",
+        random_state=None,
+        preset="small",
+        iterations=None,
+        device=None,
+        record_every=0,
+        n_record=32,
+    ):
         super().__init__(sampling_strategy=sampling_strategy, random_state=random_state)
         self.preset = preset
         self.iterations = iterations
@@ -52,16 +60,23 @@ class AAECAugmenter(Augmenter):
 
         seed = 0 if self.random_state is None else int(self.random_state)
         overrides = {} if self.iterations is None else {"iterations": int(self.iterations)}
-        cfg = make_config(self.preset, "AAE+C", n_frames=X.shape[1], n_bins=X.shape[2], seed=seed,
-                          **overrides)
+        cfg = make_config(self.preset, "AAE+C", n_frames=X.shape[1], n_bins=X.shape[2], seed=seed, **overrides)
         n = len(X)
         # The autoencoder never sees labels; the class heads are not trained (autoencoder_only).
-        data = TrainingSet(X_train=torch.as_tensor(np.asarray(X, dtype=np.float32)),
-                           arousal_train=torch.zeros(n, dtype=torch.long), valence_train=torch.zeros(n, dtype=torch.long))
+        data = TrainingSet(
+            X_train=torch.as_tensor(np.asarray(X, dtype=np.float32)),
+            arousal_train=torch.zeros(n, dtype=torch.long),
+            valence_train=torch.zeros(n, dtype=torch.long),
+        )
         rec_idx = self._rng_.choice(n, min(self.n_record, n), replace=False)
         recorder = _SnapshotRecorder(self, rec_idx, np.asarray(y)) if self.record_every else None
-        res = train(data, cfg, None, TrainOptions(device=self.device, progress=False, autoencoder_only=True,
-                                                  save_final=False), recorder=recorder)
+        res = train(
+            data,
+            cfg,
+            None,
+            TrainOptions(device=self.device, progress=False, autoencoder_only=True, save_final=False),
+            recorder=recorder,
+        )
         for row in res["history"]:
             self._log(row["iteration"], **{k: v for k, v in row.items() if k.startswith("loss_")})
         self.model_ = res["model"]
@@ -108,8 +123,12 @@ class _SnapshotRecorder:
         with torch.no_grad():
             e = torch.randn(len(self.x), self.z_dim, generator=self.gen, device=self.device)
             Xg = model.generate(self.x.to(self.device), e)["mixed"].float().cpu().numpy()  # (n, T, F)
-        self.augmenter._record_snapshot(iteration, np.concatenate([Xg.mean(axis=1), Xg.std(axis=1)], axis=1),
-                                        self.y[self.rec_idx], np.full(len(self.rec_idx), "mixed"))
+        self.augmenter._record_snapshot(
+            iteration,
+            np.concatenate([Xg.mean(axis=1), Xg.std(axis=1)], axis=1),
+            self.y[self.rec_idx],
+            np.full(len(self.rec_idx), "mixed"),
+        )
 
     def state(self) -> dict:
         return {"gen": self.gen.get_state()}

@@ -141,8 +141,10 @@ class Augmenter(BaseEstimator):
         wanted = {}
         for c, k in dict(n_per_class).items():
             if c not in self.class_counts_:
-                raise LabkitError(f"{type(self).__name__}.sample: class {c!r} was not in the training data "
-                                  f"(classes: {self.classes_.tolist()})")
+                raise LabkitError(
+                    f"{type(self).__name__}.sample: class {c!r} was not in the training data "
+                    f"(classes: {self.classes_.tolist()})"
+                )
             if int(k) < 0:
                 raise LabkitError(f"{type(self).__name__}.sample: negative count {k} for class {c!r}")
             wanted[c] = int(k)
@@ -216,19 +218,24 @@ class Augmenter(BaseEstimator):
         name = type(self).__name__
         if isinstance(s, str):
             if s not in ("balance", "auto"):
-                raise LabkitError(f"{name}: sampling_strategy {s!r} unknown; use 'balance', a ratio such as 1.0, "
-                                  "or a dict {class: total count}")
+                raise LabkitError(
+                    f"{name}: sampling_strategy {s!r} unknown; use 'balance', a ratio such as 1.0, "
+                    "or a dict {class: total count}"
+                )
             top = max(counts.values())
             return {c: top - n for c, n in counts.items()}
         if isinstance(s, dict):
             add = {c: 0 for c in counts}
             for c, total in s.items():
                 if c not in counts:
-                    raise LabkitError(f"{name}: sampling_strategy names class {c!r}, absent from y "
-                                      f"(classes: {list(counts)})")
+                    raise LabkitError(
+                        f"{name}: sampling_strategy names class {c!r}, absent from y (classes: {list(counts)})"
+                    )
                 if int(total) < counts[c]:
-                    raise LabkitError(f"{name}: sampling_strategy asks {total} samples of class {c!r}, fewer "
-                                      f"than the {counts[c]} it has (augmenters only add)")
+                    raise LabkitError(
+                        f"{name}: sampling_strategy asks {total} samples of class {c!r}, fewer "
+                        f"than the {counts[c]} it has (augmenters only add)"
+                    )
                 add[c] = int(total) - counts[c]
             return add
         if isinstance(s, numbers.Real) and not isinstance(s, bool):

@@ -72,9 +72,9 @@ class GaussianNoise(Augmenter):
     def _generate(self, n_per_class: dict):
         X_parts, y_parts = [], []
         for c, k in n_per_class.items():
-            X_c = self._X_by_class_[c]                                     # (n_c, d)
+            X_c = self._X_by_class_[c]  # (n_c, d)
             picks = self._rng_.integers(0, len(X_c), size=k)
-            noise = self._rng_.standard_normal((k, X_c.shape[1]))            # (k, d)
+            noise = self._rng_.standard_normal((k, X_c.shape[1]))  # (k, d)
             X_parts.append(X_c[picks] + self.scale * self.sigma_ * noise)
             y_parts.append(np.full(k, c, dtype=self.classes_.dtype))
         return np.concatenate(X_parts), np.concatenate(y_parts)
@@ -152,8 +152,11 @@ class _NeighbourWrapper(_ImblearnWrapper):
         if k < 1:
             raise LabkitError(f"{type(self).__name__}: k_neighbors must be >= 1, got {self.k_neighbors}")
         if n_c - 1 < k:
-            warnings.warn(f"{type(self).__name__}: class {c!r} has {n_c} samples, fewer than k_neighbors+1="
-                          f"{k + 1}; using k={n_c - 1} for it", stacklevel=2)
+            warnings.warn(
+                f"{type(self).__name__}: class {c!r} has {n_c} samples, fewer than k_neighbors+1="
+                f"{k + 1}; using k={n_c - 1} for it",
+                stacklevel=2,
+            )
             k = n_c - 1
         self.k_used_ = {**getattr(self, "k_used_", {}), c: k}
         return k
@@ -219,15 +222,24 @@ class Adasyn(_NeighbourWrapper):
 
         n = len(self._y_)
         wanted = sampler.sampling_strategy[c] - self.class_counts_[c]
-        smote = lambda k: SMOTE(sampling_strategy={c: self.class_counts_[c] + k},  # noqa: E731
-                                k_neighbors=sampler.n_neighbors, random_state=sampler.random_state)
+
+        def smote(k):
+            return SMOTE(
+                sampling_strategy={c: self.class_counts_[c] + k},
+                k_neighbors=sampler.n_neighbors,
+                random_state=sampler.random_state,
+            )
+
         try:
             X_res, y_res = sampler.fit_resample(self._X_, self._y_)
         except (RuntimeError, ValueError) as err:
             if "neigbours" not in str(err) and "neighbours" not in str(err) and "No samples" not in str(err):
                 raise
-            warnings.warn(f"Adasyn: ADASYN cannot share samples over class {c!r} (no neighbour of another class, "
-                          "or every share rounds to zero); using SMOTE for it", stacklevel=2)
+            warnings.warn(
+                f"Adasyn: ADASYN cannot share samples over class {c!r} (no neighbour of another class, "
+                "or every share rounds to zero); using SMOTE for it",
+                stacklevel=2,
+            )
             return smote(wanted).fit_resample(self._X_, self._y_)
         X_new, y_new = X_res[n:], y_res[n:]
         if len(y_new) > wanted:  # rounding surplus: drop random synthetic rows

@@ -39,8 +39,9 @@ def import_ctgan():
     try:
         from ctgan import CTGAN
     except ImportError as err:
-        raise LabkitError(f"the 'ctgan' augmenter needs the optional ctgan package, which is not installed: "
-                          f"{EXTRA_HINT}") from err
+        raise LabkitError(
+            f"the 'ctgan' augmenter needs the optional ctgan package, which is not installed: {EXTRA_HINT}"
+        ) from err
     return CTGAN
 
 
@@ -59,8 +60,16 @@ class CTGANAugmenter(Augmenter):
 
     min_class_size = 2  # a per-class mixture of modes needs two rows
 
-    def __init__(self, sampling_strategy="balance", random_state=None, epochs=300, batch_size=500, pac=10,
-                 per_class=False, device=None):
+    def __init__(
+        self,
+        sampling_strategy="balance",
+        random_state=None,
+        epochs=300,
+        batch_size=500,
+        pac=10,
+        per_class=False,
+        device=None,
+    ):
         super().__init__(sampling_strategy=sampling_strategy, random_state=random_state)
         self.epochs = epochs
         self.batch_size = batch_size
@@ -73,12 +82,19 @@ class CTGANAugmenter(Augmenter):
 
         CTGAN = import_ctgan()
         if int(self.epochs) < 1 or int(self.pac) < 1 or int(self.batch_size) < 1:
-            raise LabkitError(f"CTGANAugmenter: epochs, batch_size and pac must be >= 1, got {self.epochs}, "
-                              f"{self.batch_size}, {self.pac}")
+            raise LabkitError(
+                f"CTGANAugmenter: epochs, batch_size and pac must be >= 1, got {self.epochs}, "
+                f"{self.batch_size}, {self.pac}"
+            )
         step = math.lcm(2, int(self.pac))
         batch = max(step, (int(self.batch_size) // step) * step)
-        model = CTGAN(epochs=int(self.epochs), batch_size=batch, pac=int(self.pac), verbose=False,
-                      enable_gpu=pick_device(self.device).type == "cuda")
+        model = CTGAN(
+            epochs=int(self.epochs),
+            batch_size=batch,
+            pac=int(self.pac),
+            verbose=False,
+            enable_gpu=pick_device(self.device).type == "cuda",
+        )
         model.set_random_state(seed)
         return model
 

@@ -56,9 +56,25 @@ class CycleGANAugmenter(Augmenter):
     # A discriminator facing a single row only learns that row; two is the least that is a sample.
     min_class_size = 2
 
-    def __init__(self, sampling_strategy="balance", random_state=None, preset="cyclegan", budget="small",
-                 epochs=None, pretrain_epochs=None, cls_epochs=None, hidden=None, batch_size=None, lr=None,
-                 neutral="neutral", jitter=0.05, device=None, threads=1, record_every=0, n_record=16):
+    def __init__(
+        self,
+        sampling_strategy="balance",
+        random_state=None,
+        preset="cyclegan",
+        budget="small",
+        epochs=None,
+        pretrain_epochs=None,
+        cls_epochs=None,
+        hidden=None,
+        batch_size=None,
+        lr=None,
+        neutral="neutral",
+        jitter=0.05,
+        device=None,
+        threads=1,
+        record_every=0,
+        n_record=16,
+    ):
         self.sampling_strategy = sampling_strategy
         self.random_state = random_state
         self.preset = preset
@@ -90,6 +106,7 @@ class CycleGANAugmenter(Augmenter):
                 yield
             finally:
                 torch.set_num_threads(before)
+
         if self.threads is None or getattr(self, "device_", None) is None or self.device_.type != "cpu":
             return contextlib.nullcontext()
         return limited()
@@ -99,13 +116,28 @@ class CycleGANAugmenter(Augmenter):
         """The `CycleGANConfig` this augmenter trains for `n_features` and `n_classes` (neutral included)."""
         from labkit.models.cyclegan import make_config
 
-        over = {k: int(v) for k, v in (("epochs", self.epochs), ("pretrain_epochs", self.pretrain_epochs),
-                                       ("cls_epochs", self.cls_epochs), ("hidden", self.hidden),
-                                       ("batch_size", self.batch_size)) if v is not None}
+        over = {
+            k: int(v)
+            for k, v in (
+                ("epochs", self.epochs),
+                ("pretrain_epochs", self.pretrain_epochs),
+                ("cls_epochs", self.cls_epochs),
+                ("hidden", self.hidden),
+                ("batch_size", self.batch_size),
+            )
+            if v is not None
+        }
         if self.lr is not None:
             over["lr"] = float(self.lr)
-        return make_config(self.preset, self.budget, n_features=n_features, n_targets=n_classes - 1,
-                           n_classes=n_classes, seed=seed, **over)
+        return make_config(
+            self.preset,
+            self.budget,
+            n_features=n_features,
+            n_targets=n_classes - 1,
+            n_classes=n_classes,
+            seed=seed,
+            **over,
+        )
 
     def _fit(self, X, y) -> None:
         from labkit.trainers.cyclegan import train
@@ -114,9 +146,11 @@ class CycleGANAugmenter(Augmenter):
         name = type(self).__name__
         classes = self.classes_.tolist()
         if self.neutral not in classes:
-            raise LabkitError(f"{name}: the cycle-GANs translate the {self.neutral!r} class into every other one, "
-                              f"but the training fold has no {self.neutral!r} rows; its classes are {classes} "
-                              "(set neutral= to the source class's label)")
+            raise LabkitError(
+                f"{name}: the cycle-GANs translate the {self.neutral!r} class into every other one, "
+                f"but the training fold has no {self.neutral!r} rows; its classes are {classes} "
+                "(set neutral= to the source class's label)"
+            )
         if len(classes) < 2:
             raise LabkitError(f"{name}: the training fold has only the class {self.neutral!r}; nothing to translate to")
         if not np.isfinite(self.jitter) or self.jitter < 0:
@@ -136,8 +170,16 @@ class CycleGANAugmenter(Augmenter):
         if self.threads is not None and int(self.threads) < 1:
             raise LabkitError(f"{name}: threads must be at least 1, got {self.threads}")
         with self._threads():
-            res = train(X, y_idx, cfg, source=self.source_, targets=self.targets_, device=self.device_,
-                        callback=self._callback(X, y_idx) if self.record_every else None, desc=self.preset)
+            res = train(
+                X,
+                y_idx,
+                cfg,
+                source=self.source_,
+                targets=self.targets_,
+                device=self.device_,
+                callback=self._callback(X, y_idx) if self.record_every else None,
+                desc=self.preset,
+            )
         for row in res.history:
             self._log(row["epoch"], **{k: v for k, v in row.items() if k not in ("epoch", "seconds")})
         self.model_ = res.model
@@ -160,10 +202,12 @@ class CycleGANAugmenter(Augmenter):
             E = len(self.targets_)
             to_emotion = np.concatenate([translate(model, src, i, "G") for i in range(E)])
             to_neutral = np.concatenate([translate(model, rows, i, "F") for i, rows in enumerate(per_emotion)])
-            y = np.concatenate([np.full(len(src), names[c]) for c in self.targets_]
-                               + [np.full(len(to_neutral), names[self.source_])])
+            y = np.concatenate(
+                [np.full(len(src), names[c]) for c in self.targets_] + [np.full(len(to_neutral), names[self.source_])]
+            )
             origin = np.array(["G(neutral)"] * len(to_emotion) + ["F(emotion)"] * len(to_neutral))
             self._record_snapshot(epoch, np.concatenate([to_emotion, to_neutral]), y, origin)
+
         return callback
 
     # ------------------------------------------------------------------ generate
@@ -191,13 +235,43 @@ class CycleGANAugmenter(Augmenter):
 class CycleGANWAugmenter(CycleGANAugmenter):
     """`CycleGANAugmenter` with the Wasserstein divergence (preset ``cyclegan-w``): the paper's proposed method."""
 
-    def __init__(self, sampling_strategy="balance", random_state=None, preset="cyclegan-w", budget="small",
-                 epochs=None, pretrain_epochs=None, cls_epochs=None, hidden=None, batch_size=None, lr=None,
-                 neutral="neutral", jitter=0.05, device=None, threads=1, record_every=0, n_record=16):
-        super().__init__(sampling_strategy=sampling_strategy, random_state=random_state, preset=preset,
-                         budget=budget, epochs=epochs, pretrain_epochs=pretrain_epochs, cls_epochs=cls_epochs,
-                         hidden=hidden, batch_size=batch_size, lr=lr, neutral=neutral, jitter=jitter, device=device,
-                         threads=threads, record_every=record_every, n_record=n_record)
+    def __init__(
+        self,
+        sampling_strategy="balance",
+        random_state=None,
+        preset="cyclegan-w",
+        budget="small",
+        epochs=None,
+        pretrain_epochs=None,
+        cls_epochs=None,
+        hidden=None,
+        batch_size=None,
+        lr=None,
+        neutral="neutral",
+        jitter=0.05,
+        device=None,
+        threads=1,
+        record_every=0,
+        n_record=16,
+    ):
+        super().__init__(
+            sampling_strategy=sampling_strategy,
+            random_state=random_state,
+            preset=preset,
+            budget=budget,
+            epochs=epochs,
+            pretrain_epochs=pretrain_epochs,
+            cls_epochs=cls_epochs,
+            hidden=hidden,
+            batch_size=batch_size,
+            lr=lr,
+            neutral=neutral,
+            jitter=jitter,
+            device=device,
+            threads=threads,
+            record_every=record_every,
+            n_record=n_record,
+        )
 
 
 class FittedSampler(Augmenter):
@@ -228,8 +302,10 @@ class FittedSampler(Augmenter):
         if f is None or not hasattr(f, "classes_"):
             raise LabkitError("FittedSampler: give it a fitted augmenter (fitted=...)")
         if f.class_counts_ != self.class_counts_ or tuple(f.feature_shape_) != tuple(X.shape[1:]):
-            raise LabkitError(f"FittedSampler: these rows (classes {self.class_counts_}, shape {X.shape}) are not the "
-                              f"training fold {type(f).__name__} was fitted on (classes {f.class_counts_})")
+            raise LabkitError(
+                f"FittedSampler: these rows (classes {self.class_counts_}, shape {X.shape}) are not the "
+                f"training fold {type(f).__name__} was fitted on (classes {f.class_counts_})"
+            )
 
     def _generate(self, n_per_class: dict):
         return self.fitted.sample(n_per_class)

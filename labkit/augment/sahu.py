@@ -105,8 +105,18 @@ class Gan2dAugmenter(_SahuBase):
     # One Gaussian per emotion is fitted to its codes; one code says nothing about a spread.
     min_class_size = 2
 
-    def __init__(self, sampling_strategy="balance", random_state=None, aae_epochs=None, gan_epochs=None,
-                 batch_size=None, device=None, threads=1, record_every=0, n_record=16):
+    def __init__(
+        self,
+        sampling_strategy="balance",
+        random_state=None,
+        aae_epochs=None,
+        gan_epochs=None,
+        batch_size=None,
+        device=None,
+        threads=1,
+        record_every=0,
+        n_record=16,
+    ):
         super().__init__(sampling_strategy=sampling_strategy, random_state=random_state)
         self.aae_epochs = aae_epochs
         self.gan_epochs = gan_epochs
@@ -145,8 +155,10 @@ class Gan2dAugmenter(_SahuBase):
                     g = torch.Generator(device=self.device_).manual_seed(self.seed_ + 7)
                     fixed["z"] = model.noise(self.n_record * len(self.classes_), g, self.device_)
                 codes = model.generate(fixed["z"]).float().cpu().numpy()
-            self._record_snapshot(epoch, decode(self.aae_, codes), self._names(self.gmm_.predict(codes)),
-                                  np.full(len(codes), "gan2d"))
+            self._record_snapshot(
+                epoch, decode(self.aae_, codes), self._names(self.gmm_.predict(codes)), np.full(len(codes), "gan2d")
+            )
+
         return callback
 
     def codes(self, X) -> np.ndarray:
@@ -200,8 +212,19 @@ class CGANAugmenter(_SahuBase):
     n_record : rows per class in each snapshot
     """
 
-    def __init__(self, sampling_strategy="balance", random_state=None, preset="pretrained", epochs=None,
-                 aae_epochs=None, batch_size=None, device=None, threads=1, record_every=0, n_record=16):
+    def __init__(
+        self,
+        sampling_strategy="balance",
+        random_state=None,
+        preset="pretrained",
+        epochs=None,
+        aae_epochs=None,
+        batch_size=None,
+        device=None,
+        threads=1,
+        record_every=0,
+        n_record=16,
+    ):
         super().__init__(sampling_strategy=sampling_strategy, random_state=random_state)
         self.preset = preset
         self.epochs = epochs
@@ -241,10 +264,12 @@ class CGANAugmenter(_SahuBase):
                 if not fixed:
                     c = torch.arange(len(self.classes_), device=self.device_).repeat_interleave(self.n_record)
                     g = torch.Generator(device=self.device_).manual_seed(self.seed_ + 7)
-                    fixed.update(c=c, z=model.noise(c, g),
-                                 oh=torch.nn.functional.one_hot(c, len(self.classes_)).float())
+                    fixed.update(
+                        c=c, z=model.noise(c, g), oh=torch.nn.functional.one_hot(c, len(self.classes_)).float()
+                    )
                 Xg = model.generate(fixed["z"], fixed["oh"]).float().cpu().numpy()
             self._record_snapshot(epoch, Xg, self._names(fixed["c"].cpu().numpy()), np.full(len(Xg), "cgan"))
+
         return callback
 
     def _generate(self, n_per_class: dict):

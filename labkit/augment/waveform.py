@@ -157,10 +157,12 @@ class WaveformAugmenter(Augmenter):
         """A hash of what decides the audio (parameters but amount and seed, library versions)."""
         from importlib import metadata
 
-        params = {k: v for k, v in self.get_params().items()
-                  if k not in ("sampling_strategy", "random_state", "audio")}
-        blob = json.dumps({"class": type(self).__name__, "params": params,
-                           "audiomentations": metadata.version("audiomentations")}, sort_keys=True, default=str)
+        params = {k: v for k, v in self.get_params().items() if k not in ("sampling_strategy", "random_state", "audio")}
+        blob = json.dumps(
+            {"class": type(self).__name__, "params": params, "audiomentations": metadata.version("audiomentations")},
+            sort_keys=True,
+            default=str,
+        )
         return hashlib.sha1(blob.encode()).hexdigest()[:12]
 
     def augment_file(self, path: str | os.PathLike, seed: int, copy: int = 0, sr: int = 16000) -> Path:
@@ -173,13 +175,19 @@ class WaveformAugmenter(Augmenter):
         from labkit.utils import atomic_path
 
         source = audio_key(path)
-        out = cache_root() / "waveform" / f"{self._name()}-{self.params_key()}" / source[:2] / \
-            f"{source}-s{int(seed)}-c{int(copy)}-{sr}.wav"
+        out = (
+            cache_root()
+            / "waveform"
+            / f"{self._name()}-{self.params_key()}"
+            / source[:2]
+            / f"{source}-s{int(seed)}-c{int(copy)}-{sr}.wav"
+        )
         if out.exists():
             return out
         y = read_audio(path, sr=sr)  # (n,) float32 mono
-        utt_seed = int(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, int(copy), int(source[:8], 16)])
-                       .generate_state(1)[0])
+        utt_seed = int(
+            np.random.SeedSequence([int(seed) & 0xFFFFFFFF, int(copy), int(source[:8], 16)]).generate_state(1)[0]
+        )
         augmented = self.transform_audio(y, sr, utt_seed)
         with atomic_path(out) as tmp:
             sf.write(tmp, augmented, sr, subtype="FLOAT", format="WAV")
@@ -201,8 +209,9 @@ class WaveformAugmenter(Augmenter):
             raise LabkitError(f"{self._name()} augments audio: the table has no 'path' column")
         return self.set_params(audio=FoldAudio(table["path"], X_real, seed, feature_set, settings))
 
-    def bind_fold(self, run_path: str | os.PathLike, rows: np.ndarray, X_real: np.ndarray,
-                  seed: int) -> "WaveformAugmenter":
+    def bind_fold(
+        self, run_path: str | os.PathLike, rows: np.ndarray, X_real: np.ndarray, seed: int
+    ) -> "WaveformAugmenter":
         """`bind` from a comparison's run directory: the training rows `rows` of its utterance table.
 
         The comparison runner calls this for every task (``rows`` = the fold's training rows only).
@@ -211,8 +220,10 @@ class WaveformAugmenter(Augmenter):
 
         run = Run(run_path)
         if not run.has_table(AUDIO_TABLE) or not run.has_json(AUDIO_SPEC):
-            raise LabkitError(f"{self._name()} augments audio, but {run.path} holds no utterance table; waveform "
-                              "augmenters need a corpus SOURCE (or a features file from `labkit features`)")
+            raise LabkitError(
+                f"{self._name()} augments audio, but {run.path} holds no utterance table; waveform "
+                "augmenters need a corpus SOURCE (or a features file from `labkit features`)"
+            )
         table = run.read_table(AUDIO_TABLE)
         spec = run.read_json(AUDIO_SPEC)
         return self.bind(table.iloc[np.asarray(rows)], X_real, seed, spec["feature_set"], spec["settings"])
@@ -220,8 +231,10 @@ class WaveformAugmenter(Augmenter):
     # ------------------------------------------------------------------ the Augmenter interface
     def _fit(self, X, y) -> None:
         if self.audio is None:
-            raise LabkitError(f"{self._name()} augments audio, not feature rows: use it in `labkit compare` or "
-                              "`labkit augment` on a corpus, or call bind(table, X, seed, feature_set, settings)")
+            raise LabkitError(
+                f"{self._name()} augments audio, not feature rows: use it in `labkit compare` or "
+                "`labkit augment` on a corpus, or call bind(table, X, seed, feature_set, settings)"
+            )
         self.rows_, self.scaler_ = self._match_rows(np.asarray(X))
         self.copies_made_ = np.zeros(len(X), dtype=int)  # augmented copies drawn so far, per row
         self.y_fit_ = np.asarray(y)
@@ -241,8 +254,10 @@ class WaveformAugmenter(Augmenter):
 
         X_real = self.audio.X_real
         if X.shape[1:] != X_real.shape[1:] or len(X) > len(X_real):
-            raise LabkitError(f"{self._name()}: fitted on rows {X.shape}, but bound to {X_real.shape}: a waveform "
-                              "augmenter must see (part of) the training fold it was bound to")
+            raise LabkitError(
+                f"{self._name()}: fitted on rows {X.shape}, but bound to {X_real.shape}: a waveform "
+                "augmenter must see (part of) the training fold it was bound to"
+            )
         flat = lambda A: A.reshape(len(A), -1).astype(np.float64)  # noqa: E731 - (n, T, F) -> (n, T*F)
         new_scaler = lambda: FrameScaler() if X.ndim == 3 else StandardScaler()  # noqa: E731 - the pipeline's kind
         if len(X) == len(X_real):
@@ -258,8 +273,10 @@ class WaveformAugmenter(Augmenter):
             scaler = new_scaler().fit(R)
             if np.allclose(scaler.transform(R), X, rtol=1e-4, atol=1e-4):
                 return rows, scaler
-        raise LabkitError(f"{self._name()}: the rows it is fitted on are not the features of the utterances it was "
-                          "bound to (unscaled or standardised); it cannot place its samples")
+        raise LabkitError(
+            f"{self._name()}: the rows it is fitted on are not the features of the utterances it was "
+            "bound to (unscaled or standardised); it cannot place its samples"
+        )
 
     def _generate(self, n_per_class: dict):
         """Augmented copies: each class's utterances in a random order, cycling (copy 0, then 1, ...)."""
@@ -311,8 +328,11 @@ class WavNoise(WaveformAugmenter):
     def _transform(self, sr):
         from audiomentations import AddGaussianSNR
 
-        return AddGaussianSNR(min_snr_db=float(self.snr_db) - float(self.spread_db),
-                              max_snr_db=float(self.snr_db) + float(self.spread_db), p=1.0)
+        return AddGaussianSNR(
+            min_snr_db=float(self.snr_db) - float(self.spread_db),
+            max_snr_db=float(self.snr_db) + float(self.spread_db),
+            p=1.0,
+        )
 
 
 class WavBand(WaveformAugmenter):
@@ -329,8 +349,16 @@ class WavBand(WaveformAugmenter):
     sampling_strategy, random_state, audio : as for every waveform augmenter (`WaveformAugmenter`)
     """
 
-    def __init__(self, low_hz=300.0, high_hz=3400.0, jitter=0.1, rolloff_db=24, sampling_strategy="balance",
-                 random_state=None, audio=None):
+    def __init__(
+        self,
+        low_hz=300.0,
+        high_hz=3400.0,
+        jitter=0.1,
+        rolloff_db=24,
+        sampling_strategy="balance",
+        random_state=None,
+        audio=None,
+    ):
         self.low_hz = low_hz
         self.high_hz = high_hz
         self.jitter = jitter
@@ -344,13 +372,32 @@ class WavBand(WaveformAugmenter):
 
         j, lo, hi = float(self.jitter), float(self.low_hz), float(self.high_hz)
         if not (0 <= j < 1 and 0 < lo * (1 + j) < hi * (1 - j) and hi * (1 + j) < sr / 2):
-            raise LabkitError(f"wav-band: need 0 < low_hz < high_hz < {sr / 2:g} Hz (Nyquist) with the jitter "
-                              f"{j}; got low_hz={lo}, high_hz={hi}")
+            raise LabkitError(
+                f"wav-band: need 0 < low_hz < high_hz < {sr / 2:g} Hz (Nyquist) with the jitter "
+                f"{j}; got low_hz={lo}, high_hz={hi}"
+            )
         r = int(self.rolloff_db)
-        return Compose([HighPassFilter(min_cutoff_freq=lo * (1 - j), max_cutoff_freq=lo * (1 + j), min_rolloff=r,
-                                       max_rolloff=r, zero_phase=False, p=1.0),
-                        LowPassFilter(min_cutoff_freq=hi * (1 - j), max_cutoff_freq=hi * (1 + j), min_rolloff=r,
-                                      max_rolloff=r, zero_phase=False, p=1.0)], p=1.0)
+        return Compose(
+            [
+                HighPassFilter(
+                    min_cutoff_freq=lo * (1 - j),
+                    max_cutoff_freq=lo * (1 + j),
+                    min_rolloff=r,
+                    max_rolloff=r,
+                    zero_phase=False,
+                    p=1.0,
+                ),
+                LowPassFilter(
+                    min_cutoff_freq=hi * (1 - j),
+                    max_cutoff_freq=hi * (1 + j),
+                    min_rolloff=r,
+                    max_rolloff=r,
+                    zero_phase=False,
+                    p=1.0,
+                ),
+            ],
+            p=1.0,
+        )
 
 
 class WavReverb(WaveformAugmenter):
@@ -367,8 +414,16 @@ class WavReverb(WaveformAugmenter):
     sampling_strategy, random_state, audio : as for every waveform augmenter (`WaveformAugmenter`)
     """
 
-    def __init__(self, min_rt60=0.2, max_rt60=0.6, drr_db=3.0, n_rooms=8, sampling_strategy="balance",
-                 random_state=None, audio=None):
+    def __init__(
+        self,
+        min_rt60=0.2,
+        max_rt60=0.6,
+        drr_db=3.0,
+        n_rooms=8,
+        sampling_strategy="balance",
+        random_state=None,
+        audio=None,
+    ):
         self.min_rt60 = min_rt60
         self.max_rt60 = max_rt60
         self.drr_db = drr_db
@@ -386,8 +441,7 @@ class WavReverb(WaveformAugmenter):
 
         lo, hi, n = float(self.min_rt60), float(self.max_rt60), int(self.n_rooms)
         if not (0 < lo <= hi <= 5 and n >= 1):
-            raise LabkitError(f"wav-reverb: need 0 < min_rt60 <= max_rt60 <= 5 s and n_rooms >= 1; got "
-                              f"{lo}, {hi}, {n}")
+            raise LabkitError(f"wav-reverb: need 0 < min_rt60 <= max_rt60 <= 5 s and n_rooms >= 1; got {lo}, {hi}, {n}")
         folder = cache_root() / "waveform" / f"rooms-{self.params_key()}-{sr}"
         rng = np.random.default_rng(0)  # the bank is part of the augmenter's definition, not of a seed
         paths = []
@@ -396,7 +450,7 @@ class WavReverb(WaveformAugmenter):
             tail_len = int(1.5 * rt60 * sr)
             t = np.arange(1, tail_len + 1) / sr
             tail = rng.standard_normal(tail_len) * np.exp(-6.908 * t / rt60)  # 60 dB down at t = rt60
-            tail *= np.sqrt(10 ** (-float(self.drr_db) / 10) / np.sum(tail ** 2))  # energy: direct 1, tail 1/drr
+            tail *= np.sqrt(10 ** (-float(self.drr_db) / 10) / np.sum(tail**2))  # energy: direct 1, tail 1/drr
             ir = np.concatenate([[1.0], tail]).astype(np.float32)
             if not path.exists():
                 with atomic_path(path) as tmp:
@@ -410,7 +464,7 @@ class WavReverb(WaveformAugmenter):
         return ApplyImpulseResponse(ir_path=self._room_bank(sr), p=1.0, leave_length_unchanged=True)
 
     def _finish(self, y_in, y_out):
-        rms_in, rms_out = np.sqrt(np.mean(y_in ** 2)), np.sqrt(np.mean(y_out ** 2))
+        rms_in, rms_out = np.sqrt(np.mean(y_in**2)), np.sqrt(np.mean(y_out**2))
         return y_out * (rms_in / rms_out) if rms_out > 0 else y_out  # keep the input's level
 
 
@@ -460,12 +514,16 @@ def check_audio(names, meta, feature_set: str) -> None:
     if not wave:
         return
     if "path" not in meta.columns or feature_set not in FEATURE_SETS:
-        raise LabkitError(f"{', '.join(wave)} augment audio: SOURCE must be a corpus (or a features file from "
-                          "`labkit features`, whose rows name their audio files), not a table of features alone")
+        raise LabkitError(
+            f"{', '.join(wave)} augment audio: SOURCE must be a corpus (or a features file from "
+            "`labkit features`, whose rows name their audio files), not a table of features alone"
+        )
     missing = [p for p in meta["path"].astype(str).head(1000) if not Path(p).exists()]
     if missing:
-        raise LabkitError(f"{', '.join(wave)} augment audio, but {len(missing)} audio file(s) of the table are "
-                          f"gone, e.g. {missing[0]}")
+        raise LabkitError(
+            f"{', '.join(wave)} augment audio, but {len(missing)} audio file(s) of the table are "
+            f"gone, e.g. {missing[0]}"
+        )
 
 
 def prepare_run(run, meta, feature_set: str, settings: dict) -> None:
@@ -474,9 +532,19 @@ def prepare_run(run, meta, feature_set: str, settings: dict) -> None:
 
     cols = [c for c in ("id", "path", "speaker", "emotion") if c in meta.columns]
     run.write_table(AUDIO_TABLE, meta[cols].reset_index(drop=True).astype(str))
-    run.write_json(AUDIO_SPEC, {"feature_set": feature_set, "settings": {**default_settings(feature_set),
-                                                                         **(settings or {})}})
+    run.write_json(
+        AUDIO_SPEC, {"feature_set": feature_set, "settings": {**default_settings(feature_set), **(settings or {})}}
+    )
 
 
-__all__ = ["FoldAudio", "WaveformAugmenter", "WavNoise", "WavBand", "WavReverb", "WavSpeed", "audio_augmenters",
-           "check_audio", "prepare_run"]
+__all__ = [
+    "FoldAudio",
+    "WaveformAugmenter",
+    "WavNoise",
+    "WavBand",
+    "WavReverb",
+    "WavSpeed",
+    "audio_augmenters",
+    "check_audio",
+    "prepare_run",
+]

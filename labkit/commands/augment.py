@@ -40,36 +40,64 @@ examples:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from labkit.configfile import add_config_argument
 
-    p = sub.add_parser("augment", help="export real + synthetic rows of one augmenter to Parquet or CSV",
-                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "augment",
+        help="export real + synthetic rows of one augmenter to Parquet or CSV",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("source", metavar="SOURCE", help="corpus source (synthetic, emodb:PATH, ...) or a feature table")
-    p.add_argument("--augmenter", required=True, metavar="NAME",
-                   help="noise, ros, smote, adasyn, aaec, wav-noise, wav-band, wav-reverb, wav-speed, ...")
-    p.add_argument("--amount", default="1.0", metavar="R|balance",
-                   help="synthetic samples per class: ratio r adds r x n_c to every class c, 'balance' tops every "
-                        "class up to the largest (default: %(default)s)")
+    p.add_argument(
+        "--augmenter",
+        required=True,
+        metavar="NAME",
+        help="noise, ros, smote, adasyn, aaec, wav-noise, wav-band, wav-reverb, wav-speed, ...",
+    )
+    p.add_argument(
+        "--amount",
+        default="1.0",
+        metavar="R|balance",
+        help="synthetic samples per class: ratio r adds r x n_c to every class c, 'balance' tops every "
+        "class up to the largest (default: %(default)s)",
+    )
     p.add_argument("--out", required=True, metavar="FILE.parquet|FILE.csv", help="the table to write")
-    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                   help="augmenter parameter, e.g. k_neighbors=3 (repeatable)")
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="augmenter parameter, e.g. k_neighbors=3 (repeatable)",
+    )
     p.add_argument("--seed", type=int, default=0, help="the augmenter's random state (default: %(default)s)")
-    p.add_argument("--features", default="egemaps", metavar="SET",
-                   help="feature set for a corpus SOURCE (default: %(default)s)")
-    p.add_argument("--target", default="emotion", metavar="COLUMN",
-                   help="the label the augmenter generates for (default: %(default)s, or --label-column)")
-    p.add_argument("--protocol", default="all", choices=["all", "split", "cross"],
-                   help="'all': fit on every row; 'split' / 'cross': fit on the training side only and write the "
-                        "test side as real rows with partition = test (default: %(default)s)")
+    p.add_argument(
+        "--features", default="egemaps", metavar="SET", help="feature set for a corpus SOURCE (default: %(default)s)"
+    )
+    p.add_argument(
+        "--target",
+        default="emotion",
+        metavar="COLUMN",
+        help="the label the augmenter generates for (default: %(default)s, or --label-column)",
+    )
+    p.add_argument(
+        "--protocol",
+        default="all",
+        choices=["all", "split", "cross"],
+        help="'all': fit on every row; 'split' / 'cross': fit on the training side only and write the "
+        "test side as real rows with partition = test (default: %(default)s)",
+    )
     p.add_argument("--test-speakers", default=None, metavar="A,B", help="split: the test speakers")
-    p.add_argument("--test-fraction", type=float, default=None, metavar="F",
-                   help="split: share of speakers held out (default 0.2)")
+    p.add_argument(
+        "--test-fraction", type=float, default=None, metavar="F", help="split: share of speakers held out (default 0.2)"
+    )
     p.add_argument("--split-seed", type=int, default=0, help="split: seed drawing the test speakers (default: 0)")
     p.add_argument("--train-corpus", default=None, metavar="NAME", help="cross: corpus (or context) to fit on")
     p.add_argument("--test-corpus", default=None, metavar="NAME", help="cross: corpus (or context) held out")
     p.add_argument("--label-column", default=None, metavar="C", help="feature table SOURCE: the label column")
     p.add_argument("--speaker-column", default=None, metavar="S", help="feature table SOURCE: the speaker column")
     p.add_argument("--id-column", default=None, metavar="I", help="feature table SOURCE: the id column")
-    p.add_argument("--meta-columns", default=None, metavar="A,B",
-                   help="feature table SOURCE: further non-feature columns to keep")
+    p.add_argument(
+        "--meta-columns", default=None, metavar="A,B", help="feature table SOURCE: further non-feature columns to keep"
+    )
     p.add_argument("--skip-bad", action="store_true", help="corpus SOURCE: skip unusable audio files")
     add_config_argument(p)
     p.set_defaults(func=run)
@@ -145,8 +173,13 @@ def run(args: argparse.Namespace) -> int:
     # ---- the data
     if is_table_source(args.source):
         meta_cols = [c for c in (args.meta_columns or "").split(",") if c]
-        feats = read_table(args.source, label_column=args.label_column, speaker_column=args.speaker_column,
-                           id_column=args.id_column, meta_columns=meta_cols)
+        feats = read_table(
+            args.source,
+            label_column=args.label_column,
+            speaker_column=args.speaker_column,
+            id_column=args.id_column,
+            meta_columns=meta_cols,
+        )
     else:
         from labkit.data.loaders import load_corpus
 
@@ -183,21 +216,39 @@ def run(args: argparse.Namespace) -> int:
     real_train = meta.iloc[train].assign(origin="real", partition="train", source_id="")
     if getattr(cls, "needs_audio", False) and len(y_new):
         src = meta.iloc[train].iloc[aug.last_rows_].reset_index(drop=True)
-        synth = src.assign(id=[f"{i}~{args.augmenter}~c{c}" for i, c in zip(src["id"], aug.last_copies_)],
-                           path=aug.last_paths_, origin="synthetic", partition="train", source_id=src["id"])
+        synth = src.assign(
+            id=[f"{i}~{args.augmenter}~c{c}" for i, c in zip(src["id"], aug.last_copies_)],
+            path=aug.last_paths_,
+            origin="synthetic",
+            partition="train",
+            source_id=src["id"],
+        )
     else:
-        synth = pd.DataFrame({"id": [f"synthetic-{k:06d}" for k in range(len(y_new))], "speaker": "synthetic",
-                              target: y_new, "origin": "synthetic", "partition": "train", "source_id": ""})
+        synth = pd.DataFrame(
+            {
+                "id": [f"synthetic-{k:06d}" for k in range(len(y_new))],
+                "speaker": "synthetic",
+                target: y_new,
+                "origin": "synthetic",
+                "partition": "train",
+                "source_id": "",
+            }
+        )
     parts = [real_train, synth]
     if len(test):
         parts.append(meta.iloc[test].assign(origin="real", partition="test", source_id=""))
     table = pd.concat(parts, ignore_index=True)
     X_all = np.concatenate([X_train, X_new, feats.X[test]]).astype(np.float32)
-    settings = {**feats.settings, "augmenter": args.augmenter, "augmenter_params": {k: v for k, v in params.items()
-                                                                                   if k != "audio"},
-                "amount": amount, "seed": args.seed, "protocol": args.protocol, "source": args.source}
-    result = Features(meta=table, X=X_all, names=list(feats.names), feature_set=feats.feature_set,
-                      settings=settings)
+    settings = {
+        **feats.settings,
+        "augmenter": args.augmenter,
+        "augmenter_params": {k: v for k, v in params.items() if k != "audio"},
+        "amount": amount,
+        "seed": args.seed,
+        "protocol": args.protocol,
+        "source": args.source,
+    }
+    result = Features(meta=table, X=X_all, names=list(feats.names), feature_set=feats.feature_set, settings=settings)
     if out.suffix.lower() == ".parquet":
         result.to_parquet(out)
     else:
@@ -206,7 +257,11 @@ def run(args: argparse.Namespace) -> int:
         frame = pd.concat([table.reset_index(drop=True), pd.DataFrame(X_all, columns=list(feats.names))], axis=1)
         with atomic_path(out) as tmp:
             frame.to_csv(tmp, index=False)
-    print(f"wrote {out}: {n_real} real training rows, {len(y_new)} synthetic ({args.augmenter}, amount {amount})"
-          + (f", {len(test)} real test rows" if len(test) else "") + f"; {feats.feature_set} features, "
-          f"{' x '.join(map(str, feats.X.shape[1:]))}", file=sys.stderr)
+    print(
+        f"wrote {out}: {n_real} real training rows, {len(y_new)} synthetic ({args.augmenter}, amount {amount})"
+        + (f", {len(test)} real test rows" if len(test) else "")
+        + f"; {feats.feature_set} features, "
+        f"{' x '.join(map(str, feats.X.shape[1:]))}",
+        file=sys.stderr,
+    )
     return 0

@@ -58,76 +58,162 @@ examples:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "compare", help="compare augmenters (none, noise, ros, smote, adasyn, ...) under a protocol",
-        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "compare",
+        help="compare augmenters (none, noise, ros, smote, adasyn, ...) under a protocol",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("source", metavar="SOURCE",
-                   help="corpus source (synthetic, emodb:PATH, csv:PATH, ...) or FILE.parquet")
-    p.add_argument("--features", default="egemaps", metavar="SET",
-                   help="feature set for a corpus SOURCE: egemaps | is10 | compare | emobase (default: %(default)s); "
-                        "spectrogram / logmel need frame augmenters")
-    p.add_argument("--augmenters", default="none,noise,ros,smote,adasyn", metavar="A,B,...",
-                   help="comma-separated augmenter names (default: %(default)s)")
-    p.add_argument("--protocol", default="loso", choices=["loso", "logo", "split", "cross", "reduced"],
-                   help="evaluation protocol (default: %(default)s)")
-    p.add_argument("--group", default=None, metavar="COLUMN",
-                   help="logo: column whose values are the groups (default: context)")
+    p.add_argument(
+        "source", metavar="SOURCE", help="corpus source (synthetic, emodb:PATH, csv:PATH, ...) or FILE.parquet"
+    )
+    p.add_argument(
+        "--features",
+        default="egemaps",
+        metavar="SET",
+        help="feature set for a corpus SOURCE: egemaps | is10 | compare | emobase (default: %(default)s); "
+        "spectrogram / logmel need frame augmenters",
+    )
+    p.add_argument(
+        "--augmenters",
+        default="none,noise,ros,smote,adasyn",
+        metavar="A,B,...",
+        help="comma-separated augmenter names (default: %(default)s)",
+    )
+    p.add_argument(
+        "--protocol",
+        default="loso",
+        choices=["loso", "logo", "split", "cross", "reduced"],
+        help="evaluation protocol (default: %(default)s)",
+    )
+    p.add_argument(
+        "--group", default=None, metavar="COLUMN", help="logo: column whose values are the groups (default: context)"
+    )
     p.add_argument("--test-speakers", default=None, metavar="A,B", help="split: the test speakers")
-    p.add_argument("--test-fraction", type=float, default=None, metavar="F",
-                   help="split: share of speakers to test on (default 0.2)")
+    p.add_argument(
+        "--test-fraction",
+        type=float,
+        default=None,
+        metavar="F",
+        help="split: share of speakers to test on (default 0.2)",
+    )
     p.add_argument("--train-corpus", default=None, metavar="NAME", help="cross: corpus (or context) to train on")
     p.add_argument("--test-corpus", default=None, metavar="NAME", help="cross: corpus (or context) to test on")
     p.add_argument("--n-train", type=int, default=None, metavar="N", help="reduced: training utterances per fold")
-    p.add_argument("--base", default=None, choices=["split", "loso", "logo", "cross"],
-                   help="reduced: protocol whose training sides are cut (default: split)")
-    p.add_argument("--seeds", type=int, default=3, metavar="N",
-                   help="repetitions with seeds 0..N-1 (default: %(default)s)")
-    p.add_argument("--classifier", default="svm-linear", choices=["svm-linear", "svm-rbf", "mlp"],
-                   help="classifier (default: %(default)s); mlp = Shilandari et al.'s DNN, 2 x 800 leaky ReLU")
-    p.add_argument("--target", default="emotion", choices=["emotion", "arousal", "valence"],
-                   help="label to predict (default: %(default)s)")
-    p.add_argument("--amount", default="1.0", metavar="R|balance",
-                   help="synthetic data per class: ratio r adds r x n_c samples to every class c (not "
-                        "imbalanced-learn's minority/majority ratio), or 'balance' (default: %(default)s)")
-    p.add_argument("--sweep", default=None, metavar="R1,R2,...",
-                   help="also run every augmenter at these ratios, e.g. 0,0.5,1,2 "
-                        "(UAR against amount, Shilandari et al. Figs. 5-9)")
-    p.add_argument("--param", action="append", default=[], metavar="AUG.KEY=VALUE",
-                   help="augmenter parameter, e.g. noise.scale=0.2 (repeatable)")
-    p.add_argument("--clf-param", action="append", default=[], metavar="KEY=VALUE",
-                   help="classifier parameter, e.g. C=0.1 or max_epochs=50 (repeatable)")
-    p.add_argument("--record-every", type=int, default=0, metavar="N",
-                   help="iterative generators: record generated samples every N iterations (first seed and fold)")
+    p.add_argument(
+        "--base",
+        default=None,
+        choices=["split", "loso", "logo", "cross"],
+        help="reduced: protocol whose training sides are cut (default: split)",
+    )
+    p.add_argument(
+        "--seeds", type=int, default=3, metavar="N", help="repetitions with seeds 0..N-1 (default: %(default)s)"
+    )
+    p.add_argument(
+        "--classifier",
+        default="svm-linear",
+        choices=["svm-linear", "svm-rbf", "mlp"],
+        help="classifier (default: %(default)s); mlp = Shilandari et al.'s DNN, 2 x 800 leaky ReLU",
+    )
+    p.add_argument(
+        "--target",
+        default="emotion",
+        choices=["emotion", "arousal", "valence"],
+        help="label to predict (default: %(default)s)",
+    )
+    p.add_argument(
+        "--amount",
+        default="1.0",
+        metavar="R|balance",
+        help="synthetic data per class: ratio r adds r x n_c samples to every class c (not "
+        "imbalanced-learn's minority/majority ratio), or 'balance' (default: %(default)s)",
+    )
+    p.add_argument(
+        "--sweep",
+        default=None,
+        metavar="R1,R2,...",
+        help="also run every augmenter at these ratios, e.g. 0,0.5,1,2 "
+        "(UAR against amount, Shilandari et al. Figs. 5-9)",
+    )
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="AUG.KEY=VALUE",
+        help="augmenter parameter, e.g. noise.scale=0.2 (repeatable)",
+    )
+    p.add_argument(
+        "--clf-param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="classifier parameter, e.g. C=0.1 or max_epochs=50 (repeatable)",
+    )
+    p.add_argument(
+        "--record-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="iterative generators: record generated samples every N iterations (first seed and fold)",
+    )
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="tasks run in parallel (default: %(default)s)")
-    p.add_argument("--out", default=None, metavar="RUNDIR",
-                   help="run directory; an existing one with the same settings is resumed "
-                        "(default: a new run under $LABKIT_RUNS or ./runs)")
-    p.add_argument("--max-tasks", type=int, default=None, metavar="N",
-                   help="compute at most N tasks, then stop (resume later with the same command)")
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="RUNDIR",
+        help="run directory; an existing one with the same settings is resumed "
+        "(default: a new run under $LABKIT_RUNS or ./runs)",
+    )
+    p.add_argument(
+        "--max-tasks",
+        type=int,
+        default=None,
+        metavar="N",
+        help="compute at most N tasks, then stop (resume later with the same command)",
+    )
     p.add_argument("--skip-bad", action="store_true", help="corpus SOURCE: skip unusable audio files")
-    p.add_argument("--tune", action="store_true",
-                   help="choose the classifier's hyperparameters (C for SVMs, weight decay for mlp) inside every "
-                        "training fold by a speaker-independent inner CV; the chosen values are printed and "
-                        "stored per fold (grids: labkit.experiment.classifiers.TUNING_GRIDS)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
-                   help="run the tasks (and feature extraction) on a Dask cluster: a scheduler address such as "
-                        "tcp://10.0.0.5:8786, or 'local' for a LocalCluster of --jobs workers on this machine")
+    p.add_argument(
+        "--tune",
+        action="store_true",
+        help="choose the classifier's hyperparameters (C for SVMs, weight decay for mlp) inside every "
+        "training fold by a speaker-independent inner CV; the chosen values are printed and "
+        "stored per fold (grids: labkit.experiment.classifiers.TUNING_GRIDS)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS|local",
+        help="run the tasks (and feature extraction) on a Dask cluster: a scheduler address such as "
+        "tcp://10.0.0.5:8786, or 'local' for a LocalCluster of --jobs workers on this machine",
+    )
     p.add_argument("--no-cache", action="store_true", help="corpus SOURCE: neither read nor fill the feature cache")
-    p.add_argument("--json", action="store_true",
-                   help='print only JSON: {augmenter: {metric: {"mean", "ci_low", "ci_high", "n"}}}')
+    p.add_argument(
+        "--json", action="store_true", help='print only JSON: {augmenter: {metric: {"mean", "ci_low", "ci_high", "n"}}}'
+    )
     from labkit.configfile import add_config_argument
     from labkit.experiment.tables import FORMATS
     from labkit.tracking import add_log_arguments
 
-    p.add_argument("--format", default="text", choices=FORMATS,
-                   help="how the summary table is printed; csv and latex print only the table (default: %(default)s)")
+    p.add_argument(
+        "--format",
+        default="text",
+        choices=FORMATS,
+        help="how the summary table is printed; csv and latex print only the table (default: %(default)s)",
+    )
     t = p.add_argument_group("a feature table of your own as SOURCE (FILE.csv, .tsv or .parquet)")
-    t.add_argument("--label-column", default=None, metavar="C",
-                   help="the column of class labels, predicted instead of --target (default: emotion, else label)")
+    t.add_argument(
+        "--label-column",
+        default=None,
+        metavar="C",
+        help="the column of class labels, predicted instead of --target (default: emotion, else label)",
+    )
     t.add_argument("--speaker-column", default=None, metavar="S", help="the speaker column (default: speaker)")
     t.add_argument("--id-column", default=None, metavar="I", help="a column of unique row ids (default: id, if any)")
-    t.add_argument("--meta-columns", default=None, metavar="A,B",
-                   help="further non-feature columns (every other column must be a numeric feature)")
+    t.add_argument(
+        "--meta-columns",
+        default=None,
+        metavar="A,B",
+        help="further non-feature columns (every other column must be a numeric feature)",
+    )
     add_config_argument(p)
     add_log_arguments(p)
     p.set_defaults(func=run)
@@ -184,8 +270,13 @@ def _load(args):
 
     if is_table_source(args.source):  # labkit's features file, or a table of your own
         meta_cols = [c for c in (getattr(args, "meta_columns", None) or "").split(",") if c]
-        feats = read_table(args.source, label_column=getattr(args, "label_column", None), meta_columns=meta_cols,
-                           speaker_column=getattr(args, "speaker_column", None), id_column=getattr(args, "id_column", None))
+        feats = read_table(
+            args.source,
+            label_column=getattr(args, "label_column", None),
+            meta_columns=meta_cols,
+            speaker_column=getattr(args, "speaker_column", None),
+            id_column=getattr(args, "id_column", None),
+        )
         args.feature_settings = feats.settings
         return feats.meta, feats.X, None, feats.feature_set
     if getattr(args, "label_column", None) or getattr(args, "speaker_column", None):
@@ -210,8 +301,11 @@ def _warn_duplicates(table, folds, err) -> None:
         return
     crossing = sum(len(cross_split_duplicates(table, f.train_idx, f.test_idx, groups)) for f in folds)
     if crossing:
-        print(f"labkit compare: warning: {crossing} groups of byte-identical audio files cross a train/test "
-              "split (the test score may be inflated); see labkit.data.audio.duplicate_groups", file=err)
+        print(
+            f"labkit compare: warning: {crossing} groups of byte-identical audio files cross a train/test "
+            "split (the test score may be inflated); see labkit.data.audio.duplicate_groups",
+            file=err,
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -250,11 +344,20 @@ def run(args: argparse.Namespace) -> int:
     with joblib_on(scheduler, args.jobs):  # feature extraction of a large corpus runs on the cluster too
         meta, X, table, feature_set = _load(args)
     config = CompareConfig(
-        augmenters=augmenters, protocol=args.protocol, protocol_params=_protocol_params(args), seeds=args.seeds,
-        classifier=args.classifier, classifier_params=_parse_params(args.clf_param, with_owner=False),
-        target=args.label_column or args.target, amount=amount if amount == "balance" else float(amount), sweep=sweep,
-        augmenter_params=_parse_params(args.param, with_owner=True), record_every=args.record_every,
-        source=args.source, features=feature_set, tune=args.tune,
+        augmenters=augmenters,
+        protocol=args.protocol,
+        protocol_params=_protocol_params(args),
+        seeds=args.seeds,
+        classifier=args.classifier,
+        classifier_params=_parse_params(args.clf_param, with_owner=False),
+        target=args.label_column or args.target,
+        amount=amount if amount == "balance" else float(amount),
+        sweep=sweep,
+        augmenter_params=_parse_params(args.param, with_owner=True),
+        record_every=args.record_every,
+        source=args.source,
+        features=feature_set,
+        tune=args.tune,
         # the data's fingerprint: resuming a run on different features would mix two experiments
         data_hash=hashlib.sha1(np.ascontiguousarray(X).tobytes()).hexdigest()[:16],
     )
@@ -279,15 +382,20 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"run: {run.path}", file=err)
     result = run_comparison(meta, X, config, run, n_jobs=args.jobs, max_tasks=args.max_tasks, scheduler=scheduler)
-    print(f"labkit compare: {result.n_computed} tasks computed, {result.n_reused} reused from {run.path} "
-          f"({result.n_tasks} in all)", file=err)
+    print(
+        f"labkit compare: {result.n_computed} tasks computed, {result.n_reused} reused from {run.path} "
+        f"({result.n_tasks} in all)",
+        file=err,
+    )
     for line in push_run(run, trackers, args.log_uri) if trackers else []:
         print(f"labkit compare: logged to {line}", file=err)
     for w in result.warnings[:5]:
         print(f"labkit compare: warning (in some tasks): {w}", file=err)
     if not result.finished:
-        print(f"labkit compare: stopped after --max-tasks {args.max_tasks}; run the same command again to finish",
-              file=err)
+        print(
+            f"labkit compare: stopped after --max-tasks {args.max_tasks}; run the same command again to finish",
+            file=err,
+        )
         return 0
 
     if args.json:
@@ -298,14 +406,18 @@ def run(args: argparse.Namespace) -> int:
     if args.format in ("csv", "latex"):  # only the table on stdout, ready for a file
         print(format_table(result.summary, fmt=args.format, chosen=chosen, paired=paired))
         return 0
-    print(f"\n{config.protocol} | {feature_set} | {config.classifier} | target {config.target} | "
-          f"amount {amount} | {config.seeds} seed(s) | mean [95% CI] in %")
+    print(
+        f"\n{config.protocol} | {feature_set} | {config.classifier} | target {config.target} | "
+        f"amount {amount} | {config.seeds} seed(s) | mean [95% CI] in %"
+    )
     print(format_table(result.summary, fmt=args.format, chosen=chosen, paired=paired))
     print("UAR (mean of folds): the mean of per-fold UARs; UAR (pooled): one UAR of all folds' predictions.")
     if paired is not None and len(paired):
         n = paired[paired["metric"] == "uar"].iloc[0]
-        print(f"Δ UAR vs none: difference in points (seeds averaged within each fold), Wilcoxon p over "
-              f"{n.n_folds} folds ({n.n_seeds} seeds), raw / Benjamini-Hochberg adjusted across the augmenters.")
+        print(
+            f"Δ UAR vs none: difference in points (seeds averaged within each fold), Wilcoxon p over "
+            f"{n.n_folds} folds ({n.n_seeds} seeds), raw / Benjamini-Hochberg adjusted across the augmenters."
+        )
     sweep_table = result.tables.get("sweep")
     if sweep_table is not None and len(sweep_table):
         print("\nUAR (%) against the amount of synthetic data (ratio of each class's size)")

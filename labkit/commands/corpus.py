@@ -90,51 +90,80 @@ examples:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "corpus", help="build the embedded corpus or inspect any corpus",
+        "corpus",
+        help="build the embedded corpus or inspect any corpus",
         description="Build the embedded synthetic corpus (synth) or inspect any corpus (info).\n\n" + SOURCE_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     s = actions.add_parser(
-        "synth", help="write a synthetic corpus (wavs + manifest.csv) to a folder",
-        description=SYNTH_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "synth",
+        help="write a synthetic corpus (wavs + manifest.csv) to a folder",
+        description=SYNTH_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     s.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
     s.add_argument("--seed", type=int, default=None, help="random seed (same seed, same corpus)")
     s.add_argument("--speakers", type=int, default=None, metavar="N", help="number of speakers")
-    s.add_argument("--utterances", type=int, default=None, metavar="N",
-                   help="utterances per speaker and emotion")
-    s.add_argument("--context", default=None, metavar="NAME",
-                   help="recording context (channel, noise, reverberation), e.g. studio or phone")
-    s.add_argument("--scenario", default=None, metavar="NAME",
-                   help="start from a named scenario (balanced, imbalanced, scarce, shifted, incontext, "
-                        "outofcontext); the options above override it")
+    s.add_argument("--utterances", type=int, default=None, metavar="N", help="utterances per speaker and emotion")
+    s.add_argument(
+        "--context",
+        default=None,
+        metavar="NAME",
+        help="recording context (channel, noise, reverberation), e.g. studio or phone",
+    )
+    s.add_argument(
+        "--scenario",
+        default=None,
+        metavar="NAME",
+        help="start from a named scenario (balanced, imbalanced, scarce, shifted, incontext, "
+        "outofcontext); the options above override it",
+    )
     s.set_defaults(func=run_synth)
 
     i = actions.add_parser(
-        "info", help="counts per speaker and emotion, duplicates, skipped files",
-        description=INFO_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "info",
+        help="counts per speaker and emotion, duplicates, skipped files",
+        description=INFO_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     i.add_argument("source", metavar="SOURCE", help="which corpus (forms listed above)")
     i.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-    i.add_argument("--skip-bad", action="store_true",
-                   help="list unusable files as skipped instead of stopping at the first one")
-    i.add_argument("--check-audio", action="store_true",
-                   help="decode every file to find corrupt, silent or non-finite audio (slower)")
-    i.add_argument("--all-labels", action="store_true",
-                   help="IEMOCAP: keep labels outside the 4-class set (fru, exc apart, sur, fea, dis)")
+    i.add_argument(
+        "--skip-bad", action="store_true", help="list unusable files as skipped instead of stopping at the first one"
+    )
+    i.add_argument(
+        "--check-audio",
+        action="store_true",
+        help="decode every file to find corrupt, silent or non-finite audio (slower)",
+    )
+    i.add_argument(
+        "--all-labels",
+        action="store_true",
+        help="IEMOCAP: keep labels outside the 4-class set (fru, exc apart, sur, fea, dis)",
+    )
     i.set_defaults(func=run_info)
 
     m = actions.add_parser(
-        "measure", help="no-augmentation LOSO UAR and the test share outside the training data",
-        description=MEASURE_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "measure",
+        help="no-augmentation LOSO UAR and the test share outside the training data",
+        description=MEASURE_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     m.add_argument("source", metavar="SOURCE", help="which corpus (forms listed above)")
-    m.add_argument("--features", default="egemaps", metavar="SET",
-                   help="functional feature set: egemaps (default), is10, compare, emobase")
-    m.add_argument("--target", default="emotion", choices=["emotion", "arousal", "valence"],
-                   help="the label to classify (default emotion)")
+    m.add_argument(
+        "--features",
+        default="egemaps",
+        metavar="SET",
+        help="functional feature set: egemaps (default), is10, compare, emobase",
+    )
+    m.add_argument(
+        "--target",
+        default="emotion",
+        choices=["emotion", "arousal", "valence"],
+        help="the label to classify (default emotion)",
+    )
     m.add_argument("--k", type=int, default=5, help="neighbours that define a training sample's ball (default 5)")
     m.add_argument("--json", action="store_true", help="print one JSON object (with per-fold figures)")
     m.set_defaults(func=run_measure)
@@ -145,8 +174,12 @@ def run_synth(args: argparse.Namespace) -> int:
     from labkit.data.synthetic import SynthConfig, synthesize_corpus
     from labkit.errors import LabkitError
 
-    overrides = {"seed": args.seed, "n_speakers": args.speakers, "n_utterances": args.utterances,
-                 "context": args.context}
+    overrides = {
+        "seed": args.seed,
+        "n_speakers": args.speakers,
+        "n_utterances": args.utterances,
+        "context": args.context,
+    }
     for name in ("n_speakers", "n_utterances"):
         if overrides[name] is not None and overrides[name] < 1:
             raise LabkitError(f"--{name[2:]} must be at least 1, got {overrides[name]}")
@@ -189,12 +222,16 @@ def corpus_summary(table, duplicates: list[list[str]]) -> dict:
     }
     expected = table.attrs.get("expected")
     if expected:
-        got = {"n_utterances": summary["n_utterances"], "n_speakers": summary["n_speakers"],
-               "n_emotions": summary["n_emotions"]}
+        got = {
+            "n_utterances": summary["n_utterances"],
+            "n_speakers": summary["n_speakers"],
+            "n_emotions": summary["n_emotions"],
+        }
         differ = [f"{k[2:]} {got[k]} (expected {v})" for k, v in expected.items() if got[k] != v]
         if differ:
             summary["warnings"].append(
-                "not the unmodified corpus: " + ", ".join(differ)
+                "not the unmodified corpus: "
+                + ", ".join(differ)
                 + ". Fine for a subset; otherwise check the copy (or the skipped files)."
             )
     if duplicates:
@@ -229,8 +266,11 @@ def run_info(args: argparse.Namespace) -> int:
         return 0
 
     out = sys.stdout
-    print(f"corpus {args.source}: {summary['n_utterances']} utterances, {summary['n_speakers']} speakers, "
-          f"{summary['n_emotions']} emotions, {summary['duration_total_s'] / 60:.1f} min", file=out)
+    print(
+        f"corpus {args.source}: {summary['n_utterances']} utterances, {summary['n_speakers']} speakers, "
+        f"{summary['n_emotions']} emotions, {summary['duration_total_s'] / 60:.1f} min",
+        file=out,
+    )
     genders = ", ".join(f"{k} {v}" for k, v in summary["genders"].items())
     print(f"genders (utterances): {genders}", file=out)
     if summary["contexts"]:
@@ -269,7 +309,9 @@ def run_measure(args: argparse.Namespace) -> int:
     from labkit.features import FRAME_SETS, extract
 
     if args.features in FRAME_SETS:
-        raise LabkitError(f"--features {args.features}: measure needs a functional set (egemaps, is10, compare, emobase)")
+        raise LabkitError(
+            f"--features {args.features}: measure needs a functional set (egemaps, is10, compare, emobase)"
+        )
     if args.k < 1:
         raise LabkitError(f"--k must be at least 1, got {args.k}")
     table = load_corpus(args.source)
@@ -283,8 +325,10 @@ def run_measure(args: argparse.Namespace) -> int:
     def fmt(d):
         return f"{100 * d['mean']:.1f} % [{100 * d['ci_low']:.1f}, {100 * d['ci_high']:.1f}]"
 
-    print(f"corpus {args.source}: {result['n_utterances']} utterances, {result['n_speakers']} speakers, "
-          f"{len(result['classes'])} classes (chance {100 * result['chance']:.1f} %)")
+    print(
+        f"corpus {args.source}: {result['n_utterances']} utterances, {result['n_speakers']} speakers, "
+        f"{len(result['classes'])} classes (chance {100 * result['chance']:.1f} %)"
+    )
     print(f"no augmentation, linear SVM on {args.features}, leave one speaker out:")
     print(f"  UAR                                            {fmt(result['uar'])}")
     print(f"  test samples outside every training {args.k}-NN ball   {fmt(result['outside'])}")

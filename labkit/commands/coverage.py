@@ -31,20 +31,34 @@ examples:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("coverage", help="coverage metrics of generated samples per training iteration",
-                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "coverage",
+        help="coverage metrics of generated samples per training iteration",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("rundir", metavar="RUNDIR", help="a run directory with reference/ and snapshots/ (e.g. an aaec run)")
-    p.add_argument("--space", default=None,
-                   help="representation to compare in (default: the run's first space, alphabetically)")
-    p.add_argument("--json", action="store_true",
-                   help="print a JSON list of objects: iteration, one key per metric, n_generated")
+    p.add_argument(
+        "--space", default=None, help="representation to compare in (default: the run's first space, alphabetically)"
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print a JSON list of objects: iteration, one key per metric, n_generated"
+    )
     p.add_argument("--k", type=int, default=5, help="neighbours defining each k-NN ball (default: %(default)s)")
-    p.add_argument("--max-samples", type=int, default=2000,
-                   help="cap on samples per set; larger sets are subsampled with a fixed seed (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the subsampling and the C2ST folds (default: %(default)s)")
-    p.add_argument("--projections", default="pca",
-                   help="comma-separated projections to precompute for the dashboard: pca, umap, or none "
-                        "(default: %(default)s)")
+    p.add_argument(
+        "--max-samples",
+        type=int,
+        default=2000,
+        help="cap on samples per set; larger sets are subsampled with a fixed seed (default: %(default)s)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the subsampling and the C2ST folds (default: %(default)s)"
+    )
+    p.add_argument(
+        "--projections",
+        default="pca",
+        help="comma-separated projections to precompute for the dashboard: pca, umap, or none (default: %(default)s)",
+    )
     p.add_argument("--no-cache", action="store_true", help="recompute every iteration, ignoring RUNDIR/cache")
     p.set_defaults(func=run)
 

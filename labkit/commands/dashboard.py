@@ -31,14 +31,19 @@ examples:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("dashboard", help="open the Streamlit dashboard on a run store",
-                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--runs", default=None,
-                   help="run store directory (default: $LABKIT_RUNS, else ./runs)")
+    p = sub.add_parser(
+        "dashboard",
+        help="open the Streamlit dashboard on a run store",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--runs", default=None, help="run store directory (default: $LABKIT_RUNS, else ./runs)")
     p.add_argument("--port", type=int, default=8501, help="port to listen on (default: %(default)s)")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default: %(default)s, this machine only; 0.0.0.0 shares it "
-                        "with the network)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: %(default)s, this machine only; 0.0.0.0 shares it with the network)",
+    )
     p.add_argument("--no-browser", action="store_true", help="do not open a browser (headless server)")
     p.set_defaults(func=run)
 
@@ -63,10 +68,24 @@ def streamlit_command(app: Path, port: int, host: str, headless: bool) -> list[s
     No usage statistics are sent, and Streamlit's first-run e-mail prompt is off (it would stop
     `labkit demo` waiting for input before the browser opens).
     """
-    return [sys.executable, "-m", "streamlit", "run", str(app), *config_flags(app),
-            "--server.port", str(port), "--server.address", host,
-            "--server.headless", "true" if headless else "false",
-            "--server.showEmailPrompt", "false", "--browser.gatherUsageStats", "false"]
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        *config_flags(app),
+        "--server.port",
+        str(port),
+        "--server.address",
+        host,
+        "--server.headless",
+        "true" if headless else "false",
+        "--server.showEmailPrompt",
+        "false",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
 
 
 def config_flags(app: Path) -> list[str]:
@@ -96,14 +115,17 @@ def run(args: argparse.Namespace) -> int:
         raise LabkitError(f"--port must be between 1 and 65535, got {args.port}")
     runs = Path(args.runs) if args.runs else default_root()
     if not runs.exists():
-        raise LabkitError(f"run store {runs} does not exist; run an experiment first (e.g. `labkit demo`) or pass --runs")
+        raise LabkitError(
+            f"run store {runs} does not exist; run an experiment first (e.g. `labkit demo`) or pass --runs"
+        )
     if not runs.is_dir():
         raise LabkitError(f"run store {runs} is a file, not a folder of runs")
     app = app_path()
     env = {**os.environ, "LABKIT_RUNS": str(runs.resolve())}
     cmd = streamlit_command(app, args.port, args.host, args.no_browser)
-    print(f"labkit dashboard: runs in {runs.resolve()}; open http://{args.host}:{args.port} (Ctrl-C stops it)",
-          flush=True)
+    print(
+        f"labkit dashboard: runs in {runs.resolve()}; open http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True
+    )
     return supervise(cmd, env)
 
 

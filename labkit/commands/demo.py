@@ -54,20 +54,29 @@ Runs land in --runs (default ./runs). Running the demo again reuses finished wor
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "demo", help="run the demo (an open question on the embedded corpus) and open the dashboard",
-        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "demo",
+        help="run the demo (an open question on the embedded corpus) and open the dashboard",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--runs", default="runs", help="run store directory (default: %(default)s)")
-    p.add_argument("--seeds", type=int, default=1,
-                   help="seeds for the augmenter comparison (default: %(default)s; the interval is then over "
-                        "the 10 held-out speakers)")
-    p.add_argument("--iterations", type=int, default=20,
-                   help="Algorithm 1 iterations for the AAEC run (default: %(default)s)")
-    p.add_argument("--sweep", action="store_true",
-                   help="also sweep UAR against the amount of synthetic data (0.5, 1, 2; slower)")
+    p.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="seeds for the augmenter comparison (default: %(default)s; the interval is then over "
+        "the 10 held-out speakers)",
+    )
+    p.add_argument(
+        "--iterations", type=int, default=20, help="Algorithm 1 iterations for the AAEC run (default: %(default)s)"
+    )
+    p.add_argument(
+        "--sweep", action="store_true", help="also sweep UAR against the amount of synthetic data (0.5, 1, 2; slower)"
+    )
     p.add_argument("--jobs", type=int, default=2, help="comparison tasks run in parallel (default: %(default)s)")
-    p.add_argument("--quick", action="store_true",
-                   help="a smaller demo for tests: classical augmenters only, 3 AAEC iterations")
+    p.add_argument(
+        "--quick", action="store_true", help="a smaller demo for tests: classical augmenters only, 3 AAEC iterations"
+    )
     p.add_argument("--no-dashboard", action="store_true", help="stop after the experiments; print where the runs are")
     p.add_argument("--port", type=int, default=8501, help="dashboard port (default: %(default)s)")
     p.set_defaults(func=run)
@@ -110,9 +119,26 @@ def steps(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     runs = Path(args.runs)
     models = [] if args.quick else model_augmenters()
     augmenters = CLASSICAL + models
-    compare = ["compare", SCENARIO, "--features", "egemaps", "--augmenters", ",".join(augmenters),
-               "--protocol", "loso", "--seeds", str(1 if args.quick else args.seeds), "--classifier", "svm-linear",
-               "--record-every", "10", "--jobs", str(args.jobs), "--out", str(runs / "demo-compare")]
+    compare = [
+        "compare",
+        SCENARIO,
+        "--features",
+        "egemaps",
+        "--augmenters",
+        ",".join(augmenters),
+        "--protocol",
+        "loso",
+        "--seeds",
+        str(1 if args.quick else args.seeds),
+        "--classifier",
+        "svm-linear",
+        "--record-every",
+        "10",
+        "--jobs",
+        str(args.jobs),
+        "--out",
+        str(runs / "demo-compare"),
+    ]
     for name in models:
         for param in MODEL_PARAMS.get(name, []):
             compare += ["--param", param]
@@ -121,16 +147,35 @@ def steps(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     iterations = 3 if args.quick else args.iterations
     return [
         ("the corpus: held-out speakers outside the training distribution", ["corpus", "info", SCENARIO]),
-        ("how hard it is, and how far the held-out speakers lie outside (eGeMAPS, linear SVM, LOSO)",
-         ["corpus", "measure", SCENARIO]),
+        (
+            "how hard it is, and how far the held-out speakers lie outside (eGeMAPS, linear SVM, LOSO)",
+            ["corpus", "measure", SCENARIO],
+        ),
         (f"augmenter comparison: {', '.join(augmenters)} (generated samples recorded on the first fold)", compare),
-        ("AAEC training with Figure 5 recording (small preset)",
-         ["reproduce", "aaec-train", SCENARIO, "--configuration", "AAEC", "--preset", "small",
-          "--iterations", str(iterations), "--out", str(runs / "demo-aaec")]),
-        ("coverage of the test data by AAEC's generated samples (spectrum space)",
-         ["coverage", str(runs / "demo-aaec"), "--space", "spectrum"]),
-        ("a shareable offline report of the comparison",
-         ["report", str(runs / "demo-compare"), "--out", str(runs / "demo-compare" / "report.html")]),
+        (
+            "AAEC training with Figure 5 recording (small preset)",
+            [
+                "reproduce",
+                "aaec-train",
+                SCENARIO,
+                "--configuration",
+                "AAEC",
+                "--preset",
+                "small",
+                "--iterations",
+                str(iterations),
+                "--out",
+                str(runs / "demo-aaec"),
+            ],
+        ),
+        (
+            "coverage of the test data by AAEC's generated samples (spectrum space)",
+            ["coverage", str(runs / "demo-aaec"), "--space", "spectrum"],
+        ),
+        (
+            "a shareable offline report of the comparison",
+            ["report", str(runs / "demo-compare"), "--out", str(runs / "demo-compare" / "report.html")],
+        ),
     ]
 
 
@@ -143,8 +188,10 @@ def run(args: argparse.Namespace) -> int:
         _step(title, argv)
 
     print(f"\nDemo experiments finished in {time.perf_counter() - t0:.0f} s; runs are in {runs.resolve()}")
-    print("On the dashboard's Distribution page pick the demo-compare run, a space such as aug-smote, and\n"
-          "'Beside it' another augmenter: both play in one plane with the test speakers they should reach.")
+    print(
+        "On the dashboard's Distribution page pick the demo-compare run, a space such as aug-smote, and\n"
+        "'Beside it' another augmenter: both play in one plane with the test speakers they should reach."
+    )
     if args.no_dashboard:
         print(f"Open the dashboard with: labkit dashboard --runs {shlex.quote(str(runs))}")
         return 0

@@ -35,21 +35,41 @@ example:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "features", help="extract spectrogram, log-mel or openSMILE features to a Parquet file",
-        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "features",
+        help="extract spectrogram, log-mel or openSMILE features to a Parquet file",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("source", metavar="SOURCE", help="corpus: synthetic, synthetic:DIR, emodb:PATH, csv:PATH, ...")
-    p.add_argument("--set", dest="feature_set", required=True, metavar="SET",
-                   help="egemaps | is10 | compare | emobase | spectrogram | logmel")
+    p.add_argument(
+        "--set",
+        dest="feature_set",
+        required=True,
+        metavar="SET",
+        help="egemaps | is10 | compare | emobase | spectrogram | logmel",
+    )
     p.add_argument("--out", required=True, metavar="FILE.parquet", help="the Parquet file to write")
-    p.add_argument("--jobs", type=int, default=None, metavar="N",
-                   help="worker processes (default: all cores; 1 = no worker processes)")
-    p.add_argument("--max-seconds", type=float, default=None, metavar="S",
-                   help="spectrogram/logmel: pad or cut every utterance to S seconds (default: 15.0, as in AAEC)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes (default: all cores; 1 = no worker processes)",
+    )
+    p.add_argument(
+        "--max-seconds",
+        type=float,
+        default=None,
+        metavar="S",
+        help="spectrogram/logmel: pad or cut every utterance to S seconds (default: 15.0, as in AAEC)",
+    )
     p.add_argument("--n-mels", type=int, default=None, metavar="M", help="logmel: mel bands (default: 64)")
     p.add_argument("--log", action="store_true", help="spectrogram: power in dB instead of linear power")
-    p.add_argument("--skip-bad", action="store_true",
-                   help="skip unusable audio files (listed at the end) instead of stopping at the first one")
+    p.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="skip unusable audio files (listed at the end) instead of stopping at the first one",
+    )
     p.add_argument("--no-cache", action="store_true", help="neither read nor fill the feature cache")
     p.set_defaults(func=run)
 
@@ -77,8 +97,10 @@ def check_out_is_not_an_input(out: str, source: str, table) -> None:
         except OSError:
             same = False
         if same:
-            raise LabkitError(f"--out {out} is one of the inputs ({p}); writing Parquet there would destroy it. "
-                              "Choose another file name")
+            raise LabkitError(
+                f"--out {out} is one of the inputs ({p}); writing Parquet there would destroy it. "
+                "Choose another file name"
+            )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -97,8 +119,9 @@ def run(args: argparse.Namespace) -> int:
     check_out_is_not_an_input(args.out, args.source, table)  # before hours of extraction, not after
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        feats = extract(table, args.feature_set, n_jobs=args.jobs, cache=not args.no_cache,
-                        skip_bad=args.skip_bad, **settings)
+        feats = extract(
+            table, args.feature_set, n_jobs=args.jobs, cache=not args.no_cache, skip_bad=args.skip_bad, **settings
+        )
     feats.to_parquet(args.out)
 
     for w in caught:
@@ -112,7 +135,9 @@ def run(args: argparse.Namespace) -> int:
 
     s = feats.stats
     shape = " x ".join(str(d) for d in feats.X.shape[1:])
-    print(f"wrote {args.out}: {len(feats)} utterances, {args.feature_set} features {shape} "
-          f"(cache: {s['cache_hits']} hits, {s['computed']} computed; {len(skipped)} skipped) "
-          f"in {s['seconds']:.1f} s with {s['n_jobs']} worker(s)")
+    print(
+        f"wrote {args.out}: {len(feats)} utterances, {args.feature_set} features {shape} "
+        f"(cache: {s['cache_hits']} hits, {s['computed']} computed; {len(skipped)} skipped) "
+        f"in {s['seconds']:.1f} s with {s['n_jobs']} worker(s)"
+    )
     return 0

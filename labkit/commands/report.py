@@ -23,18 +23,33 @@ examples:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="write a run's tables and figures to one offline HTML page",
-                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "report",
+        help="write a run's tables and figures to one offline HTML page",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("rundir", metavar="RUNDIR", help="the run's directory (a folder holding run.json)")
-    p.add_argument("--out", default=None, metavar="FILE",
-                   help="where to write the page (default: RUNDIR/report.html)")
-    p.add_argument("--method", default="pca", choices=["pca", "umap"],
-                   help="projection of the distribution figures (default: %(default)s)")
-    p.add_argument("--max-points", type=int, default=4000, metavar="N",
-                   help="at most N points per trace and frame, a seeded subsample (default: %(default)s; "
-                        "keeps the file small)")
-    p.add_argument("--pair", default=None, metavar="A,B",
-                   help="two spaces to show side by side (default: the first two recorded on the same real data)")
+    p.add_argument("--out", default=None, metavar="FILE", help="where to write the page (default: RUNDIR/report.html)")
+    p.add_argument(
+        "--method",
+        default="pca",
+        choices=["pca", "umap"],
+        help="projection of the distribution figures (default: %(default)s)",
+    )
+    p.add_argument(
+        "--max-points",
+        type=int,
+        default=4000,
+        metavar="N",
+        help="at most N points per trace and frame, a seeded subsample (default: %(default)s; keeps the file small)",
+    )
+    p.add_argument(
+        "--pair",
+        default=None,
+        metavar="A,B",
+        help="two spaces to show side by side (default: the first two recorded on the same real data)",
+    )
     p.add_argument("--title", default=None, help="the page's title (default: labkit report: RUN)")
     p.set_defaults(func=run)
 
@@ -58,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
     if out.is_dir():
         raise LabkitError(f"--out {out} is a folder; give a file name such as {out / 'report.html'}")
     info = write_report(run_, out, method=args.method, max_points=args.max_points, pair=pair, title=args.title)
-    print(f"wrote {info['path']} ({info['bytes'] / 1e6:.1f} MB, {info['figures']} figure(s)); "
-          "open it in any browser, no network needed")
+    print(
+        f"wrote {info['path']} ({info['bytes'] / 1e6:.1f} MB, {info['figures']} figure(s)); "
+        "open it in any browser, no network needed"
+    )
     return 0

@@ -23,13 +23,21 @@ gives the options of one.
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from labkit.experiment.reproduce import add_common_arguments, experiments
 
-    p = sub.add_parser("reproduce", help="reproduce a paper's experiment (labkit reproduce --list)",
-                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "reproduce",
+        help="reproduce a paper's experiment (labkit reproduce --list)",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--list", action="store_true", help="list the experiments and exit")
     exp_sub = p.add_subparsers(dest="experiment", metavar="EXPERIMENT")
     for exp in experiments().values():
-        e = exp_sub.add_parser(exp.name, help=exp.summary, description=f"{exp.paper}\n\n{exp.description}",
-                               formatter_class=argparse.RawDescriptionHelpFormatter)
+        e = exp_sub.add_parser(
+            exp.name,
+            help=exp.summary,
+            description=f"{exp.paper}\n\n{exp.description}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         exp.add_arguments(e)
         add_common_arguments(e, exp)
         e.set_defaults(func=run, experiment_spec=exp.name)

@@ -27,11 +27,19 @@ examples:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("rerun", help="repeat a run from its config.toml and check the results are the same",
-                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "rerun",
+        help="repeat a run from its config.toml and check the results are the same",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("rundir", metavar="RUNDIR", help="a run directory (holding run.json and config.toml)")
-    p.add_argument("--out", default=None, metavar="NEWDIR",
-                   help="where the repeated run goes (default: RUNDIR-rerun, or -rerun2, ... if that exists)")
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="NEWDIR",
+        help="where the repeated run goes (default: RUNDIR-rerun, or -rerun2, ... if that exists)",
+    )
     p.set_defaults(func=run)
 
 
@@ -60,12 +68,20 @@ def options_from_run_json(run) -> tuple[str, dict]:
 
     c = run.config
     if run.kind != "compare" or not c.get("source") or not c.get("augmenters"):
-        raise LabkitError(f"{run.path}: no config.toml, and its run.json ({run.kind or 'no kind'}) does not hold "
-                          "every option; repeat the command that made it instead")
-    values = {"source": c["source"], "augmenters": ",".join(c["augmenters"]), "protocol": c.get("protocol", "loso"),
-              "seeds": int(c.get("seeds", 3)), "classifier": c.get("classifier", "svm-linear"),
-              "amount": str(c.get("amount", 1.0)), "record_every": int(c.get("record_every", 0)),
-              "tune": bool(c.get("tune", False))}
+        raise LabkitError(
+            f"{run.path}: no config.toml, and its run.json ({run.kind or 'no kind'}) does not hold "
+            "every option; repeat the command that made it instead"
+        )
+    values = {
+        "source": c["source"],
+        "augmenters": ",".join(c["augmenters"]),
+        "protocol": c.get("protocol", "loso"),
+        "seeds": int(c.get("seeds", 3)),
+        "classifier": c.get("classifier", "svm-linear"),
+        "amount": str(c.get("amount", 1.0)),
+        "record_every": int(c.get("record_every", 0)),
+        "tune": bool(c.get("tune", False)),
+    }
     if not is_table_source(c["source"]) and c.get("features"):
         values["features"] = c["features"]
     target = c.get("target", "emotion")
@@ -75,8 +91,9 @@ def options_from_run_json(run) -> tuple[str, dict]:
     if c.get("sweep"):
         values["sweep"] = ",".join(f"{float(a):g}" for a in c["sweep"])
     values["clf_param"] = [f"{k}={json.dumps(v)}" for k, v in (c.get("classifier_params") or {}).items()]
-    values["param"] = [f"{a}.{k}={json.dumps(v)}" for a, ps in (c.get("augmenter_params") or {}).items()
-                       for k, v in ps.items()]
+    values["param"] = [
+        f"{a}.{k}={json.dumps(v)}" for a, ps in (c.get("augmenter_params") or {}).items() for k, v in ps.items()
+    ]
     return "compare", values
 
 
@@ -137,8 +154,9 @@ def run(args: argparse.Namespace) -> int:
             command, values = options_from_run_json(original)
             config = Path(tmp) / RUN_CONFIG
             config.write_text(config_text(command, values, comment=f"rebuilt from {original.path}/run.json"))
-            print(f"labkit rerun: {original.path} has no {RUN_CONFIG}; options rebuilt from its run.json",
-                  file=sys.stderr)
+            print(
+                f"labkit rerun: {original.path} has no {RUN_CONFIG}; options rebuilt from its run.json", file=sys.stderr
+            )
         argv = [*command.split(), "--config", str(config), "--out", out]
         print(f"labkit rerun: labkit {' '.join(argv)}", file=sys.stderr)
         status = main(argv)
@@ -148,8 +166,9 @@ def run(args: argparse.Namespace) -> int:
         return status
     new = open_run(out)
     if new.status.get("state") != "finished":
-        print(f"labkit rerun: {out} has not finished ({new.status.get('state')}); nothing to compare yet",
-              file=sys.stderr)
+        print(
+            f"labkit rerun: {out} has not finished ({new.status.get('state')}); nothing to compare yet", file=sys.stderr
+        )
         return 0
     same, lines = compare_runs(original, new)
     for line in lines:

@@ -39,7 +39,9 @@ class AAECData:
             if not np.all(np.isfinite(X)) or (X < 0).any():
                 raise LabkitError(f"AAECData.{name} must hold finite, non-negative power values")
         if self.X_train.shape[1:] != self.X_test.shape[1:]:
-            raise LabkitError(f"train and test spectrograms differ in shape: {self.X_train.shape} vs {self.X_test.shape}")
+            raise LabkitError(
+                f"train and test spectrograms differ in shape: {self.X_train.shape} vs {self.X_test.shape}"
+            )
         for name in ("arousal_train", "valence_train", "arousal_test", "valence_test"):
             y = np.asarray(getattr(self, name))
             side = self.X_train if name.endswith("train") else self.X_test
@@ -50,8 +52,15 @@ class AAECData:
             setattr(self, name, y.astype(np.int64))
 
 
-def load_aaec_data(source: str, *, max_seconds: float = 3.0, test_fraction: float = 0.3, split_seed: int = 0,
-                   n_jobs: int | None = None, show_progress: bool = True) -> AAECData:
+def load_aaec_data(
+    source: str,
+    *,
+    max_seconds: float = 3.0,
+    test_fraction: float = 0.3,
+    split_seed: int = 0,
+    n_jobs: int | None = None,
+    show_progress: bool = True,
+) -> AAECData:
     """Load a corpus, extract AAEC's power spectrogram and make a speaker-independent split.
 
     The split is fixed (`split_seed`), not redrawn per training seed, so the spread over seeds in
@@ -75,21 +84,26 @@ def load_aaec_data(source: str, *, max_seconds: float = 3.0, test_fraction: floa
     table = load_corpus(source)
     if len(table) == 0:
         raise LabkitError(f"corpus {source!r} holds no utterances")
-    feats = extract(table, "spectrogram", max_seconds=max_seconds, n_fft=1024, hop_length=512,
-                    n_jobs=n_jobs, progress=show_progress)
+    feats = extract(
+        table, "spectrogram", max_seconds=max_seconds, n_fft=1024, hop_length=512, n_jobs=n_jobs, progress=show_progress
+    )
     meta = feats.meta.reset_index(drop=True)
     if meta["speaker"].nunique() < 2:
-        raise LabkitError(f"corpus {source!r} has {meta['speaker'].nunique()} speaker(s); a speaker-independent "
-                          "split needs at least 2")
+        raise LabkitError(
+            f"corpus {source!r} has {meta['speaker'].nunique()} speaker(s); a speaker-independent "
+            "split needs at least 2"
+        )
     fold = make_folds(meta, "split", test_fraction=test_fraction, seed=split_seed)[0]
     X = np.asarray(feats.X, dtype=np.float32)
     ya, yv = meta["arousal"].to_numpy(np.int64), meta["valence"].to_numpy(np.int64)
     tr, te = np.asarray(fold.train_idx), np.asarray(fold.test_idx)
     n_test_spk = meta.iloc[te]["speaker"].nunique()
     corpus = ", ".join(sorted(meta["corpus"].astype(str).unique()))
-    desc = (f"{source} ({corpus}): {len(meta)} utterances, {meta['speaker'].nunique()} speakers; "
-            f"speaker-independent split {len(tr)} train / {len(te)} test ({n_test_spk} held-out speakers); "
-            f"power spectrogram {max_seconds:g} s, FFT 1024, hop 512 -> {X.shape[1]} x {X.shape[2]}")
+    desc = (
+        f"{source} ({corpus}): {len(meta)} utterances, {meta['speaker'].nunique()} speakers; "
+        f"speaker-independent split {len(tr)} train / {len(te)} test ({n_test_spk} held-out speakers); "
+        f"power spectrogram {max_seconds:g} s, FFT 1024, hop 512 -> {X.shape[1]} x {X.shape[2]}"
+    )
     return AAECData(X[tr], ya[tr], yv[tr], X[te], ya[te], yv[te], description=desc, max_seconds=float(max_seconds))
 
 

@@ -130,8 +130,11 @@ def _decode_mono(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     if peak < SILENCE_PEAK:
         raise AudioError(path, f"silent (peak amplitude {peak:.2g} below {SILENCE_PEAK:g})")
     if peak > MAX_FLOAT_PEAK:
-        raise AudioError(path, f"float samples far outside [-1, 1] (peak {peak:.3g}): the file was written at the "
-                               "wrong scale (e.g. integer sample values stored as floats); rescale it to [-1, 1]")
+        raise AudioError(
+            path,
+            f"float samples far outside [-1, 1] (peak {peak:.3g}): the file was written at the "
+            "wrong scale (e.g. integer sample values stored as floats); rescale it to [-1, 1]",
+        )
     x = data.mean(axis=1)  # (n_samples,): averaging keeps the level of identical channels
     mono_peak = float(np.abs(x).max())
     if mono_peak < SILENCE_PEAK:
@@ -139,8 +142,9 @@ def _decode_mono(path: str | os.PathLike) -> tuple[np.ndarray, int]:
         raise AudioError(path, f"silent after averaging channels to mono (peak {mono_peak:.2g})")
     level = float(x.mean())
     if float(np.abs(x - level).max()) < SILENCE_PEAK:
-        raise AudioError(path, f"no signal: a constant DC level of {level:.3g} and nothing that varies above "
-                               f"{SILENCE_PEAK:g}")
+        raise AudioError(
+            path, f"no signal: a constant DC level of {level:.3g} and nothing that varies above {SILENCE_PEAK:g}"
+        )
     return np.ascontiguousarray(x, dtype=np.float32), int(sr)
 
 
@@ -172,8 +176,10 @@ def wav_truncation(path: str | os.PathLike) -> str | None:
                     held = size - (pos + 8)
                     if held + block_align <= chunk_size:  # at least one whole frame missing
                         if rate:
-                            what = (f"{chunk_size / block_align / rate:.2f} s of audio but the file holds "
-                                    f"{max(0, held) / block_align / rate:.2f} s")
+                            what = (
+                                f"{chunk_size / block_align / rate:.2f} s of audio but the file holds "
+                                f"{max(0, held) / block_align / rate:.2f} s"
+                            )
                         else:
                             what = f"{chunk_size} bytes of samples but the file holds {max(0, held)}"
                         return f"truncated: the WAV header announces {what} (a copy or download cut short?)"

@@ -43,8 +43,15 @@ def outside_share(X_train: np.ndarray, X_test: np.ndarray, k: int = 5) -> float:
     return float(1.0 - inside.mean())
 
 
-def measure(meta: pd.DataFrame, X: np.ndarray, *, target: str = "emotion", k: int = 5,
-            protocol: str = "loso", show_progress: bool = True) -> dict:
+def measure(
+    meta: pd.DataFrame,
+    X: np.ndarray,
+    *,
+    target: str = "emotion",
+    k: int = 5,
+    protocol: str = "loso",
+    show_progress: bool = True,
+) -> dict:
     """UAR of a linear SVM without augmentation and the test share outside the training data.
 
     Parameters
@@ -82,12 +89,23 @@ def measure(meta: pd.DataFrame, X: np.ndarray, *, target: str = "emotion", k: in
         model = make_pipeline(StandardScaler(), make_classifier("svm-linear", random_state=0))
         model.fit(X[fold.train_idx], y[fold.train_idx])
         pred = model.predict(X[fold.test_idx])
-        rows.append({"fold": fold.name, "n_test": int(len(fold.test_idx)),
-                     "uar": float(scores(y[fold.test_idx], pred, labels=labels)["uar"]),
-                     "outside": outside_share(X[fold.train_idx], X[fold.test_idx], k=k)})
-    out = {"n_utterances": int(len(meta)), "n_speakers": int(meta["speaker"].nunique()),
-           "classes": {str(c): int((y == c).sum()) for c in labels}, "chance": 1.0 / len(labels),
-           "protocol": protocol, "k": k, "folds": rows}
+        rows.append(
+            {
+                "fold": fold.name,
+                "n_test": int(len(fold.test_idx)),
+                "uar": float(scores(y[fold.test_idx], pred, labels=labels)["uar"]),
+                "outside": outside_share(X[fold.train_idx], X[fold.test_idx], k=k),
+            }
+        )
+    out = {
+        "n_utterances": int(len(meta)),
+        "n_speakers": int(meta["speaker"].nunique()),
+        "classes": {str(c): int((y == c).sum()) for c in labels},
+        "chance": 1.0 / len(labels),
+        "protocol": protocol,
+        "k": k,
+        "folds": rows,
+    }
     for name in ("uar", "outside"):
         m, lo, hi = mean_ci([r[name] for r in rows], bounds=(0.0, 1.0))
         out[name] = {"mean": m, "ci_low": lo, "ci_high": hi, "n": len(rows)}

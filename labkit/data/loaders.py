@@ -98,41 +98,101 @@ from labkit.data.schema import (
 from labkit.errors import AudioError, CorpusError, LabkitError
 from labkit.utils import progress
 
-SOURCES = ["synthetic", "synthetic:DIR", "synthetic:studio+phone", "synthetic:balanced|imbalanced|scarce|shifted|incontext|outofcontext", "emodb:PATH", "ravdess:PATH", "cremad:PATH", "iemocap:PATH", "csv:PATH"]
+SOURCES = [
+    "synthetic",
+    "synthetic:DIR",
+    "synthetic:studio+phone",
+    "synthetic:balanced|imbalanced|scarce|shifted|incontext|outofcontext",
+    "emodb:PATH",
+    "ravdess:PATH",
+    "cremad:PATH",
+    "iemocap:PATH",
+    "csv:PATH",
+]
 
 
 # Emotion names accepted in a CSV manifest → canonical names (schema.EMOTIONS).
 EMOTION_ALIASES: dict[str, str] = {
     **{name: name for name in EMOTION_AV},
-    "angry": "anger", "ang": "anger", "anger": "anger", "wut": "anger",
-    "bored": "boredom", "bor": "boredom", "langeweile": "boredom",
-    "disgusted": "disgust", "dis": "disgust", "ekel": "disgust",
-    "fearful": "fear", "afraid": "fear", "fea": "fear", "angst": "fear",
-    "happy": "happiness", "hap": "happiness", "joy": "happiness", "freude": "happiness",
-    "sad": "sadness", "trauer": "sadness",
+    "angry": "anger",
+    "ang": "anger",
+    "anger": "anger",
+    "wut": "anger",
+    "bored": "boredom",
+    "bor": "boredom",
+    "langeweile": "boredom",
+    "disgusted": "disgust",
+    "dis": "disgust",
+    "ekel": "disgust",
+    "fearful": "fear",
+    "afraid": "fear",
+    "fea": "fear",
+    "angst": "fear",
+    "happy": "happiness",
+    "hap": "happiness",
+    "joy": "happiness",
+    "freude": "happiness",
+    "sad": "sadness",
+    "trauer": "sadness",
     "neu": "neutral",
-    "surprised": "surprise", "sur": "surprise",
-    "frustrated": "frustration", "fru": "frustration",
-    "excited": "excitement", "exc": "excitement",
+    "surprised": "surprise",
+    "sur": "surprise",
+    "frustrated": "frustration",
+    "fru": "frustration",
+    "excited": "excitement",
+    "exc": "excitement",
 }
 
 EMODB_EMOTIONS = {
-    "W": "anger", "L": "boredom", "E": "disgust", "A": "fear", "F": "happiness", "T": "sadness", "N": "neutral",
+    "W": "anger",
+    "L": "boredom",
+    "E": "disgust",
+    "A": "fear",
+    "F": "happiness",
+    "T": "sadness",
+    "N": "neutral",
 }
 EMODB_GENDERS = {
-    "03": "m", "08": "f", "09": "f", "10": "m", "11": "m", "12": "m", "13": "f", "14": "f", "15": "m", "16": "f",
+    "03": "m",
+    "08": "f",
+    "09": "f",
+    "10": "m",
+    "11": "m",
+    "12": "m",
+    "13": "f",
+    "14": "f",
+    "15": "m",
+    "16": "f",
 }
 RAVDESS_EMOTIONS = {
-    "01": "neutral", "02": "calm", "03": "happiness", "04": "sadness",
-    "05": "anger", "06": "fear", "07": "disgust", "08": "surprise",
+    "01": "neutral",
+    "02": "calm",
+    "03": "happiness",
+    "04": "sadness",
+    "05": "anger",
+    "06": "fear",
+    "07": "disgust",
+    "08": "surprise",
 }
 CREMAD_EMOTIONS = {
-    "ANG": "anger", "DIS": "disgust", "FEA": "fear", "HAP": "happiness", "NEU": "neutral", "SAD": "sadness",
+    "ANG": "anger",
+    "DIS": "disgust",
+    "FEA": "fear",
+    "HAP": "happiness",
+    "NEU": "neutral",
+    "SAD": "sadness",
 }
 IEMOCAP_4CLASS = {"ang": "anger", "hap": "happiness", "exc": "happiness", "sad": "sadness", "neu": "neutral"}
 IEMOCAP_ALL = {
-    "ang": "anger", "hap": "happiness", "exc": "excitement", "sad": "sadness", "neu": "neutral",
-    "fru": "frustration", "sur": "surprise", "fea": "fear", "dis": "disgust",
+    "ang": "anger",
+    "hap": "happiness",
+    "exc": "excitement",
+    "sad": "sadness",
+    "neu": "neutral",
+    "fru": "frustration",
+    "sur": "surprise",
+    "fea": "fear",
+    "dis": "disgust",
 }
 
 # Sizes of the unmodified corpora, so `labkit corpus info` can flag an incomplete copy.
@@ -239,8 +299,15 @@ def _existing_dir(path, what: str, example: str) -> Path:
 def _row(uid, path, corpus, speaker, gender, emotion, av=None, context="") -> dict:
     arousal, valence = av if av is not None else arousal_valence(emotion)
     return {
-        "id": str(uid), "path": str(path), "corpus": corpus, "speaker": f"{corpus}:{speaker}", "gender": gender,
-        "emotion": emotion, "arousal": int(arousal), "valence": int(valence), "duration": float("nan"),
+        "id": str(uid),
+        "path": str(path),
+        "corpus": corpus,
+        "speaker": f"{corpus}:{speaker}",
+        "gender": gender,
+        "emotion": emotion,
+        "arousal": int(arousal),
+        "valence": int(valence),
+        "duration": float("nan"),
         "context": context,
     }
 
@@ -274,8 +341,9 @@ def load_emodb(root, skip_bad: bool = False, show_progress: bool = True) -> pd.D
         rows.append(_row(path.stem, path, "emodb", speaker, EMODB_GENDERS.get(speaker, ""), emotion))
     if not rows:
         raise CorpusError(f"no EMO-DB files like wav/03a01Fa.wav under {root}")
-    return _finish(rows, "emodb", skip_bad=skip_bad, dropped=dropped, expected=EXPECTED["emodb"],
-                   show_progress=show_progress)
+    return _finish(
+        rows, "emodb", skip_bad=skip_bad, dropped=dropped, expected=EXPECTED["emodb"], show_progress=show_progress
+    )
 
 
 # -------------------------------------------------------------------------------------- RAVDESS
@@ -306,8 +374,12 @@ def load_ravdess(root, skip_bad: bool = False, show_progress: bool = True) -> pd
             continue
         modality, channel, emo, _intensity, _statement, _rep, actor = m.groups()[:7]
         if modality != "03" or m.group(8).lower() != "wav":
-            dropped.add({"01": "video file (modality 01, audio-video)", "02": "video file (modality 02, video-only)"}
-                        .get(modality, f"unknown modality {modality}"), path)
+            dropped.add(
+                {"01": "video file (modality 01, audio-video)", "02": "video file (modality 02, video-only)"}.get(
+                    modality, f"unknown modality {modality}"
+                ),
+                path,
+            )
             continue
         if channel != "01":
             dropped.add("song (vocal channel 02)" if channel == "02" else f"unknown vocal channel {channel}", path)
@@ -322,8 +394,9 @@ def load_ravdess(root, skip_bad: bool = False, show_progress: bool = True) -> pd
             f"no RAVDESS speech files like Actor_01/03-01-05-01-01-01-01.wav under {root}"
             + (f" ({sum(dropped.counts.values())} song/video files were found and left out)" if dropped.counts else "")
         )
-    return _finish(rows, "ravdess", skip_bad=skip_bad, dropped=dropped, expected=EXPECTED["ravdess"],
-                   show_progress=show_progress)
+    return _finish(
+        rows, "ravdess", skip_bad=skip_bad, dropped=dropped, expected=EXPECTED["ravdess"], show_progress=show_progress
+    )
 
 
 # -------------------------------------------------------------------------------------- CREMA-D
@@ -369,8 +442,9 @@ def load_cremad(root, skip_bad: bool = False, show_progress: bool = True) -> pd.
         rows.append(_row(path.stem, path, "cremad", actor, genders.get(actor, ""), CREMAD_EMOTIONS[emo.upper()]))
     if not rows:
         raise CorpusError(f"no CREMA-D files like AudioWAV/1001_DFA_ANG_XX.wav under {root}")
-    return _finish(rows, "cremad", skip_bad=skip_bad, dropped=dropped, expected=EXPECTED["cremad"],
-                   show_progress=show_progress)
+    return _finish(
+        rows, "cremad", skip_bad=skip_bad, dropped=dropped, expected=EXPECTED["cremad"], show_progress=show_progress
+    )
 
 
 # -------------------------------------------------------------------------------------- IEMOCAP
@@ -419,8 +493,12 @@ def load_iemocap(
     label_map = IEMOCAP_4CLASS if label_set == "4class" else IEMOCAP_ALL
     root = _existing_dir(root, "IEMOCAP", "Session1/dialog/EmoEvaluation/Ses01F_impro01.txt")
     sessions = sorted(p for p in root.glob("Session*") if (p / "dialog" / "EmoEvaluation").is_dir())
-    label_files = [f for s in sessions for f in sorted((s / "dialog" / "EmoEvaluation").glob("*.txt"))
-                   if not f.name.startswith(".")]
+    label_files = [
+        f
+        for s in sessions
+        for f in sorted((s / "dialog" / "EmoEvaluation").glob("*.txt"))
+        if not f.name.startswith(".")
+    ]
     if not label_files:
         raise CorpusError(f"no IEMOCAP label files like Session1/dialog/EmoEvaluation/Ses01F_impro01.txt under {root}")
 
@@ -463,13 +541,30 @@ def load_iemocap(
                 skipped.append({"path": str(wav), "reason": "file not found"})
                 continue
             speaker = f"{utt[:5]}{gender_letter}"  # Ses01 + F
-            rows.append(_row(utt, wav, "iemocap", speaker, gender_letter.lower(), emotion,
-                             av=arousal_valence_pair, context=context))
+            rows.append(
+                _row(
+                    utt,
+                    wav,
+                    "iemocap",
+                    speaker,
+                    gender_letter.lower(),
+                    emotion,
+                    av=arousal_valence_pair,
+                    context=context,
+                )
+            )
     if not rows:
         raise CorpusError(f"no IEMOCAP utterances in the {label_set} set under {root}")
     expected = EXPECTED["iemocap"] if label_set == "4class" else None
-    table = _finish(rows, "iemocap", skip_bad=skip_bad, dropped=dropped, skipped=skipped, expected=expected,
-                    show_progress=show_progress)
+    table = _finish(
+        rows,
+        "iemocap",
+        skip_bad=skip_bad,
+        dropped=dropped,
+        skipped=skipped,
+        expected=expected,
+        show_progress=show_progress,
+    )
     # The raw mean ratings beside the 3-level classes (schema.OPTIONAL_COLUMNS): the code-vector
     # paper splits them at 3 into high/low activation and valence, which the classes cannot give back.
     table["arousal_rating"] = table["id"].map(lambda u: raw_ratings[u][0]).astype("float64")
@@ -595,8 +690,16 @@ def load_csv(path, skip_bad: bool = False, corpus: str = "csv", show_progress: b
                 continue
             missing_files.append(str(file_path))
             continue
-        row = _row(ids[i], file_path, corpus, speaker, genders[gender_text], emotion, av=(arousal, valence),
-                   context=rec.get("context", "").strip())
+        row = _row(
+            ids[i],
+            file_path,
+            corpus,
+            speaker,
+            genders[gender_text],
+            emotion,
+            av=(arousal, valence),
+            context=rec.get("context", "").strip(),
+        )
         if ":" in speaker:
             row["speaker"] = speaker  # already prefixed by its corpus
         rows.append(row)
@@ -649,9 +752,14 @@ def load_synthetic(directory=None, skip_bad: bool = False, show_progress: bool =
     directory = Path(os.path.expanduser(str(directory)))
     manifest = directory / "manifest.csv"
     if not manifest.is_file():
-        named = "" if directory.exists() else (
-            f"; or name a scenario: {', '.join(f'synthetic:{n}' for n in SCENARIOS)}, or contexts such as "
-            "synthetic:studio+phone")
+        named = (
+            ""
+            if directory.exists()
+            else (
+                f"; or name a scenario: {', '.join(f'synthetic:{n}' for n in SCENARIOS)}, or contexts such as "
+                "synthetic:studio+phone"
+            )
+        )
         raise CorpusError(
             f"no synthetic corpus in {directory}: expected {manifest} (write one with "
             f"`labkit corpus synth --out {directory}`){named}"

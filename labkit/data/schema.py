@@ -47,7 +47,16 @@ A CSV manifest may give its own arousal/valence columns; they override this tabl
 from __future__ import annotations
 
 UTTERANCE_COLUMNS = [
-    "id", "path", "corpus", "speaker", "gender", "emotion", "arousal", "valence", "duration", "context",
+    "id",
+    "path",
+    "corpus",
+    "speaker",
+    "gender",
+    "emotion",
+    "arousal",
+    "valence",
+    "duration",
+    "context",
 ]
 
 # Extra columns a loader may add after UTTERANCE_COLUMNS (see the module docstring).

@@ -152,26 +152,115 @@ class EmotionProfile:
 #   their arousal/valence (surprise: high F0 and wide range; frustration: a mild anger).
 EMOTION_PROFILES: dict[str, EmotionProfile] = {
     "neutral": EmotionProfile(),
-    "anger": EmotionProfile(f0_st=3.5, f0_range=1.5, loudness_db=7.0, rate=1.12, tilt_oct=1.1, breath=0.0,
-                            jitter=1.3, shimmer=1.3, articulation=1.1, pause=0.8),
-    "fear": EmotionProfile(f0_st=5.0, f0_range=0.95, loudness_db=2.5, rate=1.25, tilt_oct=0.5, breath=0.12,
-                           jitter=1.8, shimmer=1.4, articulation=0.95, pause=0.9),
-    "happiness": EmotionProfile(f0_st=3.5, f0_range=1.7, loudness_db=4.5, rate=1.08, tilt_oct=0.7,
-                                breath=0.04, jitter=1.1, shimmer=1.1, articulation=1.05, pause=0.9),
-    "sadness": EmotionProfile(f0_st=-1.5, f0_range=0.6, loudness_db=-5.0, rate=0.78, tilt_oct=-0.9, breath=0.18,
-                              jitter=1.4, shimmer=1.3, articulation=0.8, pause=1.6),
-    "boredom": EmotionProfile(f0_st=-2.0, f0_range=0.45, loudness_db=-2.5, rate=0.86, tilt_oct=-0.5,
-                              breath=0.06, jitter=1.0, shimmer=1.1, articulation=0.8, pause=1.3),
-    "disgust": EmotionProfile(f0_st=-1.5, f0_range=1.1, loudness_db=1.0, rate=0.8, tilt_oct=0.3, breath=0.04,
-                              jitter=1.5, shimmer=1.5, articulation=1.0, pause=1.3),
-    "calm": EmotionProfile(f0_st=-1.0, f0_range=0.8, loudness_db=-2.0, rate=0.9, tilt_oct=-0.4, breath=0.05,
-                           jitter=0.9, articulation=0.9, pause=1.2),
-    "surprise": EmotionProfile(f0_st=5.5, f0_range=1.9, loudness_db=4.0, rate=1.0, tilt_oct=0.6, breath=0.04,
-                               jitter=1.1, shimmer=1.1, articulation=1.05),
-    "frustration": EmotionProfile(f0_st=1.5, f0_range=1.2, loudness_db=3.5, rate=1.05, tilt_oct=0.6,
-                                  breath=0.04, jitter=1.3, shimmer=1.3),
-    "excitement": EmotionProfile(f0_st=4.5, f0_range=1.6, loudness_db=5.5, rate=1.18, tilt_oct=0.9, breath=0.04,
-                                 jitter=1.2, shimmer=1.2, articulation=1.05, pause=0.8),
+    "anger": EmotionProfile(
+        f0_st=3.5,
+        f0_range=1.5,
+        loudness_db=7.0,
+        rate=1.12,
+        tilt_oct=1.1,
+        breath=0.0,
+        jitter=1.3,
+        shimmer=1.3,
+        articulation=1.1,
+        pause=0.8,
+    ),
+    "fear": EmotionProfile(
+        f0_st=5.0,
+        f0_range=0.95,
+        loudness_db=2.5,
+        rate=1.25,
+        tilt_oct=0.5,
+        breath=0.12,
+        jitter=1.8,
+        shimmer=1.4,
+        articulation=0.95,
+        pause=0.9,
+    ),
+    "happiness": EmotionProfile(
+        f0_st=3.5,
+        f0_range=1.7,
+        loudness_db=4.5,
+        rate=1.08,
+        tilt_oct=0.7,
+        breath=0.04,
+        jitter=1.1,
+        shimmer=1.1,
+        articulation=1.05,
+        pause=0.9,
+    ),
+    "sadness": EmotionProfile(
+        f0_st=-1.5,
+        f0_range=0.6,
+        loudness_db=-5.0,
+        rate=0.78,
+        tilt_oct=-0.9,
+        breath=0.18,
+        jitter=1.4,
+        shimmer=1.3,
+        articulation=0.8,
+        pause=1.6,
+    ),
+    "boredom": EmotionProfile(
+        f0_st=-2.0,
+        f0_range=0.45,
+        loudness_db=-2.5,
+        rate=0.86,
+        tilt_oct=-0.5,
+        breath=0.06,
+        jitter=1.0,
+        shimmer=1.1,
+        articulation=0.8,
+        pause=1.3,
+    ),
+    "disgust": EmotionProfile(
+        f0_st=-1.5,
+        f0_range=1.1,
+        loudness_db=1.0,
+        rate=0.8,
+        tilt_oct=0.3,
+        breath=0.04,
+        jitter=1.5,
+        shimmer=1.5,
+        articulation=1.0,
+        pause=1.3,
+    ),
+    "calm": EmotionProfile(
+        f0_st=-1.0,
+        f0_range=0.8,
+        loudness_db=-2.0,
+        rate=0.9,
+        tilt_oct=-0.4,
+        breath=0.05,
+        jitter=0.9,
+        articulation=0.9,
+        pause=1.2,
+    ),
+    "surprise": EmotionProfile(
+        f0_st=5.5,
+        f0_range=1.9,
+        loudness_db=4.0,
+        rate=1.0,
+        tilt_oct=0.6,
+        breath=0.04,
+        jitter=1.1,
+        shimmer=1.1,
+        articulation=1.05,
+    ),
+    "frustration": EmotionProfile(
+        f0_st=1.5, f0_range=1.2, loudness_db=3.5, rate=1.05, tilt_oct=0.6, breath=0.04, jitter=1.3, shimmer=1.3
+    ),
+    "excitement": EmotionProfile(
+        f0_st=4.5,
+        f0_range=1.6,
+        loudness_db=5.5,
+        rate=1.18,
+        tilt_oct=0.9,
+        breath=0.04,
+        jitter=1.2,
+        shimmer=1.2,
+        articulation=1.05,
+        pause=0.8,
+    ),
 }
 
 
@@ -196,14 +285,35 @@ class ContextProfile:
 # Three contexts, so that two of them can serve as two corpora (cross-corpus, in-/out-of-context).
 CONTEXTS: dict[str, ContextProfile] = {
     # Close microphone in a treated room: wide band, nearly dry, very quiet.
-    "studio": ContextProfile(band=(50.0, 7600.0), rt60=(0.10, 0.20), drr_db=(14.0, 20.0), snr_db=(42.0, 50.0),
-                             noise_colour=0.3, mulaw=False, drive=0.0),
+    "studio": ContextProfile(
+        band=(50.0, 7600.0),
+        rt60=(0.10, 0.20),
+        drr_db=(14.0, 20.0),
+        snr_db=(42.0, 50.0),
+        noise_colour=0.3,
+        mulaw=False,
+        drive=0.0,
+    ),
     # Handset over a telephone line: 300–3400 Hz band, codec quantisation, a little saturation, line noise.
-    "phone": ContextProfile(band=(300.0, 3400.0), rt60=(0.0, 0.0), drr_db=(30.0, 30.0), snr_db=(22.0, 30.0),
-                            noise_colour=0.5, mulaw=True, drive=1.5),
+    "phone": ContextProfile(
+        band=(300.0, 3400.0),
+        rt60=(0.0, 0.0),
+        drr_db=(30.0, 30.0),
+        snr_db=(22.0, 30.0),
+        noise_colour=0.5,
+        mulaw=True,
+        drive=1.5,
+    ),
     # Distant microphone in a reverberant room with ambient noise; air absorption dulls the top end.
-    "farfield": ContextProfile(band=(90.0, 5500.0), rt60=(0.45, 0.80), drr_db=(-3.0, 3.0), snr_db=(10.0, 18.0),
-                               noise_colour=0.8, mulaw=False, drive=0.0),
+    "farfield": ContextProfile(
+        band=(90.0, 5500.0),
+        rt60=(0.45, 0.80),
+        drr_db=(-3.0, 3.0),
+        snr_db=(10.0, 18.0),
+        noise_colour=0.8,
+        mulaw=False,
+        drive=0.0,
+    ),
 }
 
 
@@ -242,7 +352,9 @@ class SynthConfig:
                 raise LabkitError(f"SynthConfig.{name} must be a positive integer, got {value!r}")
         for emotion, total in dict(self.n_per_emotion).items():
             if emotion not in self.emotions:
-                raise LabkitError(f"SynthConfig.n_per_emotion names {emotion!r}, which is not in emotions {self.emotions!r}")
+                raise LabkitError(
+                    f"SynthConfig.n_per_emotion names {emotion!r}, which is not in emotions {self.emotions!r}"
+                )
             if not isinstance(total, (int, np.integer)) or isinstance(total, bool) or total < 1:
                 raise LabkitError(f"SynthConfig.n_per_emotion[{emotion!r}] must be a positive integer, got {total!r}")
         if isinstance(self.emotions, str) or len(self.emotions) == 0:
@@ -302,8 +414,10 @@ SCENARIOS: dict[str, dict] = {
     "balanced": dict(),
     # EMO-DB's five classes with EMO-DB's class sizes (Shilandari et al.'s setting): anger 127, fear 69,
     # happiness 71, sadness 62, neutral 79 utterances over 10 speakers
-    "imbalanced": dict(emotions=["anger", "fear", "happiness", "sadness", "neutral"],
-                       n_per_emotion={"anger": 127, "fear": 69, "happiness": 71, "sadness": 62, "neutral": 79}),
+    "imbalanced": dict(
+        emotions=["anger", "fear", "happiness", "sadness", "neutral"],
+        n_per_emotion={"anger": 127, "fear": 69, "happiness": 71, "sadness": 62, "neutral": 79},
+    ),
     # scarce labels (the code-vector paper's Exp 2): the default voices, 3 utterances per speaker x
     # emotion (the first 3 of `balanced`'s 10, byte for byte), 210 in all
     "scarce": dict(n_utterances=3),
@@ -376,11 +490,17 @@ BANDWIDTHS = np.array([70.0, 90.0, 120.0, 200.0, 260.0])  # B1..B5 (Hz) of modal
 #   nasal:     voiced, weak, nasal formants
 #   approx:    voiced, glide from its own formant targets into the vowel
 CONSONANTS: dict[str, tuple[str, tuple[float, float]]] = {
-    "p": ("stop", (500.0, 3000.0)), "t": ("stop", (2500.0, 7000.0)), "k": ("stop", (1500.0, 4000.0)),
-    "s": ("fricative", (4000.0, 7500.0)), "S": ("fricative", (2000.0, 5500.0)),
+    "p": ("stop", (500.0, 3000.0)),
+    "t": ("stop", (2500.0, 7000.0)),
+    "k": ("stop", (1500.0, 4000.0)),
+    "s": ("fricative", (4000.0, 7500.0)),
+    "S": ("fricative", (2000.0, 5500.0)),
     "f": ("fricative", (1200.0, 7000.0)),
-    "m": ("nasal", (250.0, 1100.0)), "n": ("nasal", (250.0, 1500.0)),
-    "l": ("approx", (350.0, 1100.0)), "w": ("approx", (300.0, 700.0)), "j": ("approx", (280.0, 2200.0)),
+    "m": ("nasal", (250.0, 1100.0)),
+    "n": ("nasal", (250.0, 1500.0)),
+    "l": ("approx", (350.0, 1100.0)),
+    "w": ("approx", (300.0, 700.0)),
+    "j": ("approx", (280.0, 2200.0)),
     "": ("none", (0.0, 0.0)),
 }
 NEUTRAL_RATE = 4.5  # syllables per second of neutral read speech (a typical value for read sentences)
@@ -410,12 +530,14 @@ def make_sentence(seed: int, index: int, duration: tuple[float, float]) -> list[
     breaks = set(rng.choice(np.arange(2, n_syl - 1), size=n_breaks, replace=False).tolist()) if n_breaks else set()
     syllables = []
     for k in range(n_syl):
-        syllables.append(Syllable(
-            onset=str(onsets[rng.integers(len(onsets))]),
-            vowel=str(vowels[rng.integers(len(vowels))]),
-            stressed=bool(rng.random() < 0.3 or k == 0),
-            phrase_end=(k in breaks) or (k == n_syl - 1),
-        ))
+        syllables.append(
+            Syllable(
+                onset=str(onsets[rng.integers(len(onsets))]),
+                vowel=str(vowels[rng.integers(len(vowels))]),
+                stressed=bool(rng.random() < 0.3 or k == 0),
+                phrase_end=(k in breaks) or (k == n_syl - 1),
+            )
+        )
     return syllables
 
 
@@ -644,8 +766,8 @@ def synthesize_dry(config: SynthConfig, speaker_number: int, emotion: str, index
         elif kind == "stop":
             lo, hi = CONSONANTS[syl.onset][1]
             b = min(m, int(0.015 * sr))
-            burst = _bandpass(noise_rng[pos + m - b: pos + m], lo, hi, sr) * np.hanning(b)
-            noise_src[pos + m - b: pos + m] = 0.4 * burst
+            burst = _bandpass(noise_rng[pos + m - b : pos + m], lo, hi, sr) * np.hanning(b)
+            noise_src[pos + m - b : pos + m] = 0.4 * burst
         pos += m
 
     # ---- F0 contour (semitones around f0_base) ----
@@ -705,10 +827,10 @@ def synthesize_dry(config: SynthConfig, speaker_number: int, emotion: str, index
         sos[:, 5] = a2
         lo, hi = max(0, start - half), min(n, start + m + half)
         w = np.zeros(hi - lo)
-        w[start - lo: start - lo + m] = 1.0
+        w[start - lo : start - lo + m] = 1.0
         w = _smooth(w, 2 * half)
         f_lo = max(0, lo - warm)
-        y = sosfilt(sos, source[f_lo:hi])[lo - f_lo:]
+        y = sosfilt(sos, source[f_lo:hi])[lo - f_lo :]
         speech[lo:hi] += w * y
         weight[lo:hi] += w
     speech = np.divide(speech, weight, out=np.zeros(n), where=weight > 1e-6)
@@ -798,16 +920,26 @@ def _write_group(config: SynthConfig, out_dir: Path, number: int, emotion: str) 
         path = out_dir / "wav" / f"{uid}.wav"
         with atomic_path(path) as tmp:
             sf.write(tmp, y, config.sr, subtype="PCM_16", format="WAV")
-        rows.append({
-            "id": uid, "path": str(path.resolve()), "corpus": "synthetic", "speaker": f"synthetic:{speaker.id}",
-            "gender": speaker.gender, "emotion": emotion, "arousal": arousal, "valence": valence,
-            "duration": len(y) / config.sr, "context": config.context,
-        })
+        rows.append(
+            {
+                "id": uid,
+                "path": str(path.resolve()),
+                "corpus": "synthetic",
+                "speaker": f"synthetic:{speaker.id}",
+                "gender": speaker.gender,
+                "emotion": emotion,
+                "arousal": arousal,
+                "valence": valence,
+                "duration": len(y) / config.sr,
+                "context": config.context,
+            }
+        )
     return rows
 
 
-def synthesize_corpus(out_dir, config: SynthConfig | None = None, progress: bool = True,
-                      n_jobs: int | None = None) -> pd.DataFrame:
+def synthesize_corpus(
+    out_dir, config: SynthConfig | None = None, progress: bool = True, n_jobs: int | None = None
+) -> pd.DataFrame:
     """Synthesize a corpus into `out_dir` and return its utterance table.
 
     Parameters
@@ -841,8 +973,9 @@ def synthesize_corpus(out_dir, config: SynthConfig | None = None, progress: bool
         # corpora that take longer than that to synthesize in one process.
         n_jobs = (os.cpu_count() or 1) if n_utterances >= 150 else 1
     n_jobs = max(1, min(n_jobs, len(groups)))
-    bar = progress_bar(total=len(groups), desc=f"synthesizing {config.context} corpus",
-                       disable=None if progress else True)
+    bar = progress_bar(
+        total=len(groups), desc=f"synthesizing {config.context} corpus", disable=None if progress else True
+    )
     results = []
     if n_jobs == 1:
         for s, e in groups:

@@ -59,15 +59,15 @@ INNER_FOLDS = 3  # inner speaker-independent folds of --tune
 class MLPConfig:
     """Defaults of `MLPClassifier` (one place to read them; the estimator's parameters override them)."""
 
-    hidden: int = 800               # units per hidden layer (Shilandari et al.: two layers of 800)
-    n_layers: int = 2               # hidden layers
-    negative_slope: float = 0.01    # leaky ReLU slope ("leaky ReLU was applied to all the layers")
-    weight_decay: float = 1e-4      # L2 penalty (paper: "L2 regulation"; strength not given)
-    lr: float = 1e-3                # Adam step (paper: 2e-4 for its networks; see MLPClassifier)
-    batch_size: int = 64            # minibatch size
-    max_epochs: int = 200           # upper bound; early stopping usually ends far sooner
-    patience: int = 10              # epochs without validation improvement before stopping
-    val_fraction: float = 0.15      # stratified share of the training fold held out for early stopping
+    hidden: int = 800  # units per hidden layer (Shilandari et al.: two layers of 800)
+    n_layers: int = 2  # hidden layers
+    negative_slope: float = 0.01  # leaky ReLU slope ("leaky ReLU was applied to all the layers")
+    weight_decay: float = 1e-4  # L2 penalty (paper: "L2 regulation"; strength not given)
+    lr: float = 1e-3  # Adam step (paper: 2e-4 for its networks; see MLPClassifier)
+    batch_size: int = 64  # minibatch size
+    max_epochs: int = 200  # upper bound; early stopping usually ends far sooner
+    patience: int = 10  # epochs without validation improvement before stopping
+    val_fraction: float = 0.15  # stratified share of the training fold held out for early stopping
 
 
 _D = MLPConfig()
@@ -98,9 +98,20 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         Torch device; "auto" resolves with `labkit.utils.pick_device` (CUDA when present) at fit time.
     """
 
-    def __init__(self, hidden=_D.hidden, n_layers=_D.n_layers, negative_slope=_D.negative_slope,
-                 weight_decay=_D.weight_decay, lr=_D.lr, batch_size=_D.batch_size, max_epochs=_D.max_epochs,
-                 patience=_D.patience, val_fraction=_D.val_fraction, random_state=0, device="auto"):
+    def __init__(
+        self,
+        hidden=_D.hidden,
+        n_layers=_D.n_layers,
+        negative_slope=_D.negative_slope,
+        weight_decay=_D.weight_decay,
+        lr=_D.lr,
+        batch_size=_D.batch_size,
+        max_epochs=_D.max_epochs,
+        patience=_D.patience,
+        val_fraction=_D.val_fraction,
+        random_state=0,
+        device="auto",
+    ):
         self.hidden = hidden
         self.n_layers = n_layers
         self.negative_slope = negative_slope
@@ -141,6 +152,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
     def check_params(self) -> "MLPClassifier":
         """`LabkitError` naming any parameter outside its range (called by fit and make_classifier)."""
+
         def bad(name, rule):
             raise LabkitError(f"classifier 'mlp': {name}={getattr(self, name)!r} {rule}")
 
@@ -150,11 +162,21 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 bad(name, "must be a whole number >= 1")
         if isinstance(self.n_layers, bool) or not isinstance(self.n_layers, (int, np.integer)) or self.n_layers < 0:
             bad("n_layers", "must be a whole number >= 0")
-        for name, lo, hi, lo_open in (("lr", 0.0, np.inf, True), ("weight_decay", 0.0, np.inf, False),
-                                      ("negative_slope", 0.0, np.inf, False), ("val_fraction", 0.0, 1.0, False)):
+        for name, lo, hi, lo_open in (
+            ("lr", 0.0, np.inf, True),
+            ("weight_decay", 0.0, np.inf, False),
+            ("negative_slope", 0.0, np.inf, False),
+            ("val_fraction", 0.0, 1.0, False),
+        ):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not np.isfinite(v) \
-                    or v < lo or (lo_open and v == lo) or (name == "val_fraction" and v >= hi):
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, (int, float, np.number))
+                or not np.isfinite(v)
+                or v < lo
+                or (lo_open and v == lo)
+                or (name == "val_fraction" and v >= hi)
+            ):
                 bad(name, f"must be a number {'>' if lo_open else '>='} {lo:g}" + (" and < 1" if hi == 1.0 else ""))
         if self.device not in (None, "", "auto"):
             from labkit.utils import pick_device
@@ -201,9 +223,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
 
         is_val = self._val_split(y_idx, rng) if self.val_fraction > 0 else np.zeros(len(y), dtype=bool)
-        X_tr = torch.from_numpy(X[~is_val]).to(device)              # (n_tr, d)
-        y_tr = torch.from_numpy(y_idx[~is_val]).long().to(device)   # (n_tr,)
-        X_va = torch.from_numpy(X[is_val]).to(device)               # (n_va, d)
+        X_tr = torch.from_numpy(X[~is_val]).to(device)  # (n_tr, d)
+        y_tr = torch.from_numpy(y_idx[~is_val]).long().to(device)  # (n_tr,)
+        X_va = torch.from_numpy(X[is_val]).to(device)  # (n_va, d)
         y_va = torch.from_numpy(y_idx[is_val]).long().to(device)
 
         best_loss, best_state, bad_epochs = float("inf"), None, 0
@@ -214,7 +236,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             order = torch.randperm(len(X_tr), generator=gen).to(device)
             total = 0.0
             for start in range(0, len(order), self.batch_size):
-                batch = order[start:start + self.batch_size]
+                batch = order[start : start + self.batch_size]
                 loss = F.cross_entropy(net(X_tr[batch]), y_tr[batch])
                 opt.zero_grad()
                 loss.backward()
@@ -297,8 +319,10 @@ def tuning_grid(name: str, fixed: dict | None = None) -> dict[str, list]:
         raise LabkitError(f"no tuning grid for classifier {name!r}; grids exist for {', '.join(TUNING_GRIDS)}")
     grid = {k: list(v) for k, v in TUNING_GRIDS[name].items() if k not in (fixed or {})}
     if not grid:
-        raise LabkitError(f"--tune: every tuned parameter of {name!r} ({', '.join(TUNING_GRIDS[name])}) is fixed "
-                          "by --clf-param; drop --tune or the --clf-param")
+        raise LabkitError(
+            f"--tune: every tuned parameter of {name!r} ({', '.join(TUNING_GRIDS[name])}) is fixed "
+            "by --clf-param; drop --tune or the --clf-param"
+        )
     return grid
 
 
@@ -308,8 +332,10 @@ def inner_cv(groups: np.ndarray, n_folds: int = INNER_FOLDS):
 
     n_groups = len(np.unique(groups))
     if n_groups < 2:
-        raise LabkitError(f"--tune needs at least 2 training speakers for its inner cross-validation; this "
-                          f"training fold has {n_groups}")
+        raise LabkitError(
+            f"--tune needs at least 2 training speakers for its inner cross-validation; this "
+            f"training fold has {n_groups}"
+        )
     return GroupKFold(n_splits=min(n_folds, n_groups))
 
 
@@ -320,8 +346,9 @@ def _resolve(value, n_features: int):
     return value
 
 
-def tune_pipeline(pipeline, X: np.ndarray, y: np.ndarray, groups: np.ndarray, grid: dict[str, list],
-                  step: str = "classify"):
+def tune_pipeline(
+    pipeline, X: np.ndarray, y: np.ndarray, groups: np.ndarray, grid: dict[str, list], step: str = "classify"
+):
     """Choose the hyperparameters of `pipeline`'s step `step` by inner CV, refit, return the result.
 
     Parameters
@@ -340,8 +367,9 @@ def tune_pipeline(pipeline, X: np.ndarray, y: np.ndarray, groups: np.ndarray, gr
     n_features = int(np.prod(X.shape[1:]))
     labels = {k: list(v) for k, v in grid.items()}
     resolved = {f"{step}__{k}": [_resolve(v, n_features) for v in vals] for k, vals in labels.items()}
-    search = GridSearchCV(pipeline, resolved, scoring="balanced_accuracy", cv=inner_cv(groups), refit=True,
-                          n_jobs=1, error_score="raise")
+    search = GridSearchCV(
+        pipeline, resolved, scoring="balanced_accuracy", cv=inner_cv(groups), refit=True, n_jobs=1, error_score="raise"
+    )
     search.fit(X, y, groups=groups)
     chosen = {}
     for k, vals in labels.items():
@@ -350,8 +378,14 @@ def tune_pipeline(pipeline, X: np.ndarray, y: np.ndarray, groups: np.ndarray, gr
     return search.best_estimator_, chosen, float(search.best_score_)
 
 
-def tune_on_real(name: str, X: np.ndarray, y: np.ndarray, groups: np.ndarray, random_state: int = 0,
-                 classifier_params: dict | None = None) -> tuple[dict, dict]:
+def tune_on_real(
+    name: str,
+    X: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    random_state: int = 0,
+    classifier_params: dict | None = None,
+) -> tuple[dict, dict]:
     """Hyperparameters of classifier `name` chosen on a training fold's *real* rows, for reuse.
 
     For experiments whose generators are too costly to retrain in every inner fold (the Sahu and
@@ -368,8 +402,12 @@ def tune_on_real(name: str, X: np.ndarray, y: np.ndarray, groups: np.ndarray, ra
     from sklearn.preprocessing import StandardScaler
 
     X = np.asarray(X)
-    pipe = Pipeline([("scale", StandardScaler()),
-                     ("classify", make_classifier(name, random_state=random_state, **(classifier_params or {})))])
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("classify", make_classifier(name, random_state=random_state, **(classifier_params or {}))),
+        ]
+    )
     _, chosen, inner = tune_pipeline(pipe, X, y, groups, tuning_grid(name, fixed=classifier_params))
     params = {k: _resolve(v, int(np.prod(X.shape[1:]))) for k, v in chosen.items()}
     return params, {**chosen, "inner_uar": inner}

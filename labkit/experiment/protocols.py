@@ -39,9 +39,9 @@ PROTOCOLS = ["loso", "logo", "split", "cross", "reduced"]
 class Fold:
     """One train/test division of a table."""
 
-    name: str                # readable, e.g. "speaker=emodb:03" or "context=phone"
-    train_idx: np.ndarray    # (n_train,) int row positions into meta
-    test_idx: np.ndarray     # (n_test,) int row positions into meta
+    name: str  # readable, e.g. "speaker=emodb:03" or "context=phone"
+    train_idx: np.ndarray  # (n_train,) int row positions into meta
+    test_idx: np.ndarray  # (n_test,) int row positions into meta
 
 
 def check_fold(meta: pd.DataFrame, fold: Fold, speaker_col: str = "speaker") -> None:
@@ -111,8 +111,9 @@ def _split(meta, spk, test_speakers, test_fraction: float, seed: int) -> list[Fo
 
 def _cross(meta, spk, train_corpus, test_corpus, corpus_col) -> list[Fold]:
     if train_corpus is None or test_corpus is None:
-        raise LabkitError("protocol 'cross' needs train_corpus= and test_corpus= (e.g. --train-corpus studio "
-                          "--test-corpus phone)")
+        raise LabkitError(
+            "protocol 'cross' needs train_corpus= and test_corpus= (e.g. --train-corpus studio --test-corpus phone)"
+        )
     if corpus_col is None:
         names = {str(train_corpus), str(test_corpus)}
         in_corpus = "corpus" in meta.columns and names <= set(meta["corpus"].astype(str))
@@ -120,8 +121,9 @@ def _cross(meta, spk, train_corpus, test_corpus, corpus_col) -> list[Fold]:
     corpora = _need(meta, corpus_col, "cross")
     for c in (train_corpus, test_corpus):
         if str(c) not in set(corpora.tolist()):
-            raise LabkitError(f"corpus {c!r} not found in column {corpus_col!r} "
-                              f"(values: {sorted(set(corpora.tolist()))})")
+            raise LabkitError(
+                f"corpus {c!r} not found in column {corpus_col!r} (values: {sorted(set(corpora.tolist()))})"
+            )
     if str(train_corpus) == str(test_corpus):
         raise LabkitError(f"cross-corpus protocol with the same train and test corpus {train_corpus!r}")
     rows = np.arange(len(meta))
@@ -155,10 +157,22 @@ def _reduce(meta, fold: Fold, n_train: int, label: str, seed: int) -> Fold:
     return Fold(f"{fold.name}|n={n_train}", np.sort(np.concatenate(picked)), fold.test_idx)
 
 
-def make_folds(meta: pd.DataFrame, protocol: str, *, speaker_col: str = "speaker", group: str = "context",
-               test_speakers=None, test_fraction: float = 0.2, train_corpus=None, test_corpus=None,
-               corpus_col: str | None = None, n_train: int | None = None, base: str = "split",
-               label: str = "emotion", seed: int = 0) -> list[Fold]:
+def make_folds(
+    meta: pd.DataFrame,
+    protocol: str,
+    *,
+    speaker_col: str = "speaker",
+    group: str = "context",
+    test_speakers=None,
+    test_fraction: float = 0.2,
+    train_corpus=None,
+    test_corpus=None,
+    corpus_col: str | None = None,
+    n_train: int | None = None,
+    base: str = "split",
+    label: str = "emotion",
+    seed: int = 0,
+) -> list[Fold]:
     """The folds of `protocol` on the utterance (or feature meta) table `meta`.
 
     Parameters
@@ -186,9 +200,18 @@ def make_folds(meta: pd.DataFrame, protocol: str, *, speaker_col: str = "speaker
             raise LabkitError("protocol 'reduced' needs n_train= (the code-vector paper used 100, 200, 500)")
         if base not in ("split", "loso", "logo", "cross"):
             raise LabkitError(f"reduced: base protocol {base!r} unknown; use split, loso, logo or cross")
-        base_folds = make_folds(meta, base, speaker_col=speaker_col, group=group, test_speakers=test_speakers,
-                                test_fraction=test_fraction, train_corpus=train_corpus, test_corpus=test_corpus,
-                                corpus_col=corpus_col, seed=seed)
+        base_folds = make_folds(
+            meta,
+            base,
+            speaker_col=speaker_col,
+            group=group,
+            test_speakers=test_speakers,
+            test_fraction=test_fraction,
+            train_corpus=train_corpus,
+            test_corpus=test_corpus,
+            corpus_col=corpus_col,
+            seed=seed,
+        )
         folds = [_reduce(meta, f, int(n_train), label, seed + i) for i, f in enumerate(base_folds)]
     else:
         raise LabkitError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")

@@ -79,32 +79,62 @@ def list_text() -> str:
 def add_common_arguments(p: argparse.ArgumentParser, exp: Experiment) -> None:
     """Options every experiment has: where the run goes, seeds, workers, output form."""
     g = p.add_argument_group("common to every experiment")
-    g.add_argument("--out", default=None, metavar="DIR",
-                   help="run directory; rerunning into it resumes (default: <run store>/<experiment>-<data>-...)")
+    g.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="run directory; rerunning into it resumes (default: <run store>/<experiment>-<data>-...)",
+    )
     if exp.seeds_option:
-        g.add_argument("--seeds", type=int, default=exp.default_seeds, metavar="N",
-                       help="seeds 0..N-1; may grow on a later run into the same --out (default: %(default)s)")
+        g.add_argument(
+            "--seeds",
+            type=int,
+            default=exp.default_seeds,
+            metavar="N",
+            help="seeds 0..N-1; may grow on a later run into the same --out (default: %(default)s)",
+        )
     else:
         p.set_defaults(seeds=1)
-    g.add_argument("--jobs", type=int, default=exp.default_jobs, metavar="N",
-                   help="tasks computed in parallel worker processes, -1 = all cores (default: %(default)s)")
-    g.add_argument("--max-tasks", type=int, default=None, metavar="N",
-                   help="compute at most N pending tasks, then stop (the run resumes later)")
-    g.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
-                   help="run the tasks on a Dask cluster: a scheduler address such as tcp://10.0.0.5:8786, or "
-                        "'local' for a LocalCluster of --jobs workers on this machine")
+    g.add_argument(
+        "--jobs",
+        type=int,
+        default=exp.default_jobs,
+        metavar="N",
+        help="tasks computed in parallel worker processes, -1 = all cores (default: %(default)s)",
+    )
+    g.add_argument(
+        "--max-tasks",
+        type=int,
+        default=None,
+        metavar="N",
+        help="compute at most N pending tasks, then stop (the run resumes later)",
+    )
+    g.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS|local",
+        help="run the tasks on a Dask cluster: a scheduler address such as tcp://10.0.0.5:8786, or "
+        "'local' for a LocalCluster of --jobs workers on this machine",
+    )
     if exp.tunable:
-        g.add_argument("--tune", action="store_true",
-                       help="choose the classifier's hyperparameters inside every training fold by a speaker-"
-                            "independent inner CV (labkit.experiment.classifiers.TUNING_GRIDS)")
+        g.add_argument(
+            "--tune",
+            action="store_true",
+            help="choose the classifier's hyperparameters inside every training fold by a speaker-"
+            "independent inner CV (labkit.experiment.classifiers.TUNING_GRIDS)",
+        )
     else:
         p.set_defaults(tune=False)
     from labkit.configfile import add_config_argument
     from labkit.experiment.tables import FORMATS
     from labkit.tracking import add_log_arguments
 
-    g.add_argument("--format", default="text", choices=FORMATS,
-                   help="how the table is printed; csv and latex print only the table(s) (default: %(default)s)")
+    g.add_argument(
+        "--format",
+        default="text",
+        choices=FORMATS,
+        help="how the table is printed; csv and latex print only the table(s) (default: %(default)s)",
+    )
     add_config_argument(g)
     add_log_arguments(g)
     g.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
@@ -165,19 +195,38 @@ def run_experiment(exp: Experiment, args: argparse.Namespace) -> int:
         if exp.on_task_done is not None:
             on_result = lambda task, result: exp.on_task_done(task, result, run)  # noqa: E731
         in_tasks = True
-        outcome = run_tasks(run, plan.tasks, exp.run_task, (plan.context, str(run.path)), n_jobs=args.jobs,
-                            progress=not quiet, max_tasks=args.max_tasks, desc=exp.name, on_result=on_result,
-                            scheduler=scheduler, resources=exp.resources)
+        outcome = run_tasks(
+            run,
+            plan.tasks,
+            exp.run_task,
+            (plan.context, str(run.path)),
+            n_jobs=args.jobs,
+            progress=not quiet,
+            max_tasks=args.max_tasks,
+            desc=exp.name,
+            on_result=on_result,
+            scheduler=scheduler,
+            resources=exp.resources,
+        )
         in_tasks = False
         if not outcome.finished:
-            run.set_status("running", f"stopped after {outcome.n_done} of {outcome.n_tasks} tasks (--max-tasks); "
-                                      "rerun to resume", n_tasks=outcome.n_tasks, n_done=outcome.n_done)
+            run.set_status(
+                "running",
+                f"stopped after {outcome.n_done} of {outcome.n_tasks} tasks (--max-tasks); rerun to resume",
+                n_tasks=outcome.n_tasks,
+                n_done=outcome.n_done,
+            )
             if quiet:  # --json promises JSON on stdout, also for a run that is not finished yet
-                print(json.dumps({"finished": False, "n_done": outcome.n_done, "n_tasks": outcome.n_tasks,
-                                  "run": str(run.path)}))
+                print(
+                    json.dumps(
+                        {"finished": False, "n_done": outcome.n_done, "n_tasks": outcome.n_tasks, "run": str(run.path)}
+                    )
+                )
             else:
-                print(f"{outcome.n_done} of {outcome.n_tasks} tasks done; rerun the same command to finish. "
-                      f"Run: {run.path}")
+                print(
+                    f"{outcome.n_done} of {outcome.n_tasks} tasks done; rerun the same command to finish. "
+                    f"Run: {run.path}"
+                )
             track()
             return 0
 
@@ -187,18 +236,31 @@ def run_experiment(exp: Experiment, args: argparse.Namespace) -> int:
         for name, df in report.frames.items():
             run.write_table(name, df)
         seconds = time.perf_counter() - t0
-        payload = {"experiment": exp.name, "paper": exp.paper, "data": plan.data, "config": plan.config,
-                   "seeds": int(args.seeds), "n_tasks": outcome.n_tasks, "n_computed": outcome.n_computed,
-                   "seconds": seconds, "result": report.json, "tables": [t.to_dict() for t in report.tables],
-                   "findings": report.findings}
+        payload = {
+            "experiment": exp.name,
+            "paper": exp.paper,
+            "data": plan.data,
+            "config": plan.config,
+            "seeds": int(args.seeds),
+            "n_tasks": outcome.n_tasks,
+            "n_computed": outcome.n_computed,
+            "seconds": seconds,
+            "result": report.json,
+            "tables": [t.to_dict() for t in report.tables],
+            "findings": report.findings,
+        }
         run.write_json(exp.name, payload)
     except BaseException as err:
         if not in_tasks:
             reason = "interrupted" if isinstance(err, KeyboardInterrupt) else f"{type(err).__name__}: {err}"
             run.set_status("failed", reason)
         raise
-    run.set_status("finished", f"{outcome.n_tasks} tasks ({outcome.n_computed} computed now) in {seconds:.0f} s",
-                   n_tasks=outcome.n_tasks, n_done=outcome.n_tasks)
+    run.set_status(
+        "finished",
+        f"{outcome.n_tasks} tasks ({outcome.n_computed} computed now) in {seconds:.0f} s",
+        n_tasks=outcome.n_tasks,
+        n_done=outcome.n_tasks,
+    )
     track()
     if args.json:
         print(json.dumps(report.json, indent=2, default=_json_default))
@@ -222,8 +284,9 @@ def _tabular(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
         if out[col].map(lambda v: isinstance(v, (list, dict))).any():
-            out[col] = out[col].map(lambda v: json.dumps(v, default=_json_default)
-                                    if isinstance(v, (list, dict)) else v)
+            out[col] = out[col].map(
+                lambda v: json.dumps(v, default=_json_default) if isinstance(v, (list, dict)) else v
+            )
     return out
 
 
@@ -237,5 +300,16 @@ def _json_default(obj):
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
-__all__ = ["Experiment", "Plan", "Report", "experiments", "get_experiment", "list_text", "add_common_arguments",
-           "run_experiment", "summary_by", "summary_frame", "slug"]
+__all__ = [
+    "Experiment",
+    "Plan",
+    "Report",
+    "experiments",
+    "get_experiment",
+    "list_text",
+    "add_common_arguments",
+    "run_experiment",
+    "summary_by",
+    "summary_frame",
+    "slug",
+]

@@ -80,22 +80,22 @@ class CompareConfig:
     """What a comparison runs. Stored in run.json; rerunning with an equal config resumes the run."""
 
     augmenters: list[str] = field(default_factory=lambda: ["none", "noise", "ros", "smote", "adasyn"])  # registry names
-    protocol: str = "loso"                                  # loso | logo | split | cross | reduced
-    protocol_params: dict = field(default_factory=dict)     # keywords for make_folds (group=, n_train=, ...)
-    seeds: int = 3                                          # repetitions, seeds 0 .. seeds-1
-    classifier: str = "svm-linear"                          # svm-linear | svm-rbf | mlp
-    classifier_params: dict = field(default_factory=dict)   # overrides of the classifier's defaults
-    target: str = "emotion"                                 # label column of the meta table
-    amount: Any = 1.0                                       # sampling_strategy of the main comparison
-    sweep: list[float] = field(default_factory=list)        # extra ratios for the UAR-vs-amount sweep
-    augmenter_params: dict = field(default_factory=dict)    # {augmenter: {param: value}}; not sampling_strategy
-    record_every: int = 0                                   # snapshot interval of iterative generators
-    source: str = ""                                        # where the features came from (for the record)
-    features: str = ""                                      # feature set name (for the record)
-    data_hash: str = ""                                     # fingerprint of X: a resumed run must see the same data
-    tune: bool = False                                      # choose classifier hyperparameters by nested speaker CV
-    tune_grid: dict = field(default_factory=dict)           # the grid searched when tune (filled by prepare)
-    seeding: str = "SeedSequence([seed, fold])"             # how task seeds are drawn (older runs differ)
+    protocol: str = "loso"  # loso | logo | split | cross | reduced
+    protocol_params: dict = field(default_factory=dict)  # keywords for make_folds (group=, n_train=, ...)
+    seeds: int = 3  # repetitions, seeds 0 .. seeds-1
+    classifier: str = "svm-linear"  # svm-linear | svm-rbf | mlp
+    classifier_params: dict = field(default_factory=dict)  # overrides of the classifier's defaults
+    target: str = "emotion"  # label column of the meta table
+    amount: Any = 1.0  # sampling_strategy of the main comparison
+    sweep: list[float] = field(default_factory=list)  # extra ratios for the UAR-vs-amount sweep
+    augmenter_params: dict = field(default_factory=dict)  # {augmenter: {param: value}}; not sampling_strategy
+    record_every: int = 0  # snapshot interval of iterative generators
+    source: str = ""  # where the features came from (for the record)
+    features: str = ""  # feature set name (for the record)
+    data_hash: str = ""  # fingerprint of X: a resumed run must see the same data
+    tune: bool = False  # choose classifier hyperparameters by nested speaker CV
+    tune_grid: dict = field(default_factory=dict)  # the grid searched when tune (filled by prepare)
+    seeding: str = "SeedSequence([seed, fold])"  # how task seeds are drawn (older runs differ)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -105,14 +105,14 @@ class CompareConfig:
 class CompareResult:
     """What `run_comparison` returns."""
 
-    run: Any                        # labkit.runstore.Run
-    summary: dict                   # {augmenter: {metric: {"mean", "ci_low", "ci_high", "n"}}}
-    tables: dict                    # table name -> DataFrame (as written to the run)
-    n_tasks: int                    # tasks in the plan
-    n_computed: int                 # tasks computed by this call
-    n_reused: int                   # tasks found finished in the run store
+    run: Any  # labkit.runstore.Run
+    summary: dict  # {augmenter: {metric: {"mean", "ci_low", "ci_high", "n"}}}
+    tables: dict  # table name -> DataFrame (as written to the run)
+    n_tasks: int  # tasks in the plan
+    n_computed: int  # tasks computed by this call
+    n_reused: int  # tasks found finished in the run store
     warnings: list = field(default_factory=list)  # distinct warnings raised inside tasks
-    finished: bool = True           # False when max_tasks stopped the run early
+    finished: bool = True  # False when max_tasks stopped the run early
 
 
 # --------------------------------------------------------------------------- pipeline pieces
@@ -121,8 +121,8 @@ class FrameScaler(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         X = np.asarray(X)
-        self.mean_ = X.mean(axis=(0, 1))              # (F,)
-        self.scale_ = X.std(axis=(0, 1)) + 1e-8        # (F,)
+        self.mean_ = X.mean(axis=(0, 1))  # (F,)
+        self.scale_ = X.std(axis=(0, 1)) + 1e-8  # (F,)
         return self
 
     def transform(self, X):
@@ -150,8 +150,9 @@ def build_pipeline(augmenter, classifier, frames: bool = False):
     from sklearn.preprocessing import StandardScaler
 
     if frames:
-        return Pipeline([("scale", FrameScaler()), ("augment", augmenter), ("flatten", Flatten()),
-                         ("classify", classifier)])
+        return Pipeline(
+            [("scale", FrameScaler()), ("augment", augmenter), ("flatten", Flatten()), ("classify", classifier)]
+        )
     return Pipeline([("scale", StandardScaler()), ("augment", augmenter), ("classify", classifier)])
 
 
@@ -201,8 +202,15 @@ def plan_tasks(config: CompareConfig, n_folds: int) -> list[dict]:
         for amount in amounts:
             for seed in range(config.seeds):
                 for fold in range(n_folds):
-                    tasks.append({"key": task_key(name, amount, seed, fold), "augmenter": name, "amount": amount,
-                                  "seed": seed, "fold": fold})
+                    tasks.append(
+                        {
+                            "key": task_key(name, amount, seed, fold),
+                            "augmenter": name,
+                            "amount": amount,
+                            "seed": seed,
+                            "fold": fold,
+                        }
+                    )
     return tasks
 
 
@@ -210,9 +218,17 @@ def _plain(v):
     return v.item() if isinstance(v, np.generic) else v
 
 
-def run_task(X: np.ndarray, y: np.ndarray, fold: Fold, task: dict, config: dict, labels: list,
-             pipeline_factory: Callable | None = None, run_path: str | None = None,
-             groups: np.ndarray | None = None) -> dict:
+def run_task(
+    X: np.ndarray,
+    y: np.ndarray,
+    fold: Fold,
+    task: dict,
+    config: dict,
+    labels: list,
+    pipeline_factory: Callable | None = None,
+    run_path: str | None = None,
+    groups: np.ndarray | None = None,
+) -> dict:
     """Fit one fold's pipeline on its training rows, predict its test rows, return the scores.
 
     Parameters
@@ -243,8 +259,13 @@ def run_task(X: np.ndarray, y: np.ndarray, fold: Fold, task: dict, config: dict,
     # Iterative generators record every `record_every` iterations; one-shot ones (SMOTE, noise, ...)
     # their synthetic rows once, as iteration 0 (`Recorder.finish`), so every augmenter can be viewed.
     iterative = "record_every" in names
-    record = (config.get("record_every", 0) > 0 and (iterative or getattr(cls, "generates", True))
-              and task["seed"] == 0 and task["fold"] == 0 and task["amount"] == amount_str(config["amount"]))
+    record = (
+        config.get("record_every", 0) > 0
+        and (iterative or getattr(cls, "generates", True))
+        and task["seed"] == 0
+        and task["fold"] == 0
+        and task["amount"] == amount_str(config["amount"])
+    )
     if record and iterative:
         params["record_every"] = config["record_every"]
     augmenter = make_augmenter(task["augmenter"], **params)
@@ -267,8 +288,9 @@ def run_task(X: np.ndarray, y: np.ndarray, fold: Fold, task: dict, config: dict,
         if config.get("tune"):
             if groups is None:
                 raise LabkitError("tuning needs the speaker of every row (groups)")
-            pipe, tuned, inner_uar = tune_pipeline(pipe, X_train, y_train, np.asarray(groups)[fold.train_idx],
-                                                   config["tune_grid"])
+            pipe, tuned, inner_uar = tune_pipeline(
+                pipe, X_train, y_train, np.asarray(groups)[fold.train_idx], config["tune_grid"]
+            )
         else:
             pipe.fit(X_train, y_train)
         y_pred = pipe.predict(X_test)
@@ -278,24 +300,41 @@ def run_task(X: np.ndarray, y: np.ndarray, fold: Fold, task: dict, config: dict,
 
     s = scores(y_test, y_pred, labels=labels)
     return {
-        "key": task["key"], "augmenter": task["augmenter"], "amount": task["amount"], "seed": int(task["seed"]),
-        "fold": int(task["fold"]), "fold_name": fold.name, "n_train": int(len(fold.train_idx)),
-        "n_test": int(len(fold.test_idx)), "n_synthetic": int(getattr(fitted_aug, "n_synthetic_", 0)),
+        "key": task["key"],
+        "augmenter": task["augmenter"],
+        "amount": task["amount"],
+        "seed": int(task["seed"]),
+        "fold": int(task["fold"]),
+        "fold_name": fold.name,
+        "n_train": int(len(fold.train_idx)),
+        "n_test": int(len(fold.test_idx)),
+        "n_synthetic": int(getattr(fitted_aug, "n_synthetic_", 0)),
         **{m: s[m] for m in SCALAR_METRICS},
-        "labels": [_plain(v) for v in labels], "recall": [s["recall"][_plain(v)] for v in labels],
-        "confusion": s["confusion"], "test_rows": fold.test_idx.tolist(), "y_pred": [_plain(v) for v in y_pred],
+        "labels": [_plain(v) for v in labels],
+        "recall": [s["recall"][_plain(v)] for v in labels],
+        "confusion": s["confusion"],
+        "test_rows": fold.test_idx.tolist(),
+        "y_pred": [_plain(v) for v in y_pred],
         "y_true": [_plain(v) for v in y_test],
-        "tuned": {k: _plain(v) for k, v in tuned.items()}, "inner_uar": inner_uar,
+        "tuned": {k: _plain(v) for k, v in tuned.items()},
+        "inner_uar": inner_uar,
         "warnings": sorted({str(w.message) for w in caught}),
     }
 
 
-def fold_task(task: dict, X: np.ndarray, y: np.ndarray, folds: dict, config: dict, labels: list,
-              pipeline_factory: Callable | None = None, run_path: str | None = None,
-              groups: np.ndarray | None = None) -> dict:
+def fold_task(
+    task: dict,
+    X: np.ndarray,
+    y: np.ndarray,
+    folds: dict,
+    config: dict,
+    labels: list,
+    pipeline_factory: Callable | None = None,
+    run_path: str | None = None,
+    groups: np.ndarray | None = None,
+) -> dict:
     """`run_task` for the task's seed and fold: the function the resume loop (`run_tasks`) maps."""
-    return run_task(X, y, folds[task["seed"]][task["fold"]], task, config, labels, pipeline_factory, run_path,
-                    groups)
+    return run_task(X, y, folds[task["seed"]][task["fold"]], task, config, labels, pipeline_factory, run_path, groups)
 
 
 class Recorder:
@@ -343,17 +382,21 @@ class Recorder:
     def finish(self, augmenter) -> None:
         """Write what the callback did not see (a cloned augmenter) and the whole history."""
         run = self._run()
-        for snap in getattr(augmenter, "snapshots_", [])[self.n_written:]:
+        for snap in getattr(augmenter, "snapshots_", [])[self.n_written :]:
             self._write_snapshot(run, snap)
-        if self.n_written == 0 and "record_every" not in augmenter._get_param_names() \
-                and sum(getattr(augmenter, "n_to_add_", {}).values()) > 0:
+        if (
+            self.n_written == 0
+            and "record_every" not in augmenter._get_param_names()
+            and sum(getattr(augmenter, "n_to_add_", {}).values()) > 0
+        ):
             try:
                 X_new, y_new = augmenter.sample(augmenter.n_to_add_)  # a one-shot augmenter: one frame
             except (LabkitError, NotImplementedError):
                 X_new = None  # it cannot draw again after fitting: nothing to show, the scores stand
             if X_new is not None and len(X_new):
-                self._write_snapshot(run, {"iteration": 0, "X": X_new, "y": y_new,
-                                           "origin": np.full(len(X_new), "generated")})
+                self._write_snapshot(
+                    run, {"iteration": 0, "X": X_new, "y": y_new, "origin": np.full(len(X_new), "generated")}
+                )
         if getattr(augmenter, "history_", None):
             run.write_table(f"history-{self.name}", pd.DataFrame(augmenter.history_))
 
@@ -398,8 +441,10 @@ def prepare(meta: pd.DataFrame, X: np.ndarray, config: CompareConfig):
 
         vector_only = [a for a in config.augmenters if a != BASELINE and augmenter_class(a).input_kind != "frames"]
         if vector_only:
-            raise LabkitError(f"frame features {X.shape} need frame augmenters; {vector_only} work on feature "
-                              "vectors (use a functional feature set such as egemaps)")
+            raise LabkitError(
+                f"frame features {X.shape} need frame augmenters; {vector_only} work on feature "
+                "vectors (use a functional feature set such as egemaps)"
+            )
     if not np.all(np.isfinite(X)):
         raise LabkitError("features hold NaN or infinite values")
     if isinstance(config.seeds, bool) or not isinstance(config.seeds, (int, np.integer)) or config.seeds < 1:
@@ -410,7 +455,9 @@ def prepare(meta: pd.DataFrame, X: np.ndarray, config: CompareConfig):
     if config.tune:
         config.tune_grid = tuning_grid(config.classifier, config.classifier_params)
         if "speaker" not in meta.columns:
-            raise LabkitError("--tune splits the training speakers for its inner CV: the table needs a 'speaker' column")
+            raise LabkitError(
+                "--tune splits the training speakers for its inner CV: the table needs a 'speaker' column"
+            )
     _check_augmenter_params(config)
     meta = meta.reset_index(drop=True)
     y = _labels(meta, config.target)
@@ -432,8 +479,9 @@ def _check_augmenter_params(config: CompareConfig) -> None:
 
     for name, params in config.augmenter_params.items():
         if name not in config.augmenters:
-            raise LabkitError(f"parameter for augmenter {name!r}, which is not among the augmenters "
-                              f"({', '.join(config.augmenters)})")
+            raise LabkitError(
+                f"parameter for augmenter {name!r}, which is not among the augmenters ({', '.join(config.augmenters)})"
+            )
         if not isinstance(params, dict):
             raise LabkitError(f"parameters of augmenter {name!r} must be a dict, got {params!r}")
         if "sampling_strategy" in params:
@@ -441,7 +489,8 @@ def _check_augmenter_params(config: CompareConfig) -> None:
                 f"{name}.sampling_strategy: the amount of synthetic data is set by --amount / --sweep. A ratio r "
                 "there adds r x n_c synthetic samples to every class c (labkit's meaning, as in the papers); it "
                 "is not imbalanced-learn's float (the minority/majority ratio after resampling, two classes only). "
-                "Use 'balance' to top every class up to the largest.")
+                "Use 'balance' to top every class up to the largest."
+            )
         augmenter_class(name)
         make_augmenter(name, **params)  # unknown parameter names fail here, listing the valid ones
 
@@ -472,15 +521,26 @@ def check_memory(X: np.ndarray, y: np.ndarray, folds: dict, config: CompareConfi
     rows = n_train * (1.0 + max(ratios))
     need = rows * float(np.prod(X.shape[1:])) * 8 * 3
     if need > budget / 2:
-        gib = 1024 ** 3
-        raise LabkitError(f"amount {max(ratios):g} would give about {rows:,.0f} training rows per task "
-                          f"(~{need / gib:.1f} GiB), more than half of this machine's {budget / gib:.1f} GiB; "
-                          "choose a smaller --amount / --sweep")
+        gib = 1024**3
+        raise LabkitError(
+            f"amount {max(ratios):g} would give about {rows:,.0f} training rows per task "
+            f"(~{need / gib:.1f} GiB), more than half of this machine's {budget / gib:.1f} GiB; "
+            "choose a smaller --amount / --sweep"
+        )
 
 
-def run_comparison(meta: pd.DataFrame, X: np.ndarray, config: CompareConfig, run, *, n_jobs: int = 1,
-                   progress: bool | None = None, max_tasks: int | None = None,
-                   pipeline_factory: Callable | None = None, scheduler=None) -> CompareResult:
+def run_comparison(
+    meta: pd.DataFrame,
+    X: np.ndarray,
+    config: CompareConfig,
+    run,
+    *,
+    n_jobs: int = 1,
+    progress: bool | None = None,
+    max_tasks: int | None = None,
+    pipeline_factory: Callable | None = None,
+    scheduler=None,
+) -> CompareResult:
     """Run (or resume) a comparison into `run` and write its tables.
 
     Parameters
@@ -507,8 +567,17 @@ def run_comparison(meta: pd.DataFrame, X: np.ndarray, config: CompareConfig, run
         groups = meta["speaker"].astype(str).to_numpy() if "speaker" in meta.columns else None
         shared = (X, y, folds, config.to_dict(), labels, pipeline_factory, str(run.path), groups)
         in_tasks = True
-        outcome = run_tasks(run, tasks, fold_task, shared, n_jobs=n_jobs, progress=progress, max_tasks=max_tasks,
-                            desc="compare", scheduler=scheduler)
+        outcome = run_tasks(
+            run,
+            tasks,
+            fold_task,
+            shared,
+            n_jobs=n_jobs,
+            progress=progress,
+            max_tasks=max_tasks,
+            desc="compare",
+            scheduler=scheduler,
+        )
         in_tasks = False
         results, n_computed, n_reused = outcome.results, outcome.n_computed, outcome.n_reused
         warn = sorted({w for r in results for w in r.get("warnings", [])})
@@ -524,8 +593,14 @@ def run_comparison(meta: pd.DataFrame, X: np.ndarray, config: CompareConfig, run
             reason = "interrupted" if isinstance(err, KeyboardInterrupt) else f"{type(err).__name__}: {err}"
             run.set_status("failed", reason)
         raise
-    run.set_status("finished", f"{len(tasks)} tasks", n_tasks=len(tasks), n_done=len(tasks),
-                   n_computed=n_computed, n_reused=n_reused)
+    run.set_status(
+        "finished",
+        f"{len(tasks)} tasks",
+        n_tasks=len(tasks),
+        n_done=len(tasks),
+        n_computed=n_computed,
+        n_reused=n_reused,
+    )
     return CompareResult(run, summary, tables, len(tasks), n_computed, n_reused, warn)
 
 
@@ -564,11 +639,23 @@ def _pooled(results: list[dict], config: CompareConfig) -> pd.DataFrame:
 
 def _tuning_table(results: list[dict], config: CompareConfig) -> pd.DataFrame:
     """The hyperparameters `--tune` chose: one row per task and parameter (augmenter, amount, seed, fold)."""
-    rows = [{"augmenter": r["augmenter"], "amount": r["amount"], "seed": r["seed"], "fold": r["fold"],
-             "fold_name": r["fold_name"], "param": k, "value": str(v), "inner_uar": r.get("inner_uar")}
-            for r in results for k, v in (r.get("tuned") or {}).items()]
-    return pd.DataFrame(rows, columns=["augmenter", "amount", "seed", "fold", "fold_name", "param", "value",
-                                       "inner_uar"])
+    rows = [
+        {
+            "augmenter": r["augmenter"],
+            "amount": r["amount"],
+            "seed": r["seed"],
+            "fold": r["fold"],
+            "fold_name": r["fold_name"],
+            "param": k,
+            "value": str(v),
+            "inner_uar": r.get("inner_uar"),
+        }
+        for r in results
+        for k, v in (r.get("tuned") or {}).items()
+    ]
+    return pd.DataFrame(
+        rows, columns=["augmenter", "amount", "seed", "fold", "fold_name", "param", "value", "inner_uar"]
+    )
 
 
 def chosen_values(tuning: pd.DataFrame, config: CompareConfig) -> dict[str, str]:
@@ -579,8 +666,10 @@ def chosen_values(tuning: pd.DataFrame, config: CompareConfig) -> dict[str, str]
     part = tuning[(tuning["amount"] == main) | (tuning["augmenter"] == BASELINE)]
     from labkit.experiment.classifiers import chosen_summary
 
-    return {str(name): chosen_summary([{r.param: r.value} for r in rows.itertuples(index=False)])
-            for name, rows in part.groupby("augmenter", sort=False)}
+    return {
+        str(name): chosen_summary([{r.param: r.value} for r in rows.itertuples(index=False)])
+        for name, rows in part.groupby("augmenter", sort=False)
+    }
 
 
 def _nan_to_none(v):
@@ -598,8 +687,9 @@ def summarise(results: list[dict], config: CompareConfig) -> tuple[dict, dict]:
         tasks["inner_uar"] = [r.get("inner_uar") for r in results]
     order = list(dict.fromkeys([BASELINE] * (BASELINE in set(tasks["augmenter"])) + list(config.augmenters)))
     main = _main_rows(tasks, config)
-    summary = pd.concat([summarize(main, SCALAR_METRICS), summarize(_pooled(results, config), POOLED_METRICS)],
-                        ignore_index=True)
+    summary = pd.concat(
+        [summarize(main, SCALAR_METRICS), summarize(_pooled(results, config), POOLED_METRICS)], ignore_index=True
+    )
     summary["augmenter"] = pd.Categorical(summary["augmenter"], order)
     summary = summary.sort_values(["augmenter"], kind="stable").reset_index(drop=True)
     summary["augmenter"] = summary["augmenter"].astype(str)
@@ -609,9 +699,12 @@ def summarise(results: list[dict], config: CompareConfig) -> tuple[dict, dict]:
         if r["amount"] == amount_str(config.amount) or r["augmenter"] == BASELINE:
             for lab, rec in zip(r["labels"], r["recall"]):
                 per_class_rows.append({"augmenter": r["augmenter"], "class": str(lab), "recall": rec})
-    per_class = (pd.DataFrame(per_class_rows).groupby(["augmenter", "class"], sort=False)["recall"]
-                 .agg(lambda v: float(np.nanmean(v)) if np.isfinite(v).any() else float("nan"))
-                 .reset_index())
+    per_class = (
+        pd.DataFrame(per_class_rows)
+        .groupby(["augmenter", "class"], sort=False)["recall"]
+        .agg(lambda v: float(np.nanmean(v)) if np.isfinite(v).any() else float("nan"))
+        .reset_index()
+    )
 
     paired = paired_vs(main, SCALAR_METRICS, BASELINE) if BASELINE in set(tasks["augmenter"]) else pd.DataFrame()
     tables = {"tasks": tasks, "summary": summary, "per_class": per_class, "paired": paired}
@@ -640,8 +733,11 @@ def summarise(results: list[dict], config: CompareConfig) -> tuple[dict, dict]:
     summary_json: dict = {}
     for row in summary.itertuples(index=False):
         summary_json.setdefault(row.augmenter, {})[row.metric] = {
-            "mean": _nan_to_none(row.mean), "ci_low": _nan_to_none(row.ci_low), "ci_high": _nan_to_none(row.ci_high),
-            "n": int(row.n)}
+            "mean": _nan_to_none(row.mean),
+            "ci_low": _nan_to_none(row.ci_low),
+            "ci_high": _nan_to_none(row.ci_high),
+            "n": int(row.n),
+        }
     return tables, summary_json
 
 
@@ -657,8 +753,13 @@ def _confusions(results: list[dict], config: CompareConfig) -> dict:
     return {k: {"labels": v["labels"], "matrix": v["matrix"].tolist()} for k, v in out.items()}
 
 
-def format_table(summary: dict, metrics: list[str] = ("uar", "uar_pooled", "wa", "f1", "combined"),
-                 fmt: str = "text", chosen: dict[str, str] | None = None, paired=None) -> str:
+def format_table(
+    summary: dict,
+    metrics: list[str] = ("uar", "uar_pooled", "wa", "f1", "combined"),
+    fmt: str = "text",
+    chosen: dict[str, str] | None = None,
+    paired=None,
+) -> str:
     """One row per augmenter, ``mean [ci_low, ci_high]`` per metric (in %), via the one formatter.
 
     `chosen` ({augmenter: text}, from `chosen_values`) adds the hyperparameters ``--tune`` picked;
@@ -668,8 +769,15 @@ def format_table(summary: dict, metrics: list[str] = ("uar", "uar_pooled", "wa",
     """
     from labkit.experiment.tables import Column, PaperTable
 
-    labels = {"uar": "UAR (mean of folds)", "uar_pooled": "UAR (pooled)", "wa": "WA", "f1": "F1 (macro)",
-              "f1_micro": "F1 (micro)", "f1_pooled": "F1 (pooled)", "combined": "combined"}
+    labels = {
+        "uar": "UAR (mean of folds)",
+        "uar_pooled": "UAR (pooled)",
+        "wa": "WA",
+        "f1": "F1 (macro)",
+        "f1_micro": "F1 (micro)",
+        "f1_pooled": "F1 (pooled)",
+        "combined": "combined",
+    }
     metrics = [m for m in metrics if any(m in per for per in summary.values())] or list(metrics)
     extra: dict[str, dict[str, str]] = {}
     headers = []
@@ -681,10 +789,18 @@ def format_table(summary: dict, metrics: list[str] = ("uar", "uar_pooled", "wa",
         header = "Δ UAR vs none (p / p_adj)"
         headers.append(header)
         for row in paired[paired["metric"] == "uar"].itertuples(index=False):
-            extra.setdefault(row.augmenter, {})[header] = (f"{100 * row.mean_diff:+.1f} "
-                                                           f"(p = {row.p_value:.2g} / {row.p_adjusted:.2g})")
-    table = PaperTable(title="", columns=[Column(m, labels.get(m, m)) for m in metrics], ours=summary,
-                       row_header="augmenter", ci="bracket", extra_columns=headers, extra=extra)
+            extra.setdefault(row.augmenter, {})[header] = (
+                f"{100 * row.mean_diff:+.1f} (p = {row.p_value:.2g} / {row.p_adjusted:.2g})"
+            )
+    table = PaperTable(
+        title="",
+        columns=[Column(m, labels.get(m, m)) for m in metrics],
+        ours=summary,
+        row_header="augmenter",
+        ci="bracket",
+        extra_columns=headers,
+        extra=extra,
+    )
     return table.render(fmt)
 
 
@@ -696,8 +812,13 @@ def format_sweep(sweep, fmt: str = "text", metric: str = "uar") -> str:
     part = sweep[sweep["metric"] == metric].sort_values("amount_value", kind="stable")
     ours: dict[str, dict[str, dict]] = {}
     for r in part.itertuples(index=False):
-        ours.setdefault(str(r.augmenter), {})[str(r.amount)] = {"mean": r.mean, "ci_low": r.ci_low,
-                                                                "ci_high": r.ci_high, "n": r.n}
+        ours.setdefault(str(r.augmenter), {})[str(r.amount)] = {
+            "mean": r.mean,
+            "ci_low": r.ci_low,
+            "ci_high": r.ci_high,
+            "n": r.n,
+        }
     amounts = list(dict.fromkeys(str(a) for a in part["amount"]))
-    return PaperTable(title="", columns=[Column(a, f"x{a}") for a in amounts], ours=ours, row_header="augmenter",
-                      ci="bracket").render(fmt)
+    return PaperTable(
+        title="", columns=[Column(a, f"x{a}") for a in amounts], ours=ours, row_header="augmenter", ci="bracket"
+    ).render(fmt)

@@ -73,8 +73,9 @@ def mean_ci(values, confidence: float = 0.95, bounds: tuple[float, float] | None
     return m, lo, hi
 
 
-def seed_fold_ci(tasks: pd.DataFrame, metric: str, confidence: float = 0.95,
-                 bounds: tuple[float, float] | None = (0.0, 1.0)) -> dict:
+def seed_fold_ci(
+    tasks: pd.DataFrame, metric: str, confidence: float = 0.95, bounds: tuple[float, float] | None = (0.0, 1.0)
+) -> dict:
     """Mean and CI of `metric` over the rows of one augmenter (columns seed, fold, <metric>).
 
     Returns ``{"mean", "ci_low", "ci_high", "n"}`` following the module docstring's rule.
@@ -128,9 +129,17 @@ def paired_vs(tasks: pd.DataFrame, metrics: list[str], baseline: str = "none") -
             d = per_fold["d"].mean().to_numpy(dtype=float)  # (n_folds,) seed-averaged differences
             n_seeds = int(per_fold["seed"].nunique().max()) if len(joined) else 0
             p = wilcoxon_p(d) if d.size >= 2 else float("nan")
-            rows.append({"augmenter": name, "metric": metric,
-                         "mean_diff": float(d.mean()) if d.size else float("nan"), "p_value": p,
-                         "n_folds": int(d.size), "n_seeds": n_seeds, "n_pairs": int(d.size)})
+            rows.append(
+                {
+                    "augmenter": name,
+                    "metric": metric,
+                    "mean_diff": float(d.mean()) if d.size else float("nan"),
+                    "p_value": p,
+                    "n_folds": int(d.size),
+                    "n_seeds": n_seeds,
+                    "n_pairs": int(d.size),
+                }
+            )
     out = pd.DataFrame(rows, columns=columns)
     out["p_adjusted"] = float("nan")
     for metric, idx in out.groupby("metric", sort=False).groups.items():

@@ -58,8 +58,9 @@ class PaperTable:
     paper_decimals: int = 2  # decimals of the paper's values
 
     @classmethod
-    def from_frame(cls, frame, rows=("augmenter",), title: str = "", labels: dict | None = None,
-                   **kwargs) -> "PaperTable":
+    def from_frame(
+        cls, frame, rows=("augmenter",), title: str = "", labels: dict | None = None, **kwargs
+    ) -> "PaperTable":
         """A table from a long summary frame (the run store's ``summary``: row column(s), metric, mean,
         ci_low, ci_high, n), as the dashboard holds it; several `rows` columns are joined with " · ".
 
@@ -99,9 +100,13 @@ class PaperTable:
     def _grid(self) -> tuple[list[str], list[list[str]], list[int]]:
         """Header, body rows, and for each body row the index of the model it belongs to."""
         with_paper = any(self.paper.get(r) for r in self.ours)
-        header = [self.row_header] + (["source"] if with_paper else []) + \
-                 ([self.info_header] if self.info_header else []) + [c.label for c in self.columns] + \
-                 list(self.extra_columns)
+        header = (
+            [self.row_header]
+            + (["source"] if with_paper else [])
+            + ([self.info_header] if self.info_header else [])
+            + [c.label for c in self.columns]
+            + list(self.extra_columns)
+        )
         body, owner = [], []
         for i, row in enumerate(self.ours):
             line = [row] + (["ours"] if with_paper else []) + ([self.info.get(row, "")] if self.info_header else [])
@@ -123,8 +128,12 @@ class PaperTable:
         widths = [max(len(str(r[i])) for r in [header, *body]) for i in range(len(header))]
 
         def line(r):
-            cells = [str(c).ljust(w) if i == 0 or i < len(header) - len(self.columns) - len(self.extra_columns)
-                     else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths))]
+            cells = [
+                str(c).ljust(w)
+                if i == 0 or i < len(header) - len(self.columns) - len(self.extra_columns)
+                else str(c).rjust(w)
+                for i, (c, w) in enumerate(zip(r, widths))
+            ]
             return "  ".join(cells).rstrip()
 
         out = [self.title] if self.title else []
@@ -146,13 +155,23 @@ class PaperTable:
     def to_dict(self) -> dict:
         """JSON-able: title, columns, and per row our summaries, the paper's values, info and extras."""
         return {
-            "title": self.title, "notes": list(self.notes),
+            "title": self.title,
+            "notes": list(self.notes),
             "columns": [{"key": c.key, "label": c.label, "percent": c.percent} for c in self.columns],
-            "rows": [{"row": row, "info": self.info.get(row, ""), "ours": {c.key: self.ours[row].get(c.key)
-                                                                            for c in self.columns},
-                      "paper": {c.key: self.paper.get(row, {}).get(c.key) for c in self.columns
-                                if self.paper.get(row, {}).get(c.key) is not None},
-                      "extra": dict(self.extra.get(row, {}))} for row in self.ours],
+            "rows": [
+                {
+                    "row": row,
+                    "info": self.info.get(row, ""),
+                    "ours": {c.key: self.ours[row].get(c.key) for c in self.columns},
+                    "paper": {
+                        c.key: self.paper.get(row, {}).get(c.key)
+                        for c in self.columns
+                        if self.paper.get(row, {}).get(c.key) is not None
+                    },
+                    "extra": dict(self.extra.get(row, {})),
+                }
+                for row in self.ours
+            ],
         }
 
     def to_csv(self) -> str:
@@ -166,7 +185,9 @@ class PaperTable:
         with_paper = any(self.paper.get(r) for r in self.ours)
         header = [self.row_header] + ([self.info_header] if self.info_header else [])
         for c in self.columns:
-            header += [c.label, f"{c.label} CI low", f"{c.label} CI high"] + ([f"{c.label} paper"] if with_paper else [])
+            header += [c.label, f"{c.label} CI low", f"{c.label} CI high"] + (
+                [f"{c.label} paper"] if with_paper else []
+            )
         header += ["n"] + list(self.extra_columns)
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
@@ -228,10 +249,27 @@ def _number(v, scale: float):
 
 
 # LaTeX's special characters, and the few non-ASCII characters labkit's tables print.
-_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-                  "±": r"$\pm$", "–": "--", "—": "---", "−": "$-$", "Δ": r"$\Delta$", "×": r"$\times$",
-                  "≥": r"$\geq$", "≤": r"$\leq$", "·": r"$\cdot$"}
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "±": r"$\pm$",
+    "–": "--",
+    "—": "---",
+    "−": "$-$",
+    "Δ": r"$\Delta$",
+    "×": r"$\times$",
+    "≥": r"$\geq$",
+    "≤": r"$\leq$",
+    "·": r"$\cdot$",
+}
 _LATEX_RE = re.compile("|".join(re.escape(k) for k in _LATEX_SPECIAL))
 
 
@@ -245,8 +283,10 @@ def ci_note(ns) -> str:
     ns = sorted({int(n) for n in ns if n})
     if not ns or ns == [1]:
         return "One value per cell (n = 1): no confidence interval."
-    return (f"Ours: mean and 95 % Student t interval over seeds (per-seed means when a seed has several folds; "
-            f"over folds when there is a single seed), n = {', '.join(map(str, ns))}.")
+    return (
+        f"Ours: mean and 95 % Student t interval over seeds (per-seed means when a seed has several folds; "
+        f"over folds when there is a single seed), n = {', '.join(map(str, ns))}."
+    )
 
 
 __all__ = ["FORMATS", "Column", "PaperTable", "ci_note", "latex_escape"]

@@ -89,10 +89,20 @@ def check_jobs(n_jobs) -> int:
     return n_jobs
 
 
-def run_tasks(run, tasks: list[dict], fn: Callable[..., dict], shared: tuple = (), *, n_jobs: int = 1,
-              progress: bool | None = None, max_tasks: int | None = None, desc: str = "tasks",
-              on_result: Callable[[dict, dict], None] | None = None, scheduler: Any = None,
-              resources: dict | None = None) -> TaskOutcome:
+def run_tasks(
+    run,
+    tasks: list[dict],
+    fn: Callable[..., dict],
+    shared: tuple = (),
+    *,
+    n_jobs: int = 1,
+    progress: bool | None = None,
+    max_tasks: int | None = None,
+    desc: str = "tasks",
+    on_result: Callable[[dict, dict], None] | None = None,
+    scheduler: Any = None,
+    resources: dict | None = None,
+) -> TaskOutcome:
     """Compute the pending tasks of `tasks` into `run` and return every finished result.
 
     Parameters
@@ -142,9 +152,8 @@ def run_tasks(run, tasks: list[dict], fn: Callable[..., dict], shared: tuple = (
             done[t["key"]] = result
     n_reused = len(done)
     if max_tasks is not None:
-        pending = pending[:max(0, int(max_tasks))]
-    run.set_status("running", f"{len(pending)} of {len(tasks)} tasks to compute", n_tasks=len(tasks),
-                   n_done=n_reused)
+        pending = pending[: max(0, int(max_tasks))]
+    run.set_status("running", f"{len(pending)} of {len(tasks)} tasks to compute", n_tasks=len(tasks), n_done=n_reused)
 
     n_computed = 0
     if pending:
@@ -180,8 +189,9 @@ def run_tasks(run, tasks: list[dict], fn: Callable[..., dict], shared: tuple = (
                     bar.update(1)
                     if on_result is not None:
                         on_result(by_key[key], result)
-                    run.set_status("running", f"{len(done)} of {len(tasks)} tasks done",
-                                   n_tasks=len(tasks), n_done=len(done))
+                    run.set_status(
+                        "running", f"{len(done)} of {len(tasks)} tasks done", n_tasks=len(tasks), n_done=len(done)
+                    )
                 waiting = []
                 for t in busy:
                     late = _load_result(run, t["key"])
@@ -191,15 +201,22 @@ def run_tasks(run, tasks: list[dict], fn: Callable[..., dict], shared: tuple = (
                         done[t["key"]] = late
                         bar.update(1)
                 if waiting:  # held by another process: wait for its results, or for its locks to free
-                    run.set_status("running", f"{len(done)} of {len(tasks)} tasks done; waiting for "
-                                              f"{len(waiting)} that another process is computing",
-                                   n_tasks=len(tasks), n_done=len(done))
+                    run.set_status(
+                        "running",
+                        f"{len(done)} of {len(tasks)} tasks done; waiting for "
+                        f"{len(waiting)} that another process is computing",
+                        n_tasks=len(tasks),
+                        n_done=len(done),
+                    )
                     time.sleep(POLL_SECONDS)
         except BaseException as err:
             reason = "interrupted" if isinstance(err, KeyboardInterrupt) else f"{type(err).__name__}: {err}"
-            run.set_status("failed", f"{reason} ({len(done)} of {len(tasks)} tasks done; "
-                                     "rerun the same command to resume)",
-                           n_tasks=len(tasks), n_done=len(done))
+            run.set_status(
+                "failed",
+                f"{reason} ({len(done)} of {len(tasks)} tasks done; rerun the same command to resume)",
+                n_tasks=len(tasks),
+                n_done=len(done),
+            )
             raise
         finally:
             for lock in locks.values():  # tasks in flight when a failure stopped the loop
@@ -277,8 +294,17 @@ def _dask_backend(todo: Iterable[dict], fn, shared: tuple, client, resources) ->
         t = next(todo, None)
         if t is None:
             return False
-        ac.add(client.submit(_keyed, fn, t, shared_future, key=f"labkit-{t['key']}-{time.monotonic_ns()}",
-                             pure=False, resources=wanted))
+        ac.add(
+            client.submit(
+                _keyed,
+                fn,
+                t,
+                shared_future,
+                key=f"labkit-{t['key']}-{time.monotonic_ns()}",
+                pure=False,
+                resources=wanted,
+            )
+        )
         return True
 
     ac = as_completed()
@@ -328,8 +354,9 @@ def check_scheduler(scheduler: str | None, connect: bool = True) -> str | None:
         return None
     spec = str(scheduler).strip()
     if spec != "local" and not _ADDRESS_RE.match(spec):
-        raise LabkitError(f"--scheduler {scheduler!r}: use 'local' or a Dask scheduler address such as "
-                          "tcp://10.0.0.5:8786")
+        raise LabkitError(
+            f"--scheduler {scheduler!r}: use 'local' or a Dask scheduler address such as tcp://10.0.0.5:8786"
+        )
     try:
         import distributed  # noqa: F401
     except ImportError:  # pragma: no cover - a dependency of labkit
@@ -355,8 +382,13 @@ def get_client(scheduler: Any, n_jobs: int = -1):
             from distributed import LocalCluster
 
             # silence_logs: Dask's shutdown chatter ("worker still alive, killing") is not the user's business
-            cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+            cluster = LocalCluster(
+                n_workers=n_workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
             _CLIENTS[cache_key] = Client(cluster)
         return _CLIENTS[cache_key]
     address = spec if "://" in spec else f"tcp://{spec}"

@@ -11,8 +11,15 @@ import numpy as np
 import pandas as pd
 
 
-def toy_features(n_speakers: int = 6, classes=("anger", "sadness", "neutral"), n_per: int = 8, dim: int = 10,
-                 separation: float = 1.0, speaker_spread: float = 0.3, seed: int = 0):
+def toy_features(
+    n_speakers: int = 6,
+    classes=("anger", "sadness", "neutral"),
+    n_per: int = 8,
+    dim: int = 10,
+    separation: float = 1.0,
+    speaker_spread: float = 0.3,
+    seed: int = 0,
+):
     """A feature table shaped like `labkit.features.Features`: (meta, X).
 
     Parameters
@@ -33,15 +40,24 @@ def toy_features(n_speakers: int = 6, classes=("anger", "sadness", "neutral"), n
     from labkit.data.schema import EMOTION_AV
 
     rng = np.random.default_rng(seed)
-    means = separation * rng.standard_normal((len(classes), dim))          # (C, d)
+    means = separation * rng.standard_normal((len(classes), dim))  # (C, d)
     rows, X = [], []
     for s in range(n_speakers):
-        offset = speaker_spread * rng.standard_normal(dim)                  # (d,)
+        offset = speaker_spread * rng.standard_normal(dim)  # (d,)
         context = "studio" if s < (n_speakers + 1) // 2 else "phone"
         for c, name in enumerate(classes):
             for k in range(n_per):
                 arousal, valence = EMOTION_AV.get(name, (1, 1))
-                rows.append({"id": f"toy-s{s}-{name}-{k}", "speaker": f"toy:{s:02d}", "emotion": name,
-                             "arousal": arousal, "valence": valence, "context": context, "corpus": "toy"})
+                rows.append(
+                    {
+                        "id": f"toy-s{s}-{name}-{k}",
+                        "speaker": f"toy:{s:02d}",
+                        "emotion": name,
+                        "arousal": arousal,
+                        "valence": valence,
+                        "context": context,
+                        "corpus": "toy",
+                    }
+                )
                 X.append(means[c] + offset + rng.standard_normal(dim))
     return pd.DataFrame(rows), np.asarray(X, dtype=np.float32)

@@ -82,8 +82,13 @@ class FeatureCache:
     def __init__(self, root: Path, feature_set: str, settings: dict, versions: dict):
         self.key = settings_key(feature_set, settings, versions)
         self.folder = Path(root) / feature_set / self.key[:16]
-        self._describe = {"feature_set": feature_set, "settings": settings, "versions": versions,
-                          "extractor": EXTRACTOR_VERSION, "key": self.key}
+        self._describe = {
+            "feature_set": feature_set,
+            "settings": settings,
+            "versions": versions,
+            "extractor": EXTRACTOR_VERSION,
+            "key": self.key,
+        }
         # Probed here, in the calling process, so an unwritable cache warns once (not once per worker)
         # and the workers this object is sent to skip their writes.
         self.writable = self._probe()
@@ -104,9 +109,11 @@ class FeatureCache:
         self.writable = False
         if str(self.folder) not in _WARNED:
             _WARNED.add(str(self.folder))
-            warnings.warn(f"feature cache {self.folder} cannot be written ({err.strerror or err}); computing "
-                          "features without caching (set LABKIT_CACHE to a writable folder, or use --no-cache)",
-                          stacklevel=3)
+            warnings.warn(
+                f"feature cache {self.folder} cannot be written ({err.strerror or err}); computing "
+                "features without caching (set LABKIT_CACHE to a writable folder, or use --no-cache)",
+                stacklevel=3,
+            )
 
     def path(self, audio_sha1: str) -> Path:
         return self.folder / audio_sha1[:2] / f"{audio_sha1}.npy"
@@ -150,8 +157,13 @@ class FeatureCache:
             names = json.loads(path.read_text())
         except Exception:  # noqa: BLE001 - OSError, ValueError, RecursionError, UnicodeDecodeError
             return None
-        if isinstance(names, list) and names and all(isinstance(n, str) for n in names) \
-                and len(set(names)) == len(names) and self._entry_width() == len(names):
+        if (
+            isinstance(names, list)
+            and names
+            and all(isinstance(n, str) for n in names)
+            and len(set(names)) == len(names)
+            and self._entry_width() == len(names)
+        ):
             return names
         if self.writable:  # a bad names.json is removed; the next extraction that computes rewrites it
             path.unlink(missing_ok=True)
@@ -168,7 +180,9 @@ class FeatureCache:
                 try:
                     with open(entry, "rb") as f:
                         major, _ = np.lib.format.read_magic(f)
-                        read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+                        read = (
+                            np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+                        )
                         shape, _, _ = read(f)
                 except Exception:  # noqa: BLE001 - a damaged entry: try the next one
                     continue

@@ -104,9 +104,15 @@ class Features:
         idx = np.asarray(idx)
         if idx.dtype == bool:
             idx = np.flatnonzero(idx)
-        return Features(meta=self.meta.iloc[idx].reset_index(drop=True), X=self.X[idx], names=list(self.names),
-                        feature_set=self.feature_set, settings=dict(self.settings), skipped=self.skipped.copy(),
-                        stats=dict(self.stats))
+        return Features(
+            meta=self.meta.iloc[idx].reset_index(drop=True),
+            X=self.X[idx],
+            names=list(self.names),
+            feature_set=self.feature_set,
+            settings=dict(self.settings),
+            skipped=self.skipped.copy(),
+            stats=dict(self.stats),
+        )
 
     # ---------------------------------------------------------------- Parquet
     def to_parquet(self, path: str | os.PathLike) -> Path:
@@ -128,8 +134,10 @@ class Features:
         feature_cols = [_FRAME_COLUMN] if self.is_frames else list(self.names)
         clash = sorted(set(meta_cols) & set(feature_cols))
         if clash or len(set(feature_cols)) != len(feature_cols):
-            raise LabkitError(f"cannot write {path}: feature column names clash with the table's "
-                              f"({clash or 'duplicate feature names'})")
+            raise LabkitError(
+                f"cannot write {path}: feature column names clash with the table's "
+                f"({clash or 'duplicate feature names'})"
+            )
         meta_table = pa.Table.from_pandas(meta, preserve_index=False)
         if self.is_frames:
             n, t, f = self.X.shape
@@ -137,9 +145,16 @@ class Features:
             arrays = [pa.FixedSizeListArray.from_arrays(values, t * f)]
         else:
             arrays = [pa.array(np.ascontiguousarray(self.X[:, j])) for j in range(self.X.shape[1])]
-        info = {"format": 1, "feature_set": self.feature_set, "settings": self.settings, "shape": list(self.X.shape),
-                "names": list(self.names), "meta_columns": meta_cols,
-                "skipped": self.skipped.to_dict(orient="records"), "stats": self.stats}
+        info = {
+            "format": 1,
+            "feature_set": self.feature_set,
+            "settings": self.settings,
+            "shape": list(self.X.shape),
+            "names": list(self.names),
+            "meta_columns": meta_cols,
+            "skipped": self.skipped.to_dict(orient="records"),
+            "stats": self.stats,
+        }
         schema_meta = dict(meta_table.schema.metadata or {})
         schema_meta[_PARQUET_KEY] = json.dumps(info).encode()
         table = pa.Table.from_arrays(list(meta_table.columns) + arrays, names=meta_cols + feature_cols)
@@ -169,23 +184,30 @@ class Features:
             raise LabkitError(f"{path}: not a Parquet file ({err})") from None
         raw = (table.schema.metadata or {}).get(_PARQUET_KEY)
         if raw is None:
-            raise LabkitError(f"{path}: not a labkit features file (no {_PARQUET_KEY.decode()} metadata); a table "
-                              f"of your own features loads with its label and speaker columns named "
-                              f"(labkit compare {path.name} --label-column C --speaker-column S)")
+            raise LabkitError(
+                f"{path}: not a labkit features file (no {_PARQUET_KEY.decode()} metadata); a table "
+                f"of your own features loads with its label and speaker columns named "
+                f"(labkit compare {path.name} --label-column C --speaker-column S)"
+            )
         info = _parquet_info(path, raw)
         meta_cols, names = info["meta_columns"], info["names"]
         shape = tuple(info["shape"])
         needed = meta_cols + ([_FRAME_COLUMN] if len(shape) == 3 else names)
         missing = [c for c in needed if c not in table.column_names]
         if missing:
-            raise LabkitError(f"{path}: its {_PARQUET_KEY.decode()} metadata names {len(missing)} column(s) the "
-                              f"file does not have ({', '.join(map(repr, missing[:5]))}); was it rewritten by "
-                              "another tool? Extract the features again, or load it as a plain table")
+            raise LabkitError(
+                f"{path}: its {_PARQUET_KEY.decode()} metadata names {len(missing)} column(s) the "
+                f"file does not have ({', '.join(map(repr, missing[:5]))}); was it rewritten by "
+                "another tool? Extract the features again, or load it as a plain table"
+            )
         n = table.num_rows
         stats = dict(info.get("stats") or {})
         if n != shape[0]:
-            warnings.warn(f"{path}: {n} of the {shape[0]} rows labkit wrote are left (filtered by another tool?); "
-                          f"using those {n}", stacklevel=2)
+            warnings.warn(
+                f"{path}: {n} of the {shape[0]} rows labkit wrote are left (filtered by another tool?); "
+                f"using those {n}",
+                stacklevel=2,
+            )
             stats["rows_written"] = shape[0]
             shape = (n, *shape[1:])
         meta = table.select(meta_cols).to_pandas()
@@ -193,8 +215,10 @@ class Features:
             frames = table.column(_FRAME_COLUMN).combine_chunks()
             values = frames.flatten().to_numpy(zero_copy_only=False)
             if frames.null_count or values.size != math.prod(shape):
-                raise LabkitError(f"{path}: column {_FRAME_COLUMN!r} does not hold {n} x {shape[1]} x {shape[2]} "
-                                  "frame values (empty or cut rows?)")
+                raise LabkitError(
+                    f"{path}: column {_FRAME_COLUMN!r} does not hold {n} x {shape[1]} x {shape[2]} "
+                    "frame values (empty or cut rows?)"
+                )
             X = values.reshape(shape)  # (N*T*F,) -> (N, T, F)
         else:
             X = np.empty(shape, dtype=np.float32)
@@ -203,12 +227,27 @@ class Features:
         ids = meta["id"].astype(str).tolist() if "id" in meta.columns else None
         _check_finite(X, names, ids, str(path))
         skipped = info.get("skipped") or []
-        return cls(meta=meta, X=X, names=names, feature_set=info["feature_set"], settings=info.get("settings") or {},
-                   skipped=_skipped_frame(skipped if isinstance(skipped, list) else []), stats=stats)
+        return cls(
+            meta=meta,
+            X=X,
+            names=names,
+            feature_set=info["feature_set"],
+            settings=info.get("settings") or {},
+            skipped=_skipped_frame(skipped if isinstance(skipped, list) else []),
+            stats=stats,
+        )
 
     @classmethod
-    def from_table(cls, df: pd.DataFrame, *, label_column: str = "emotion", speaker_column: str = "speaker",
-                   id_column: str | None = None, meta_columns=(), name: str = "the table") -> "Features":
+    def from_table(
+        cls,
+        df: pd.DataFrame,
+        *,
+        label_column: str = "emotion",
+        speaker_column: str = "speaker",
+        id_column: str | None = None,
+        meta_columns=(),
+        name: str = "the table",
+    ) -> "Features":
         """Features from any table of numeric features with a label and a speaker column.
 
         Parameters
@@ -239,8 +278,11 @@ class Features:
             twice = sorted({c for c in columns if columns.count(c) > 1})
             raise LabkitError(f"{name}: column name(s) {', '.join(map(repr, twice))} appear more than once")
         shown = ", ".join(columns[:12]) + (f", ... ({len(columns)} in all)" if len(columns) > 12 else "")
-        roles = [("label", label_column, "--label-column"), ("speaker", speaker_column, "--speaker-column"),
-                 ("id", id_column, "--id-column")] + [("metadata", c, "--meta-columns") for c in meta_columns]
+        roles = [
+            ("label", label_column, "--label-column"),
+            ("speaker", speaker_column, "--speaker-column"),
+            ("id", id_column, "--id-column"),
+        ] + [("metadata", c, "--meta-columns") for c in meta_columns]
         for role, col, option in roles:
             if col is not None and col not in columns:
                 raise LabkitError(f"{name}: no {role} column {col!r} (name it with {option}); its columns are: {shown}")
@@ -255,14 +297,18 @@ class Features:
         if bad:
             example = df[bad[0]].dropna()
             example = repr(example.iloc[0]) if len(example) else "empty"
-            raise LabkitError(f"{name}: {len(bad)} feature column(s) are not numeric: {', '.join(map(repr, bad[:5]))} "
-                              f"(e.g. {bad[0]} = {example}); name metadata columns with --meta-columns, or fix the "
-                              "values (a decimal comma?)")
+            raise LabkitError(
+                f"{name}: {len(bad)} feature column(s) are not numeric: {', '.join(map(repr, bad[:5]))} "
+                f"(e.g. {bad[0]} = {example}); name metadata columns with --meta-columns, or fix the "
+                "values (a decimal comma?)"
+            )
         for role, col in (("label", label_column), ("speaker", speaker_column)):
             empty = df[col].isna() | (df[col].astype(str).str.strip() == "")
             if empty.any():
-                raise LabkitError(f"{name}: {int(empty.sum())} row(s) have no {role} in column {col!r} "
-                                  f"(first: row {int(np.flatnonzero(empty.to_numpy())[0])})")
+                raise LabkitError(
+                    f"{name}: {int(empty.sum())} row(s) have no {role} in column {col!r} "
+                    f"(first: row {int(np.flatnonzero(empty.to_numpy())[0])})"
+                )
         meta = df[meta_cols].copy()
         meta["speaker"] = df[speaker_column].astype(str)
         meta["id"] = df[id_column].astype(str) if id_column else [f"row{i:05d}" for i in range(len(df))]
@@ -274,8 +320,12 @@ class Features:
         with np.errstate(over="ignore"):  # values beyond float32's range become inf, reported below
             X = df[feature_cols].to_numpy(dtype=np.float64).astype(np.float32)
         _check_finite(X, feature_cols, meta["id"].tolist(), name)
-        settings = {"source": name, "label_column": label_column, "speaker_column": speaker_column,
-                    "id_column": id_column}
+        settings = {
+            "source": name,
+            "label_column": label_column,
+            "speaker_column": speaker_column,
+            "id_column": id_column,
+        }
         return cls(meta=meta, X=X, names=feature_cols, feature_set="table", settings=settings)
 
 
@@ -293,8 +343,14 @@ def is_table_source(source: str) -> bool:
     return Path(text).suffix.lower() in TABLE_SUFFIXES and not re.match(r"^[A-Za-z][A-Za-z0-9_]+:", text)
 
 
-def read_table(path: str | os.PathLike, *, label_column: str | None = None, speaker_column: str | None = None,
-               id_column: str | None = None, meta_columns=()) -> Features:
+def read_table(
+    path: str | os.PathLike,
+    *,
+    label_column: str | None = None,
+    speaker_column: str | None = None,
+    id_column: str | None = None,
+    meta_columns=(),
+) -> Features:
     """Features from a file: a labkit features file, or any CSV / TSV / Parquet table of features.
 
     A Parquet file written by labkit (`Features.to_parquet`, ``labkit features``, ``labkit augment``)
@@ -320,8 +376,10 @@ def read_table(path: str | os.PathLike, *, label_column: str | None = None, spea
             feats = Features.from_parquet(path)
             for role, col in (("label", label_column), ("speaker", speaker_column), ("id", id_column)):
                 if col is not None and col not in feats.meta.columns:
-                    raise LabkitError(f"{path}: no {role} column {col!r}; its metadata columns are: "
-                                      f"{', '.join(map(str, feats.meta.columns))}")
+                    raise LabkitError(
+                        f"{path}: no {role} column {col!r}; its metadata columns are: "
+                        f"{', '.join(map(str, feats.meta.columns))}"
+                    )
             if speaker_column not in (None, "speaker"):
                 feats.meta["speaker"] = feats.meta[speaker_column].astype(str)
             return feats
@@ -333,8 +391,14 @@ def read_table(path: str | os.PathLike, *, label_column: str | None = None, spea
             raise LabkitError(f"{path}: cannot read it as {suffix[1:].upper()} ({err})") from None
     if label_column is None:
         label_column = "emotion" if "emotion" in df.columns or "label" not in df.columns else "label"
-    return Features.from_table(df, label_column=label_column, speaker_column=speaker_column or "speaker",
-                               id_column=id_column, meta_columns=meta_columns, name=str(path))
+    return Features.from_table(
+        df,
+        label_column=label_column,
+        speaker_column=speaker_column or "speaker",
+        id_column=id_column,
+        meta_columns=meta_columns,
+        name=str(path),
+    )
 
 
 def _parquet_info(path: Path, raw: bytes) -> dict:
@@ -343,8 +407,10 @@ def _parquet_info(path: Path, raw: bytes) -> dict:
     try:
         info = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as err:
-        raise LabkitError(f"{path}: its {key} metadata is not valid JSON ({err}); extract the features again, or "
-                          "load the file as a plain table with --label-column and --speaker-column") from None
+        raise LabkitError(
+            f"{path}: its {key} metadata is not valid JSON ({err}); extract the features again, or "
+            "load the file as a plain table with --label-column and --speaker-column"
+        ) from None
     if not isinstance(info, dict):
         raise LabkitError(f"{path}: its {key} metadata is not a JSON object")
     absent = [k for k in ("feature_set", "shape", "names", "meta_columns") if k not in info]
@@ -354,8 +420,10 @@ def _parquet_info(path: Path, raw: bytes) -> dict:
     if not (isinstance(shape, list) and len(shape) in (2, 3) and all(isinstance(v, int) and v >= 0 for v in shape)):
         raise LabkitError(f"{path}: its {key} metadata has an unusable shape {shape!r}")
     if not (isinstance(names, list) and len(names) == shape[-1] and isinstance(meta_cols, list)):
-        raise LabkitError(f"{path}: its {key} metadata lists {len(names) if isinstance(names, list) else '?'} "
-                          f"feature names for a last axis of {shape[-1]}")
+        raise LabkitError(
+            f"{path}: its {key} metadata lists {len(names) if isinstance(names, list) else '?'} "
+            f"feature names for a last axis of {shape[-1]}"
+        )
     info["names"], info["meta_columns"] = [str(n) for n in names], [str(c) for c in meta_cols]
     return info
 
@@ -369,9 +437,11 @@ def _check_finite(X: np.ndarray, names: list[str], ids: list[str] | None, name: 
     cols = [f"{names[j]} ({int(per_col[j])})" for j in np.flatnonzero(per_col)[:5]]
     row = int(np.flatnonzero(bad.reshape(len(X), -1).any(axis=1))[0])
     where = f"id {ids[row]!r}" if ids else f"row {row}"
-    raise LabkitError(f"{name}: {int(bad.sum())} missing (NaN) or infinite feature value(s) in "
-                      f"{', '.join(cols)}{' ...' if len(np.flatnonzero(per_col)) > 5 else ''}, first at {where}; "
-                      "fill or drop them before loading")
+    raise LabkitError(
+        f"{name}: {int(bad.sum())} missing (NaN) or infinite feature value(s) in "
+        f"{', '.join(cols)}{' ...' if len(np.flatnonzero(per_col)) > 5 else ''}, first at {where}; "
+        "fill or drop them before loading"
+    )
 
 
 # -------------------------------------------------------------------- settings
@@ -399,8 +469,11 @@ def _coerce(feature_set: str, key: str, value, default):
         return bool(value)
     if isinstance(default, int) and isinstance(value, (float, np.floating)) and float(value).is_integer():
         return int(value)
-    if (isinstance(default, float) or (default is None and key == "fmax")) and isinstance(value, (int, np.integer)) \
-            and not isinstance(value, bool):
+    if (
+        (isinstance(default, float) or (default is None and key == "fmax"))
+        and isinstance(value, (int, np.integer))
+        and not isinstance(value, bool)
+    ):
         return float(value)
     if isinstance(value, np.generic):
         return value.item()
@@ -412,8 +485,9 @@ def resolve_settings(feature_set: str, settings: dict) -> dict:
     resolved = default_settings(feature_set)
     unknown = sorted(set(settings) - set(resolved))
     if unknown:
-        raise LabkitError(f"{feature_set} has no setting {', '.join(map(repr, unknown))}; "
-                          f"its settings are {', '.join(resolved)}")
+        raise LabkitError(
+            f"{feature_set} has no setting {', '.join(map(repr, unknown))}; its settings are {', '.join(resolved)}"
+        )
     for key, value in settings.items():
         resolved[key] = _coerce(feature_set, key, value, resolved[key])
     if feature_set in FRAME_SETS:
@@ -484,8 +558,16 @@ def _n_workers(n_jobs: int | None) -> int:
 
 
 # -------------------------------------------------------------------- extract
-def extract(table: pd.DataFrame, feature_set: str, *, n_jobs: int | None = None, cache: bool = True,
-            progress: bool = True, skip_bad: bool = False, **settings) -> Features:
+def extract(
+    table: pd.DataFrame,
+    feature_set: str,
+    *,
+    n_jobs: int | None = None,
+    cache: bool = True,
+    progress: bool = True,
+    skip_bad: bool = False,
+    **settings,
+) -> Features:
     """Extract one feature set for every utterance of `table`.
 
     Parameters
@@ -571,14 +653,15 @@ def extract(table: pd.DataFrame, feature_set: str, *, n_jobs: int | None = None,
         # The misses, in chunks: a few per worker balances the load and keeps the bar moving.
         n_workers = _n_workers(n_jobs)
         size = max(1, min(32, math.ceil(len(todo) / (4 * n_workers)))) if todo else 1
-        chunks = [todo[k:k + size] for k in range(0, len(todo), size)]
+        chunks = [todo[k : k + size] for k in range(0, len(todo), size)]
         if n_workers == 1 or len(chunks) <= 1:
             results = (_work(chunk, feature_set, settings, store) for chunk in chunks)
         else:
             from joblib import Parallel, delayed
 
             results = Parallel(n_jobs=min(n_workers, len(chunks)), return_as="generator")(
-                delayed(_work)(chunk, feature_set, settings, store) for chunk in chunks)
+                delayed(_work)(chunk, feature_set, settings, store) for chunk in chunks
+            )
         for chunk_out in results:  # chunks come back in submission order: X keeps the table's order
             for i, x, reason, n_replaced in chunk_out:
                 if x is None:
@@ -596,19 +679,31 @@ def extract(table: pd.DataFrame, feature_set: str, *, n_jobs: int | None = None,
         store.save_names(names)
     if replaced:
         first_path, first_n = replaced[0]
-        warnings.warn(f"{feature_set}: NaN/inf values replaced by 0.0 in {len(replaced)} file(s), "
-                      f"e.g. {first_n} in {first_path}", stacklevel=2)
+        warnings.warn(
+            f"{feature_set}: NaN/inf values replaced by 0.0 in {len(replaced)} file(s), e.g. {first_n} in {first_path}",
+            stacklevel=2,
+        )
     if failed:
         if len(failed) == n:
             i = min(failed)
             raise LabkitError(f"no usable audio: all {n} files were skipped (first: {paths[i]}: {failed[i]})")
         keep = np.array([i not in failed for i in range(n)])
         X, meta = X[keep], meta[keep].reset_index(drop=True)
-        warnings.warn(f"{feature_set}: skipped {len(failed)} of {n} file(s), e.g. {paths[min(failed)]}: "
-                      f"{failed[min(failed)]} (see Features.skipped)", stacklevel=2)
+        warnings.warn(
+            f"{feature_set}: skipped {len(failed)} of {n} file(s), e.g. {paths[min(failed)]}: "
+            f"{failed[min(failed)]} (see Features.skipped)",
+            stacklevel=2,
+        )
     skipped = _skipped_frame([{"id": ids[i], "path": paths[i], "reason": failed[i]} for i in sorted(failed)])
-    stats = {"cache_hits": hits, "cache_misses": len(todo) if store is not None else 0, "computed": computed,
-             "skipped": len(failed), "nan_replaced": sum(k for _, k in replaced), "n_jobs": n_workers,
-             "seconds": round(time.perf_counter() - t_start, 4)}
-    return Features(meta=meta, X=X, names=list(names), feature_set=feature_set, settings=settings,
-                    skipped=skipped, stats=stats)
+    stats = {
+        "cache_hits": hits,
+        "cache_misses": len(todo) if store is not None else 0,
+        "computed": computed,
+        "skipped": len(failed),
+        "nan_replaced": sum(k for _, k in replaced),
+        "n_jobs": n_workers,
+        "seconds": round(time.perf_counter() - t_start, 4),
+    }
+    return Features(
+        meta=meta, X=X, names=list(names), feature_set=feature_set, settings=settings, skipped=skipped, stats=stats
+    )

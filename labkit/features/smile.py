@@ -85,8 +85,9 @@ def functionals(y: np.ndarray, *, sr: int, feature_set: str, path: str = "") -> 
         x = smile.process_signal(y, sr).to_numpy(dtype=np.float32).reshape(-1)  # (1, D) -> (D,)
     bad = ~np.isfinite(x)
     if bad.all():
-        raise AudioError(path, f"too short for openSMILE {feature_set} ({y.shape[0] / sr:.3f} s): "
-                               "it returned no features")
+        raise AudioError(
+            path, f"too short for openSMILE {feature_set} ({y.shape[0] / sr:.3f} s): it returned no features"
+        )
     n_bad = int(bad.sum())
     if n_bad:  # counted here, warned about by the main process (a worker's warnings would be lost)
         x = np.where(bad, np.float32(0.0), x)

@@ -33,8 +33,15 @@ from labkit.errors import LabkitError
 
 # Default settings (AAEC's for the spectrogram; 64 mel bands is a common SER choice).
 SPECTROGRAM_DEFAULTS = {"sr": 16000, "n_fft": 1024, "hop_length": 512, "max_seconds": 15.0, "log": False}
-LOGMEL_DEFAULTS = {"sr": 16000, "n_fft": 1024, "hop_length": 512, "max_seconds": 15.0, "n_mels": 64,
-                   "fmin": 0.0, "fmax": None}
+LOGMEL_DEFAULTS = {
+    "sr": 16000,
+    "n_fft": 1024,
+    "hop_length": 512,
+    "max_seconds": 15.0,
+    "n_mels": 64,
+    "fmin": 0.0,
+    "fmax": None,
+}
 
 _AMIN = 1e-10  # floor of the dB conversion (-100 dB)
 
@@ -116,7 +123,7 @@ def power_spectrogram(y: np.ndarray, *, sr: int, n_fft: int, hop_length: int, ma
     frames = np.lib.stride_tricks.sliding_window_view(y, n_fft)[::hop_length]  # (T, n_fft), a view
     window = get_window("hann", n_fft, fftbins=True).astype(np.float32)  # periodic Hann, (n_fft,)
     spec = np.fft.rfft(frames * window, axis=1)  # (T, F) complex
-    return (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
+    return (spec.real**2 + spec.imag**2).astype(np.float32)
 
 
 @functools.lru_cache(maxsize=8)
@@ -127,15 +134,25 @@ def mel_filters(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float | Non
     return librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax).astype(np.float32)
 
 
-def spectrogram(y: np.ndarray, *, sr: int, n_fft: int, hop_length: int, max_seconds: float,
-                log: bool = False) -> np.ndarray:
+def spectrogram(
+    y: np.ndarray, *, sr: int, n_fft: int, hop_length: int, max_seconds: float, log: bool = False
+) -> np.ndarray:
     """AAEC's power spectrogram, (T, F) float32; in dB when `log` (see the module docstring)."""
     S = power_spectrogram(y, sr=sr, n_fft=n_fft, hop_length=hop_length, max_seconds=max_seconds)
     return to_db(S) if log else S
 
 
-def logmel(y: np.ndarray, *, sr: int, n_fft: int, hop_length: int, max_seconds: float, n_mels: int = 64,
-           fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
+def logmel(
+    y: np.ndarray,
+    *,
+    sr: int,
+    n_fft: int,
+    hop_length: int,
+    max_seconds: float,
+    n_mels: int = 64,
+    fmin: float = 0.0,
+    fmax: float | None = None,
+) -> np.ndarray:
     """Log-mel spectrogram in dB, (T, n_mels) float32, same framing as `spectrogram`."""
     S = power_spectrogram(y, sr=sr, n_fft=n_fft, hop_length=hop_length, max_seconds=max_seconds)  # (T, F)
     mel_fb = mel_filters(sr, n_fft, n_mels, fmin, fmax)  # (n_mels, F)

@@ -154,15 +154,44 @@ class AAECConfig:
 # (one seed on the embedded corpus: mean Combined 0.447 at 2e-4 versus 0.482 at 1e-3).
 PRESETS: dict[str, dict] = {
     "paper": dict(
-        n_frames=469, max_seconds=15.0, gru_cells=64, enc_dense=(512, 256), z_dim=128, dec_dense=(64, 64),
-        disc_dense=(512, 256), conv_filters=(512, 256, 128), conv_kernels=(3, 1, 3), head_dense=(512, 32),
-        iterations=500, k1=10, k2=20, k3=20, batch_size=32, finetune_epochs=5,
+        n_frames=469,
+        max_seconds=15.0,
+        gru_cells=64,
+        enc_dense=(512, 256),
+        z_dim=128,
+        dec_dense=(64, 64),
+        disc_dense=(512, 256),
+        conv_filters=(512, 256, 128),
+        conv_kernels=(3, 1, 3),
+        head_dense=(512, 32),
+        iterations=500,
+        k1=10,
+        k2=20,
+        k3=20,
+        batch_size=32,
+        finetune_epochs=5,
     ),
     "small": dict(
-        n_frames=94, n_bins=129, freq_pool=4, max_seconds=3.0, gru_cells=32, enc_dense=(128, 64), z_dim=32,
+        n_frames=94,
+        n_bins=129,
+        freq_pool=4,
+        max_seconds=3.0,
+        gru_cells=32,
+        enc_dense=(128, 64),
+        z_dim=32,
         dec_dense=(64, 64),
-        disc_dense=(128, 64), conv_filters=(64, 32, 32), conv_kernels=(3, 1, 3), head_dense=(64, 16),
-        iterations=25, k1=1, k2=1, k3=1, batch_size=64, lr=1e-3, finetune_epochs=1, balanced_classes=True,
+        disc_dense=(128, 64),
+        conv_filters=(64, 32, 32),
+        conv_kernels=(3, 1, 3),
+        head_dense=(64, 16),
+        iterations=25,
+        k1=1,
+        k2=1,
+        k3=1,
+        batch_size=64,
+        lr=1e-3,
+        finetune_epochs=1,
+        balanced_classes=True,
     ),
 }
 
@@ -205,11 +234,13 @@ def pool_frequency(power: np.ndarray, k: int) -> np.ndarray:
     pad = n_out * k - f
     out = np.empty((n, t, n_out), dtype=np.float32)
     for start in range(0, n, 256):
-        chunk = power[start:start + 256].astype(np.float32)
-        sums = np.pad(chunk, ((0, 0), (0, 0), (0, pad))).reshape(len(chunk), t, n_out, k).sum(axis=3)  # (n, T, F', k) -> (n, T, F')
+        chunk = power[start : start + 256].astype(np.float32)
+        sums = (
+            np.pad(chunk, ((0, 0), (0, 0), (0, pad))).reshape(len(chunk), t, n_out, k).sum(axis=3)
+        )  # (n, T, F', k) -> (n, T, F')
         width = np.full(n_out, float(k), dtype=np.float32)
         width[-1] = k - pad
-        out[start:start + 256] = sums / width
+        out[start : start + 256] = sums / width
     return out
 
 
@@ -234,7 +265,7 @@ class SpectrogramScaler:
         n_bins = power.shape[2]
         total, total_sq, count = np.zeros(n_bins), np.zeros(n_bins), 0
         for start in range(0, len(power), 256):
-            logp = np.log(power[start:start + 256].astype(np.float64) + self.log_eps)  # (n, T, F)
+            logp = np.log(power[start : start + 256].astype(np.float64) + self.log_eps)  # (n, T, F)
             total += logp.sum(axis=(0, 1))
             total_sq += (logp**2).sum(axis=(0, 1))
             count += logp.shape[0] * logp.shape[1]
@@ -248,8 +279,8 @@ class SpectrogramScaler:
         """(N, T, F) power -> (N, T, F) standardised log power, float32."""
         out = np.empty(power.shape, dtype=np.float32)
         for start in range(0, len(power), 256):
-            logp = np.log(power[start:start + 256].astype(np.float32) + np.float32(self.log_eps))
-            out[start:start + 256] = (logp - self.mean_) / self.std_
+            logp = np.log(power[start : start + 256].astype(np.float32) + np.float32(self.log_eps))
+            out[start : start + 256] = (logp - self.mean_) / self.std_
         return out
 
     def to_log_power(self, x: np.ndarray) -> np.ndarray:
@@ -257,7 +288,11 @@ class SpectrogramScaler:
         return x * self.std_ + self.mean_
 
     def state(self) -> dict:
-        return {"log_eps": float(self.log_eps), "mean": torch.from_numpy(self.mean_), "std": torch.from_numpy(self.std_)}
+        return {
+            "log_eps": float(self.log_eps),
+            "mean": torch.from_numpy(self.mean_),
+            "std": torch.from_numpy(self.std_),
+        }
 
     @classmethod
     def from_state(cls, state: dict) -> "SpectrogramScaler":
@@ -378,7 +413,7 @@ class AAEC(nn.Module):
         """Equation (1) from codes Z = Encoder(X) (B, z_dim) already computed (the trainer caches
         them while the encoder is frozen); same output as `generate`."""
         both = self.decoder(torch.cat([z, noise.to(z.dtype)]))  # one pass over (2B, z_dim) -> (2B, T, F)
-        x_code, x_noise = both[:len(z)], both[len(z):]  # Dec(Z), Dec(E): (B, T, F) each
+        x_code, x_noise = both[: len(z)], both[len(z) :]  # Dec(Z), Dec(E): (B, T, F) each
         x_mixed = 0.5 * (x_noise + x_code) if self.cfg.decoder_mode == "average" else x_code
         return {"code": x_code, "noise": x_noise, "mixed": x_mixed}
 
@@ -396,19 +431,42 @@ def describe(model: AAEC, batch: int = 2, device: torch.device | str = "cpu") ->
     with torch.no_grad():
         if model.encoder is not None:
             z = model.encoder(x)
-            rows.append({"module": "Encoder", "input": tuple(x.shape), "output": tuple(z.shape),
-                         "parameters": count_parameters(model.encoder)})
+            rows.append(
+                {
+                    "module": "Encoder",
+                    "input": tuple(x.shape),
+                    "output": tuple(z.shape),
+                    "parameters": count_parameters(model.encoder),
+                }
+            )
             out = model.decoder(e)
-            rows.append({"module": "Decoder", "input": tuple(e.shape), "output": tuple(out.shape),
-                         "parameters": count_parameters(model.decoder)})
+            rows.append(
+                {
+                    "module": "Decoder",
+                    "input": tuple(e.shape),
+                    "output": tuple(out.shape),
+                    "parameters": count_parameters(model.decoder),
+                }
+            )
         if model.discriminator is not None:
             d = model.discriminator(e)
-            rows.append({"module": "Discriminator", "input": tuple(e.shape), "output": tuple(d.shape),
-                         "parameters": count_parameters(model.discriminator)})
+            rows.append(
+                {
+                    "module": "Discriminator",
+                    "input": tuple(e.shape),
+                    "output": tuple(d.shape),
+                    "parameters": count_parameters(model.discriminator),
+                }
+            )
         rf, a, v = model.classifier(x)
-        rows.append({"module": "Classifier", "input": tuple(x.shape),
-                     "output": f"{tuple(rf.shape)}, {tuple(a.shape)}, {tuple(v.shape)}",
-                     "parameters": count_parameters(model.classifier)})
+        rows.append(
+            {
+                "module": "Classifier",
+                "input": tuple(x.shape),
+                "output": f"{tuple(rf.shape)}, {tuple(a.shape)}, {tuple(v.shape)}",
+                "parameters": count_parameters(model.classifier),
+            }
+        )
     return rows
 
 
@@ -418,8 +476,9 @@ def describe(model: AAEC, batch: int = 2, device: torch.device | str = "cpu") ->
 
 def discriminator_loss(d_noise: torch.Tensor, d_code: torch.Tensor) -> torch.Tensor:
     """D maximises log D(E) + log(1 - D(Z)): BCE with E real (1) and Z fake (0). Logits (B,)."""
-    return (F.binary_cross_entropy_with_logits(d_noise, torch.ones_like(d_noise))
-            + F.binary_cross_entropy_with_logits(d_code, torch.zeros_like(d_code)))
+    return F.binary_cross_entropy_with_logits(d_noise, torch.ones_like(d_noise)) + F.binary_cross_entropy_with_logits(
+        d_code, torch.zeros_like(d_code)
+    )
 
 
 def fool_loss(logits: torch.Tensor) -> torch.Tensor:
@@ -432,8 +491,13 @@ def reconstruction_loss(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return F.mse_loss(x_hat, x)
 
 
-def class_loss(arousal_logits: torch.Tensor, valence_logits: torch.Tensor,
-               arousal: torch.Tensor, valence: torch.Tensor, weights: tuple | None = None) -> torch.Tensor:
+def class_loss(
+    arousal_logits: torch.Tensor,
+    valence_logits: torch.Tensor,
+    arousal: torch.Tensor,
+    valence: torch.Tensor,
+    weights: tuple | None = None,
+) -> torch.Tensor:
     """C_c: cross-entropy of the arousal and valence heads, (B, 3) logits and (B,) class indices.
 
     `weights`: None, or (arousal (3,), valence (3,)) class weights (see `class_weights`).
@@ -449,8 +513,14 @@ def class_weights(labels: np.ndarray, n_classes: int) -> torch.Tensor:
     return torch.tensor(w, dtype=torch.float32)
 
 
-def classifier_loss(out_real: tuple, out_fake: tuple | None, arousal: torch.Tensor, valence: torch.Tensor,
-                    weights: tuple | None = None, real_fake: bool = True) -> torch.Tensor:
+def classifier_loss(
+    out_real: tuple,
+    out_fake: tuple | None,
+    arousal: torch.Tensor,
+    valence: torch.Tensor,
+    weights: tuple | None = None,
+    real_fake: bool = True,
+) -> torch.Tensor:
     """The classifier's part of Eq. (2): classify X and X' (same labels) and tell X (real) from X' (fake).
 
     `out_*` are the classifier's (realfake, arousal, valence) outputs; `out_fake` None means no
@@ -497,13 +567,33 @@ def spectrum_summary(log_power: np.ndarray, n_bands: int = 32) -> np.ndarray:
     """
     n_bands = min(n_bands, log_power.shape[2])  # tiny test spectrograms have fewer bins than bands
     edges = band_edges(log_power.shape[2], n_bands)
-    bands = np.stack([log_power[:, :, edges[i]:edges[i + 1]].mean(axis=2) for i in range(n_bands)], axis=2)  # (N, T, n_bands)
+    bands = np.stack(
+        [log_power[:, :, edges[i] : edges[i + 1]].mean(axis=2) for i in range(n_bands)], axis=2
+    )  # (N, T, n_bands)
     return np.concatenate([bands.mean(axis=1), bands.std(axis=1)], axis=1).astype(np.float32)  # (N, 2 * n_bands)
 
 
 __all__ = [
-    "AAECConfig", "PRESETS", "CONFIGURATIONS", "PLAYERS", "make_config", "SpectrogramScaler",
-    "Encoder", "Decoder", "Discriminator", "Classifier", "AAEC", "describe", "count_parameters",
-    "discriminator_loss", "fool_loss", "reconstruction_loss", "class_loss", "class_weights", "classifier_loss",
-    "spectrum_summary", "band_edges", "pool_frequency",
+    "AAECConfig",
+    "PRESETS",
+    "CONFIGURATIONS",
+    "PLAYERS",
+    "make_config",
+    "SpectrogramScaler",
+    "Encoder",
+    "Decoder",
+    "Discriminator",
+    "Classifier",
+    "AAEC",
+    "describe",
+    "count_parameters",
+    "discriminator_loss",
+    "fool_loss",
+    "reconstruction_loss",
+    "class_loss",
+    "class_weights",
+    "classifier_loss",
+    "spectrum_summary",
+    "band_edges",
+    "pool_frequency",
 ]

@@ -112,7 +112,9 @@ class CodeVectorConfig:
             if not (isinstance(getattr(self, name), (int, float)) and getattr(self, name) >= 0):
                 raise LabkitError(f"codevector config: {name} must be >= 0, got {getattr(self, name)!r}")
         if not (0 < self.lr < 1) or not (0 <= self.beta1 < 1):
-            raise LabkitError(f"codevector config: lr must be in (0, 1) and beta1 in [0, 1), got {self.lr}, {self.beta1}")
+            raise LabkitError(
+                f"codevector config: lr must be in (0, 1) and beta1 in [0, 1), got {self.lr}, {self.beta1}"
+            )
         return self
 
     def to_dict(self) -> dict:
@@ -146,9 +148,13 @@ def make_config(preset: str, **overrides) -> CodeVectorConfig:
 # --------------------------------------------------------------------------- modules
 def dnn3(d_in: int, hidden: int, d_out: int, slope: float) -> nn.Sequential:
     """The paper's "3-layer DNN": Linear-LeakyReLU-Linear-LeakyReLU-Linear, (B, d_in) -> (B, d_out)."""
-    return nn.Sequential(nn.Linear(d_in, hidden), nn.LeakyReLU(slope),
-                         nn.Linear(hidden, hidden), nn.LeakyReLU(slope),
-                         nn.Linear(hidden, d_out))
+    return nn.Sequential(
+        nn.Linear(d_in, hidden),
+        nn.LeakyReLU(slope),
+        nn.Linear(hidden, hidden),
+        nn.LeakyReLU(slope),
+        nn.Linear(hidden, d_out),
+    )
 
 
 class Encoder(nn.Module):
@@ -219,7 +225,7 @@ class CodeVectorAAE(nn.Module):
         """G(X) for a whole (N, d) tensor in chunks, without gradients: (N, c)."""
         was = self.training
         self.eval()
-        out = torch.cat([self.encoder(X[i:i + chunk]) for i in range(0, len(X), chunk)])
+        out = torch.cat([self.encoder(X[i : i + chunk]) for i in range(0, len(X), chunk)])
         self.train(was)
         return out
 
@@ -237,8 +243,9 @@ def per_loss(y_io_hat: torch.Tensor, y_io: torch.Tensor) -> torch.Tensor:
 
 def discriminator_loss(d_prior: torch.Tensor, d_code: torch.Tensor) -> torch.Tensor:
     """D's side of L_adv: prior samples z ~ N(0, I) are real (1), codes G(x) are fake (0)."""
-    return (F.binary_cross_entropy_with_logits(d_prior.float(), torch.ones_like(d_prior, dtype=torch.float32))
-            + F.binary_cross_entropy_with_logits(d_code.float(), torch.zeros_like(d_code, dtype=torch.float32)))
+    return F.binary_cross_entropy_with_logits(
+        d_prior.float(), torch.ones_like(d_prior, dtype=torch.float32)
+    ) + F.binary_cross_entropy_with_logits(d_code.float(), torch.zeros_like(d_code, dtype=torch.float32))
 
 
 def encoder_adversarial_loss(d_code: torch.Tensor) -> torch.Tensor:
@@ -258,7 +265,7 @@ def cosine_knn(E_in: torch.Tensor, E_o: torch.Tensor, k: int, chunk: int = 2048)
     B = F.normalize(E_o.float(), dim=1)  # (N_o, e)
     out = []
     for i in range(0, len(A), chunk):
-        sim = A[i:i + chunk] @ B.T  # (chunk, N_o) cosine similarities
+        sim = A[i : i + chunk] @ B.T  # (chunk, N_o) cosine similarities
         out.append(torch.topk(sim, k, dim=1, sorted=True).indices)
     return torch.cat(out)
 
@@ -272,12 +279,28 @@ def label_distribution(neighbours: torch.Tensor, y_o: torch.Tensor, n_aux: int) 
     return votes.mean(dim=1)
 
 
-def knn_label_distribution(E_in: torch.Tensor, E_o: torch.Tensor, y_o: torch.Tensor, k: int,
-                           n_aux: int) -> torch.Tensor:
+def knn_label_distribution(
+    E_in: torch.Tensor, E_o: torch.Tensor, y_o: torch.Tensor, k: int, n_aux: int
+) -> torch.Tensor:
     """Y_io of every in-context row: label shares of its k cosine-nearest out-of-context rows, (N_in, n_aux)."""
     return label_distribution(cosine_knn(E_in, E_o, k), y_o.to(E_in.device), n_aux)
 
 
-__all__ = ["CodeVectorConfig", "PRESETS", "make_config", "dnn3", "Encoder", "Decoder", "Discriminator", "Head",
-           "CodeVectorAAE", "reconstruction_loss", "per_loss", "discriminator_loss", "encoder_adversarial_loss",
-           "cosine_knn", "label_distribution", "knn_label_distribution"]
+__all__ = [
+    "CodeVectorConfig",
+    "PRESETS",
+    "make_config",
+    "dnn3",
+    "Encoder",
+    "Decoder",
+    "Discriminator",
+    "Head",
+    "CodeVectorAAE",
+    "reconstruction_loss",
+    "per_loss",
+    "discriminator_loss",
+    "encoder_adversarial_loss",
+    "cosine_knn",
+    "label_distribution",
+    "knn_label_distribution",
+]

@@ -136,6 +136,7 @@ class CycleGANConfig:
 
     def validate(self) -> "CycleGANConfig":
         """`LabkitError` naming the first field out of range."""
+
         def bad(name, rule):
             raise LabkitError(f"cycle-GAN config: {name}={getattr(self, name)!r} {rule}")
 
@@ -219,8 +220,9 @@ class Generator(nn.Module):
 
     def __init__(self, cfg: CycleGANConfig):
         super().__init__()
-        self.net = StackedMLP(cfg.n_targets, cfg.n_features, cfg.n_features, cfg.hidden, cfg.n_layers,
-                              cfg.negative_slope)
+        self.net = StackedMLP(
+            cfg.n_targets, cfg.n_features, cfg.n_features, cfg.hidden, cfg.n_layers, cfg.negative_slope
+        )
         self.residual = cfg.residual
 
     def forward(self, x: torch.Tensor, only: int | None = None) -> torch.Tensor:
@@ -303,13 +305,16 @@ def classification_loss(logits: torch.Tensor, target_class: torch.Tensor) -> tor
     return F.cross_entropy(logits.reshape(E * B, K), target.reshape(E * B), reduction="none").view(E, B).mean(1)
 
 
-def js_discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_label: float = 0.9) -> torch.Tensor:
+def js_discriminator_loss(
+    real_logits: torch.Tensor, fake_logits: torch.Tensor, real_label: float = 0.9
+) -> torch.Tensor:
     """Eq. 2 as binary cross-entropy, real target `real_label` (one-sided smoothing), fake 0; (E,).
 
     The mean of the real and the fake half, so ln 2 = 0.69 at equilibrium without smoothing.
     """
-    real = F.binary_cross_entropy_with_logits(real_logits, torch.full_like(real_logits, real_label),
-                                              reduction="none").mean(1)
+    real = F.binary_cross_entropy_with_logits(
+        real_logits, torch.full_like(real_logits, real_label), reduction="none"
+    ).mean(1)
     fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits), reduction="none").mean(1)
     return 0.5 * (real + fake)
 
@@ -319,8 +324,15 @@ def js_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits), reduction="none").mean(1)
 
 
-def wdiv_penalty(critic, real: torch.Tensor, fake: torch.Tensor, k: float, p: float,
-                 xi: torch.Tensor | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+def wdiv_penalty(
+    critic,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    k: float,
+    p: float,
+    xi: torch.Tensor | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """The Wasserstein-divergence term k E[||grad_x c(x_hat)||^p] of Eq. 10 (Wu et al. 2018); (E,).
 
     x_hat = xi * real + (1 - xi) * fake with xi ~ U[0, 1] per row (Wu et al.'s P_u: random points
@@ -376,6 +388,24 @@ def make_config(preset: str = "cyclegan", budget: str = "paper", **overrides) ->
     return config_from(CycleGANConfig, "cycle-GAN", BUDGETS[budget], PRESETS[preset], overrides).validate()
 
 
-__all__ = ["EMOTIONS", "SOURCE", "CycleGANConfig", "StackedLinear", "StackedMLP", "Generator", "Critic", "Classifier",
-           "CycleGANs", "cycle_loss", "classification_loss", "js_discriminator_loss", "js_generator_loss",
-           "wdiv_penalty", "wdiv_critic_loss", "wdiv_generator_loss", "PRESETS", "BUDGETS", "make_config"]
+__all__ = [
+    "EMOTIONS",
+    "SOURCE",
+    "CycleGANConfig",
+    "StackedLinear",
+    "StackedMLP",
+    "Generator",
+    "Critic",
+    "Classifier",
+    "CycleGANs",
+    "cycle_loss",
+    "classification_loss",
+    "js_discriminator_loss",
+    "js_generator_loss",
+    "wdiv_penalty",
+    "wdiv_critic_loss",
+    "wdiv_generator_loss",
+    "PRESETS",
+    "BUDGETS",
+    "make_config",
+]

@@ -214,9 +214,15 @@ def make_cgan_config(preset: str = "improved", **overrides) -> CGANConfig:
 
 def cgan_config_for(aae: AAEConfig, preset: str = "improved", **overrides) -> CGANConfig:
     """The cGAN config matching a trained AAE (same features, classes, code size, prior, decoder widths)."""
-    tied = dict(n_features=aae.n_features, n_classes=aae.n_classes, code_dim=aae.code_dim,
-                g_hidden=tuple(reversed(aae.hidden)), prior_radius=aae.prior_radius, prior_std=aae.prior_std,
-                negative_slope=aae.negative_slope)
+    tied = dict(
+        n_features=aae.n_features,
+        n_classes=aae.n_classes,
+        code_dim=aae.code_dim,
+        g_hidden=tuple(reversed(aae.hidden)),
+        prior_radius=aae.prior_radius,
+        prior_std=aae.prior_std,
+        negative_slope=aae.negative_slope,
+    )
     return make_cgan_config(preset, **{**tied, **overrides})
 
 
@@ -337,7 +343,9 @@ class CGAN(nn.Module):
         super().__init__()
         self.cfg = cfg
         s = cfg.negative_slope
-        self.generator = ConditionalMLP([cfg.code_dim, *cfg.g_hidden, cfg.n_features], cfg.n_classes, s)  # (B, Z) -> (B, D)
+        self.generator = ConditionalMLP(
+            [cfg.code_dim, *cfg.g_hidden, cfg.n_features], cfg.n_classes, s
+        )  # (B, Z) -> (B, D)
         self.discriminator = ConditionalMLP([cfg.n_features, *cfg.d_hidden, 1], cfg.n_classes, s)  # (B, D) -> (B, 1)
         self.prior = GMMPrior(cfg.n_classes, cfg.code_dim, cfg.prior_radius, cfg.prior_std)
 
@@ -363,8 +371,10 @@ class CGAN(nn.Module):
         shapes = [tuple(m.weight.shape) for m in theirs]
         want = [tuple(m.weight.shape) for m in mine]
         if shapes != want:
-            raise LabkitError(f"cannot initialise the cGAN generator from this decoder: its layers are {shapes}, "
-                              f"the generator needs {want} (make the cGAN with cgan_config_for(aae_config))")
+            raise LabkitError(
+                f"cannot initialise the cGAN generator from this decoder: its layers are {shapes}, "
+                f"the generator needs {want} (make the cGAN with cgan_config_for(aae_config))"
+            )
         for g, d in zip(mine, theirs):
             g.weight.copy_(d.weight)
             g.bias.copy_(d.bias)
@@ -434,8 +444,10 @@ class ClassGMM:
         out = np.full((len(codes), len(self.means_)), -np.inf)
         for k in range(len(self.means_)):
             if np.isfinite(self.log_weights_[k]):
-                out[:, k] = multivariate_normal(self.means_[k], self.covs_[k], allow_singular=True).logpdf(codes) \
+                out[:, k] = (
+                    multivariate_normal(self.means_[k], self.covs_[k], allow_singular=True).logpdf(codes)
                     + self.log_weights_[k]
+                )
         return out
 
     def predict(self, codes: np.ndarray) -> np.ndarray:
@@ -470,21 +482,41 @@ def describe() -> str:
     """Parameter counts of the default models (what the notebook prints)."""
     aae, g2, g1582 = AAE(AAEConfig()), GAN(make_gan_config("gan2d")), GAN(make_gan_config("gan1582"))
     cgan = CGAN(cgan_config_for(AAEConfig()))
-    return "\n".join([
-        f"AAE          encoder {count_parameters(aae.encoder):>9,}  decoder {count_parameters(aae.decoder):>9,}  "
-        f"code critic {count_parameters(aae.code_disc):>7,}",
-        f"GAN 2-d      generator {count_parameters(g2.generator):>7,}  discriminator {count_parameters(g2.discriminator):>9,}",
-        f"GAN 1582-d   generator {count_parameters(g1582.generator):>7,}  discriminator "
-        f"{count_parameters(g1582.discriminator):>9,}",
-        f"cGAN         generator {count_parameters(cgan.generator):>7,}  discriminator "
-        f"{count_parameters(cgan.discriminator):>9,}",
-    ])
+    return "\n".join(
+        [
+            f"AAE          encoder {count_parameters(aae.encoder):>9,}  decoder {count_parameters(aae.decoder):>9,}  "
+            f"code critic {count_parameters(aae.code_disc):>7,}",
+            f"GAN 2-d      generator {count_parameters(g2.generator):>7,}  discriminator {count_parameters(g2.discriminator):>9,}",
+            f"GAN 1582-d   generator {count_parameters(g1582.generator):>7,}  discriminator "
+            f"{count_parameters(g1582.discriminator):>9,}",
+            f"cGAN         generator {count_parameters(cgan.generator):>7,}  discriminator "
+            f"{count_parameters(cgan.discriminator):>9,}",
+        ]
+    )
 
 
 __all__ = [
-    "EMOTIONS", "AAEConfig", "GANConfig", "CGANConfig", "GAN_PRESETS", "CGAN_PRESETS", "make_aae_config",
-    "make_gan_config", "make_cgan_config", "cgan_config_for", "mlp", "GMMPrior", "AAE", "GAN", "ConditionalMLP",
+    "EMOTIONS",
+    "AAEConfig",
+    "GANConfig",
+    "CGANConfig",
+    "GAN_PRESETS",
+    "CGAN_PRESETS",
+    "make_aae_config",
+    "make_gan_config",
+    "make_cgan_config",
+    "cgan_config_for",
+    "mlp",
+    "GMMPrior",
+    "AAE",
+    "GAN",
+    "ConditionalMLP",
     "CGAN",
-    "discriminator_loss", "generator_loss", "reconstruction_loss", "EQUILIBRIUM", "ClassGMM",
-    "count_parameters", "describe",
+    "discriminator_loss",
+    "generator_loss",
+    "reconstruction_loss",
+    "EQUILIBRIUM",
+    "ClassGMM",
+    "count_parameters",
+    "describe",
 ]

@@ -32,10 +32,15 @@ PAPER_TABLE1 = {
 
 HEADS = ("arousal", "valence")
 SCORES = ("f1", "f1_micro", "uar", "combined")  # per head, as fractions
-TABLE_COLUMNS = [Column("arousal_f1_micro", "Ar F1"), Column("arousal_uar", "Ar UAR"),
-                 Column("arousal_combined", "Ar Comb."), Column("valence_f1_micro", "Va F1"),
-                 Column("valence_uar", "Va UAR"), Column("valence_combined", "Va Comb."),
-                 Column("combined", "Combined")]
+TABLE_COLUMNS = [
+    Column("arousal_f1_micro", "Ar F1"),
+    Column("arousal_uar", "Ar UAR"),
+    Column("arousal_combined", "Ar Comb."),
+    Column("valence_f1_micro", "Va F1"),
+    Column("valence_uar", "Va UAR"),
+    Column("valence_combined", "Va Comb."),
+    Column("combined", "Combined"),
+]
 
 
 def task_key(configuration: str, seed: int) -> str:
@@ -57,26 +62,49 @@ def paper_rows() -> dict[str, dict[str, float]]:
 
 # --------------------------------------------------------------------------- options shared by both
 def _add_data_and_model(p: argparse.ArgumentParser) -> None:
-    p.add_argument("source", metavar="SOURCE",
-                   help="corpus: synthetic, synthetic:DIR, emodb:PATH, ravdess:PATH, cremad:PATH, iemocap:PATH or csv:PATH")
-    p.add_argument("--preset", default="small", choices=["small", "paper"],
-                   help="sizes and budget: 'small' (3 s, 129 bins, narrow layers, K1=K2=K3=1, 25 iterations; CPU "
-                        "minutes) or 'paper' (15 s, Section 3.2 sizes, K=10/20/20, 500 iterations; a GPU job) "
-                        "(default: %(default)s)")
+    p.add_argument(
+        "source",
+        metavar="SOURCE",
+        help="corpus: synthetic, synthetic:DIR, emodb:PATH, ravdess:PATH, cremad:PATH, iemocap:PATH or csv:PATH",
+    )
+    p.add_argument(
+        "--preset",
+        default="small",
+        choices=["small", "paper"],
+        help="sizes and budget: 'small' (3 s, 129 bins, narrow layers, K1=K2=K3=1, 25 iterations; CPU "
+        "minutes) or 'paper' (15 s, Section 3.2 sizes, K=10/20/20, 500 iterations; a GPU job) "
+        "(default: %(default)s)",
+    )
     p.add_argument("--iterations", type=int, default=None, help="Algorithm 1 iterations (default: the preset's)")
-    p.add_argument("--balanced", dest="balanced", action="store_true", default=None,
-                   help="weight the class losses by inverse class frequency (default: on for 'small', off for "
-                        "'paper'; the paper does not, see labkit.models.aaec)")
+    p.add_argument(
+        "--balanced",
+        dest="balanced",
+        action="store_true",
+        default=None,
+        help="weight the class losses by inverse class frequency (default: on for 'small', off for "
+        "'paper'; the paper does not, see labkit.models.aaec)",
+    )
     p.add_argument("--no-balanced", dest="balanced", action="store_false", help="plain cross-entropy, as in the paper")
-    p.add_argument("--max-seconds", type=float, default=None,
-                   help="cut / pad utterances to this many seconds (default: the preset's, 3 or 15)")
-    p.add_argument("--test-fraction", type=float, default=0.3,
-                   help="share of speakers held out for testing (default: %(default)s)")
-    p.add_argument("--split-seed", type=int, default=0, help="seed choosing the held-out speakers (default: %(default)s)")
+    p.add_argument(
+        "--max-seconds",
+        type=float,
+        default=None,
+        help="cut / pad utterances to this many seconds (default: the preset's, 3 or 15)",
+    )
+    p.add_argument(
+        "--test-fraction", type=float, default=0.3, help="share of speakers held out for testing (default: %(default)s)"
+    )
+    p.add_argument(
+        "--split-seed", type=int, default=0, help="seed choosing the held-out speakers (default: %(default)s)"
+    )
     p.add_argument("--device", default=None, help="torch device: cpu, cuda, cuda:1 (default: CUDA when available)")
-    p.add_argument("--threads", type=int, default=None,
-                   help="torch CPU threads (default: 1 for --preset small, whose narrow layers gain nothing from "
-                        "more and lose a lot on a busy machine; torch's own choice for --preset paper)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (default: 1 for --preset small, whose narrow layers gain nothing from "
+        "more and lose a lot on a busy machine; torch's own choice for --preset paper)",
+    )
     p.add_argument("--compile", action="store_true", help="torch.compile the four modules (worth it on a GPU)")
 
 
@@ -113,8 +141,13 @@ def _load(args, overrides: dict):
             raise LabkitError(f"--threads must be at least 1, got {threads}")
         torch.set_num_threads(threads)
     max_seconds = overrides.get("max_seconds", PRESETS[args.preset]["max_seconds"])
-    return load_aaec_data(args.source, max_seconds=max_seconds, test_fraction=args.test_fraction,
-                          split_seed=args.split_seed, show_progress=not args.json)
+    return load_aaec_data(
+        args.source,
+        max_seconds=max_seconds,
+        test_fraction=args.test_fraction,
+        split_seed=args.split_seed,
+        show_progress=not args.json,
+    )
 
 
 def _task_row(res: dict) -> dict:
@@ -126,13 +159,15 @@ def _task_row(res: dict) -> dict:
 
 
 def _notes(data: str, ns) -> list[str]:
-    return [f"Data: {data}.",
-            "F1 is micro-F1 (= accuracy), as in the MuSe 2020 baseline the paper follows; Combined = 0.66 F1 + "
-            "0.34 UAR per head, and the last column is the mean of the two heads' Combined. Macro F1 is in the "
-            "task table and --json (f1).",
-            ci_note(ns),
-            "Paper: MuSe-Topic audio, 4207 train / 1335 test, 500 iterations; a different corpus and budget, "
-            "printed for reference, not for a direct comparison."]
+    return [
+        f"Data: {data}.",
+        "F1 is micro-F1 (= accuracy), as in the MuSe 2020 baseline the paper follows; Combined = 0.66 F1 + "
+        "0.34 UAR per head, and the last column is the mean of the two heads' Combined. Macro F1 is in the "
+        "task table and --json (f1).",
+        ci_note(ns),
+        "Paper: MuSe-Topic audio, 4207 train / 1335 test, 500 iterations; a different corpus and budget, "
+        "printed for reference, not for a direct comparison.",
+    ]
 
 
 # --------------------------------------------------------------------------- aaec-table1
@@ -159,30 +194,54 @@ examples:
 
 def _table1_arguments(p: argparse.ArgumentParser) -> None:
     _add_data_and_model(p)
-    p.add_argument("--configs", default=None,
-                   help="comma-separated subset of AAEC,AAE_C,AAE+C,AAEC',Classifier (default: all five)")
+    p.add_argument(
+        "--configs",
+        default=None,
+        help="comma-separated subset of AAEC,AAE_C,AAE+C,AAEC',Classifier (default: all five)",
+    )
 
 
 def _table1_plan(args) -> Plan:
     from labkit.errors import LabkitError
     from labkit.models.aaec import CONFIGURATIONS, make_config
 
-    configs = list(CONFIGURATIONS) if args.configs is None else [c.strip() for c in args.configs.split(",") if c.strip()]
+    configs = (
+        list(CONFIGURATIONS) if args.configs is None else [c.strip() for c in args.configs.split(",") if c.strip()]
+    )
     unknown = [c for c in configs if c not in CONFIGURATIONS]
     if unknown or not configs:
-        raise LabkitError(f"unknown configuration(s) {unknown or args.configs!r}; choose from {', '.join(CONFIGURATIONS)}")
+        raise LabkitError(
+            f"unknown configuration(s) {unknown or args.configs!r}; choose from {', '.join(CONFIGURATIONS)}"
+        )
     overrides = _overrides(args)
     make_config(args.preset, configs[0], **overrides)  # bad values fail before any data is loaded
     data = _load(args, overrides)
     tasks = [{"key": task_key(c, s), "configuration": c, "seed": s} for s in range(args.seeds) for c in configs]
     # Seeds and the list of configurations are not part of the run's identity: both can grow later.
-    config = {"source": args.source, "preset": args.preset, "overrides": overrides,
-              "test_fraction": args.test_fraction, "split_seed": args.split_seed}
-    context = {"data": data, "preset": args.preset, "overrides": overrides, "device": args.device,
-               "progress": not args.json, "compile": args.compile}
-    return Plan(config=config, tasks=tasks, context=context, data=data.description,
-                default_out=f"aaec-table1-{slug(args.source)}-{args.preset}", name=f"AAEC Table 1 ({args.preset})",
-                info={"configurations": configs})
+    config = {
+        "source": args.source,
+        "preset": args.preset,
+        "overrides": overrides,
+        "test_fraction": args.test_fraction,
+        "split_seed": args.split_seed,
+    }
+    context = {
+        "data": data,
+        "preset": args.preset,
+        "overrides": overrides,
+        "device": args.device,
+        "progress": not args.json,
+        "compile": args.compile,
+    }
+    return Plan(
+        config=config,
+        tasks=tasks,
+        context=context,
+        data=data.description,
+        default_out=f"aaec-table1-{slug(args.source)}-{args.preset}",
+        name=f"AAEC Table 1 ({args.preset})",
+        info={"configurations": configs},
+    )
 
 
 def table1_task(task: dict, context: dict, run_path: str) -> dict:
@@ -193,9 +252,15 @@ def table1_task(task: dict, context: dict, run_path: str) -> dict:
 
     key = task["key"]
     cfg = make_config(context["preset"], task["configuration"], seed=int(task["seed"]), **context["overrides"])
-    options = TrainOptions(device=context["device"], checkpoint_name=key, history_table=f"history_{key}",
-                           save_final=False, progress=context["progress"], desc=task["configuration"],
-                           compile=context["compile"])
+    options = TrainOptions(
+        device=context["device"],
+        checkpoint_name=key,
+        history_table=f"history_{key}",
+        save_final=False,
+        progress=context["progress"],
+        desc=task["configuration"],
+        compile=context["compile"],
+    )
     res = train(context["data"], cfg, Run(run_path), options)
     return {"configuration": task["configuration"], "seed": int(task["seed"]), **_task_row(res)}
 
@@ -213,9 +278,14 @@ def _table1_summary(tasks, plan: Plan) -> Report:
     summary = {c: summary[c] for c in plan.info["configurations"] if c in summary}
     table = PaperTable(
         title="AAEC, Table 1: F1 (micro), UAR and Combined of 3-class arousal and valence (%)",
-        columns=TABLE_COLUMNS, ours=summary, paper={c: r for c, r in paper_rows().items() if c in summary},
-        info=PLAYERS, info_header="Players", paper_label="paper",
-        notes=_notes(plan.data, [s["combined"]["n"] for s in summary.values()]))
+        columns=TABLE_COLUMNS,
+        ours=summary,
+        paper={c: r for c, r in paper_rows().items() if c in summary},
+        info=PLAYERS,
+        info_header="Players",
+        paper_label="paper",
+        notes=_notes(plan.data, [s["combined"]["n"] for s in summary.values()]),
+    )
     # --json keeps the layout of earlier labkit versions: {configuration: {head: {metric: mean}}}.
     js = {c: {h: {m: s[f"{h}_{m}"]["mean"] for m in SCORES} for h in HEADS} for c, s in summary.items()}
     for c, s in summary.items():
@@ -239,14 +309,28 @@ examples:
 
 def _train_arguments(p: argparse.ArgumentParser) -> None:
     _add_data_and_model(p)
-    p.add_argument("--configuration", default="AAEC", metavar="NAME",
-                   help="AAEC, AAE_C, AAE+C, AAEC' or Classifier (default: %(default)s)")
+    p.add_argument(
+        "--configuration",
+        default="AAEC",
+        metavar="NAME",
+        help="AAEC, AAE_C, AAE+C, AAEC' or Classifier (default: %(default)s)",
+    )
     p.add_argument("--seed", type=int, default=0, help="training seed (default: %(default)s)")
-    p.add_argument("--record-every", type=int, default=1,
-                   help="record generated samples every N iterations; 0 turns recording off (default: %(default)s)")
-    p.add_argument("--n-record", type=int, default=48,
-                   help="training utterances whose generated versions are recorded (default: %(default)s)")
-    p.add_argument("--checkpoint-every", type=int, default=5, help="checkpoint every N iterations (default: %(default)s)")
+    p.add_argument(
+        "--record-every",
+        type=int,
+        default=1,
+        help="record generated samples every N iterations; 0 turns recording off (default: %(default)s)",
+    )
+    p.add_argument(
+        "--n-record",
+        type=int,
+        default=48,
+        help="training utterances whose generated versions are recorded (default: %(default)s)",
+    )
+    p.add_argument(
+        "--checkpoint-every", type=int, default=5, help="checkpoint every N iterations (default: %(default)s)"
+    )
 
 
 def _train_plan(args) -> Plan:
@@ -259,16 +343,39 @@ def _train_plan(args) -> Plan:
     overrides = _overrides(args)
     cfg = make_config(args.preset, args.configuration, seed=args.seed, **overrides)
     data = _load(args, overrides)
-    config = {"source": args.source, "configuration": args.configuration, "preset": args.preset, "seed": args.seed,
-              "overrides": overrides, "test_fraction": args.test_fraction, "split_seed": args.split_seed,
-              "record_every": args.record_every, "n_record": args.n_record, "model": cfg.to_dict()}
-    context = {"data": data, "preset": args.preset, "overrides": overrides, "device": args.device,
-               "progress": not args.json, "compile": args.compile, "record_every": args.record_every,
-               "n_record": args.n_record, "checkpoint_every": args.checkpoint_every}
-    return Plan(config=config, tasks=[{"key": "train", "configuration": args.configuration, "seed": args.seed}],
-                context=context, data=data.description, run_kind="aaec",
-                default_out=f"aaec-{slug(args.configuration)}-{slug(args.source)}-{args.preset}-s{args.seed}",
-                name=f"AAEC {args.configuration} ({args.preset}, seed {args.seed})", info={"configuration": args.configuration})
+    config = {
+        "source": args.source,
+        "configuration": args.configuration,
+        "preset": args.preset,
+        "seed": args.seed,
+        "overrides": overrides,
+        "test_fraction": args.test_fraction,
+        "split_seed": args.split_seed,
+        "record_every": args.record_every,
+        "n_record": args.n_record,
+        "model": cfg.to_dict(),
+    }
+    context = {
+        "data": data,
+        "preset": args.preset,
+        "overrides": overrides,
+        "device": args.device,
+        "progress": not args.json,
+        "compile": args.compile,
+        "record_every": args.record_every,
+        "n_record": args.n_record,
+        "checkpoint_every": args.checkpoint_every,
+    }
+    return Plan(
+        config=config,
+        tasks=[{"key": "train", "configuration": args.configuration, "seed": args.seed}],
+        context=context,
+        data=data.description,
+        run_kind="aaec",
+        default_out=f"aaec-{slug(args.configuration)}-{slug(args.source)}-{args.preset}-s{args.seed}",
+        name=f"AAEC {args.configuration} ({args.preset}, seed {args.seed})",
+        info={"configuration": args.configuration},
+    )
 
 
 def train_task(task: dict, context: dict, run_path: str) -> dict:
@@ -280,13 +387,27 @@ def train_task(task: dict, context: dict, run_path: str) -> dict:
 
     run = Run(run_path)
     cfg = make_config(context["preset"], task["configuration"], seed=int(task["seed"]), **context["overrides"])
-    recorder = (Figure5Recorder(run, every=context["record_every"], n_record=context["n_record"])
-                if context["record_every"] > 0 and cfg.augment else None)
-    options = TrainOptions(device=context["device"], checkpoint_every=context["checkpoint_every"],
-                           progress=context["progress"], desc=task["configuration"], compile=context["compile"])
+    recorder = (
+        Figure5Recorder(run, every=context["record_every"], n_record=context["n_record"])
+        if context["record_every"] > 0 and cfg.augment
+        else None
+    )
+    options = TrainOptions(
+        device=context["device"],
+        checkpoint_every=context["checkpoint_every"],
+        progress=context["progress"],
+        desc=task["configuration"],
+        compile=context["compile"],
+    )
     res = train(context["data"], cfg, run, options, recorder=recorder)
-    final = {"configuration": task["configuration"], "metrics": res["metrics"], "combined": res["combined"],
-             "seconds": res["seconds"], "device": res["device"], "data": context["data"].description}
+    final = {
+        "configuration": task["configuration"],
+        "metrics": res["metrics"],
+        "combined": res["combined"],
+        "seconds": res["seconds"],
+        "device": res["device"],
+        "data": context["data"].description,
+    }
     run.write_json("final", final)
     return {"configuration": task["configuration"], "seed": int(task["seed"]), **_task_row(res)}
 
@@ -296,22 +417,51 @@ def _train_summary(tasks, plan: Plan) -> Report:
 
     name = plan.info["configuration"]
     summary = summary_by(tasks, "configuration", [f"{h}_{m}" for h in HEADS for m in SCORES] + ["combined"])
-    table = PaperTable(title=f"AAEC configuration {name}, one training (%)", columns=TABLE_COLUMNS, ours=summary,
-                       paper={k: v for k, v in paper_rows().items() if k == name}, info=PLAYERS,
-                       info_header="Players", notes=_notes(plan.data, [1]))
+    table = PaperTable(
+        title=f"AAEC configuration {name}, one training (%)",
+        columns=TABLE_COLUMNS,
+        ours=summary,
+        paper={k: v for k, v in paper_rows().items() if k == name},
+        info=PLAYERS,
+        info_header="Players",
+        notes=_notes(plan.data, [1]),
+    )
     row = tasks.iloc[0]
-    js = {"configuration": name, "metrics": {h: {m: float(row[f"{h}_{m}"]) for m in SCORES} for h in HEADS},
-          "combined": float(row["combined"]), "seconds": float(row["seconds"]), "device": str(row["device"]),
-          "data": plan.data}
+    js = {
+        "configuration": name,
+        "metrics": {h: {m: float(row[f"{h}_{m}"]) for m in SCORES} for h in HEADS},
+        "combined": float(row["combined"]),
+        "seconds": float(row["seconds"]),
+        "device": str(row["device"]),
+        "data": plan.data,
+    }
     return Report(tables=[table], json=js, frames={"summary": summary_frame(summary)})
 
 
 EXPERIMENTS = [
-    Experiment(name="aaec-table1", paper=PAPER, summary="Table 1: AAEC, AAE_C, AAE+C, AAEC', Classifier x seeds",
-               description=TABLE1_DESCRIPTION, add_arguments=_table1_arguments, plan=_table1_plan,
-               run_task=table1_task, summarize=_table1_summary, default_seeds=3, on_task_done=_drop_checkpoint,
-               resources={"GPU": 1}),
-    Experiment(name="aaec-train", paper=PAPER, summary="one AAEC training with Figure 5 recording (dashboard)",
-               description=TRAIN_DESCRIPTION, add_arguments=_train_arguments, plan=_train_plan,
-               run_task=train_task, summarize=_train_summary, seeds_option=False, resources={"GPU": 1}),
+    Experiment(
+        name="aaec-table1",
+        paper=PAPER,
+        summary="Table 1: AAEC, AAE_C, AAE+C, AAEC', Classifier x seeds",
+        description=TABLE1_DESCRIPTION,
+        add_arguments=_table1_arguments,
+        plan=_table1_plan,
+        run_task=table1_task,
+        summarize=_table1_summary,
+        default_seeds=3,
+        on_task_done=_drop_checkpoint,
+        resources={"GPU": 1},
+    ),
+    Experiment(
+        name="aaec-train",
+        paper=PAPER,
+        summary="one AAEC training with Figure 5 recording (dashboard)",
+        description=TRAIN_DESCRIPTION,
+        add_arguments=_train_arguments,
+        plan=_train_plan,
+        run_task=train_task,
+        summarize=_train_summary,
+        seeds_option=False,
+        resources={"GPU": 1},
+    ),
 ]

@@ -57,7 +57,9 @@ class Experiment:
     seeds_option: bool = True  # False: the experiment has no --seeds (e.g. one training run with --seed)
     default_jobs: int = 1  # --jobs default (model trainers: 1, they use the cores themselves)
     on_task_done: Callable[[dict, dict, Any], None] | None = None  # (task, result, run) after each save
-    tunable: bool = False  # fits an SVM / DNN: offer --tune (args.tune; see labkit.experiment.classifiers.tune_pipeline)
+    tunable: bool = (
+        False  # fits an SVM / DNN: offer --tune (args.tune; see labkit.experiment.classifiers.tune_pipeline)
+    )
     resources: dict | None = None  # Dask resources one task needs on --scheduler, e.g. {"GPU": 1} for model training
 
 
@@ -79,15 +81,21 @@ def summary_by(tasks: pd.DataFrame, by: str, metrics: list[str]) -> dict[str, di
     out: dict[str, dict[str, dict]] = {}
     for row in long.itertuples(index=False):
         out.setdefault(str(getattr(row, by)), {})[row.metric] = {
-            "mean": _none_if_nan(row.mean), "ci_low": _none_if_nan(row.ci_low), "ci_high": _none_if_nan(row.ci_high),
-            "n": int(row.n)}
+            "mean": _none_if_nan(row.mean),
+            "ci_low": _none_if_nan(row.ci_low),
+            "ci_high": _none_if_nan(row.ci_high),
+            "n": int(row.n),
+        }
     return out
 
 
 def summary_frame(summary: dict[str, dict[str, dict]], row_column: str = "configuration") -> pd.DataFrame:
     """The run-store ``summary`` table (row, metric, mean, ci_low, ci_high, n) the dashboard reads."""
-    rows = [{row_column: row, "metric": metric, **{k: (float("nan") if v is None else v) for k, v in s.items()}}
-            for row, per in summary.items() for metric, s in per.items()]
+    rows = [
+        {row_column: row, "metric": metric, **{k: (float("nan") if v is None else v) for k, v in s.items()}}
+        for row, per in summary.items()
+        for metric, s in per.items()
+    ]
     return pd.DataFrame(rows, columns=[row_column, "metric", "mean", "ci_low", "ci_high", "n"])
 
 
@@ -95,7 +103,6 @@ def _none_if_nan(v):
     import math
 
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
-
 
 
 __all__ = ["Experiment", "Plan", "Report", "slug", "summary_by", "summary_frame"]

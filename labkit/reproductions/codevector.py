@@ -76,41 +76,60 @@ DEFAULT_PAIR = ("synthetic:incontext", "synthetic:outofcontext")
 # ----------------------------------------------------------------------------- the paper's numbers
 # Table 1, UAR in % and the Ds printed beside it: in-context corpus -> task -> column -> (UAR, Ds).
 PAPER_BASELINES = {
-    "creativeit": {"activation": {"baseline": (62.9, 88), "baseline_fs": (64.6, 36), "aae": (64.1, 16)},
-                   "valence": {"baseline": (52.3, 88), "baseline_fs": (53.4, 36), "aae": (52.7, 16)}},
-    "vam": {"activation": {"baseline": (72.8, 88), "baseline_fs": (76.9, 9), "aae": (74.7, 38)},
-            "valence": {"baseline": (52.2, 88), "baseline_fs": (52.9, 78), "aae": (56.6, 38)}},
+    "creativeit": {
+        "activation": {"baseline": (62.9, 88), "baseline_fs": (64.6, 36), "aae": (64.1, 16)},
+        "valence": {"baseline": (52.3, 88), "baseline_fs": (53.4, 36), "aae": (52.7, 16)},
+    },
+    "vam": {
+        "activation": {"baseline": (72.8, 88), "baseline_fs": (76.9, 9), "aae": (74.7, 38)},
+        "valence": {"baseline": (52.2, 88), "baseline_fs": (52.9, 78), "aae": (56.6, 38)},
+    },
 }
 # (in-context, out-of-context) -> task -> code size -> (UAR, Ds). The CreativeIT + NNIME activation
 # cell prints "D=45" (taken as Ds = 45).
 PAPER_ENRICHED = {
-    ("creativeit", "iemocap"): {"activation": {64: (65.7, 26), 10: (66.1, 4)},
-                                "valence": {64: (55.3, 26), 10: (54.3, 4)}},
-    ("creativeit", "nnime"): {"activation": {64: (66.0, 45), 10: (66.1, 8)},
-                              "valence": {64: (55.7, 45), 10: (55.0, 1)}},
-    ("vam", "iemocap"): {"activation": {64: (75.5, 26), 10: (75.2, 4)},
-                         "valence": {64: (63.0, 7), 10: (58.4, 2)}},
-    ("vam", "nnime"): {"activation": {64: (76.1, 45), 10: (76.1, 7)},
-                       "valence": {64: (60.9, 7), 10: (59.3, 1)}},
+    ("creativeit", "iemocap"): {
+        "activation": {64: (65.7, 26), 10: (66.1, 4)},
+        "valence": {64: (55.3, 26), 10: (54.3, 4)},
+    },
+    ("creativeit", "nnime"): {
+        "activation": {64: (66.0, 45), 10: (66.1, 8)},
+        "valence": {64: (55.7, 45), 10: (55.0, 1)},
+    },
+    ("vam", "iemocap"): {"activation": {64: (75.5, 26), 10: (75.2, 4)}, "valence": {64: (63.0, 7), 10: (58.4, 2)}},
+    ("vam", "nnime"): {"activation": {64: (76.1, 45), 10: (76.1, 7)}, "valence": {64: (60.9, 7), 10: (59.3, 1)}},
 }
 # Table 2: the sizes each in-context corpus was cut to, and UAR (%) at those sizes.
 PAPER_SIZES = {"creativeit": ("full", "500", "200"), "vam": ("full", "500", "100")}
-PAPER_EXP2_FS = {"creativeit": {"activation": (64.6, 61.5, 60.1), "valence": (53.4, 53.9, 53.3)},
-                 "vam": {"activation": (76.9, 75.5, 72.5), "valence": (52.9, 52.0, 50.0)}}
+PAPER_EXP2_FS = {
+    "creativeit": {"activation": (64.6, 61.5, 60.1), "valence": (53.4, 53.9, 53.3)},
+    "vam": {"activation": (76.9, 75.5, 72.5), "valence": (52.9, 52.0, 50.0)},
+}
 PAPER_EXP2_ENRICHED = {
-    ("creativeit", "iemocap"): {"activation": {64: (65.7, 66.5, 64.7), 10: (66.1, 66.2, 65.8)},
-                                "valence": {64: (55.3, 61.1, 56.0), 10: (54.3, 57.5, 55.0)}},
-    ("creativeit", "nnime"): {"activation": {64: (66.0, 66.7, 64.8), 10: (66.1, 66.2, 64.0)},
-                              "valence": {64: (55.7, 60.6, 57.1), 10: (55.0, 58.0, 55.3)}},
-    ("vam", "iemocap"): {"activation": {64: (75.5, 75.6, 72.5), 10: (75.2, 75.9, 73.8)},
-                         "valence": {64: (63.0, 62.6, 57.8), 10: (58.4, 60.8, 57.5)}},
-    ("vam", "nnime"): {"activation": {64: (76.1, 76.6, 73.7), 10: (76.1, 76.3, 73.7)},
-                       "valence": {64: (60.9, 63.7, 58.0), 10: (59.3, 60.3, 57.8)}},
+    ("creativeit", "iemocap"): {
+        "activation": {64: (65.7, 66.5, 64.7), 10: (66.1, 66.2, 65.8)},
+        "valence": {64: (55.3, 61.1, 56.0), 10: (54.3, 57.5, 55.0)},
+    },
+    ("creativeit", "nnime"): {
+        "activation": {64: (66.0, 66.7, 64.8), 10: (66.1, 66.2, 64.0)},
+        "valence": {64: (55.7, 60.6, 57.1), 10: (55.0, 58.0, 55.3)},
+    },
+    ("vam", "iemocap"): {
+        "activation": {64: (75.5, 75.6, 72.5), 10: (75.2, 75.9, 73.8)},
+        "valence": {64: (63.0, 62.6, 57.8), 10: (58.4, 60.8, 57.5)},
+    },
+    ("vam", "nnime"): {
+        "activation": {64: (76.1, 76.6, 73.7), 10: (76.1, 76.3, 73.7)},
+        "valence": {64: (60.9, 63.7, 58.0), 10: (59.3, 60.3, 57.8)},
+    },
 }
 PAPER_PAIRS = [f"{a}-{b}" for a, b in PAPER_ENRICHED]
-PAPER_CORPORA = {"creativeit": "USC CreativeIT (16 actors, 2162 utterances)",
-                 "vam": "VAM (German talk show, 947 utterances)",
-                 "iemocap": "IEMOCAP (10 actors, 6905 utterances)", "nnime": "NNIME (44 subjects, 6509 utterances)"}
+PAPER_CORPORA = {
+    "creativeit": "USC CreativeIT (16 actors, 2162 utterances)",
+    "vam": "VAM (German talk show, 947 utterances)",
+    "iemocap": "IEMOCAP (10 actors, 6905 utterances)",
+    "nnime": "NNIME (44 subjects, 6509 utterances)",
+}
 
 
 # ----------------------------------------------------------------------------- labels and data
@@ -155,9 +174,11 @@ def check_disjoint(meta_in, meta_o, in_source: str, ooc_source: str) -> None:
 
     shared = sorted(set(meta_in["speaker"].astype(str)) & set(meta_o["speaker"].astype(str)))
     if shared:
-        raise LabkitError(f"the out-of-context corpus {ooc_source} shares speaker ids with the in-context corpus "
-                          f"{in_source}: {', '.join(shared[:5])}{' ...' if len(shared) > 5 else ''}; it is used "
-                          "whole for training, so it must not hold in-context (test) speakers")
+        raise LabkitError(
+            f"the out-of-context corpus {ooc_source} shares speaker ids with the in-context corpus "
+            f"{in_source}: {', '.join(shared[:5])}{' ...' if len(shared) > 5 else ''}; it is used "
+            "whole for training, so it must not hold in-context (test) speakers"
+        )
     if "path" in meta_in.columns and "path" in meta_o.columns:
         files = sorted(set(meta_in["path"].astype(str)) & set(meta_o["path"].astype(str)))
         if files:
@@ -172,23 +193,66 @@ def _check_labels(labels: dict, source: str, medium: str) -> None:
     for dim, y in labels.items():
         present = set(np.unique(y[y >= 0]).tolist())
         if present != {0, 1}:
-            raise LabkitError(f"{source}: the {dim} task needs both high and low utterances, found only "
-                              f"{[CLASS_NAMES[c] for c in sorted(present)] or 'none'} (--medium {medium})")
+            raise LabkitError(
+                f"{source}: the {dim} task needs both high and low utterances, found only "
+                f"{[CLASS_NAMES[c] for c in sorted(present)] or 'none'} (--medium {medium})"
+            )
 
 
 def _describe(source: str, feats, labels: dict) -> str:
     import numpy as np
 
     meta = feats.meta
-    counts = "; ".join(f"{dim} high {int(np.sum(y == 1))} / low {int(np.sum(y == 0))}"
-                       + (f" / left out {int(np.sum(y < 0))}" if np.any(y < 0) else "") for dim, y in labels.items())
-    return (f"{source}: {len(meta)} utterances, {meta['speaker'].nunique()} speakers ({counts}); "
-            f"{feats.feature_set} ({feats.X.shape[1]} features)")
+    counts = "; ".join(
+        f"{dim} high {int(np.sum(y == 1))} / low {int(np.sum(y == 0))}"
+        + (f" / left out {int(np.sum(y < 0))}" if np.any(y < 0) else "")
+        for dim, y in labels.items()
+    )
+    return (
+        f"{source}: {len(meta)} utterances, {meta['speaker'].nunique()} speakers ({counts}); "
+        f"{feats.feature_set} ({feats.X.shape[1]} features)"
+    )
 
 
 # ----------------------------------------------------------------------------- SVM after ANOVA-F selection
-_STEPS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 128, 160, 192, 256, 384, 512,
-          768, 1024, 1536, 2048, 3072, 4096, 6144]
+_STEPS = [
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+    12,
+    14,
+    16,
+    20,
+    24,
+    28,
+    32,
+    40,
+    48,
+    56,
+    64,
+    80,
+    96,
+    128,
+    160,
+    192,
+    256,
+    384,
+    512,
+    768,
+    1024,
+    1536,
+    2048,
+    3072,
+    4096,
+    6144,
+]
 
 
 def ds_grid(d: int) -> list[int]:
@@ -196,8 +260,17 @@ def ds_grid(d: int) -> list[int]:
     return sorted({k for k in _STEPS if k < d} | {int(d)})
 
 
-def fit_svm(X, y, groups, *, select: bool, classifier: str = "svm-linear", C: float = 1.0, tune: bool = False,
-            random_state: int = 0):
+def fit_svm(
+    X,
+    y,
+    groups,
+    *,
+    select: bool,
+    classifier: str = "svm-linear",
+    C: float = 1.0,
+    tune: bool = False,
+    random_state: int = 0,
+):
     """Fit ``StandardScaler -> [SelectKBest(f_classif) ->] SVC`` on one training side.
 
     With `select`, Ds (SelectKBest's k) is chosen from `ds_grid` by a speaker-grouped inner CV
@@ -276,8 +349,20 @@ def method_names(code_sizes) -> list[str]:
     return ["baseline", "baseline_fs", "aae"] + [f"enriched-{c}" for c in code_sizes]
 
 
-def evaluate_fold(X_train, labels_train: dict, groups_train, X_test, labels_test: dict, X_o, labels_o: dict,
-                  settings: dict, seed: int, device=None, recorder_factory=None, on_trained=None) -> dict:
+def evaluate_fold(
+    X_train,
+    labels_train: dict,
+    groups_train,
+    X_test,
+    labels_test: dict,
+    X_o,
+    labels_o: dict,
+    settings: dict,
+    seed: int,
+    device=None,
+    recorder_factory=None,
+    on_trained=None,
+) -> dict:
     """Every column of the table on one fold; nothing sees a test row before the scoring.
 
     Parameters
@@ -333,8 +418,13 @@ def evaluate_fold(X_train, labels_train: dict, groups_train, X_test, labels_test
         if need_ooc:
             # ---- Y_io: label shares of each training row's K cosine-nearest out-of-context rows
             lab = labels_o[task] >= 0
-            y_io = knn_label_distribution(E_in[np.flatnonzero(tr)], E_o[np.flatnonzero(lab)],
-                                          _torch_long(labels_o[task][lab]), int(settings["k"]), 2)
+            y_io = knn_label_distribution(
+                E_in[np.flatnonzero(tr)],
+                E_o[np.flatnonzero(lab)],
+                _torch_long(labels_o[task][lab]),
+                int(settings["k"]),
+                2,
+            )
             # how much of its own label a row's neighbours carry, against random neighbours' share
             own = y_io[np.arange(len(ytr)), ytr].numpy()
             base = np.where(ytr == 1, labels_o[task][lab].mean(), 1 - labels_o[task][lab].mean())
@@ -344,8 +434,15 @@ def evaluate_fold(X_train, labels_train: dict, groups_train, X_test, labels_test
             t = time.perf_counter()
             if method in ("baseline", "baseline_fs"):
                 # ---- baseline: SVM on the d standardised features; baseline_fs: after ANOVA-F selection
-                pipe, info = fit_svm(X_train[tr], ytr, groups_train[tr], select=method == "baseline_fs",
-                                     classifier=settings["classifier"], C=settings["C"], tune=settings["tune"])
+                pipe, info = fit_svm(
+                    X_train[tr],
+                    ytr,
+                    groups_train[tr],
+                    select=method == "baseline_fs",
+                    classifier=settings["classifier"],
+                    C=settings["C"],
+                    tune=settings["tune"],
+                )
                 res = _score(pipe, X_test[te], yte)
             else:
                 # ---- a code: the in-context AAE (no L_per) or the enriched code (L_per from the kNN labels)
@@ -355,15 +452,38 @@ def evaluate_fold(X_train, labels_train: dict, groups_train, X_test, labels_test
                     cfg = make_config("enriched-64", **budget, code_size=int(method.split("-")[1]))
                 rec = None
                 if recorder_factory is not None:
-                    rec = recorder_factory(task, method, Xtr[tr], ytr, Xte[te], yte,
-                                           Xo if need_ooc else None, labels_o[task] if need_ooc else None)
-                r = trainer.train(Xtr[tr], cfg, y=ytr, y_aux=None if method == "aae" else y_io, device=device,
-                                  recorder=rec, record_every=getattr(rec, "every", 0), desc=f"{task} {method}")
+                    rec = recorder_factory(
+                        task,
+                        method,
+                        Xtr[tr],
+                        ytr,
+                        Xte[te],
+                        yte,
+                        Xo if need_ooc else None,
+                        labels_o[task] if need_ooc else None,
+                    )
+                r = trainer.train(
+                    Xtr[tr],
+                    cfg,
+                    y=ytr,
+                    y_aux=None if method == "aae" else y_io,
+                    device=device,
+                    recorder=rec,
+                    record_every=getattr(rec, "every", 0),
+                    desc=f"{task} {method}",
+                )
                 if on_trained is not None:
                     on_trained(task, method, r)
                 Ztr, Zte = r.encode(Xtr[tr]), r.encode(Xte[te])
-                pipe, info = fit_svm(Ztr, ytr, groups_train[tr], select=True, classifier=settings["classifier"],
-                                     C=settings["C"], tune=settings["tune"])
+                pipe, info = fit_svm(
+                    Ztr,
+                    ytr,
+                    groups_train[tr],
+                    select=True,
+                    classifier=settings["classifier"],
+                    C=settings["C"],
+                    tune=settings["tune"],
+                )
                 res = _score(pipe, Zte, yte)
                 out[f"{task}:{method}:loss_rec"] = r.history[-1]["loss_rec"]
                 out[f"{task}:{method}:loss_per"] = r.history[-1]["loss_per"]
@@ -385,43 +505,89 @@ def _torch_long(a):
 
 # ----------------------------------------------------------------------------- options and plan
 def _add_arguments(p: argparse.ArgumentParser, exp: str) -> None:
-    p.add_argument("source", metavar="IN_SOURCE", nargs="?", default=DEFAULT_PAIR[0],
-                   help="the in-context corpus (evaluated leave-one-speaker-out): synthetic:incontext, "
-                        "synthetic:DIR, emodb:PATH, ravdess:PATH, cremad:PATH, iemocap:PATH or csv:PATH "
-                        "(default: %(default)s)")
-    p.add_argument("--out-of-context", dest="out_of_context", default=None, metavar="OOC_SOURCE",
-                   help="the larger out-of-context corpus, used whole for training (its speakers must not occur "
-                        f"in IN_SOURCE); default {DEFAULT_PAIR[1]} when IN_SOURCE is {DEFAULT_PAIR[0]}")
-    p.add_argument("--features", default="egemaps", metavar="SET",
-                   help="functionals: egemaps (88, the paper's), is10, compare, emobase (default: %(default)s)")
+    p.add_argument(
+        "source",
+        metavar="IN_SOURCE",
+        nargs="?",
+        default=DEFAULT_PAIR[0],
+        help="the in-context corpus (evaluated leave-one-speaker-out): synthetic:incontext, "
+        "synthetic:DIR, emodb:PATH, ravdess:PATH, cremad:PATH, iemocap:PATH or csv:PATH "
+        "(default: %(default)s)",
+    )
+    p.add_argument(
+        "--out-of-context",
+        dest="out_of_context",
+        default=None,
+        metavar="OOC_SOURCE",
+        help="the larger out-of-context corpus, used whole for training (its speakers must not occur "
+        f"in IN_SOURCE); default {DEFAULT_PAIR[1]} when IN_SOURCE is {DEFAULT_PAIR[0]}",
+    )
+    p.add_argument(
+        "--features",
+        default="egemaps",
+        metavar="SET",
+        help="functionals: egemaps (88, the paper's), is10, compare, emobase (default: %(default)s)",
+    )
     if exp != "train":
-        p.add_argument("--code-sizes", default="64,10", metavar="C,C",
-                       help="code sizes of the enriched columns (default: %(default)s, the paper's)")
-        p.add_argument("--aae-size", type=int, default=64, metavar="C",
-                       help="code size of the AAE column, trained on in-context data only (default: %(default)s)")
-    p.add_argument("--epochs", type=int, default=100,
-                   help="training epochs of every AAE (the paper: 100-300; default: %(default)s)")
-    p.add_argument("--k", type=int, default=10,
-                   help="K, the out-of-context neighbours whose labels form Y_io (not in the paper; default: "
-                        "%(default)s)")
-    p.add_argument("--medium", default="low", choices=["low", "high", "drop"],
-                   help="what the medium / neutral class of a categorical corpus becomes in the binary tasks "
-                        "(default: %(default)s, the paper's midpoint rule; see labkit.reproductions.codevector)")
-    p.add_argument("--classifier", default="svm-linear", choices=["svm-linear", "svm-rbf"],
-                   help="the SVM after the ANOVA-F selection (default: %(default)s)")
+        p.add_argument(
+            "--code-sizes",
+            default="64,10",
+            metavar="C,C",
+            help="code sizes of the enriched columns (default: %(default)s, the paper's)",
+        )
+        p.add_argument(
+            "--aae-size",
+            type=int,
+            default=64,
+            metavar="C",
+            help="code size of the AAE column, trained on in-context data only (default: %(default)s)",
+        )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=100,
+        help="training epochs of every AAE (the paper: 100-300; default: %(default)s)",
+    )
+    p.add_argument(
+        "--k",
+        type=int,
+        default=10,
+        help="K, the out-of-context neighbours whose labels form Y_io (not in the paper; default: %(default)s)",
+    )
+    p.add_argument(
+        "--medium",
+        default="low",
+        choices=["low", "high", "drop"],
+        help="what the medium / neutral class of a categorical corpus becomes in the binary tasks "
+        "(default: %(default)s, the paper's midpoint rule; see labkit.reproductions.codevector)",
+    )
+    p.add_argument(
+        "--classifier",
+        default="svm-linear",
+        choices=["svm-linear", "svm-rbf"],
+        help="the SVM after the ANOVA-F selection (default: %(default)s)",
+    )
     p.add_argument("--C", dest="C", type=float, default=1.0, help="the SVM's C (default: %(default)s)")
     if exp != "train":
-        p.add_argument("--paper-table", default="creativeit-iemocap", choices=PAPER_PAIRS,
-                       help="which of the paper's in-context / out-of-context pairs is printed under ours "
-                            "(default: %(default)s)")
+        p.add_argument(
+            "--paper-table",
+            default="creativeit-iemocap",
+            choices=PAPER_PAIRS,
+            help="which of the paper's in-context / out-of-context pairs is printed under ours (default: %(default)s)",
+        )
     p.add_argument("--skip-bad", action="store_true", help="leave out unusable audio files instead of stopping")
     p.add_argument("--device", default=None, help="torch device: cpu, cuda, cuda:1 (default: CUDA when available)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch CPU threads per task (default: %(default)s; the AAEs are small)")
+    p.add_argument(
+        "--threads", type=int, default=1, help="torch CPU threads per task (default: %(default)s; the AAEs are small)"
+    )
     if exp == "exp2":
-        p.add_argument("--sizes", default="full,500,200,100", metavar="N,N",
-                       help="labelled in-context training samples per fold: 'full' and counts (default: "
-                            "%(default)s; counts above a fold's training side are skipped with a note)")
+        p.add_argument(
+            "--sizes",
+            default="full,500,200,100",
+            metavar="N,N",
+            help="labelled in-context training samples per fold: 'full' and counts (default: "
+            "%(default)s; counts above a fold's training side are skipped with a note)",
+        )
 
 
 def _settings(args) -> dict:
@@ -438,9 +604,18 @@ def _settings(args) -> dict:
             raise LabkitError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     if not (args.C > 0 and math.isfinite(args.C)):
         raise LabkitError(f"--C must be a positive number, got {args.C}")
-    return {"code_sizes": sizes, "aae_size": int(args.aae_size), "epochs": int(args.epochs), "k": int(args.k),
-            "classifier": args.classifier, "C": float(args.C), "tune": bool(getattr(args, "tune", False)),
-            "medium": args.medium, "features": args.features, "methods": method_names(sizes)}
+    return {
+        "code_sizes": sizes,
+        "aae_size": int(args.aae_size),
+        "epochs": int(args.epochs),
+        "k": int(args.k),
+        "classifier": args.classifier,
+        "C": float(args.C),
+        "tune": bool(getattr(args, "tune", False)),
+        "medium": args.medium,
+        "features": args.features,
+        "methods": method_names(sizes),
+    }
 
 
 def _sources(args) -> tuple[str, str]:
@@ -449,8 +624,10 @@ def _sources(args) -> tuple[str, str]:
     ooc = args.out_of_context
     if ooc is None:
         if args.source != DEFAULT_PAIR[0]:
-            raise LabkitError("--out-of-context OOC_SOURCE is required (the larger corpus that enriches the code), "
-                              f"unless IN_SOURCE is {DEFAULT_PAIR[0]}")
+            raise LabkitError(
+                "--out-of-context OOC_SOURCE is required (the larger corpus that enriches the code), "
+                f"unless IN_SOURCE is {DEFAULT_PAIR[0]}"
+            )
         ooc = DEFAULT_PAIR[1]
     if ooc == args.source:
         raise LabkitError(f"the in-context and out-of-context corpora are the same source {ooc!r}")
@@ -463,16 +640,19 @@ def _load(args, settings: dict) -> dict:
     from labkit.features import FEATURE_SETS
 
     if settings["features"] not in FEATURE_SETS or settings["features"] in ("spectrogram", "logmel"):
-        raise LabkitError(f"--features must be a set of functionals (egemaps, is10, compare, emobase), "
-                          f"got {settings['features']!r}")
+        raise LabkitError(
+            f"--features must be a set of functionals (egemaps, is10, compare, emobase), got {settings['features']!r}"
+        )
     in_src, ooc_src = _sources(args)
     progress = not args.json
     f_in = load_features(in_src, settings["features"], args.skip_bad, progress)
     f_o = load_features(ooc_src, settings["features"], args.skip_bad, progress)
     check_disjoint(f_in.meta, f_o.meta, in_src, ooc_src)
     if f_in.meta["speaker"].nunique() < 3:
-        raise LabkitError(f"{in_src}: leave-one-speaker-out with an inner speaker-independent CV needs at least 3 "
-                          f"speakers, it has {f_in.meta['speaker'].nunique()}")
+        raise LabkitError(
+            f"{in_src}: leave-one-speaker-out with an inner speaker-independent CV needs at least 3 "
+            f"speakers, it has {f_in.meta['speaker'].nunique()}"
+        )
     labels_in = {t: binary_labels(f_in.meta, t, settings["medium"]) for t in DIMENSIONS}
     labels_o = {t: binary_labels(f_o.meta, t, settings["medium"]) for t in DIMENSIONS}
     _check_labels(labels_in, in_src, settings["medium"])
@@ -480,11 +660,19 @@ def _load(args, settings: dict) -> dict:
     n_o = min(int((y >= 0).sum()) for y in labels_o.values())
     if settings["k"] > n_o:
         raise LabkitError(f"--k {settings['k']} is larger than the out-of-context corpus ({n_o} labelled samples)")
-    description = (f"in-context {_describe(in_src, f_in, labels_in)}. Out-of-context "
-                   f"{_describe(ooc_src, f_o, labels_o)}")
-    return {"in_source": in_src, "ooc_source": ooc_src, "meta_in": f_in.meta, "X_in": f_in.X, "X_o": f_o.X,
-            "labels_in": labels_in, "labels_o": labels_o, "groups": f_in.meta["speaker"].astype(str).to_numpy(),
-            "description": description, "n_features": int(f_in.X.shape[1])}
+    description = f"in-context {_describe(in_src, f_in, labels_in)}. Out-of-context {_describe(ooc_src, f_o, labels_o)}"
+    return {
+        "in_source": in_src,
+        "ooc_source": ooc_src,
+        "meta_in": f_in.meta,
+        "X_in": f_in.X,
+        "X_o": f_o.X,
+        "labels_in": labels_in,
+        "labels_o": labels_o,
+        "groups": f_in.meta["speaker"].astype(str).to_numpy(),
+        "description": description,
+        "n_features": int(f_in.X.shape[1]),
+    }
 
 
 def _set_threads(args) -> None:
@@ -494,9 +682,17 @@ def _set_threads(args) -> None:
 
 
 def _context(data: dict, settings: dict, folds: dict, args) -> dict:
-    return {"X_in": data["X_in"], "labels_in": data["labels_in"], "groups": data["groups"], "X_o": data["X_o"],
-            "labels_o": data["labels_o"], "folds": folds, "settings": settings, "device": args.device,
-            "threads": int(args.threads)}
+    return {
+        "X_in": data["X_in"],
+        "labels_in": data["labels_in"],
+        "groups": data["groups"],
+        "X_o": data["X_o"],
+        "labels_o": data["labels_o"],
+        "folds": folds,
+        "settings": settings,
+        "device": args.device,
+        "threads": int(args.threads),
+    }
 
 
 def _config(data: dict, settings: dict, extra: dict | None = None) -> dict:
@@ -515,11 +711,27 @@ def fold_task(task: dict, context: dict, run_path: str) -> dict:
     torch.set_num_threads(context["threads"])
     name, tr, te = context["folds"][task["folds"]][task["fold"]]
     X, groups = context["X_in"], context["groups"]
-    res = evaluate_fold(X[tr], {t: y[tr] for t, y in context["labels_in"].items()}, groups[tr], X[te],
-                        {t: y[te] for t, y in context["labels_in"].items()}, context["X_o"], context["labels_o"],
-                        context["settings"], seed=int(task["seed"]), device=context["device"])
-    return {"seed": int(task["seed"]), "fold": int(task["fold"]), "fold_name": name, "size": task.get("size", "full"),
-            "n_train": int(len(tr)), "n_test": int(len(te)), **res}
+    res = evaluate_fold(
+        X[tr],
+        {t: y[tr] for t, y in context["labels_in"].items()},
+        groups[tr],
+        X[te],
+        {t: y[te] for t, y in context["labels_in"].items()},
+        context["X_o"],
+        context["labels_o"],
+        context["settings"],
+        seed=int(task["seed"]),
+        device=context["device"],
+    )
+    return {
+        "seed": int(task["seed"]),
+        "fold": int(task["fold"]),
+        "fold_name": name,
+        "size": task.get("size", "full"),
+        "n_train": int(len(tr)),
+        "n_test": int(len(te)),
+        **res,
+    }
 
 
 # ----------------------------------------------------------------------------- summaries
@@ -534,9 +746,18 @@ def _long(tasks, methods: list[str]):
                 key = f"{task}:{m}:uar"
                 if key not in rec or rec[key] is None or (isinstance(rec[key], float) and math.isnan(rec[key])):
                     continue
-                rows.append({"seed": rec["seed"], "fold": rec["fold"], "size": str(rec.get("size", "full")),
-                             "task": task, "method": m, "uar": float(rec[key]), "ds": int(rec[f"{task}:{m}:ds"]),
-                             "cm": rec.get(f"{task}:{m}:cm")})
+                rows.append(
+                    {
+                        "seed": rec["seed"],
+                        "fold": rec["fold"],
+                        "size": str(rec.get("size", "full")),
+                        "task": task,
+                        "method": m,
+                        "uar": float(rec[key]),
+                        "ds": int(rec[f"{task}:{m}:ds"]),
+                        "cm": rec.get(f"{task}:{m}:cm"),
+                    }
+                )
     return pd.DataFrame(rows, columns=["seed", "fold", "size", "task", "method", "uar", "ds", "cm"])
 
 
@@ -576,14 +797,19 @@ def _paired(long, task: str, size: str, baseline: str):
     return paired_vs(part, ["uar"], baseline=baseline)
 
 
-ZERO_CI_NOTE = ("± 0.0: the column scores the same for every seed (an SVM on fixed folds is deterministic); the interval "
-                "is repeatability over seeds (labkit.experiment.stats). The spread over held-out speakers is in --json "
-                "(speaker_range) and the run's long table.")
+ZERO_CI_NOTE = (
+    "± 0.0: the column scores the same for every seed (an SVM on fixed folds is deterministic); the interval "
+    "is repeatability over seeds (labkit.experiment.stats). The spread over held-out speakers is in --json "
+    "(speaker_range) and the run's long table."
+)
 
 
 def _has_zero_ci(ours: dict) -> bool:
-    return any(c.get("n", 0) > 1 and c.get("ci_low") is not None and c["ci_low"] == c["ci_high"]
-               for row in ours.values() for c in row.values())
+    return any(
+        c.get("n", 0) > 1 and c.get("ci_low") is not None and c["ci_low"] == c["ci_high"]
+        for row in ours.values()
+        for c in row.values()
+    )
 
 
 def _speaker_range(part) -> list[float]:
@@ -607,8 +833,10 @@ def _knn_note(diag: dict) -> list[str]:
     if not diag:
         return []
     bits = [f"{t} {100 * d['own']:.1f} % (random neighbours: {100 * d['chance']:.1f} %)" for t, d in diag.items()]
-    return ["Out-of-context neighbours: on average, this share of a training utterance's K neighbours has its own "
-            "label: " + "; ".join(bits) + "."]
+    return [
+        "Out-of-context neighbours: on average, this share of a training utterance's K neighbours has its own "
+        "label: " + "; ".join(bits) + "."
+    ]
 
 
 def _column_label(method: str, n_features: int, aae_size: int) -> str:
@@ -636,8 +864,11 @@ def _paper_exp1(pair: str, methods: list[str]) -> tuple[dict, str]:
                 continue
             ds.append(f"{SHORT[task]} {m} {k}")
         rows[SHORT[task]] = vals
-    note = (f"Paper: in-context {PAPER_CORPORA[in_c]}, out-of-context {PAPER_CORPORA[ooc_c]}; its Ds: "
-            + ", ".join(ds) + ".")
+    note = (
+        f"Paper: in-context {PAPER_CORPORA[in_c]}, out-of-context {PAPER_CORPORA[ooc_c]}; its Ds: "
+        + ", ".join(ds)
+        + "."
+    )
     return rows, note
 
 
@@ -655,18 +886,34 @@ def _exp1_summary(tasks, plan: Plan) -> Report:
         wide["row"] = SHORT[task]
         s = summary_by(wide, "row", [m for m in methods if m in wide.columns])[SHORT[task]]
         ours[SHORT[task]] = s
-        extra[SHORT[task]] = {f"Ds {_column_label(m, info['n_features'], info['aae_size'])}":
-                              _ds_text(part.loc[part["method"] == m, "ds"]) for m in methods if m != "baseline"}
-        js[task] = {m: {**s[m], "ds_median": float(part.loc[part["method"] == m, "ds"].median()),
-                        "ds_values": part.loc[part["method"] == m, "ds"].astype(int).tolist(),
-                        "speaker_range": _speaker_range(part[part["method"] == m]),
-                        "pooled_uar": _pooled_uar(part[part["method"] == m])["mean"]} for m in methods if m in s}
+        extra[SHORT[task]] = {
+            f"Ds {_column_label(m, info['n_features'], info['aae_size'])}": _ds_text(
+                part.loc[part["method"] == m, "ds"]
+            )
+            for m in methods
+            if m != "baseline"
+        }
+        js[task] = {
+            m: {
+                **s[m],
+                "ds_median": float(part.loc[part["method"] == m, "ds"].median()),
+                "ds_values": part.loc[part["method"] == m, "ds"].astype(int).tolist(),
+                "speaker_range": _speaker_range(part[part["method"] == m]),
+                "pooled_uar": _pooled_uar(part[part["method"] == m])["mean"],
+            }
+            for m in methods
+            if m in s
+        }
         for ref in ("baseline", "baseline_fs", "aae"):
             if ref not in s:
                 continue
             for r in _paired(long, task, "full", ref).itertuples(index=False):
-                js[task][r.augmenter][f"vs_{ref}"] = {"mean_diff": r.mean_diff, "p_value": r.p_value,
-                                                      "p_adjusted": r.p_adjusted, "n_folds": r.n_folds}
+                js[task][r.augmenter][f"vs_{ref}"] = {
+                    "mean_diff": r.mean_diff,
+                    "p_value": r.p_value,
+                    "p_adjusted": r.p_adjusted,
+                    "n_folds": r.n_folds,
+                }
         for m in methods:
             if m in s:
                 frames_summary.setdefault(m, {})[f"{task}_uar"] = s[m]
@@ -675,19 +922,28 @@ def _exp1_summary(tasks, plan: Plan) -> Report:
     table = PaperTable(
         title="Enriched code vector, Exp 1 (Table 1): UAR (%) of binary activation and valence, leave-one-speaker-out",
         columns=[Column(m, _column_label(m, info["n_features"], info["aae_size"])) for m in methods],
-        ours=ours, paper={r: v for r, v in paper.items() if r in ours}, row_header="Task",
-        extra_columns=extra_cols, extra=extra, paper_label=f"paper ({info['paper_table']})",
-        notes=[f"Data: {plan.data}.",
-               ci_note([s["n"] for row in ours.values() for s in row.values()]),
-               "Ds: dimensions kept by the ANOVA-F selection, chosen inside every training fold by a speaker-grouped "
-               "inner CV; median (min–max) over folds and seeds.",
-               *_knn_note(_knn_diagnostic(tasks)),
-               *([ZERO_CI_NOTE] if _has_zero_ci(ours) else []),
-               paper_note])
-    return Report(tables=[table], json={"exp1": js, "knn_neighbours": _knn_diagnostic(tasks), "settings": plan.config},
-                  frames={"summary": summary_frame(frames_summary, "configuration"),
-                          "long": long.drop(columns=["cm"])},
-                  findings=_exp1_findings(js, methods, info))
+        ours=ours,
+        paper={r: v for r, v in paper.items() if r in ours},
+        row_header="Task",
+        extra_columns=extra_cols,
+        extra=extra,
+        paper_label=f"paper ({info['paper_table']})",
+        notes=[
+            f"Data: {plan.data}.",
+            ci_note([s["n"] for row in ours.values() for s in row.values()]),
+            "Ds: dimensions kept by the ANOVA-F selection, chosen inside every training fold by a speaker-grouped "
+            "inner CV; median (min–max) over folds and seeds.",
+            *_knn_note(_knn_diagnostic(tasks)),
+            *([ZERO_CI_NOTE] if _has_zero_ci(ours) else []),
+            paper_note,
+        ],
+    )
+    return Report(
+        tables=[table],
+        json={"exp1": js, "knn_neighbours": _knn_diagnostic(tasks), "settings": plan.config},
+        frames={"summary": summary_frame(frames_summary, "configuration"), "long": long.drop(columns=["cm"])},
+        findings=_exp1_findings(js, methods, info),
+    )
 
 
 def _exp1_findings(js: dict, methods: list[str], info: dict) -> list[str]:
@@ -704,18 +960,32 @@ def _exp1_findings(js: dict, methods: list[str], info: dict) -> list[str]:
                 continue
             v = per[m].get("vs_baseline", {})
             p = v.get("p_adjusted")
-            bits.append(f"{_column_label(m, info['n_features'], info['aae_size'])} {100 * (per[m]['mean'] - base):+.1f}"
-                        + (f" (p = {p:.2f})" if p is not None and not math.isnan(p) else ""))
+            bits.append(
+                f"{_column_label(m, info['n_features'], info['aae_size'])} {100 * (per[m]['mean'] - base):+.1f}"
+                + (f" (p = {p:.2f})" if p is not None and not math.isnan(p) else "")
+            )
         best = max((m for m in methods if m in per and per[m].get("mean") is not None), key=lambda m: per[m]["mean"])
-        lines.append(f"{task}: UAR points against the baseline ({100 * base:.1f}): " + ", ".join(bits)
-                     + f"; best column: {_column_label(best, info['n_features'], info['aae_size'])}"
-                     + ("" if fs is None else f"; the enriched codes beat baseline_fs ({100 * fs:.1f}) in "
-                        f"{sum(1 for m in enriched if per.get(m, {}).get('mean', 0) > fs)} of {len(enriched)} sizes."))
-        ablation = [f"{m.split('-')[1]}: {100 * per[m]['vs_aae']['mean_diff']:+.1f} (p = {per[m]['vs_aae']['p_value']:.2f})"
-                    for m in enriched if "vs_aae" in per.get(m, {})]
+        lines.append(
+            f"{task}: UAR points against the baseline ({100 * base:.1f}): "
+            + ", ".join(bits)
+            + f"; best column: {_column_label(best, info['n_features'], info['aae_size'])}"
+            + (
+                ""
+                if fs is None
+                else f"; the enriched codes beat baseline_fs ({100 * fs:.1f}) in "
+                f"{sum(1 for m in enriched if per.get(m, {}).get('mean', 0) > fs)} of {len(enriched)} sizes."
+            )
+        )
+        ablation = [
+            f"{m.split('-')[1]}: {100 * per[m]['vs_aae']['mean_diff']:+.1f} (p = {per[m]['vs_aae']['p_value']:.2f})"
+            for m in enriched
+            if "vs_aae" in per.get(m, {})
+        ]
         if ablation:
-            lines.append(f"{task}: the out-of-context term alone (enriched code minus the in-context AAE, paired over "
-                         "folds, Wilcoxon, raw p): " + ", ".join(ablation) + ".")
+            lines.append(
+                f"{task}: the out-of-context term alone (enriched code minus the in-context AAE, paired over "
+                "folds, Wilcoxon, raw p): " + ", ".join(ablation) + "."
+            )
     return lines
 
 
@@ -748,14 +1018,26 @@ def _exp1_plan(args) -> Plan:
     _set_threads(args)
     data = _load(args, settings)
     folds = {"loso": _fold_list(make_folds(data["meta_in"], "loso"))}
-    tasks = [{"key": f"seed{s}_fold{i:02d}", "seed": s, "fold": i, "folds": "loso"}
-             for s in range(args.seeds) for i in range(len(folds["loso"]))]
+    tasks = [
+        {"key": f"seed{s}_fold{i:02d}", "seed": s, "fold": i, "folds": "loso"}
+        for s in range(args.seeds)
+        for i in range(len(folds["loso"]))
+    ]
     config = _config(data, settings)
-    return Plan(config=config, tasks=tasks, context=_context(data, settings, folds, args), data=data["description"],
-                default_out=f"codevector-exp1-{slug(data['in_source'])}-{slug(data['ooc_source'])}",
-                name=f"Code vector Exp 1 ({data['in_source']} + {data['ooc_source']})",
-                info={"methods": settings["methods"], "n_features": data["n_features"],
-                      "aae_size": settings["aae_size"], "paper_table": args.paper_table})
+    return Plan(
+        config=config,
+        tasks=tasks,
+        context=_context(data, settings, folds, args),
+        data=data["description"],
+        default_out=f"codevector-exp1-{slug(data['in_source'])}-{slug(data['ooc_source'])}",
+        name=f"Code vector Exp 1 ({data['in_source']} + {data['ooc_source']})",
+        info={
+            "methods": settings["methods"],
+            "n_features": data["n_features"],
+            "aae_size": settings["aae_size"],
+            "paper_table": args.paper_table,
+        },
+    )
 
 
 # ----------------------------------------------------------------------------- codevector-exp2
@@ -812,17 +1094,33 @@ def _exp2_plan(args) -> Plan:
             if size == "full":
                 folds[key] = _fold_list(loso)
             else:  # a different stratified draw per seed (reduced: seed + fold index per fold)
-                folds[key] = _fold_list(make_folds(data["meta_in"], "reduced", base="loso", n_train=int(size),
-                                                   label="emotion", seed=1000 * s))
-            tasks += [{"key": f"n{size}_seed{s}_fold{i:02d}", "seed": s, "fold": i, "folds": key, "size": size}
-                      for i in range(len(folds[key]))]
+                folds[key] = _fold_list(
+                    make_folds(
+                        data["meta_in"], "reduced", base="loso", n_train=int(size), label="emotion", seed=1000 * s
+                    )
+                )
+            tasks += [
+                {"key": f"n{size}_seed{s}_fold{i:02d}", "seed": s, "fold": i, "folds": key, "size": size}
+                for i in range(len(folds[key]))
+            ]
     config = _config(data, settings)
-    return Plan(config=config, tasks=tasks, context=_context(data, settings, folds, args), data=data["description"],
-                default_out=f"codevector-exp2-{slug(data['in_source'])}-{slug(data['ooc_source'])}",
-                name=f"Code vector Exp 2 ({data['in_source']} + {data['ooc_source']})",
-                info={"methods": settings["methods"], "n_features": data["n_features"], "sizes": kept,
-                      "skipped_sizes": skipped, "smallest_training_side": smallest,
-                      "aae_size": settings["aae_size"], "paper_table": args.paper_table})
+    return Plan(
+        config=config,
+        tasks=tasks,
+        context=_context(data, settings, folds, args),
+        data=data["description"],
+        default_out=f"codevector-exp2-{slug(data['in_source'])}-{slug(data['ooc_source'])}",
+        name=f"Code vector Exp 2 ({data['in_source']} + {data['ooc_source']})",
+        info={
+            "methods": settings["methods"],
+            "n_features": data["n_features"],
+            "sizes": kept,
+            "skipped_sizes": skipped,
+            "smallest_training_side": smallest,
+            "aae_size": settings["aae_size"],
+            "paper_table": args.paper_table,
+        },
+    )
 
 
 def _paper_exp2(pair: str, methods: list[str], sizes: list[str]) -> tuple[dict, str]:
@@ -839,8 +1137,10 @@ def _paper_exp2(pair: str, methods: list[str], sizes: list[str]) -> tuple[dict, 
             else:
                 continue
             rows[(task, m)] = {s: v for s, v in zip(paper_sizes, vals) if s in sizes}
-    note = (f"Paper: in-context {PAPER_CORPORA[in_c]} cut to {', '.join(paper_sizes)} samples, out-of-context "
-            f"{PAPER_CORPORA[ooc_c]}; it reports baseline_fs and the enriched codes only.")
+    note = (
+        f"Paper: in-context {PAPER_CORPORA[in_c]} cut to {', '.join(paper_sizes)} samples, out-of-context "
+        f"{PAPER_CORPORA[ooc_c]}; it reports baseline_fs and the enriched codes only."
+    )
     return rows, note
 
 
@@ -863,12 +1163,16 @@ def _exp2_summary(tasks, plan: Plan) -> Report:
             s = summary_by(wide, "row", [z for z in sizes if z in wide.columns])[row]
             ours[row] = s
             if m != "baseline":
-                extra[row] = {"Ds (median per size)": " / ".join(
-                    _ds_text([part.loc[part["size"] == z, "ds"].median()]) for z in sizes if z in wide.columns)}
+                extra[row] = {
+                    "Ds (median per size)": " / ".join(
+                        _ds_text([part.loc[part["size"] == z, "ds"].median()]) for z in sizes if z in wide.columns
+                    )
+                }
             if (task, m) in paper_rows and paper_rows[(task, m)]:
                 paper[row] = paper_rows[(task, m)]
-            js.setdefault(task, {})[m] = {z: {**s[z], "speaker_range": _speaker_range(part[part["size"] == z])}
-                                          for z in s}
+            js.setdefault(task, {})[m] = {
+                z: {**s[z], "speaker_range": _speaker_range(part[part["size"] == z])} for z in s
+            }
             for z in s:
                 frames_summary.setdefault(m, {})[f"{task}_uar_n{z}"] = s[z]
     # gains of the enriched codes over baseline_fs at every size (paired over folds)
@@ -880,28 +1184,45 @@ def _exp2_summary(tasks, plan: Plan) -> Report:
                     continue
                 for r in _paired(long, task, z, ref).itertuples(index=False):
                     into.setdefault(task, {}).setdefault(r.augmenter, {})[z] = {
-                        "mean_diff": r.mean_diff, "p_value": r.p_value, "p_adjusted": r.p_adjusted}
+                        "mean_diff": r.mean_diff,
+                        "p_value": r.p_value,
+                        "p_adjusted": r.p_adjusted,
+                    }
     diag = {z: _knn_diagnostic(tasks, z) for z in sizes}
-    notes = [f"Data: {plan.data}.", ci_note([v["n"] for row in ours.values() for v in row.values()]),
-             "Columns: labelled in-context training samples per fold (full = every training speaker's utterances; "
-             f"the smallest full training side has {info['smallest_training_side']}).", paper_note]
+    notes = [
+        f"Data: {plan.data}.",
+        ci_note([v["n"] for row in ours.values() for v in row.values()]),
+        "Columns: labelled in-context training samples per fold (full = every training speaker's utterances; "
+        f"the smallest full training side has {info['smallest_training_side']}).",
+        paper_note,
+    ]
     for z in sizes:
         notes += _knn_note(diag[z]) if z == "full" else []
     if _has_zero_ci(ours):
         notes.append(ZERO_CI_NOTE)
     if info["skipped_sizes"]:
-        notes.append(f"Skipped sizes {', '.join(info['skipped_sizes'])}: larger than the smallest training side "
-                     f"({info['smallest_training_side']}).")
+        notes.append(
+            f"Skipped sizes {', '.join(info['skipped_sizes'])}: larger than the smallest training side "
+            f"({info['smallest_training_side']})."
+        )
     table = PaperTable(
         title="Enriched code vector, Exp 2 (Table 2): UAR (%) with N labelled in-context training samples",
-        columns=[Column(z, "full" if z == "full" else f"N={z}") for z in sizes], ours=ours, paper=paper,
-        row_header="Task / column", extra_columns=["Ds (median per size)"], extra=extra,
-        paper_label=f"paper ({info['paper_table']})", notes=notes)
-    return Report(tables=[table], json={"exp2": js, "vs_baseline_fs": gains, "vs_aae": vs_aae,
-                                        "knn_neighbours": diag, "settings": plan.config},
-                  frames={"summary": summary_frame(frames_summary, "configuration"), "long": long.drop(columns=["cm"])},
-                  findings=_exp2_findings(gains, "baseline_fs", methods, sizes)
-                  + _exp2_findings(vs_aae, "the in-context AAE", methods, sizes))
+        columns=[Column(z, "full" if z == "full" else f"N={z}") for z in sizes],
+        ours=ours,
+        paper=paper,
+        row_header="Task / column",
+        extra_columns=["Ds (median per size)"],
+        extra=extra,
+        paper_label=f"paper ({info['paper_table']})",
+        notes=notes,
+    )
+    return Report(
+        tables=[table],
+        json={"exp2": js, "vs_baseline_fs": gains, "vs_aae": vs_aae, "knn_neighbours": diag, "settings": plan.config},
+        frames={"summary": summary_frame(frames_summary, "configuration"), "long": long.drop(columns=["cm"])},
+        findings=_exp2_findings(gains, "baseline_fs", methods, sizes)
+        + _exp2_findings(vs_aae, "the in-context AAE", methods, sizes),
+    )
 
 
 def _exp2_findings(gains, ref: str, methods, sizes) -> list[str]:
@@ -910,10 +1231,14 @@ def _exp2_findings(gains, ref: str, methods, sizes) -> list[str]:
         for m in [m for m in methods if m.startswith("enriched-")]:
             if m not in per:
                 continue
-            bits = [f"{z}: {100 * per[m][z]['mean_diff']:+.1f} (p = {per[m][z]['p_value']:.2f})"
-                    for z in sizes if z in per[m]]
-            lines.append(f"{task}, {m} minus {ref} (UAR points, paired over folds, Wilcoxon raw p) by N: "
-                         + ", ".join(bits))
+            bits = [
+                f"{z}: {100 * per[m][z]['mean_diff']:+.1f} (p = {per[m][z]['p_value']:.2f})"
+                for z in sizes
+                if z in per[m]
+            ]
+            lines.append(
+                f"{task}, {m} minus {ref} (UAR points, paired over folds, Wilcoxon raw p) by N: " + ", ".join(bits)
+            )
     return lines
 
 
@@ -938,7 +1263,9 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-ooc", action="store_true", help="train without L_per (the AAE column)")
     p.add_argument("--test-speaker", default=None, help="the held-out speaker (default: the first one)")
     p.add_argument("--seed", type=int, default=0, help="training seed (default: %(default)s)")
-    p.add_argument("--record-every", type=int, default=5, help="record the code space every N epochs (default: %(default)s)")
+    p.add_argument(
+        "--record-every", type=int, default=5, help="record the code space every N epochs (default: %(default)s)"
+    )
 
 
 def _train_plan(args) -> Plan:
@@ -956,20 +1283,31 @@ def _train_plan(args) -> Plan:
     speakers = sorted(set(data["groups"].tolist()))
     test = args.test_speaker or speakers[0]
     if test not in speakers:
-        raise LabkitError(f"--test-speaker {test!r} is not in {data['in_source']} (speakers: {', '.join(speakers[:8])} ...)")
+        raise LabkitError(
+            f"--test-speaker {test!r} is not in {data['in_source']} (speakers: {', '.join(speakers[:8])} ...)"
+        )
     fold = make_folds(data["meta_in"], "split", test_speakers=[test])[0]
     assert not np.isin(data["groups"][fold.train_idx], [test]).any()
-    settings = {**settings, "task": args.task, "code_size": int(args.code_size), "ooc": not args.no_ooc,
-                "record_every": int(args.record_every), "test_speaker": test}
+    settings = {
+        **settings,
+        "task": args.task,
+        "code_size": int(args.code_size),
+        "ooc": not args.no_ooc,
+        "record_every": int(args.record_every),
+        "test_speaker": test,
+    }
     config = _config(data, settings, {"seed": args.seed})
     method = "aae" if args.no_ooc else f"enriched-{args.code_size}"
-    return Plan(config=config, tasks=[{"key": "train", "seed": int(args.seed), "fold": 0, "folds": "one"}],
-                context=_context(data, settings, {"one": _fold_list([fold])}, args), data=data["description"],
-                run_kind="codevector",
-                default_out=f"codevector-{slug(args.task)}-{method}-{slug(data['in_source'])}-s{args.seed}",
-                name=f"Code vector {method}, {args.task} (test {test}, seed {args.seed})",
-                info={"method": method, "task": args.task, "aae_size": settings["aae_size"],
-                      "n_features": data["n_features"]})
+    return Plan(
+        config=config,
+        tasks=[{"key": "train", "seed": int(args.seed), "fold": 0, "folds": "one"}],
+        context=_context(data, settings, {"one": _fold_list([fold])}, args),
+        data=data["description"],
+        run_kind="codevector",
+        default_out=f"codevector-{slug(args.task)}-{method}-{slug(data['in_source'])}-s{args.seed}",
+        name=f"Code vector {method}, {args.task} (test {test}, seed {args.seed})",
+        info={"method": method, "task": args.task, "aae_size": settings["aae_size"], "n_features": data["n_features"]},
+    )
 
 
 def train_task(task: dict, context: dict, run_path: str) -> dict:
@@ -990,23 +1328,53 @@ def train_task(task: dict, context: dict, run_path: str) -> dict:
 
     def recorder_factory(task_name, m, Xtr, ytr, Xte, yte, Xo, yo):
         keep = None if yo is None else yo >= 0  # out-of-context rows with a label of this task
-        rec = CodeSpaceRecorder(run, Xtr, ytr, Xte, yte, None if Xo is None else Xo[keep],
-                                None if yo is None else yo[keep], class_names=CLASS_NAMES, seed=int(task["seed"]))
+        rec = CodeSpaceRecorder(
+            run,
+            Xtr,
+            ytr,
+            Xte,
+            yte,
+            None if Xo is None else Xo[keep],
+            None if yo is None else yo[keep],
+            class_names=CLASS_NAMES,
+            seed=int(task["seed"]),
+        )
         rec.every = st["record_every"]
         return rec
 
     def on_trained(task_name, m, result):
         run.write_table("history", pd.DataFrame(result.history))
-        run.save_checkpoint({"config": result.config.to_dict(), "model": result.model.state_dict(),
-                             "history": result.history}, "code")
+        run.save_checkpoint(
+            {"config": result.config.to_dict(), "model": result.model.state_dict(), "history": result.history}, "code"
+        )
 
     t = st["task"]
-    res = evaluate_fold(X[tr], {t: context["labels_in"][t][tr]}, groups[tr], X[te], {t: context["labels_in"][t][te]},
-                        context["X_o"], {t: context["labels_o"][t]}, settings, seed=int(task["seed"]),
-                        device=context["device"], recorder_factory=recorder_factory, on_trained=on_trained)
+    res = evaluate_fold(
+        X[tr],
+        {t: context["labels_in"][t][tr]},
+        groups[tr],
+        X[te],
+        {t: context["labels_in"][t][te]},
+        context["X_o"],
+        {t: context["labels_o"][t]},
+        settings,
+        seed=int(task["seed"]),
+        device=context["device"],
+        recorder_factory=recorder_factory,
+        on_trained=on_trained,
+    )
     key = f"{t}:{method}"
-    run.write_json("final", {"task": t, "method": method, "test_speaker": name, "uar": res[f"{key}:uar"],
-                             "ds": int(res[f"{key}:ds"]), "seconds": res["seconds"]})
+    run.write_json(
+        "final",
+        {
+            "task": t,
+            "method": method,
+            "test_speaker": name,
+            "uar": res[f"{key}:uar"],
+            "ds": int(res[f"{key}:ds"]),
+            "seconds": res["seconds"],
+        },
+    )
     return {"seed": int(task["seed"]), "fold": 0, "fold_name": name, "size": "full", **res}
 
 
@@ -1015,27 +1383,69 @@ def _train_summary(tasks, plan: Plan) -> Report:
     row = tasks.iloc[0]
     key = f"{info['task']}:{info['method']}"
     label = _column_label(info["method"], info["n_features"], info["aae_size"])
-    ours = {f"{SHORT[info['task']]} {label}": {"uar": {"mean": float(row[f'{key}:uar']), "ci_low": None,
-                                                       "ci_high": None, "n": 1}}}
-    table = PaperTable(title=f"Enriched code vector: one training ({row['fold_name']} held out)",
-                       columns=[Column("uar", "UAR")], ours=ours, row_header="Task / column",
-                       extra_columns=["Ds"], extra={k: {"Ds": str(int(row[f"{key}:ds"]))} for k in ours},
-                       notes=[f"Data: {plan.data}.", ci_note([1])])
-    return Report(tables=[table], json={"uar": float(row[f"{key}:uar"]), "ds": int(row[f"{key}:ds"]),
-                                        "fold": row["fold_name"], "seconds": float(row["seconds"])},
-                  frames={"summary": summary_frame({info["method"]: {f"{info['task']}_uar": ours[next(iter(ours))]["uar"]}})})
+    ours = {
+        f"{SHORT[info['task']]} {label}": {
+            "uar": {"mean": float(row[f"{key}:uar"]), "ci_low": None, "ci_high": None, "n": 1}
+        }
+    }
+    table = PaperTable(
+        title=f"Enriched code vector: one training ({row['fold_name']} held out)",
+        columns=[Column("uar", "UAR")],
+        ours=ours,
+        row_header="Task / column",
+        extra_columns=["Ds"],
+        extra={k: {"Ds": str(int(row[f"{key}:ds"]))} for k in ours},
+        notes=[f"Data: {plan.data}.", ci_note([1])],
+    )
+    return Report(
+        tables=[table],
+        json={
+            "uar": float(row[f"{key}:uar"]),
+            "ds": int(row[f"{key}:ds"]),
+            "fold": row["fold_name"],
+            "seconds": float(row["seconds"]),
+        },
+        frames={"summary": summary_frame({info["method"]: {f"{info['task']}_uar": ours[next(iter(ours))]["uar"]}})},
+    )
 
 
 EXPERIMENTS = [
-    Experiment(name="codevector-exp1", paper=PAPER, summary="Exp 1 (Table 1): baselines, AAE, enriched codes 64/10, LOSO",
-               description=EXP1_DESCRIPTION, add_arguments=lambda p: _add_arguments(p, "exp1"), plan=_exp1_plan,
-               run_task=fold_task, summarize=_exp1_summary, default_seeds=3, tunable=True,
-               resources={"GPU": 1}),
-    Experiment(name="codevector-exp2", paper=PAPER, summary="Exp 2 (Table 2): Exp 1 with N = full, 500, 200, 100 labels",
-               description=EXP2_DESCRIPTION, add_arguments=lambda p: _add_arguments(p, "exp2"), plan=_exp2_plan,
-               run_task=fold_task, summarize=_exp2_summary, default_seeds=2, tunable=True,
-               resources={"GPU": 1}),
-    Experiment(name="codevector-train", paper=PAPER, summary="one code on one fold, code space recorded (dashboard)",
-               description=TRAIN_DESCRIPTION, add_arguments=_train_arguments, plan=_train_plan, run_task=train_task,
-               summarize=_train_summary, seeds_option=False, resources={"GPU": 1}),
+    Experiment(
+        name="codevector-exp1",
+        paper=PAPER,
+        summary="Exp 1 (Table 1): baselines, AAE, enriched codes 64/10, LOSO",
+        description=EXP1_DESCRIPTION,
+        add_arguments=lambda p: _add_arguments(p, "exp1"),
+        plan=_exp1_plan,
+        run_task=fold_task,
+        summarize=_exp1_summary,
+        default_seeds=3,
+        tunable=True,
+        resources={"GPU": 1},
+    ),
+    Experiment(
+        name="codevector-exp2",
+        paper=PAPER,
+        summary="Exp 2 (Table 2): Exp 1 with N = full, 500, 200, 100 labels",
+        description=EXP2_DESCRIPTION,
+        add_arguments=lambda p: _add_arguments(p, "exp2"),
+        plan=_exp2_plan,
+        run_task=fold_task,
+        summarize=_exp2_summary,
+        default_seeds=2,
+        tunable=True,
+        resources={"GPU": 1},
+    ),
+    Experiment(
+        name="codevector-train",
+        paper=PAPER,
+        summary="one code on one fold, code space recorded (dashboard)",
+        description=TRAIN_DESCRIPTION,
+        add_arguments=_train_arguments,
+        plan=_train_plan,
+        run_task=train_task,
+        summarize=_train_summary,
+        seeds_option=False,
+        resources={"GPU": 1},
+    ),
 ]

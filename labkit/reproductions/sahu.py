@@ -59,16 +59,37 @@ T2_CODES = "2D code-vectors"
 T2_IMPROVED = "Improved-conditional"
 
 # The paper's tables (IEMOCAP, 4 classes, UAR in %), as printed.
-PAPER_TABLE1 = {CHANCE: 25.00, SYN2D: 55.38, CODES: 56.72, CODES_SYN: 57.58, ONLY_IMPROVED: 34.09, REAL: 59.42,
-                REAL_BASELINE: 59.20, REAL_IMPROVED: 60.29}
+PAPER_TABLE1 = {
+    CHANCE: 25.00,
+    SYN2D: 55.38,
+    CODES: 56.72,
+    CODES_SYN: 57.58,
+    ONLY_IMPROVED: 34.09,
+    REAL: 59.42,
+    REAL_BASELINE: 59.20,
+    REAL_IMPROVED: 60.29,
+}
 PAPER_TABLE2 = {T2_CODES: 97.09, T2_IMPROVED: 35.23}
-PAPER_TABLE3 = {SYN2D: 40.17, CODES: 41.27, CODES_SYN: 41.54, REAL: 45.14, ONLY_IMPROVED: 33.96,
-                REAL_BASELINE: 43.79, REAL_IMPROVED: 45.40}
-ROWS = {"table1": list(PAPER_TABLE1), "table2": list(PAPER_TABLE2),
-        "table3": [CHANCE, SYN2D, CODES, CODES_SYN, REAL, ONLY_IMPROVED, REAL_BASELINE, REAL_IMPROVED]}
+PAPER_TABLE3 = {
+    SYN2D: 40.17,
+    CODES: 41.27,
+    CODES_SYN: 41.54,
+    REAL: 45.14,
+    ONLY_IMPROVED: 33.96,
+    REAL_BASELINE: 43.79,
+    REAL_IMPROVED: 45.40,
+}
+ROWS = {
+    "table1": list(PAPER_TABLE1),
+    "table2": list(PAPER_TABLE2),
+    "table3": [CHANCE, SYN2D, CODES, CODES_SYN, REAL, ONLY_IMPROVED, REAL_BASELINE, REAL_IMPROVED],
+}
 # The generators each table trains per task (gan1582 only in the recorded task of Table 1).
-NEEDS = {"table1": ("aae", "gan2d", "cgan-baseline", "cgan-improved"), "table2": ("aae", "gan2d", "cgan-improved"),
-         "table3": ("aae", "gan2d", "cgan-baseline", "cgan-improved")}
+NEEDS = {
+    "table1": ("aae", "gan2d", "cgan-baseline", "cgan-improved"),
+    "table2": ("aae", "gan2d", "cgan-improved"),
+    "table3": ("aae", "gan2d", "cgan-baseline", "cgan-improved"),
+}
 MODELS = ("aae", "gan2d", "gan1582", "cgan-baseline", "cgan-improved")
 
 DEFAULT_EMOTIONS = "anger,happiness,sadness,neutral"
@@ -79,46 +100,97 @@ PAIRED_HEADER = "Δ UAR vs only real (p)"
 # --------------------------------------------------------------------------- options
 def _add_arguments(p: argparse.ArgumentParser, table: str) -> None:
     if table == "table3":
-        p.add_argument("source", metavar="TRAIN_SOURCE",
-                       help="training corpus (synthetic:studio+phone, iemocap:PATH, emodb:PATH, csv:PATH, ...); "
-                            "without --test, one pooled source split by corpus / recording context")
-        p.add_argument("--test", dest="test_source", default=None, metavar="TEST_SOURCE",
-                       help="test corpus read by another loader (it must have the same emotions)")
-        p.add_argument("--train-corpus", default=None, metavar="NAME",
-                       help="without --test: the corpus / context trained on (default: studio for synthetic:studio+phone)")
-        p.add_argument("--test-corpus", default=None, metavar="NAME",
-                       help="without --test: the corpus / context tested on (default: phone for synthetic:studio+phone)")
+        p.add_argument(
+            "source",
+            metavar="TRAIN_SOURCE",
+            help="training corpus (synthetic:studio+phone, iemocap:PATH, emodb:PATH, csv:PATH, ...); "
+            "without --test, one pooled source split by corpus / recording context",
+        )
+        p.add_argument(
+            "--test",
+            dest="test_source",
+            default=None,
+            metavar="TEST_SOURCE",
+            help="test corpus read by another loader (it must have the same emotions)",
+        )
+        p.add_argument(
+            "--train-corpus",
+            default=None,
+            metavar="NAME",
+            help="without --test: the corpus / context trained on (default: studio for synthetic:studio+phone)",
+        )
+        p.add_argument(
+            "--test-corpus",
+            default=None,
+            metavar="NAME",
+            help="without --test: the corpus / context tested on (default: phone for synthetic:studio+phone)",
+        )
     else:
-        p.add_argument("source", metavar="SOURCE",
-                       help="corpus: synthetic, synthetic:DIR, iemocap:PATH, emodb:PATH, ravdess:PATH, cremad:PATH, csv:PATH")
-        p.add_argument("--group", default="auto", choices=["auto", "speaker", "context"],
-                       help="left-out group: 'context' (IEMOCAP's sessions), 'speaker', or 'auto' = sessions for "
-                            "IEMOCAP, speakers otherwise (default: %(default)s)")
-        p.add_argument("--max-folds", type=int, default=None, metavar="N",
-                       help="run only the first N folds (a quick look; may grow later in the same --out)")
-    p.add_argument("--emotions", default=DEFAULT_EMOTIONS,
-                   help="the emotion set; utterances of other emotions are left out (default: %(default)s, "
-                        "IEMOCAP's 4 classes)")
-    p.add_argument("--features", default="is10", choices=["is10", "egemaps", "emobase", "compare"],
-                   help="openSMILE functionals (default: %(default)s = emobase2010, the paper's 1582 features)")
-    p.add_argument("--amount", type=float, default=1.0,
-                   help="synthetic rows per emotion, as a multiple of the fold's real rows of that emotion "
-                        "(default: %(default)s)")
+        p.add_argument(
+            "source",
+            metavar="SOURCE",
+            help="corpus: synthetic, synthetic:DIR, iemocap:PATH, emodb:PATH, ravdess:PATH, cremad:PATH, csv:PATH",
+        )
+        p.add_argument(
+            "--group",
+            default="auto",
+            choices=["auto", "speaker", "context"],
+            help="left-out group: 'context' (IEMOCAP's sessions), 'speaker', or 'auto' = sessions for "
+            "IEMOCAP, speakers otherwise (default: %(default)s)",
+        )
+        p.add_argument(
+            "--max-folds",
+            type=int,
+            default=None,
+            metavar="N",
+            help="run only the first N folds (a quick look; may grow later in the same --out)",
+        )
+    p.add_argument(
+        "--emotions",
+        default=DEFAULT_EMOTIONS,
+        help="the emotion set; utterances of other emotions are left out (default: %(default)s, IEMOCAP's 4 classes)",
+    )
+    p.add_argument(
+        "--features",
+        default="is10",
+        choices=["is10", "egemaps", "emobase", "compare"],
+        help="openSMILE functionals (default: %(default)s = emobase2010, the paper's 1582 features)",
+    )
+    p.add_argument(
+        "--amount",
+        type=float,
+        default=1.0,
+        help="synthetic rows per emotion, as a multiple of the fold's real rows of that emotion (default: %(default)s)",
+    )
     g = p.add_argument_group("training budget (defaults: labkit.models.sahu)")
     g.add_argument("--aae-epochs", type=int, default=None, metavar="N", help="AAE epochs (default 60)")
     g.add_argument("--gan-epochs", type=int, default=None, metavar="N", help="vanilla GAN epochs (default 100)")
     g.add_argument("--cgan-epochs", type=int, default=None, metavar="N", help="conditional GAN epochs (default 100)")
-    g.add_argument("--batch-size", type=int, default=None, metavar="N", help="minibatch size of every model (default 64)")
-    p.add_argument("--record-every", type=int, default=5, metavar="N",
-                   help="first task: record generated samples every N epochs for the dashboard; 0 = off "
-                        "(default: %(default)s)")
-    p.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
-                   help="checkpoint every model every N epochs, so a killed task resumes mid-training; 0 = off "
-                        "(tasks take about a minute at the default budget) (default: %(default)s)")
+    g.add_argument(
+        "--batch-size", type=int, default=None, metavar="N", help="minibatch size of every model (default 64)"
+    )
+    p.add_argument(
+        "--record-every",
+        type=int,
+        default=5,
+        metavar="N",
+        help="first task: record generated samples every N epochs for the dashboard; 0 = off (default: %(default)s)",
+    )
+    p.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="checkpoint every model every N epochs, so a killed task resumes mid-training; 0 = off "
+        "(tasks take about a minute at the default budget) (default: %(default)s)",
+    )
     p.add_argument("--device", default=None, help="torch device: cpu, cuda, cuda:1 (default: CUDA when available)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch CPU threads per task (the models are small; use --jobs for parallel tasks) "
-                        "(default: %(default)s)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads per task (the models are small; use --jobs for parallel tasks) (default: %(default)s)",
+    )
     p.add_argument("--skip-bad", action="store_true", help="leave out unreadable / silent files instead of stopping")
 
 
@@ -127,8 +199,11 @@ def _budget(args) -> dict:
     from labkit.errors import LabkitError
 
     out: dict[str, dict] = {m: {} for m in MODELS}
-    for opt, models in (("aae_epochs", ("aae",)), ("gan_epochs", ("gan2d", "gan1582")),
-                        ("cgan_epochs", ("cgan-baseline", "cgan-improved"))):
+    for opt, models in (
+        ("aae_epochs", ("aae",)),
+        ("gan_epochs", ("gan2d", "gan1582")),
+        ("cgan_epochs", ("cgan-baseline", "cgan-improved")),
+    ):
         v = getattr(args, opt)
         if v is not None:
             if v < 1:
@@ -148,10 +223,13 @@ def _configs(budget: dict, n_features: int, n_classes: int) -> dict:
     from labkit.models.sahu import cgan_config_for, make_aae_config, make_gan_config
 
     aae = make_aae_config(n_features=n_features, n_classes=n_classes, **budget["aae"])
-    return {"aae": aae.to_dict(), "gan2d": make_gan_config("gan2d", data_dim=aae.code_dim, **budget["gan2d"]).to_dict(),
-            "gan1582": make_gan_config("gan1582", data_dim=n_features, **budget["gan1582"]).to_dict(),
-            "cgan-baseline": cgan_config_for(aae, "baseline", **budget["cgan-baseline"]).to_dict(),
-            "cgan-improved": cgan_config_for(aae, "improved", **budget["cgan-improved"]).to_dict()}
+    return {
+        "aae": aae.to_dict(),
+        "gan2d": make_gan_config("gan2d", data_dim=aae.code_dim, **budget["gan2d"]).to_dict(),
+        "gan1582": make_gan_config("gan1582", data_dim=n_features, **budget["gan1582"]).to_dict(),
+        "cgan-baseline": cgan_config_for(aae, "baseline", **budget["cgan-baseline"]).to_dict(),
+        "cgan-improved": cgan_config_for(aae, "improved", **budget["cgan-improved"]).to_dict(),
+    }
 
 
 def _emotions(text: str) -> list[str]:
@@ -172,8 +250,9 @@ def _emotions(text: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- data
-def load_features(source: str, emotions: list[str], feature_set: str = "is10", skip_bad: bool = False,
-                  progress: bool = True):
+def load_features(
+    source: str, emotions: list[str], feature_set: str = "is10", skip_bad: bool = False, progress: bool = True
+):
     """The source's utterances of `emotions` and their functionals (`labkit.features.Features`)."""
     from labkit.data.loaders import load_corpus
     from labkit.errors import LabkitError
@@ -183,8 +262,10 @@ def load_features(source: str, emotions: list[str], feature_set: str = "is10", s
     present = set(table["emotion"].astype(str))
     missing = [e for e in emotions if e not in present]
     if missing:
-        raise LabkitError(f"{source}: no utterances of {', '.join(missing)} (it has {', '.join(sorted(present))}); "
-                          "pick the shared emotions with --emotions")
+        raise LabkitError(
+            f"{source}: no utterances of {', '.join(missing)} (it has {', '.join(sorted(present))}); "
+            "pick the shared emotions with --emotions"
+        )
     table = table[table["emotion"].isin(emotions)].reset_index(drop=True)
     return extract(table, feature_set, progress=progress, skip_bad=skip_bad)
 
@@ -195,8 +276,10 @@ def _counts_text(meta, emotions) -> str:
 
 
 def _describe(source: str, meta, emotions, feats) -> str:
-    return (f"{source}: {len(meta)} utterances, {meta['speaker'].nunique()} speakers ({_counts_text(meta, emotions)}); "
-            f"{feats.feature_set} ({feats.X.shape[1]} features)")
+    return (
+        f"{source}: {len(meta)} utterances, {meta['speaker'].nunique()} speakers ({_counts_text(meta, emotions)}); "
+        f"{feats.feature_set} ({feats.X.shape[1]} features)"
+    )
 
 
 def _folds_within(meta, group: str):
@@ -250,8 +333,10 @@ def _plan(args, table: str) -> Plan:
         fold = Fold(f"{args.source}->{test_source}", np.arange(len(a.meta)), len(a.meta) + np.arange(len(b.meta)))
         check_fold(meta, fold)
         folds = [fold]
-        data = (f"train {_describe(args.source, a.meta, emotions, a)}; test {_describe(test_source, b.meta, emotions, b)}; "
-                "cross-corpus (1 fold)")
+        data = (
+            f"train {_describe(args.source, a.meta, emotions, a)}; test {_describe(test_source, b.meta, emotions, b)}; "
+            "cross-corpus (1 fold)"
+        )
         feature_set = a.feature_set
     else:
         feats = load_features(args.source, emotions, args.features, args.skip_bad, progress)
@@ -270,25 +355,51 @@ def _plan(args, table: str) -> Plan:
     configs = _configs(budget, X.shape[1], len(emotions))
     tasks = [{"key": f"s{s}_f{k:02d}", "seed": s, "fold": k} for s in range(args.seeds) for k in range(len(folds))]
     # Seeds and the number of folds run may grow later; everything else is the run's identity.
-    config = {"table": table, "source": args.source, "test_source": test_source, "features": feature_set,
-              "emotions": emotions, "amount": args.amount, "budget": budget,
-              "group": getattr(args, "group", None), "train_corpus": getattr(args, "train_corpus", None),
-              "test_corpus": getattr(args, "test_corpus", None),
-              # how task seeds are drawn: runs made with the former seed * 1000 + fold are another experiment
-              # (resuming one would mix two sets of generators)
-              "seeding": "SeedSequence([seed, fold])"}
+    config = {
+        "table": table,
+        "source": args.source,
+        "test_source": test_source,
+        "features": feature_set,
+        "emotions": emotions,
+        "amount": args.amount,
+        "budget": budget,
+        "group": getattr(args, "group", None),
+        "train_corpus": getattr(args, "train_corpus", None),
+        "test_corpus": getattr(args, "test_corpus", None),
+        # how task seeds are drawn: runs made with the former seed * 1000 + fold are another experiment
+        # (resuming one would mix two sets of generators)
+        "seeding": "SeedSequence([seed, fold])",
+    }
     tune = bool(getattr(args, "tune", False))
     if tune:  # only then: runs made before --tune existed keep their identity and resume
         config["tune"] = True
-    context = {"table": table, "X": X.astype(np.float32), "y": y, "emotions": emotions, "folds": folds,
-               "configs": configs, "amount": float(args.amount), "device": device, "threads": int(args.threads),
-               "record_every": int(args.record_every), "checkpoint_every": int(args.checkpoint_every),
-               "tune": tune, "speakers": meta["speaker"].astype(str).to_numpy()}
+    context = {
+        "table": table,
+        "X": X.astype(np.float32),
+        "y": y,
+        "emotions": emotions,
+        "folds": folds,
+        "configs": configs,
+        "amount": float(args.amount),
+        "device": device,
+        "threads": int(args.threads),
+        "record_every": int(args.record_every),
+        "checkpoint_every": int(args.checkpoint_every),
+        "tune": tune,
+        "speakers": meta["speaker"].astype(str).to_numpy(),
+    }
     name = {"table1": "Table 1", "table2": "Table 2", "table3": "Table 3"}[table]
     src = slug(args.source) + (f"-to-{slug(test_source)}" if test_source else "")
-    return Plan(config=config, tasks=tasks, context=context, data=data, default_out=f"sahu-{table}-{src}",
-                name=f"Sahu et al. {name} ({args.source})", run_kind=f"sahu-{table}",
-                info={"table": table, "epochs": {m: c["epochs"] for m, c in configs.items()}, "device": device})
+    return Plan(
+        config=config,
+        tasks=tasks,
+        context=context,
+        data=data,
+        default_out=f"sahu-{table}-{src}",
+        name=f"Sahu et al. {name} ({args.source})",
+        run_kind=f"sahu-{table}",
+        info={"table": table, "epochs": {m: c["epochs"] for m, c in configs.items()}, "device": device},
+    )
 
 
 def _cross_names(meta, train_c, test_c, source):
@@ -299,8 +410,10 @@ def _cross_names(meta, train_c, test_c, source):
         values = sorted(set(meta[col].astype(str))) if col in meta.columns else []
         if set(values) >= {"studio", "phone"}:
             return "studio", "phone"
-        raise LabkitError(f"{source}: name the two corpora with --train-corpus and --test-corpus (values of the "
-                          f"{col!r} column: {values}), or give a second source with --test")
+        raise LabkitError(
+            f"{source}: name the two corpora with --train-corpus and --test-corpus (values of the "
+            f"{col!r} column: {values}), or give a second source with --test"
+        )
     if train_c is None or test_c is None:
         raise LabkitError("give both --train-corpus and --test-corpus")
     return train_c, test_c
@@ -354,29 +467,50 @@ def fold_task(task: dict, context: dict, run_path: str) -> dict:
     noise = torch.Generator(device=device).manual_seed(rs + 10)
     needs = NEEDS[table]
     # ---- the 2-D AAE, its codes and the GMM that labels generated codes
-    aae = train_aae(Xtr, ytr, AAEConfig(**_tupled({**cfgs["aae"], "seed": rs})), device=device,
-                    checkpoint=ckpt("aae"))
+    aae = train_aae(Xtr, ytr, AAEConfig(**_tupled({**cfgs["aae"], "seed": rs})), device=device, checkpoint=ckpt("aae"))
     codes_tr, codes_te = encode(aae.model, Xtr), encode(aae.model, Xte)
     gmm = ClassGMM().fit(codes_tr, ytr, K)
     # ---- the vanilla GAN on the codes
-    gan = train_gan(codes_tr, GANConfig(**_tupled({**cfgs["gan2d"], "seed": rs + 1})), device=device,
-                    X_dev=codes_te if rec else None, checkpoint=ckpt("gan2d"),
-                    callback=rec.gan2d(gmm, codes_tr, codes_te) if rec else None, desc="GAN 2-d")
+    gan = train_gan(
+        codes_tr,
+        GANConfig(**_tupled({**cfgs["gan2d"], "seed": rs + 1})),
+        device=device,
+        X_dev=codes_te if rec else None,
+        checkpoint=ckpt("gan2d"),
+        callback=rec.gan2d(gmm, codes_tr, codes_te) if rec else None,
+        desc="GAN 2-d",
+    )
     syn_codes, syn_code_y = sample_labelled_codes(gan.model, gmm, counts, noise)
     # ---- the conditional GANs
     cgans = {}
     for name in ("cgan-baseline", "cgan-improved"):
         if name in needs:
             cfg = CGANConfig(**_tupled({**cfgs[name], "seed": rs + (2 if name == "cgan-baseline" else 3)}))
-            cgans[name] = train_cgan(Xtr, ytr, cfg, decoder=aae.model.decoder, device=device, checkpoint=ckpt(name),
-                                     X_dev=Xte if rec else None, y_dev=yte if rec else None,
-                                     callback=rec.cgan(name) if rec else None, desc=name)
+            cgans[name] = train_cgan(
+                Xtr,
+                ytr,
+                cfg,
+                decoder=aae.model.decoder,
+                device=device,
+                checkpoint=ckpt(name),
+                X_dev=Xte if rec else None,
+                y_dev=yte if rec else None,
+                callback=rec.cgan(name) if rec else None,
+                desc=name,
+            )
     syn = {name: generate_cgan(r.model, labels_syn, noise) for name, r in cgans.items()}
     # ---- the failed experiment: a vanilla GAN straight on the features (recorded task of Table 1)
     gan1582 = None
     if rec is not None and table == "table1":
-        gan1582 = train_gan(Xtr, GANConfig(**_tupled({**cfgs["gan1582"], "seed": rs + 4})), device=device, X_dev=Xte,
-                            checkpoint=ckpt("gan1582"), callback=rec.plain_features(), desc="GAN 1582-d")
+        gan1582 = train_gan(
+            Xtr,
+            GANConfig(**_tupled({**cfgs["gan1582"], "seed": rs + 4})),
+            device=device,
+            X_dev=Xte,
+            checkpoint=ckpt("gan1582"),
+            callback=rec.plain_features(),
+            desc="GAN 1582-d",
+        )
 
     # ---- the table's rows: an RBF SVM per training set, scored on the fold's test rows. With --tune,
     # C and gamma are chosen per feature space (features, 2-d codes) on the fold's real training rows
@@ -415,10 +549,19 @@ def fold_task(task: dict, context: dict, run_path: str) -> dict:
     if rec is not None:
         results = {"aae": aae, "gan2d": gan, **cgans, **({"gan1582": gan1582} if gan1582 is not None else {})}
         diagnostics = rec.finish(results)
-    return {"seed": seed, "fold": k, "fold_name": fold.name, "n_train": int(len(fold.train_idx)),
-            "n_test": int(len(fold.test_idx)), "n_synthetic": int(len(labels_syn)), "device": device,
-            "seconds": time.perf_counter() - t_start, "rows": rows, "diagnostics": diagnostics,
-            **({"tuned": tuned} if tuned else {})}
+    return {
+        "seed": seed,
+        "fold": k,
+        "fold_name": fold.name,
+        "n_train": int(len(fold.train_idx)),
+        "n_test": int(len(fold.test_idx)),
+        "n_synthetic": int(len(labels_syn)),
+        "device": device,
+        "seconds": time.perf_counter() - t_start,
+        "rows": rows,
+        "diagnostics": diagnostics,
+        **({"tuned": tuned} if tuned else {}),
+    }
 
 
 def _tupled(d: dict) -> dict:
@@ -496,6 +639,7 @@ class _Recording:
                 if not fixed:
                     fixed["z"] = self._fixed(model, lambda g, dev: model.noise(len(self.fixed_y), g, dev))
                 row["gen_std"] = float(model.generate(fixed["z"]).float().std())
+
         return callback
 
     def gan2d(self, gmm, codes_tr, codes_te):
@@ -512,8 +656,8 @@ class _Recording:
                 if not fixed:
                     fixed["z"] = self._fixed(model, lambda g, dev: model.noise(len(self.fixed_y), g, dev))
                 codes = model.generate(fixed["z"]).float().cpu().numpy()
-            self.run.save_snapshot("aug-gan2d", epoch, codes, self.names[gmm.predict(codes)],
-                                   ["gan2d"] * len(codes))
+            self.run.save_snapshot("aug-gan2d", epoch, codes, self.names[gmm.predict(codes)], ["gan2d"] * len(codes))
+
         return callback
 
     def cgan(self, name: str):
@@ -537,6 +681,7 @@ class _Recording:
             row["gen_std"] = float(Xg.std())
             if self._due(epoch):
                 self.run.save_snapshot(space, epoch, Xg, self.names[self.fixed_y], [name] * len(Xg))
+
         return callback
 
     def finish(self, results: dict) -> dict:
@@ -569,8 +714,9 @@ def _long(tasks):
     for t in tasks.itertuples(index=False):
         rows = json.loads(t.rows) if isinstance(t.rows, str) else t.rows
         for r in rows:
-            out.append({"configuration": r["row"], "seed": int(t.seed), "fold": int(t.fold),
-                        **{m: r[m] for m in METRICS}})
+            out.append(
+                {"configuration": r["row"], "seed": int(t.seed), "fold": int(t.fold), **{m: r[m] for m in METRICS}}
+            )
     return pd.DataFrame(out)
 
 
@@ -612,49 +758,76 @@ def _summarize(tasks, plan: Plan) -> Report:
         for p in paired.itertuples(index=False):
             if p.augmenter == CHANCE:
                 continue
-            extra[p.augmenter] = {PAIRED_HEADER: f"{100 * p.mean_diff:+.1f} (p = {_p_text(p.p_value)} / "
-                                                 f"{_p_text(p.p_adjusted)})"}
-            paired_js[p.augmenter] = {"mean_diff": p.mean_diff, "p_value": p.p_value, "p_adjusted": p.p_adjusted,
-                                      "n_pairs": int(p.n_pairs)}
+            extra[p.augmenter] = {
+                PAIRED_HEADER: f"{100 * p.mean_diff:+.1f} (p = {_p_text(p.p_value)} / {_p_text(p.p_adjusted)})"
+            }
+            paired_js[p.augmenter] = {
+                "mean_diff": p.mean_diff,
+                "p_value": p.p_value,
+                "p_adjusted": p.p_adjusted,
+                "n_pairs": int(p.n_pairs),
+            }
     n_seeds = int(long["seed"].nunique())
     n_folds = int(long["fold"].nunique())
-    titles = {"table1": "Sahu et al. 2018, Table 1: synthetic samples in the training set, UAR (%) of an RBF SVM",
-              "table2": "Sahu et al. 2018, Table 2: SVM trained on real rows, tested on synthetic ones, UAR (%)",
-              "table3": "Sahu et al. 2018, Table 3: cross-corpus, UAR (%) of an RBF SVM"}
-    paper_setting = {"table1": "Paper: IEMOCAP, 5531 utterances of 4 emotions, leave-one-session-out (5 folds).",
-                     "table2": "Paper: IEMOCAP, GANs and SVM trained on real rows; synthetic rows as the test set.",
-                     "table3": "Paper: trained on IEMOCAP, tested on MSP-IMPROV (7798 utterances, imbalanced)."}
+    titles = {
+        "table1": "Sahu et al. 2018, Table 1: synthetic samples in the training set, UAR (%) of an RBF SVM",
+        "table2": "Sahu et al. 2018, Table 2: SVM trained on real rows, tested on synthetic ones, UAR (%)",
+        "table3": "Sahu et al. 2018, Table 3: cross-corpus, UAR (%) of an RBF SVM",
+    }
+    paper_setting = {
+        "table1": "Paper: IEMOCAP, 5531 utterances of 4 emotions, leave-one-session-out (5 folds).",
+        "table2": "Paper: IEMOCAP, GANs and SVM trained on real rows; synthetic rows as the test set.",
+        "table3": "Paper: trained on IEMOCAP, tested on MSP-IMPROV (7798 utterances, imbalanced).",
+    }
     ep = plan.info["epochs"]
-    notes = [f"Data: {plan.data}.",
-             f"Budget: AAE {ep['aae']} epochs, vanilla GAN {ep['gan2d']}, cGAN {ep['cgan-improved']}; "
-             f"{n_seeds} seed(s) x {n_folds} fold(s); device {plan.info['device']}.",
-             ci_note([s["uar"]["n"] for s in summary.values()])]
+    notes = [
+        f"Data: {plan.data}.",
+        f"Budget: AAE {ep['aae']} epochs, vanilla GAN {ep['gan2d']}, cGAN {ep['cgan-improved']}; "
+        f"{n_seeds} seed(s) x {n_folds} fold(s); device {plan.info['device']}.",
+        ci_note([s["uar"]["n"] for s in summary.values()]),
+    ]
     if extra:
         unit = "seeds (one fold)" if n_folds == 1 else "folds (seeds averaged within each fold)"
-        notes.append(f"{PAIRED_HEADER}: mean paired difference in UAR points; two-sided Wilcoxon signed-rank "
-                     f"p-value over {unit}, raw / Benjamini-Hochberg adjusted across the rows "
-                     "(labkit.experiment.stats.paired_vs).")
+        notes.append(
+            f"{PAIRED_HEADER}: mean paired difference in UAR points; two-sided Wilcoxon signed-rank "
+            f"p-value over {unit}, raw / Benjamini-Hochberg adjusted across the rows "
+            "(labkit.experiment.stats.paired_vs)."
+        )
     from labkit.experiment.classifiers import chosen_summary, tuned_records
 
     tuned = tuned_records(tasks)
     if tuned:
-        notes.append("--tune: the RBF SVM's C and gamma chosen in every fold by a speaker-grouped inner CV on the "
-                     "fold's real training rows, then used for every training set in that space; chosen: features "
-                     f"{chosen_summary([t['features'] for t in tuned])} | 2-d codes "
-                     f"{chosen_summary([t['codes'] for t in tuned])}.")
+        notes.append(
+            "--tune: the RBF SVM's C and gamma chosen in every fold by a speaker-grouped inner CV on the "
+            "fold's real training rows, then used for every training set in that space; chosen: features "
+            f"{chosen_summary([t['features'] for t in tuned])} | 2-d codes "
+            f"{chosen_summary([t['codes'] for t in tuned])}."
+        )
     else:
-        notes.append("RBF SVM with labkit's defaults (C = 1, gamma = 'scale' of each training set); --tune chooses C "
-                     "and gamma inside every training fold.")
+        notes.append(
+            "RBF SVM with labkit's defaults (C = 1, gamma = 'scale' of each training set); --tune chooses C "
+            "and gamma inside every training fold."
+        )
     notes.append(paper_setting[table] + " Printed for reference; a different corpus and budget.")
-    pt = PaperTable(title=titles[table], columns=[Column("uar", "UAR")], ours=summary,
-                    paper={r: {"uar": v} for r, v in paper.items() if r in summary}, row_header="Training data"
-                    if table != "table2" else "Synthetic test set", extra_columns=[PAIRED_HEADER] if extra else [],
-                    extra=extra, notes=notes)
+    pt = PaperTable(
+        title=titles[table],
+        columns=[Column("uar", "UAR")],
+        ours=summary,
+        paper={r: {"uar": v} for r, v in paper.items() if r in summary},
+        row_header="Training data" if table != "table2" else "Synthetic test set",
+        extra_columns=[PAIRED_HEADER] if extra else [],
+        extra=extra,
+        notes=notes,
+    )
     diag = _diagnostics(tasks)
     findings = _findings(table, summary, paired_js, diag)
-    js = {"rows": {r: s for r, s in summary.items()}, "paired_vs_real": paired_js, "diagnostics": diag,
-          **({"tuned": tuned} if tuned else {}),
-          "data": plan.data}
+    js = {
+        "rows": {r: s for r, s in summary.items()},
+        "paired_vs_real": paired_js,
+        "diagnostics": diag,
+        **({"tuned": tuned} if tuned else {}),
+        "data": plan.data,
+    }
     frames = {"summary": summary_frame(summary), "scores": long}
     if paired is not None:
         frames["paired"] = paired
@@ -685,36 +858,52 @@ def _findings(table: str, summary: dict, paired: dict, diag: dict) -> list[str]:
         if not np.isfinite(pv) or n <= 5:
             # exact two-sided Wilcoxon: the smallest p of n pairs is 2 / 2^n (0.0625 at n = 5)
             apart = _apart(summary, REAL_IMPROVED, REAL)
-            verdict = (f"With {n} paired unit(s) the test cannot reach p < 0.05; our mean is "
-                       f"{'higher' if d > 0 else 'lower'} and the 95 % intervals "
-                       f"{'do not overlap' if apart else 'overlap'}")
+            verdict = (
+                f"With {n} paired unit(s) the test cannot reach p < 0.05; our mean is "
+                f"{'higher' if d > 0 else 'lower'} and the 95 % intervals "
+                f"{'do not overlap' if apart else 'overlap'}"
+            )
         elif pv < 0.05:
-            verdict = ("Reproduced: the synthetic rows help" if d > 0 else
-                       "Not reproduced: the synthetic rows hurt")
+            verdict = "Reproduced: the synthetic rows help" if d > 0 else "Not reproduced: the synthetic rows hurt"
         else:
-            verdict = ("No significant difference" + (" (our mean is higher)" if d > 0 else
-                                                      " (our mean is lower)" if d < 0 else ""))
-        out.append(f"Claim 'real + improved-conditional >= only real': {d:+.1f} UAR points, Wilcoxon p = {_p_text(pv)} "
-                   f"over {p['n_pairs']} paired units; the paper: {paper_d:+.2f}. {verdict}.")
+            verdict = "No significant difference" + (
+                " (our mean is higher)" if d > 0 else " (our mean is lower)" if d < 0 else ""
+            )
+        out.append(
+            f"Claim 'real + improved-conditional >= only real': {d:+.1f} UAR points, Wilcoxon p = {_p_text(pv)} "
+            f"over {p['n_pairs']} paired units; the paper: {paper_d:+.2f}. {verdict}."
+        )
     if table in ("table1", "table3") and REAL_BASELINE in paired:
         p = paired[REAL_BASELINE]
-        out.append(f"Real + baseline-conditional vs only real: {100 * p['mean_diff']:+.1f} points (p = {_p_text(p['p_value'])}); "
-                   f"the paper: {(59.20 - 59.42) if table == 'table1' else (43.79 - 45.14):+.2f}.")
+        out.append(
+            f"Real + baseline-conditional vs only real: {100 * p['mean_diff']:+.1f} points (p = {_p_text(p['p_value'])}); "
+            f"the paper: {(59.20 - 59.42) if table == 'table1' else (43.79 - 45.14):+.2f}."
+        )
     if m(SYN2D) is not None and m(CODES) is not None:
         ref = PAPER_TABLE3 if table == "table3" else PAPER_TABLE1
-        out.append(f"Only synthetic 2-D codes vs only real 2-D codes: {m(SYN2D):.1f} vs {m(CODES):.1f} % UAR "
-                   f"(the paper: comparable, {ref[SYN2D]:.2f} vs {ref[CODES]:.2f}).")
+        out.append(
+            f"Only synthetic 2-D codes vs only real 2-D codes: {m(SYN2D):.1f} vs {m(CODES):.1f} % UAR "
+            f"(the paper: comparable, {ref[SYN2D]:.2f} vs {ref[CODES]:.2f})."
+        )
     if table == "table2" and m(T2_CODES) is not None:
-        out.append(f"Synthetic 2-D codes are classified far better ({m(T2_CODES):.1f} %) than synthetic 1582-d rows "
-                   f"({m(T2_IMPROVED):.1f} %), as in the paper (97.09 vs 35.23).")
-    for name, label in (("gan1582", "Vanilla GAN on the raw features"), ("cgan-baseline", "Baseline cGAN"),
-                        ("cgan-improved", "Improved cGAN"), ("gan2d", "Vanilla GAN on 2-D codes")):
+        out.append(
+            f"Synthetic 2-D codes are classified far better ({m(T2_CODES):.1f} %) than synthetic 1582-d rows "
+            f"({m(T2_IMPROVED):.1f} %), as in the paper (97.09 vs 35.23)."
+        )
+    for name, label in (
+        ("gan1582", "Vanilla GAN on the raw features"),
+        ("cgan-baseline", "Baseline cGAN"),
+        ("cgan-improved", "Improved cGAN"),
+        ("gan2d", "Vanilla GAN on 2-D codes"),
+    ):
         d = diag.get(name)
         if not d or "loss_d" not in d:
             continue
-        text = (f"{label} (recorded fold, mean of the last {min(10, d['epochs'])} of {d['epochs']} epochs): "
-                f"D loss {d['loss_d']:.2f}, "
-                f"G loss {d['loss_g']:.2f} (ln 2 = 0.69 at equilibrium), D(x) {d['d_real']:.2f}, D(G(z)) {d['d_fake']:.2f}")
+        text = (
+            f"{label} (recorded fold, mean of the last {min(10, d['epochs'])} of {d['epochs']} epochs): "
+            f"D loss {d['loss_d']:.2f}, "
+            f"G loss {d['loss_g']:.2f} (ln 2 = 0.69 at equilibrium), D(x) {d['d_real']:.2f}, D(G(z)) {d['d_fake']:.2f}"
+        )
         if "gen_std" in d:
             text += f", generated std {d['gen_std']:.2f} (real: 1)"
         if "fidelity" in d:
@@ -734,44 +923,65 @@ dashboard: `labkit dashboard --runs DIR/..`. Finished seed x fold tasks are save
 command resumes, and --seeds can grow later.
 """
 
-TABLE1_DESCRIPTION = """\
+TABLE1_DESCRIPTION = (
+    """\
 Table 1: synthetic samples in the training set. Leave-one-group-out (IEMOCAP sessions, speakers for
 every other corpus), an RBF SVM per training set, UAR with 95 % intervals over seeds and the paired
 test of every row against "only real", the paper's numbers under ours.
-""" + COMMON_HELP + """
+"""
+    + COMMON_HELP
+    + """
 examples:
   labkit reproduce sahu-table1 synthetic --seeds 3 --jobs 2 --out runs/sahu-table1
   labkit reproduce sahu-table1 iemocap:~/data/IEMOCAP_full_release --seeds 2
   labkit reproduce sahu-table1 synthetic --max-folds 2 --seeds 1 --cgan-epochs 20   # a quick look
 """
+)
 
-TABLE2_DESCRIPTION = """\
+TABLE2_DESCRIPTION = (
+    """\
 Table 2: synthetic samples in the test set. An RBF SVM trained on the fold's real training rows
 classifies synthetic rows: the vanilla GAN's 2-D codes (labelled by GMM membership) and the improved
 cGAN's feature vectors (labelled by their condition).
-""" + COMMON_HELP + """
+"""
+    + COMMON_HELP
+    + """
 examples:
   labkit reproduce sahu-table2 synthetic --seeds 3 --jobs 2 --out runs/sahu-table2
 """
+)
 
-TABLE3_DESCRIPTION = """\
+TABLE3_DESCRIPTION = (
+    """\
 Table 3: cross-corpus. Train on one corpus, test on another with the same emotions: the paper trained
 on IEMOCAP and tested on MSP-IMPROV; by default the embedded corpus's studio recordings train and its
 telephone recordings (other speakers) test. Table 1's rows.
-""" + COMMON_HELP + """
+"""
+    + COMMON_HELP
+    + """
 examples:
   labkit reproduce sahu-table3 synthetic:studio+phone --seeds 3 --out runs/sahu-table3
   labkit reproduce sahu-table3 iemocap:~/data/IEMOCAP --test csv:~/data/msp-improv/manifest.csv
   labkit reproduce sahu-table3 emodb:~/data/emodb --test ravdess:~/data/ravdess
 """
+)
 
 
 def _experiment(table: str, summary: str, description: str) -> Experiment:
-    return Experiment(name=f"sahu-{table}", paper=PAPER, summary=summary, description=description,
-                      add_arguments=lambda p: _add_arguments(p, table), plan=lambda args: _plan(args, table),
-                      run_task=fold_task, summarize=_summarize, default_seeds=3, on_task_done=_drop_checkpoints,
-                      tunable=True,
-                      resources={"GPU": 1})
+    return Experiment(
+        name=f"sahu-{table}",
+        paper=PAPER,
+        summary=summary,
+        description=description,
+        add_arguments=lambda p: _add_arguments(p, table),
+        plan=lambda args: _plan(args, table),
+        run_task=fold_task,
+        summarize=_summarize,
+        default_seeds=3,
+        on_task_done=_drop_checkpoints,
+        tunable=True,
+        resources={"GPU": 1},
+    )
 
 
 EXPERIMENTS = [

@@ -50,17 +50,26 @@ PAPER = "Shilandari, Marvi, Khosravi, Wang, SIVP 2022: cycle-GAN data augmentati
 EMOTIONS = "anger,fear,happiness,sadness,neutral"
 METHODS = ("none", "noise", "smote", "cyclegan", "cyclegan-w")
 GAN_METHODS = ("cyclegan", "cyclegan-w")
-LABELS = {"none": "No augmentation", "noise": "Add noise", "smote": "SMOTE", "cyclegan": "Cycle-GAN",
-          "cyclegan-w": "Cycle-GAN + Wasserstein"}
+LABELS = {
+    "none": "No augmentation",
+    "noise": "Add noise",
+    "smote": "SMOTE",
+    "cyclegan": "Cycle-GAN",
+    "cyclegan-w": "Cycle-GAN + Wasserstein",
+}
 CLASSIFIERS = {"dnn": ("DNN", "mlp"), "svm": ("SVM", "svm-linear")}  # option -> (label, labkit classifier)
 METRICS = ["uar", "wa", "f1"]
 
 # The paper's Table 1 (EMO-DB, 5 classes, %), as printed: (WA, UAR).
 PAPER_TABLE1 = {
-    ("noise", "DNN"): (82.06, 82.73), ("noise", "SVM"): (81.12, 80.25),
-    ("smote", "DNN"): (82.43, 81.51), ("smote", "SVM"): (80.93, 79.51),
-    ("cyclegan", "DNN"): (83.55, 82.50), ("cyclegan", "SVM"): (81.50, 80.30),
-    ("cyclegan-w", "DNN"): (84.49, 83.33), ("cyclegan-w", "SVM"): (81.07, 80.08),
+    ("noise", "DNN"): (82.06, 82.73),
+    ("noise", "SVM"): (81.12, 80.25),
+    ("smote", "DNN"): (82.43, 81.51),
+    ("smote", "SVM"): (80.93, 79.51),
+    ("cyclegan", "DNN"): (83.55, 82.50),
+    ("cyclegan", "SVM"): (81.50, 80.30),
+    ("cyclegan-w", "DNN"): (84.49, 83.33),
+    ("cyclegan-w", "SVM"): (81.07, 80.08),
 }
 PAIRED_HEADER = "Δ UAR vs none (p)"
 
@@ -72,59 +81,121 @@ def row_label(method: str, classifier: str) -> str:
 
 # --------------------------------------------------------------------------- options
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("source", metavar="SOURCE",
-                   help="corpus: synthetic:imbalanced (EMO-DB's five class sizes), emodb:PATH, synthetic, "
-                        "synthetic:DIR, ravdess:PATH, cremad:PATH, csv:PATH")
-    p.add_argument("--emotions", default=EMOTIONS,
-                   help="the classes; must include neutral, the source every emotion is translated from "
-                        "(default: %(default)s, the paper's five)")
-    p.add_argument("--features", default="is10", choices=["is10", "egemaps", "emobase", "compare"],
-                   help="openSMILE functionals; the paper's 2185-d set is no standard configuration, IS10 (1582) is "
-                        "the closest (see labkit.models.cyclegan) (default: %(default)s)")
-    p.add_argument("--protocol", default="loso", choices=["loso", "random"],
-                   help="loso: leave one speaker out; random: speaker-dependent stratified k-fold over utterances, "
-                        "reshuffled per seed (the paper's likely setting) (default: %(default)s)")
-    p.add_argument("--folds", type=int, default=5, metavar="K", help="folds of --protocol random (default: %(default)s)")
-    p.add_argument("--max-folds", type=int, default=None, metavar="N",
-                   help="run only the first N folds (a quick look; may grow later in the same --out)")
-    p.add_argument("--classifiers", default="dnn,svm",
-                   help="dnn (2 x 800 leaky ReLU, L2) and / or svm (linear) (default: %(default)s)")
+    p.add_argument(
+        "source",
+        metavar="SOURCE",
+        help="corpus: synthetic:imbalanced (EMO-DB's five class sizes), emodb:PATH, synthetic, "
+        "synthetic:DIR, ravdess:PATH, cremad:PATH, csv:PATH",
+    )
+    p.add_argument(
+        "--emotions",
+        default=EMOTIONS,
+        help="the classes; must include neutral, the source every emotion is translated from "
+        "(default: %(default)s, the paper's five)",
+    )
+    p.add_argument(
+        "--features",
+        default="is10",
+        choices=["is10", "egemaps", "emobase", "compare"],
+        help="openSMILE functionals; the paper's 2185-d set is no standard configuration, IS10 (1582) is "
+        "the closest (see labkit.models.cyclegan) (default: %(default)s)",
+    )
+    p.add_argument(
+        "--protocol",
+        default="loso",
+        choices=["loso", "random"],
+        help="loso: leave one speaker out; random: speaker-dependent stratified k-fold over utterances, "
+        "reshuffled per seed (the paper's likely setting) (default: %(default)s)",
+    )
+    p.add_argument(
+        "--folds", type=int, default=5, metavar="K", help="folds of --protocol random (default: %(default)s)"
+    )
+    p.add_argument(
+        "--max-folds",
+        type=int,
+        default=None,
+        metavar="N",
+        help="run only the first N folds (a quick look; may grow later in the same --out)",
+    )
+    p.add_argument(
+        "--classifiers",
+        default="dnn,svm",
+        help="dnn (2 x 800 leaky ReLU, L2) and / or svm (linear) (default: %(default)s)",
+    )
     g = p.add_argument_group("cycle-GAN (defaults: labkit.models.cyclegan)")
-    g.add_argument("--budget", default="small", choices=["small", "paper"],
-                   help="small: 2 x 256 units, 60 epochs (a CPU); paper: 2 x 800 units, 200 epochs, lr reduced "
-                        "every 50 (a GPU job) (default: %(default)s)")
+    g.add_argument(
+        "--budget",
+        default="small",
+        choices=["small", "paper"],
+        help="small: 2 x 256 units, 60 epochs (a CPU); paper: 2 x 800 units, 200 epochs, lr reduced "
+        "every 50 (a GPU job) (default: %(default)s)",
+    )
     g.add_argument("--epochs", type=int, default=None, metavar="N", help="adversarial epochs (default: the budget's)")
-    g.add_argument("--hidden", type=int, default=None, metavar="H", help="units per hidden layer (default: the budget's)")
-    g.add_argument("--jitter", type=float, default=0.05,
-                   help="std of the Gaussian jitter on neutral rows before translation (default: %(default)s)")
-    p.add_argument("--record-every", type=int, default=5, metavar="N",
-                   help="first task of each cycle-GAN: record generated rows every N epochs for the dashboard; "
-                        "0 = off (the loss history is always kept) (default: %(default)s)")
+    g.add_argument(
+        "--hidden", type=int, default=None, metavar="H", help="units per hidden layer (default: the budget's)"
+    )
+    g.add_argument(
+        "--jitter",
+        type=float,
+        default=0.05,
+        help="std of the Gaussian jitter on neutral rows before translation (default: %(default)s)",
+    )
+    p.add_argument(
+        "--record-every",
+        type=int,
+        default=5,
+        metavar="N",
+        help="first task of each cycle-GAN: record generated rows every N epochs for the dashboard; "
+        "0 = off (the loss history is always kept) (default: %(default)s)",
+    )
     p.add_argument("--device", default=None, help="torch device: cpu, cuda, cuda:1 (default: CUDA when available)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch CPU threads per task (use --jobs for parallel tasks) (default: %(default)s)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads per task (use --jobs for parallel tasks) (default: %(default)s)",
+    )
     p.add_argument("--skip-bad", action="store_true", help="leave out unreadable / silent files instead of stopping")
 
 
 def _table1_arguments(p: argparse.ArgumentParser) -> None:
     _add_common(p)
-    p.add_argument("--methods", default=",".join(METHODS),
-                   help="rows, a subset of %(default)s (none is always run: the paired tests need it)")
-    p.add_argument("--amount", default="1",
-                   help="synthetic rows per class: a ratio r adds r x n_c to every class c (1 doubles the fold), "
-                        "'balance' tops every class up to the largest (default: %(default)s)")
-    p.add_argument("--noise-scale", type=float, default=0.1,
-                   help="noise std in units of each standardised feature's std (default: %(default)s)")
+    p.add_argument(
+        "--methods",
+        default=",".join(METHODS),
+        help="rows, a subset of %(default)s (none is always run: the paired tests need it)",
+    )
+    p.add_argument(
+        "--amount",
+        default="1",
+        help="synthetic rows per class: a ratio r adds r x n_c to every class c (1 doubles the fold), "
+        "'balance' tops every class up to the largest (default: %(default)s)",
+    )
+    p.add_argument(
+        "--noise-scale",
+        type=float,
+        default=0.1,
+        help="noise std in units of each standardised feature's std (default: %(default)s)",
+    )
 
 
 def _sweep_arguments(p: argparse.ArgumentParser) -> None:
     _add_common(p)
-    p.add_argument("--augmenters", default="noise,smote,cyclegan,cyclegan-w",
-                   help="curves besides real only, a subset of %(default)s")
-    p.add_argument("--amounts", default="0.5,1,2,4",
-                   help="ratios r of added data (r x n_c rows per class c) (default: %(default)s)")
-    p.add_argument("--noise-scales", default="0.05,0.1,0.3",
-                   help="noise levels, one curve each (the paper's Figure 6) (default: %(default)s)")
+    p.add_argument(
+        "--augmenters",
+        default="noise,smote,cyclegan,cyclegan-w",
+        help="curves besides real only, a subset of %(default)s",
+    )
+    p.add_argument(
+        "--amounts",
+        default="0.5,1,2,4",
+        help="ratios r of added data (r x n_c rows per class c) (default: %(default)s)",
+    )
+    p.add_argument(
+        "--noise-scales",
+        default="0.05,0.1,0.3",
+        help="noise levels, one curve each (the paper's Figure 6) (default: %(default)s)",
+    )
 
 
 # --------------------------------------------------------------------------- checking options
@@ -164,8 +235,10 @@ def _emotions(text: str) -> list[str]:
     if len(set(out)) != len(out) or len(out) < 2:
         raise LabkitError(f"--emotions needs at least two distinct emotions, got {text!r}")
     if "neutral" not in out:
-        raise LabkitError(f"--emotions must include neutral: every cycle-GAN translates neutral rows into its emotion "
-                          f"(got {', '.join(out)})")
+        raise LabkitError(
+            f"--emotions must include neutral: every cycle-GAN translates neutral rows into its emotion "
+            f"(got {', '.join(out)})"
+        )
     return out
 
 
@@ -211,8 +284,10 @@ def _load(args, emotions: list[str]):
     present = sorted(set(table["emotion"].astype(str)))
     missing = [e for e in emotions if e not in present]
     if missing:
-        raise LabkitError(f"{args.source}: no utterances of {', '.join(missing)} (it has {', '.join(present)}); "
-                          "choose the classes with --emotions (neutral must be among them)")
+        raise LabkitError(
+            f"{args.source}: no utterances of {', '.join(missing)} (it has {', '.join(present)}); "
+            "choose the classes with --emotions (neutral must be among them)"
+        )
     table = table[table["emotion"].isin(emotions)].reset_index(drop=True)
     return extract(table, args.features, progress=not args.json, skip_bad=args.skip_bad)
 
@@ -233,16 +308,19 @@ def _folds(meta, args) -> tuple[dict, str]:
     y = meta["emotion"].astype(str).to_numpy()
     smallest = int(np.unique(y, return_counts=True)[1].min())
     if smallest < args.folds:
-        raise LabkitError(f"--protocol random: the smallest class has {smallest} utterances, fewer than --folds "
-                          f"{args.folds}")
+        raise LabkitError(
+            f"--protocol random: the smallest class has {smallest} utterances, fewer than --folds {args.folds}"
+        )
     out = {}
     for seed in range(args.seeds):
         split = StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y)
         folds = [Fold(f"random {k + 1}/{args.folds}", tr, te) for k, (tr, te) in enumerate(split)]
         out[seed] = folds[: args.max_folds] if args.max_folds else folds
     n = len(next(iter(out.values())))
-    return out, (f"SPEAKER-DEPENDENT stratified {args.folds}-fold CV over utterances, reshuffled per seed "
-                 f"({n} folds{' run' if args.max_folds else ''}; the paper's likely setting: speakers on both sides)")
+    return out, (
+        f"SPEAKER-DEPENDENT stratified {args.folds}-fold CV over utterances, reshuffled per seed "
+        f"({n} folds{' run' if args.max_folds else ''}; the paper's likely setting: speakers on both sides)"
+    )
 
 
 def _fold(context: dict, seed: int, k: int):
@@ -252,9 +330,11 @@ def _fold(context: dict, seed: int, k: int):
 
 def _describe(source, meta, emotions, feats) -> str:
     counts = meta["emotion"].value_counts()
-    return (f"{source}: {len(meta)} utterances, {meta['speaker'].nunique()} speakers "
-            f"({', '.join(f'{e} {int(counts.get(e, 0))}' for e in emotions)}); {feats.feature_set} "
-            f"({feats.X.shape[1]} features)")
+    return (
+        f"{source}: {len(meta)} utterances, {meta['speaker'].nunique()} speakers "
+        f"({', '.join(f'{e} {int(counts.get(e, 0))}' for e in emotions)}); {feats.feature_set} "
+        f"({feats.X.shape[1]} features)"
+    )
 
 
 def _base_plan(args, experiment: str):
@@ -271,14 +351,33 @@ def _base_plan(args, experiment: str):
     feats = _load(args, emotions)
     folds, protocol = _folds(feats.meta, args)
     data = f"{_describe(args.source, feats.meta, emotions, feats)}; {protocol}"
-    context = {"X": feats.X.astype(np.float32), "y": feats.meta["emotion"].astype(str).to_numpy(), "folds": folds,
-               "classifiers": classifiers, "overrides": overrides, "budget": args.budget, "jitter": float(args.jitter),
-               "device": device, "threads": int(args.threads), "record_every": int(args.record_every),
-               "progress": not args.json, "tune": bool(getattr(args, "tune", False)),
-               "speakers": feats.meta["speaker"].astype(str).to_numpy()}
-    config = {"experiment": experiment, "source": args.source, "emotions": emotions, "features": feats.feature_set,
-              "protocol": args.protocol, "folds": args.folds if args.protocol == "random" else None,
-              "classifiers": classifiers, "budget": args.budget, "overrides": overrides, "jitter": float(args.jitter)}
+    context = {
+        "X": feats.X.astype(np.float32),
+        "y": feats.meta["emotion"].astype(str).to_numpy(),
+        "folds": folds,
+        "classifiers": classifiers,
+        "overrides": overrides,
+        "budget": args.budget,
+        "jitter": float(args.jitter),
+        "device": device,
+        "threads": int(args.threads),
+        "record_every": int(args.record_every),
+        "progress": not args.json,
+        "tune": bool(getattr(args, "tune", False)),
+        "speakers": feats.meta["speaker"].astype(str).to_numpy(),
+    }
+    config = {
+        "experiment": experiment,
+        "source": args.source,
+        "emotions": emotions,
+        "features": feats.feature_set,
+        "protocol": args.protocol,
+        "folds": args.folds if args.protocol == "random" else None,
+        "classifiers": classifiers,
+        "budget": args.budget,
+        "overrides": overrides,
+        "jitter": float(args.jitter),
+    }
     if context["tune"]:  # only then: runs made before --tune existed keep their identity and resume
         config["tune"] = True
     n_folds = len(next(iter(folds.values())))
@@ -306,16 +405,25 @@ def _augmenter(method: str, amount, context: dict, rs: int, record: bool):
     if method == "smote":
         return make_augmenter("smote", sampling_strategy=strategy, random_state=rs)
     over = context["overrides"]
-    return make_augmenter(method, sampling_strategy=strategy, random_state=rs, budget=context["budget"],
-                          epochs=over.get("epochs"), hidden=over.get("hidden"), jitter=context["jitter"],
-                          device=context["device"], threads=context["threads"],
-                          record_every=context["record_every"] if record else 0)
+    return make_augmenter(
+        method,
+        sampling_strategy=strategy,
+        random_state=rs,
+        budget=context["budget"],
+        epochs=over.get("epochs"),
+        hidden=over.get("hidden"),
+        jitter=context["jitter"],
+        device=context["device"],
+        threads=context["threads"],
+        record_every=context["record_every"] if record else 0,
+    )
 
 
 def _recorder(run, space: str):
     def callback(kind: str, record: dict) -> None:
         if kind == "snapshot":
             run.save_snapshot(space, record["iteration"], record["X"], record["y"], record["origin"])
+
     return callback
 
 
@@ -363,8 +471,7 @@ def method_task(task: dict, context: dict, run_path: str) -> dict:
 
             for name in context["classifiers"]:
                 label, clf_name = CLASSIFIERS[name]
-                params[name], tuned[label] = tune_on_real(clf_name, Xtr, ytr, context["speakers"][fold.train_idx],
-                                                          rs)
+                params[name], tuned[label] = tune_on_real(clf_name, Xtr, ytr, context["speakers"][fold.train_idx], rs)
         for amount in amounts:
             for name in context["classifiers"]:
                 label, clf_name = CLASSIFIERS[name]
@@ -380,9 +487,14 @@ def method_task(task: dict, context: dict, run_path: str) -> dict:
                     aug = FittedSampler(fitted, sampling_strategy=strategy) if fitted.generates else fitted
                     pipe = build_pipeline(aug, clf).fit(Xtr, ytr)
                 s = scores(yte, pipe.predict(Xte), labels=labels)
-                rows.append({"classifier": label, "amount": amount,
-                             "n_synthetic": int(getattr(pipe.named_steps["augment"], "n_synthetic_", 0)),
-                             **{m: float(s[m]) for m in METRICS}})
+                rows.append(
+                    {
+                        "classifier": label,
+                        "amount": amount,
+                        "n_synthetic": int(getattr(pipe.named_steps["augment"], "n_synthetic_", 0)),
+                        **{m: float(s[m]) for m in METRICS},
+                    }
+                )
     diagnostics = fidelity(fitted, pipe_scaled(fitted_pipe, Xtr), ytr, rs) if fitted.generates else {}
     if method in GAN_METHODS:
         hist = pd.DataFrame(fitted.history_)
@@ -390,12 +502,24 @@ def method_task(task: dict, context: dict, run_path: str) -> dict:
             run.write_table(f"history-{method}", hist)
         tail = hist.tail(5)
         diagnostics.update({c: float(tail[c].mean()) for c in tail.columns if c not in ("iteration", "lr")})
-        diagnostics.update(epochs=int(hist["iteration"].max()), gan_seconds=float(t_gen),
-                           cls_train_acc=float(fitted.pretrain_.get("cls_train_acc", float("nan"))))
-    return {"method": method, "seed": seed, "fold": k, "fold_name": fold.name, "n_train": int(len(fold.train_idx)),
-            "n_test": int(len(fold.test_idx)), "seconds": time.perf_counter() - t_start, "rows": rows,
-            "diagnostics": diagnostics, "warnings": sorted({str(w.message) for w in caught})[:5],
-            **({"tuned": tuned} if tuned else {})}
+        diagnostics.update(
+            epochs=int(hist["iteration"].max()),
+            gan_seconds=float(t_gen),
+            cls_train_acc=float(fitted.pretrain_.get("cls_train_acc", float("nan"))),
+        )
+    return {
+        "method": method,
+        "seed": seed,
+        "fold": k,
+        "fold_name": fold.name,
+        "n_train": int(len(fold.train_idx)),
+        "n_test": int(len(fold.test_idx)),
+        "seconds": time.perf_counter() - t_start,
+        "rows": rows,
+        "diagnostics": diagnostics,
+        "warnings": sorted({str(w.message) for w in caught})[:5],
+        **({"tuned": tuned} if tuned else {}),
+    }
 
 
 def _tuning_note(tasks) -> str:
@@ -404,12 +528,16 @@ def _tuning_note(tasks) -> str:
 
     records = tuned_records(tasks)
     if not records:
-        return ("Classifiers with labkit's defaults (linear SVM C = 1, DNN L2 1e-4); --tune chooses them inside "
-                "every training fold.")
+        return (
+            "Classifiers with labkit's defaults (linear SVM C = 1, DNN L2 1e-4); --tune chooses them inside "
+            "every training fold."
+        )
     labels = list(dict.fromkeys(k for r in records for k in r))
     chosen = " | ".join(f"{lab}: {chosen_summary([r[lab] for r in records if lab in r])}" for lab in labels)
-    return ("--tune: each classifier's hyperparameters chosen in every fold by a speaker-grouped inner CV on the "
-            f"fold's real training rows, then used by every method (counts over tasks): {chosen}.")
+    return (
+        "--tune: each classifier's hyperparameters chosen in every fold by a speaker-grouped inner CV on the "
+        f"fold's real training rows, then used by every method (counts over tasks): {chosen}."
+    )
 
 
 def pipe_scaled(pipe, X):
@@ -455,8 +583,16 @@ def _long(tasks):
     for t in tasks.itertuples(index=False):
         rows = json.loads(t.rows) if isinstance(t.rows, str) else t.rows
         for r in rows:
-            out.append({"method": t.method, "classifier": r["classifier"], "amount": str(r["amount"]),
-                        "seed": int(t.seed), "fold": int(t.fold), **{m: r[m] for m in METRICS}})
+            out.append(
+                {
+                    "method": t.method,
+                    "classifier": r["classifier"],
+                    "amount": str(r["amount"]),
+                    "seed": int(t.seed),
+                    "fold": int(t.fold),
+                    **{m: r[m] for m in METRICS},
+                }
+            )
     return pd.DataFrame(out)
 
 
@@ -503,33 +639,56 @@ def _table1_summary(tasks, plan: Plan) -> Report:
         paired_frames.append(paired.assign(classifier=label))
         for p in paired[paired["metric"] == "uar"].itertuples(index=False):
             extra[row_label(p.augmenter, label)] = {
-                PAIRED_HEADER: f"{100 * p.mean_diff:+.1f} (p = {_fmt_p(p.p_value)})"}
-            paired_js[row_label(p.augmenter, label)] = {"mean_diff": p.mean_diff, "p_value": p.p_value,
-                                                        "p_adjusted": p.p_adjusted, "n_folds": p.n_folds}
+                PAIRED_HEADER: f"{100 * p.mean_diff:+.1f} (p = {_fmt_p(p.p_value)})"
+            }
+            paired_js[row_label(p.augmenter, label)] = {
+                "mean_diff": p.mean_diff,
+                "p_value": p.p_value,
+                "p_adjusted": p.p_adjusted,
+                "n_folds": p.n_folds,
+            }
     info = plan.info
     n_seeds, n_folds = int(long["seed"].nunique()), int(long["fold"].nunique())
-    notes = [f"Data: {plan.data}.",
-             f"Amount: {info['amount_text']}; noise std {info['noise_scale']:g} (standardised units). "
-             f"Cycle-GANs: {info['budget_text']}; {n_seeds} seed(s) x {n_folds} fold(s); device {info['device']}.",
-             "WA = accuracy, UAR = mean per-class recall, computed per fold and averaged over folds (under loso "
-             "every test speaker weighs the same).",
-             ci_note([s["uar"]["n"] for s in summary.values()])]
+    notes = [
+        f"Data: {plan.data}.",
+        f"Amount: {info['amount_text']}; noise std {info['noise_scale']:g} (standardised units). "
+        f"Cycle-GANs: {info['budget_text']}; {n_seeds} seed(s) x {n_folds} fold(s); device {info['device']}.",
+        "WA = accuracy, UAR = mean per-class recall, computed per fold and averaged over folds (under loso "
+        "every test speaker weighs the same).",
+        ci_note([s["uar"]["n"] for s in summary.values()]),
+    ]
     if extra:
-        notes.append(f"{PAIRED_HEADER}: mean paired difference in UAR points from no augmentation with the same "
-                     "classifier; two-sided Wilcoxon over folds of the seed-averaged differences "
-                     "(labkit.experiment.stats.paired_vs; Benjamini-Hochberg-adjusted p in --json).")
+        notes.append(
+            f"{PAIRED_HEADER}: mean paired difference in UAR points from no augmentation with the same "
+            "classifier; two-sided Wilcoxon over folds of the seed-averaged differences "
+            "(labkit.experiment.stats.paired_vs; Benjamini-Hochberg-adjusted p in --json)."
+        )
     notes.append(_tuning_note(tasks))
-    notes.append("Paper: EMO-DB, 5 classes, 2185 openSMILE features, split not stated, 3 repetitions; printed for "
-                 "reference, not for a direct comparison.")
+    notes.append(
+        "Paper: EMO-DB, 5 classes, 2185 openSMILE features, split not stated, 3 repetitions; printed for "
+        "reference, not for a direct comparison."
+    )
     paper = {row_label(m, c): {"wa": wa, "uar": uar} for (m, c), (wa, uar) in PAPER_TABLE1.items()}
-    table = PaperTable(title="Shilandari et al. 2022, Table 1: data augmentation x classifier, WA and UAR (%)",
-                       columns=[Column("wa", "WA"), Column("uar", "UAR")], ours=summary,
-                       paper={r: v for r, v in paper.items() if r in summary}, row_header="Method · classifier",
-                       extra_columns=[PAIRED_HEADER] if extra else [], extra=extra, notes=notes)
+    table = PaperTable(
+        title="Shilandari et al. 2022, Table 1: data augmentation x classifier, WA and UAR (%)",
+        columns=[Column("wa", "WA"), Column("uar", "UAR")],
+        ours=summary,
+        paper={r: v for r, v in paper.items() if r in summary},
+        row_header="Method · classifier",
+        extra_columns=[PAIRED_HEADER] if extra else [],
+        extra=extra,
+        notes=notes,
+    )
     diag = _diagnostics(tasks)
     findings = _table1_findings(summary, long, paired_js, diag)
-    js = {"rows": summary, "paired_vs_none": paired_js, "diagnostics": diag, "data": plan.data,
-          "protocol": info["protocol"], "budget": info["budget_text"]}
+    js = {
+        "rows": summary,
+        "paired_vs_none": paired_js,
+        "diagnostics": diag,
+        "data": plan.data,
+        "protocol": info["protocol"],
+        "budget": info["budget_text"],
+    }
     frames = {"summary": summary_frame(summary), "scores": long}
     if paired_frames:
         frames["paired"] = pd.concat(paired_frames, ignore_index=True)
@@ -538,13 +697,19 @@ def _table1_summary(tasks, plan: Plan) -> Report:
 
 def _quality_sentence(diag: dict) -> list[str]:
     """One sentence on the generated rows' fidelity and distance (`fidelity`), per method."""
-    quality = [f"{curve_label(m, '').replace(' ()', '') if m.startswith('noise-') else LABELS.get(m, m)} "
-               f"{100 * d['fidelity']:.0f} % / {d['nn_ratio']:.2f}" for m, d in diag.items() if "fidelity" in d]
+    quality = [
+        f"{curve_label(m, '').replace(' ()', '') if m.startswith('noise-') else LABELS.get(m, m)} "
+        f"{100 * d['fidelity']:.0f} % / {d['nn_ratio']:.2f}"
+        for m, d in diag.items()
+        if "fidelity" in d
+    ]
     if not quality:
         return []
-    return ["Generated rows (training fold, standardised): share a linear SVM trained on the real rows assigns to "
-            "the intended class / distance to the nearest real row of that class relative to real rows' own "
-            "nearest-neighbour distance (1 = as close as the data is to itself): " + "; ".join(quality) + "."]
+    return [
+        "Generated rows (training fold, standardised): share a linear SVM trained on the real rows assigns to "
+        "the intended class / distance to the nearest real row of that class relative to real rows' own "
+        "nearest-neighbour distance (1 = as close as the data is to itself): " + "; ".join(quality) + "."
+    ]
 
 
 def _table1_findings(summary: dict, long, paired: dict, diag: dict) -> list[str]:
@@ -558,34 +723,44 @@ def _table1_findings(summary: dict, long, paired: dict, diag: dict) -> list[str]
     ranked = sorted((r for r in summary if uar(r) is not None), key=uar, reverse=True)
     if ranked:
         claim = row_label("cyclegan-w", "DNN")
-        verdict = ("as in the paper" if ranked[0] == claim else
-                   f"the paper's best, {claim}, is {ranked.index(claim) + 1} of {len(ranked)} at {uar(claim):.1f} %"
-                   if claim in ranked else "the paper's best row did not run")
+        verdict = (
+            "as in the paper"
+            if ranked[0] == claim
+            else f"the paper's best, {claim}, is {ranked.index(claim) + 1} of {len(ranked)} at {uar(claim):.1f} %"
+            if claim in ranked
+            else "the paper's best row did not run"
+        )
         out.append(f"Highest mean UAR: {ranked[0]} ({uar(ranked[0]):.1f} %); {verdict}.")
     for label in ("DNN", "SVM"):
         row = row_label("cyclegan-w", label)
         if row in paired:
             p = paired[row]
             sig = "significant" if p["p_value"] is not None and p["p_value"] < 0.05 else "not significant"
-            out.append(f"Cycle-GAN + Wasserstein vs no augmentation ({label}): {100 * p['mean_diff']:+.1f} UAR points "
-                       f"over {p['n_folds']} folds (p = {_fmt_p(p['p_value'])}, {sig}); the paper's gain over its "
-                       "baselines is about +1 point.")
+            out.append(
+                f"Cycle-GAN + Wasserstein vs no augmentation ({label}): {100 * p['mean_diff']:+.1f} UAR points "
+                f"over {p['n_folds']} folds (p = {_fmt_p(p['p_value'])}, {sig}); the paper's gain over its "
+                "baselines is about +1 point."
+            )
     dnn = long[long["classifier"] == "DNN"]
     if {"cyclegan", "cyclegan-w"} <= set(dnn["method"]):
         from labkit.experiment.stats import paired_vs
 
         part = dnn[dnn["method"].isin(["cyclegan", "cyclegan-w"])].rename(columns={"method": "augmenter"})
         p = paired_vs(part, ["uar"], baseline="cyclegan").iloc[0]
-        out.append(f"Wasserstein vs JS cycle-GAN (DNN): {100 * p.mean_diff:+.1f} UAR points (p = {_fmt_p(p.p_value)}); "
-                   "the paper: +0.83.")
+        out.append(
+            f"Wasserstein vs JS cycle-GAN (DNN): {100 * p.mean_diff:+.1f} UAR points (p = {_fmt_p(p.p_value)}); "
+            "the paper: +0.83."
+        )
     out += _quality_sentence(diag)
     for method in GAN_METHODS:
         d = diag.get(method)
         if d and "cls_acc" in d:
-            out.append(f"{LABELS[method]}: after {d['epochs']:.0f} epochs the auxiliary classifier assigns "
-                       f"{100 * d['cls_acc']:.0f} % of G_i(neutral) to emotion i (its training accuracy on real rows: "
-                       f"{100 * d['cls_train_acc']:.0f} %); cycle loss {d['loss_cyc']:.2f}; training "
-                       f"{d['gan_seconds']:.0f} s per fold.")
+            out.append(
+                f"{LABELS[method]}: after {d['epochs']:.0f} epochs the auxiliary classifier assigns "
+                f"{100 * d['cls_acc']:.0f} % of G_i(neutral) to emotion i (its training accuracy on real rows: "
+                f"{100 * d['cls_train_acc']:.0f} %); cycle loss {d['loss_cyc']:.2f}; training "
+                f"{d['gan_seconds']:.0f} s per fold."
+            )
     return out
 
 
@@ -604,23 +779,45 @@ def _table1_plan(args) -> Plan:
     emotions, classifiers, feats, n_folds, data, context, config, device = _base_plan(args, "table1")
     context.update(amounts=[amount], noise_scale=float(args.noise_scale))
     config.update(methods=methods, amount=amount, noise_scale=float(args.noise_scale))
-    tasks = [{"key": f"{m}_s{s}_f{k:02d}", "method": m, "seed": s, "fold": k}
-             for s in range(args.seeds) for k in range(n_folds) for m in methods]
+    tasks = [
+        {"key": f"{m}_s{s}_f{k:02d}", "method": m, "seed": s, "fold": k}
+        for s in range(args.seeds)
+        for k in range(n_folds)
+        for m in methods
+    ]
     default_out = f"shilandari-table1-{slug(args.source)}-{args.features}-{args.protocol}-{args.budget}"
-    return Plan(config=config, tasks=tasks, context=context, data=data, default_out=default_out,
-                name=f"Shilandari et al. Table 1 ({args.source}, {args.protocol})", run_kind="shilandari-table1",
-                info={"methods": methods, "classifiers": classifiers, "device": device, "protocol": args.protocol,
-                      "amount_text": ("balance (every class topped up to the largest)" if amount == "balance"
-                                      else f"{amount} x each class's rows"), "noise_scale": float(args.noise_scale),
-                      "budget_text": _budget_text(args.budget, context["overrides"])})
+    return Plan(
+        config=config,
+        tasks=tasks,
+        context=context,
+        data=data,
+        default_out=default_out,
+        name=f"Shilandari et al. Table 1 ({args.source}, {args.protocol})",
+        run_kind="shilandari-table1",
+        info={
+            "methods": methods,
+            "classifiers": classifiers,
+            "device": device,
+            "protocol": args.protocol,
+            "amount_text": (
+                "balance (every class topped up to the largest)"
+                if amount == "balance"
+                else f"{amount} x each class's rows"
+            ),
+            "noise_scale": float(args.noise_scale),
+            "budget_text": _budget_text(args.budget, context["overrides"]),
+        },
+    )
 
 
 def _budget_text(budget: str, overrides: dict) -> str:
     from labkit.models.cyclegan import make_config
 
     cfg = make_config("cyclegan", budget, **overrides)
-    return (f"budget {budget} (2 x {cfg.hidden} units, {cfg.pretrain_epochs} pre-training + {cfg.epochs} adversarial "
-            f"epochs, lr {cfg.lr:g} x {cfg.lr_decay:g} every {cfg.lr_decay_every})")
+    return (
+        f"budget {budget} (2 x {cfg.hidden} units, {cfg.pretrain_epochs} pre-training + {cfg.epochs} adversarial "
+        f"epochs, lr {cfg.lr:g} x {cfg.lr_decay:g} every {cfg.lr_decay_every})"
+    )
 
 
 TABLE1_DESCRIPTION = """\
@@ -654,15 +851,33 @@ def _sweep_plan(args) -> Plan:
         methods += [f"noise-{s:g}" for s in scales] if a == "noise" else [a]
     context.update(amounts=amounts, noise_scale=scales[0])
     config.update(methods=methods, amounts=amounts)
-    tasks = [{"key": f"{m}_s{s}_f{k:02d}", "method": m, "seed": s, "fold": k}
-             for s in range(args.seeds) for k in range(n_folds) for m in methods]
+    tasks = [
+        {"key": f"{m}_s{s}_f{k:02d}", "method": m, "seed": s, "fold": k}
+        for s in range(args.seeds)
+        for k in range(n_folds)
+        for m in methods
+    ]
     default_out = f"shilandari-sweep-{slug(args.source)}-{args.features}-{args.protocol}-{args.budget}"
     main = "1" if "1" in amounts else amounts[0]
-    return Plan(config=config, tasks=tasks, context=context, data=data, default_out=default_out,
-                name=f"Shilandari et al. Figures 5-9 ({args.source}, {args.protocol})", run_kind="shilandari-sweep",
-                info={"methods": methods, "classifiers": classifiers, "amounts": amounts, "main_amount": main,
-                      "device": device, "protocol": args.protocol, "out": _out_path(args, default_out),
-                      "budget_text": _budget_text(args.budget, context["overrides"])})
+    return Plan(
+        config=config,
+        tasks=tasks,
+        context=context,
+        data=data,
+        default_out=default_out,
+        name=f"Shilandari et al. Figures 5-9 ({args.source}, {args.protocol})",
+        run_kind="shilandari-sweep",
+        info={
+            "methods": methods,
+            "classifiers": classifiers,
+            "amounts": amounts,
+            "main_amount": main,
+            "device": device,
+            "protocol": args.protocol,
+            "out": _out_path(args, default_out),
+            "budget_text": _budget_text(args.budget, context["overrides"]),
+        },
+    )
 
 
 def curve_label(method: str, classifier: str) -> str:
@@ -709,8 +924,12 @@ def _sweep_summary(tasks, plan: Plan) -> Report:
     order = [curve_label(m, CLASSIFIERS[c][0]) for c in info["classifiers"] for m in info["methods"]]
     ours: dict = {}
     for r in sweep[sweep["metric"] == "uar"].itertuples(index=False):
-        ours.setdefault(r.augmenter, {})[f"a{r.amount}"] = {"mean": r.mean, "ci_low": r.ci_low, "ci_high": r.ci_high,
-                                                            "n": r.n}
+        ours.setdefault(r.augmenter, {})[f"a{r.amount}"] = {
+            "mean": r.mean,
+            "ci_low": r.ci_low,
+            "ci_high": r.ci_high,
+            "n": r.n,
+        }
     ours = {k: ours[k] for k in order if k in ours}
     header = "best amount: Δ UAR vs real only (p)"
     extra, best_js = {}, {}
@@ -730,17 +949,26 @@ def _sweep_summary(tasks, plan: Plan) -> Report:
         best_js[label] = {"amount": best, "mean_diff": p.mean_diff, "p_value": p.p_value, "classifier": clf}
     columns = [Column(f"a{a}", f"x{a}") for a in info["amounts"]]
     n_seeds, n_folds = int(long["seed"].nunique()), int(long["fold"].nunique())
-    notes = [f"Data: {plan.data}.",
-             f"UAR (%) with r x n_c synthetic rows added to every class c (x0 = real only in every curve). Cycle-GANs: "
-             f"{info['budget_text']}; {n_seeds} seed(s) x {n_folds} fold(s); device {info['device']}.",
-             ci_note([v["n"] for row in ours.values() for v in row.values()]),
-             f"{header}: the amount with the highest mean UAR, its paired difference from real only (same classifier "
-             "and folds) and the Wilcoxon p over folds; choosing the best of several amounts favours the curve.",
-             _tuning_note(tasks),
-             "Paper: Figures 5-9 plot UAR against the number of added samples on EMO-DB (no numbers printed)."]
-    table = PaperTable(title="Shilandari et al. 2022, Figures 5-9: UAR (%) against the amount of added data",
-                       columns=columns, ours=ours, row_header="Curve", extra_columns=[header] if extra else [],
-                       extra=extra, notes=notes, decimals=1)
+    notes = [
+        f"Data: {plan.data}.",
+        f"UAR (%) with r x n_c synthetic rows added to every class c (x0 = real only in every curve). Cycle-GANs: "
+        f"{info['budget_text']}; {n_seeds} seed(s) x {n_folds} fold(s); device {info['device']}.",
+        ci_note([v["n"] for row in ours.values() for v in row.values()]),
+        f"{header}: the amount with the highest mean UAR, its paired difference from real only (same classifier "
+        "and folds) and the Wilcoxon p over folds; choosing the best of several amounts favours the curve.",
+        _tuning_note(tasks),
+        "Paper: Figures 5-9 plot UAR against the number of added samples on EMO-DB (no numbers printed).",
+    ]
+    table = PaperTable(
+        title="Shilandari et al. 2022, Figures 5-9: UAR (%) against the amount of added data",
+        columns=columns,
+        ours=ours,
+        row_header="Curve",
+        extra_columns=[header] if extra else [],
+        extra=extra,
+        notes=notes,
+        decimals=1,
+    )
     main = info["main_amount"]
     at_main = curves[curves["amount"] == main]
     main_summary = summarize(at_main, METRICS, by=("augmenter",))
@@ -748,8 +976,14 @@ def _sweep_summary(tasks, plan: Plan) -> Report:
     findings = _sweep_findings(best_js) + _quality_sentence(_diagnostics(tasks))
     if figure:
         findings.append(f"Figure: {figure}")
-    js = {"sweep": {k: v for k, v in ours.items()}, "best_amount": best_js, "data": plan.data,
-          "protocol": info["protocol"], "budget": info["budget_text"], "figure": figure}
+    js = {
+        "sweep": {k: v for k, v in ours.items()},
+        "best_amount": best_js,
+        "data": plan.data,
+        "protocol": info["protocol"],
+        "budget": info["budget_text"],
+        "figure": figure,
+    }
     frames = {"sweep": sweep, "summary": main_summary, "scores": long}
     return Report(tables=[table], json=js, frames=frames, findings=findings)
 
@@ -773,8 +1007,10 @@ def _write_sweep_figure(sweep, info) -> str | None:
         fig = sweep_figure(rows, "uar")
         fig.update_layout(title=f"UAR against added data, {label}")
         parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0)))
-    html = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Shilandari et al. Figures 5-9</title></head>"
-            "<body>" + "".join(parts) + "</body></html>")
+    html = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Shilandari et al. Figures 5-9</title></head>"
+        "<body>" + "".join(parts) + "</body></html>"
+    )
     with atomic_path(out) as tmp:
         Path(tmp).write_text(html, encoding="utf-8")
     return str(out)
@@ -788,10 +1024,15 @@ def _sweep_findings(best: dict) -> list[str]:
             continue
         top = max(mine, key=lambda k: mine[k]["mean_diff"])
         helped = [k for k, v in mine.items() if v["mean_diff"] > 0 and v["p_value"] is not None and v["p_value"] < 0.05]
-        out.append(f"{clf}: the largest gain over real only is {top} at x{mine[top]['amount']} "
-                   f"({100 * mine[top]['mean_diff']:+.1f} UAR points, p = {_fmt_p(mine[top]['p_value'])}); "
-                   + (f"significant gains (p < 0.05, unadjusted): {', '.join(helped)}." if helped
-                      else "no curve beats real only significantly at its best amount."))
+        out.append(
+            f"{clf}: the largest gain over real only is {top} at x{mine[top]['amount']} "
+            f"({100 * mine[top]['mean_diff']:+.1f} UAR points, p = {_fmt_p(mine[top]['p_value'])}); "
+            + (
+                f"significant gains (p < 0.05, unadjusted): {', '.join(helped)}."
+                if helped
+                else "no curve beats real only significantly at its best amount."
+            )
+        )
     return out
 
 
@@ -811,14 +1052,30 @@ examples:
 
 
 EXPERIMENTS = [
-    Experiment(name="shilandari-table1", paper=PAPER,
-               summary="Table 1: none / noise / SMOTE / cycle-GAN / cycle-GAN + W x DNN, SVM (5 classes)",
-               description=TABLE1_DESCRIPTION, add_arguments=_table1_arguments, plan=_table1_plan,
-               run_task=method_task, summarize=_table1_summary, default_seeds=3, resources={"GPU": 1},
-               tunable=True),
-    Experiment(name="shilandari-sweep", paper=PAPER,
-               summary="Figures 5-9: UAR against the amount of added data, every augmenter x DNN, SVM",
-               description=SWEEP_DESCRIPTION, add_arguments=_sweep_arguments, plan=_sweep_plan,
-               run_task=method_task, summarize=_sweep_summary, default_seeds=2, resources={"GPU": 1},
-               tunable=True),
+    Experiment(
+        name="shilandari-table1",
+        paper=PAPER,
+        summary="Table 1: none / noise / SMOTE / cycle-GAN / cycle-GAN + W x DNN, SVM (5 classes)",
+        description=TABLE1_DESCRIPTION,
+        add_arguments=_table1_arguments,
+        plan=_table1_plan,
+        run_task=method_task,
+        summarize=_table1_summary,
+        default_seeds=3,
+        resources={"GPU": 1},
+        tunable=True,
+    ),
+    Experiment(
+        name="shilandari-sweep",
+        paper=PAPER,
+        summary="Figures 5-9: UAR against the amount of added data, every augmenter x DNN, SVM",
+        description=SWEEP_DESCRIPTION,
+        add_arguments=_sweep_arguments,
+        plan=_sweep_plan,
+        run_task=method_task,
+        summarize=_sweep_summary,
+        default_seeds=2,
+        resources={"GPU": 1},
+        tunable=True,
+    ),
 ]

@@ -120,15 +120,22 @@ def prepare(data: AAECData, cfg):
     from labkit.models.aaec import SpectrogramScaler, pool_frequency
 
     if data.max_seconds is not None and abs(float(data.max_seconds) - float(cfg.max_seconds)) > 1e-6:
-        raise LabkitError(f"the data were cut to {data.max_seconds:g} s but the config asks for {cfg.max_seconds:g} s "
-                          f"(load them with load_aaec_data(..., max_seconds={cfg.max_seconds:g}))")
+        raise LabkitError(
+            f"the data were cut to {data.max_seconds:g} s but the config asks for {cfg.max_seconds:g} s "
+            f"(load them with load_aaec_data(..., max_seconds={cfg.max_seconds:g}))"
+        )
     power_train = pool_frequency(data.X_train, cfg.freq_pool)  # (N, T, F / freq_pool)
     power_test = pool_frequency(data.X_test, cfg.freq_pool)
     scaler = SpectrogramScaler(cfg.log_eps).fit(power_train)
-    ts = TrainingSet(X_train=torch.from_numpy(scaler.transform(power_train)),
-                     arousal_train=torch.from_numpy(data.arousal_train), valence_train=torch.from_numpy(data.valence_train),
-                     X_test=torch.from_numpy(scaler.transform(power_test)), arousal_test=data.arousal_test,
-                     valence_test=data.valence_test, scaler=scaler)
+    ts = TrainingSet(
+        X_train=torch.from_numpy(scaler.transform(power_train)),
+        arousal_train=torch.from_numpy(data.arousal_train),
+        valence_train=torch.from_numpy(data.valence_train),
+        X_test=torch.from_numpy(scaler.transform(power_test)),
+        arousal_test=data.arousal_test,
+        valence_test=data.valence_test,
+        scaler=scaler,
+    )
     return ts, replace(cfg, n_frames=int(power_train.shape[1]), n_bins=int(power_train.shape[2]))
 
 
@@ -144,8 +151,9 @@ def scores(y_true, y_pred) -> dict:
 # Algorithm 1
 
 
-def train(data: AAECData | TrainingSet, cfg, run=None, options: TrainOptions | None = None,
-          recorder: Recorder | None = None) -> dict:
+def train(
+    data: AAECData | TrainingSet, cfg, run=None, options: TrainOptions | None = None, recorder: Recorder | None = None
+) -> dict:
     """Train one AAEC configuration with Algorithm 1, fine-tune, and score on the test split.
 
     Parameters
@@ -194,15 +202,24 @@ def train(data: AAECData | TrainingSet, cfg, run=None, options: TrainOptions | N
     X_train = DeviceData(data.X_train.float(), device)  # (N, T, F)
     X_test = DeviceData(data.X_test.float(), device) if data.X_test is not None else None
     ya_train, yv_train = data.arousal_train.long().to(device), data.valence_train.long().to(device)  # (N,)
-    cw = ((class_weights(data.arousal_train.numpy(), cfg.n_arousal).to(device),
-           class_weights(data.valence_train.numpy(), cfg.n_valence).to(device)) if cfg.balanced_classes else None)
+    cw = (
+        (
+            class_weights(data.arousal_train.numpy(), cfg.n_arousal).to(device),
+            class_weights(data.valence_train.numpy(), cfg.n_valence).to(device),
+        )
+        if cfg.balanced_classes
+        else None
+    )
     n_train = len(X_train)
 
     # ---- the players and their optimisers: Adam(lr, beta1) for each (Algorithm 1, line 1)
     model = AAEC(cfg).to(device)
     enc, dec, disc, clf = model.encoder, model.decoder, model.discriminator, model.classifier
-    players = {name: m for name, m in [("encoder", enc), ("decoder", dec), ("discriminator", disc),
-                                       ("classifier", clf)] if m is not None}
+    players = {
+        name: m
+        for name, m in [("encoder", enc), ("decoder", dec), ("discriminator", disc), ("classifier", clf)]
+        if m is not None
+    }
     params = {name: list(m.parameters()) for name, m in players.items()}
     optims = {name: torch.optim.Adam(p, lr=cfg.lr, betas=(cfg.beta1, 0.999)) for name, p in params.items()}
     if options.compile:
@@ -242,14 +259,21 @@ def train(data: AAECData | TrainingSet, cfg, run=None, options: TrainOptions | N
     def save_checkpoint(iteration: int) -> None:
         if run is None:
             return
-        run.save_checkpoint({
-            "iteration": iteration, "config": cfg.to_dict(), "model": model.state_dict(),
-            "optims": {n: o.state_dict() for n, o in optims.items()},
-            "shuffle_gen": shuffle_gen.get_state(), "noise_gen": noise_gen.get_state(),
-            "torch_rng": torch.get_rng_state(), "history": history,
-            **({"recorder": recorder.state()} if recorder is not None else {}),
-            **({"scaler": data.scaler.state()} if data.scaler is not None else {}),
-        }, options.checkpoint_name)
+        run.save_checkpoint(
+            {
+                "iteration": iteration,
+                "config": cfg.to_dict(),
+                "model": model.state_dict(),
+                "optims": {n: o.state_dict() for n, o in optims.items()},
+                "shuffle_gen": shuffle_gen.get_state(),
+                "noise_gen": noise_gen.get_state(),
+                "torch_rng": torch.get_rng_state(),
+                "history": history,
+                **({"recorder": recorder.state()} if recorder is not None else {}),
+                **({"scaler": data.scaler.state()} if data.scaler is not None else {}),
+            },
+            options.checkpoint_name,
+        )
 
     def encode_all() -> torch.Tensor:
         """Z = Encoder(X) for every training utterance, (N, z_dim) on the device."""
@@ -259,8 +283,12 @@ def train(data: AAECData | TrainingSet, cfg, run=None, options: TrainOptions | N
     # ---- Algorithm 1, lines 2-12
     model.train()
     Z_train = None
-    bar = progress(range(start, n_steps), total=n_steps - start, desc=f"{options.desc} seed {cfg.seed}",
-                   disable=None if options.progress else True)
+    bar = progress(
+        range(start, n_steps),
+        total=n_steps - start,
+        desc=f"{options.desc} seed {cfg.seed}",
+        disable=None if options.progress else True,
+    )
     for it in bar:
         t_iter = time.perf_counter()
         train_aae = cfg.augment and (options.autoencoder_only or not two_stage or it < cfg.iterations)
@@ -290,7 +318,9 @@ def train(data: AAECData | TrainingSet, cfg, run=None, options: TrainOptions | N
                             loss_e = loss_e + cfg.adv_weight * loss_adv
                             meter.add("loss_enc_adv", loss_adv)
                         if encoder_fools_clf:
-                            x_mix = model.generate_from_code(z, noise(len(idx)))["mixed"]  # X' through the current decoder
+                            x_mix = model.generate_from_code(z, noise(len(idx)))[
+                                "mixed"
+                            ]  # X' through the current decoder
                             loss_enc_fool = fool_loss(clf(x_mix)[0].float())
                             loss_e = loss_e + cfg.adv_weight * loss_enc_fool
                             meter.add("loss_enc_fool", loss_enc_fool)
@@ -333,8 +363,10 @@ def train(data: AAECData | TrainingSet, cfg, run=None, options: TrainOptions | N
                                 x_fake = model.generate_from_code(Z_train[idx], noise(len(idx)))["mixed"]
                             rf, a, v = clf(torch.cat([x, x_fake.to(x.dtype)]))  # one pass over (2B, T, F)
                             b = len(idx)
-                            out_real, out_fake = (rf[:b].float(), a[:b].float(), v[:b].float()), \
-                                                 (rf[b:].float(), a[b:].float(), v[b:].float())
+                            out_real, out_fake = (
+                                (rf[:b].float(), a[:b].float(), v[:b].float()),
+                                (rf[b:].float(), a[b:].float(), v[b:].float()),
+                            )
                         else:
                             rf, a, v = clf(x)
                             out_real, out_fake = (rf.float(), a.float(), v.float()), None
@@ -346,13 +378,23 @@ def train(data: AAECData | TrainingSet, cfg, run=None, options: TrainOptions | N
         # ---- bookkeeping: the iteration's one host sync, history (test scores: monitoring only), Figure 5
         losses = meter.means()
         check_finite(losses, f"iteration {it + 1} of {options.desc} seed {cfg.seed}")
-        stage = ("aae" if options.autoencoder_only else
-                 ("classifier" if it >= cfg.iterations else "aae") if two_stage else "joint")
+        stage = (
+            "aae"
+            if options.autoencoder_only
+            else ("classifier" if it >= cfg.iterations else "aae")
+            if two_stage
+            else "joint"
+        )
         row = {"iteration": it + 1, "stage": stage, **losses}
         if train_clf and X_test is not None:
             ev = _evaluate(clf, X_test, data.arousal_test, data.valence_test, device, amp)
-            row.update({"test_uar_arousal": ev["arousal"]["uar"], "test_uar_valence": ev["valence"]["uar"],
-                        "test_combined": 0.5 * (ev["arousal"]["combined"] + ev["valence"]["combined"])})
+            row.update(
+                {
+                    "test_uar_arousal": ev["arousal"]["uar"],
+                    "test_uar_valence": ev["valence"]["uar"],
+                    "test_combined": 0.5 * (ev["arousal"]["combined"] + ev["valence"]["combined"]),
+                }
+            )
         row["steps"] = steps
         row["seconds"] = time.perf_counter() - t_iter
         history.append(row)
@@ -366,12 +408,24 @@ def train(data: AAECData | TrainingSet, cfg, run=None, options: TrainOptions | N
             save_checkpoint(done)
         if options.stop_after is not None and done >= options.stop_after and done < n_steps:
             bar.close()
-            return {"stopped_at": done, "history": history, "config": cfg.to_dict(), "model": model,
-                    "scaler": data.scaler, "device": str(device)}
+            return {
+                "stopped_at": done,
+                "history": history,
+                "config": cfg.to_dict(),
+                "model": model,
+                "scaler": data.scaler,
+                "device": str(device),
+            }
     bar.close()
     if options.autoencoder_only:
-        return {"history": history, "config": cfg.to_dict(), "model": model.eval(), "scaler": data.scaler,
-                "seconds": time.perf_counter() - t_start, "device": str(device)}
+        return {
+            "history": history,
+            "config": cfg.to_dict(),
+            "model": model.eval(),
+            "scaler": data.scaler,
+            "seconds": time.perf_counter() - t_start,
+            "device": str(device),
+        }
 
     # ---- Algorithm 1, line 13: fine-tune the classifier on the original data with SGD (fp32: tiny steps)
     sgd = torch.optim.SGD(params["classifier"], lr=cfg.finetune_lr)
@@ -388,12 +442,25 @@ def train(data: AAECData | TrainingSet, cfg, run=None, options: TrainOptions | N
         raise LabkitError("train() needs test data to score the classifier (TrainingSet.X_test is None)")
     metrics = _evaluate(clf, X_test, data.arousal_test, data.valence_test, device, False)
     combined = 0.5 * (metrics["arousal"]["combined"] + metrics["valence"]["combined"])
-    result = {"metrics": metrics, "combined": combined, "history": history, "config": cfg.to_dict(),
-              "seconds": time.perf_counter() - t_start, "device": str(device), "model": model, "scaler": data.scaler}
+    result = {
+        "metrics": metrics,
+        "combined": combined,
+        "history": history,
+        "config": cfg.to_dict(),
+        "seconds": time.perf_counter() - t_start,
+        "device": str(device),
+        "model": model,
+        "scaler": data.scaler,
+    }
     if run is not None and options.save_final:
-        run.save_checkpoint({"config": cfg.to_dict(), "model": model.state_dict(),
-                             **({"scaler": data.scaler.state()} if data.scaler is not None else {})},
-                            f"{options.checkpoint_name}-final")
+        run.save_checkpoint(
+            {
+                "config": cfg.to_dict(),
+                "model": model.state_dict(),
+                **({"scaler": data.scaler.state()} if data.scaler is not None else {}),
+            },
+            f"{options.checkpoint_name}-final",
+        )
     return result
 
 

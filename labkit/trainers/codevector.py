@@ -67,8 +67,18 @@ def encode(model: CodeVectorAAE, X) -> np.ndarray:
     return model.encode(_tensor(X).to(device)).float().cpu().numpy()
 
 
-def train(X, cfg: CodeVectorConfig, *, y=None, y_aux=None, device=None, recorder=None, record_every: int = 0,
-          show_progress: bool = False, desc: str = "AAE") -> TrainResult:
+def train(
+    X,
+    cfg: CodeVectorConfig,
+    *,
+    y=None,
+    y_aux=None,
+    device=None,
+    recorder=None,
+    record_every: int = 0,
+    show_progress: bool = False,
+    desc: str = "AAE",
+) -> TrainResult:
     """Train one (conditional) AAE of the paper on standardised rows.
 
     Parameters
@@ -170,8 +180,9 @@ def train(X, cfg: CodeVectorConfig, *, y=None, y_aux=None, device=None, recorder
         if recorder is not None and record_every and epoch % record_every == 0:
             recorder(epoch, model)
     model.eval()
-    return TrainResult(model=model, history=history, config=cfg, seconds=time.perf_counter() - t_start,
-                       device=str(device))
+    return TrainResult(
+        model=model, history=history, config=cfg, seconds=time.perf_counter() - t_start, device=str(device)
+    )
 
 
 def neighbourhood_space(X_in, X_o, cfg: CodeVectorConfig, *, device=None, show_progress: bool = False):
@@ -193,11 +204,21 @@ def neighbourhood_space(X_in, X_o, cfg: CodeVectorConfig, *, device=None, show_p
     X = torch.cat([X_in, X_o])  # (N_in + N_o, d): one latent space for both corpora
     res = train(X, knn_cfg, device=device, show_progress=show_progress, desc="neighbourhood AAE")
     E = res.model.encode(X.to(torch.device(res.device)))  # (N_in + N_o, e)
-    return E[:len(X_in)], E[len(X_in):], res
+    return E[: len(X_in)], E[len(X_in) :], res
 
 
-def enrich(X, y, y_io, cfg: CodeVectorConfig, *, device=None, recorder=None, record_every: int = 0,
-           show_progress: bool = False, desc: str = "enriched code") -> TrainResult:
+def enrich(
+    X,
+    y,
+    y_io,
+    cfg: CodeVectorConfig,
+    *,
+    device=None,
+    recorder=None,
+    record_every: int = 0,
+    show_progress: bool = False,
+    desc: str = "enriched code",
+) -> TrainResult:
     """Train the enriched code: `train` with the decoder conditioned on y and the head M fitting Y_io.
 
     X (N, d) standardised in-context training rows; y (N,) their classes; y_io (N, n_aux) their
@@ -205,8 +226,17 @@ def enrich(X, y, y_io, cfg: CodeVectorConfig, *, device=None, recorder=None, rec
     """
     if cfg.n_aux == 0:
         raise LabkitError("enrich needs a config with the head M (n_aux > 0), e.g. preset 'enriched-64'")
-    return train(X, cfg, y=y, y_aux=y_io, device=device, recorder=recorder, record_every=record_every,
-                 show_progress=show_progress, desc=desc)
+    return train(
+        X,
+        cfg,
+        y=y,
+        y_aux=y_io,
+        device=device,
+        recorder=recorder,
+        record_every=record_every,
+        show_progress=show_progress,
+        desc=desc,
+    )
 
 
 class CodeSpaceRecorder:
@@ -219,8 +249,20 @@ class CodeSpaceRecorder:
     dashboard's fixed plane is fitted on the latest codes and earlier epochs are drawn in it.
     """
 
-    def __init__(self, run, X_train, y_train, X_test, y_test, X_o=None, y_o=None, class_names=("low", "high"),
-                 n_record: int = 200, seed: int = 0, space: str = "code"):
+    def __init__(
+        self,
+        run,
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        X_o=None,
+        y_o=None,
+        class_names=("low", "high"),
+        n_record: int = 200,
+        seed: int = 0,
+        space: str = "code",
+    ):
         rng = np.random.default_rng(seed)
         names = np.asarray(class_names, dtype=object)
 
@@ -229,8 +271,10 @@ class CodeSpaceRecorder:
             return _tensor(np.asarray(X)[keep]), names[np.asarray(y)[keep]].astype(str)
 
         self.run, self.space = run, space
-        self.groups = [("in-context train",) + pick(X_train, y_train, n_record),
-                       ("in-context test",) + pick(X_test, y_test, 0)]
+        self.groups = [
+            ("in-context train",) + pick(X_train, y_train, n_record),
+            ("in-context test",) + pick(X_test, y_test, 0),
+        ]
         if X_o is not None:
             self.groups.append(("out-of-context",) + pick(X_o, y_o, n_record))
         self.n_written = 0

@@ -84,12 +84,13 @@ class DeviceData:
             return self.X[idx.to(self.device)]
         idx = idx.cpu()
         if not self._buffers or self._buffers[0].shape[0] < len(idx):
-            self._buffers = [torch.empty((len(idx), *self.shape[1:]), dtype=self.X.dtype).pin_memory()
-                             for _ in range(2)]
+            self._buffers = [
+                torch.empty((len(idx), *self.shape[1:]), dtype=self.X.dtype).pin_memory() for _ in range(2)
+            ]
             self._events = [None, None]
         if self._events[self._k] is not None:
             self._events[self._k].synchronize()  # the copy that last used this buffer is done
-        buf = self._buffers[self._k][:len(idx)]
+        buf = self._buffers[self._k][: len(idx)]
         torch.index_select(self.X, 0, idx, out=buf)
         out = buf.to(self.device, non_blocking=True)
         event = torch.cuda.Event()
@@ -130,9 +131,9 @@ def check_finite(values: dict[str, float], where: str) -> None:
     bad = {k: v for k, v in values.items() if isinstance(v, float) and not math.isfinite(v)}
     if bad:
         listed = ", ".join(f"{k} = {v}" for k, v in bad.items())
-        raise TrainingDiverged(f"training diverged at {where}: {listed}; lower the learning rate (the last "
-                               "good checkpoint is kept)")
+        raise TrainingDiverged(
+            f"training diverged at {where}: {listed}; lower the learning rate (the last good checkpoint is kept)"
+        )
 
 
-__all__ = ["TrainingDiverged", "autocast", "backward_step", "epoch_batches", "DeviceData", "LossMeter",
-           "check_finite"]
+__all__ = ["TrainingDiverged", "autocast", "backward_step", "epoch_batches", "DeviceData", "LossMeter", "check_finite"]

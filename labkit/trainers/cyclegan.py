@@ -79,8 +79,10 @@ def _check(X: torch.Tensor, y: torch.Tensor, cfg: CycleGANConfig, source: int, t
     if len(y) and (int(y.min()) < 0 or int(y.max()) >= cfg.n_classes):
         raise LabkitError(f"cycle-GAN: labels must be class indices 0..{cfg.n_classes - 1}")
     if len(targets) != cfg.n_targets or len(set(targets)) != len(targets) or source in targets:
-        raise LabkitError(f"cycle-GAN: {cfg.n_targets} distinct target classes other than the source {source} are "
-                          f"needed, got {targets}")
+        raise LabkitError(
+            f"cycle-GAN: {cfg.n_targets} distinct target classes other than the source {source} are "
+            f"needed, got {targets}"
+        )
     for c in [source, *targets]:
         if int((y == c).sum()) == 0:
             raise LabkitError(f"cycle-GAN: class index {c} has no training rows")
@@ -110,8 +112,18 @@ class _Domains:
         return s, t
 
 
-def train(X, y, cfg: CycleGANConfig, *, source: int, targets: Sequence[int], device=None,
-          callback: Callback | None = None, progress: bool = False, desc: str = "cycle-GAN") -> TrainResult:
+def train(
+    X,
+    y,
+    cfg: CycleGANConfig,
+    *,
+    source: int,
+    targets: Sequence[int],
+    device=None,
+    callback: Callback | None = None,
+    progress: bool = False,
+    desc: str = "cycle-GAN",
+) -> TrainResult:
     """Train the E per-emotion cycle-GANs (and C) on standardised rows X (n, D) with class indices y (n,).
 
     Parameters
@@ -141,12 +153,18 @@ def train(X, y, cfg: CycleGANConfig, *, source: int, targets: Sequence[int], dev
     model = CycleGANs(cfg)
     model.reset_parameters(init)
     model.to(device)
-    g_params, d_params, c_params = model.generator_parameters(), model.discriminator_parameters(), list(model.C.parameters())
+    g_params, d_params, c_params = (
+        model.generator_parameters(),
+        model.discriminator_parameters(),
+        list(model.C.parameters()),
+    )
     betas = (cfg.beta1, cfg.beta2)
     opt_g = torch.optim.Adam(g_params, lr=cfg.lr, betas=betas)
     opt_d = torch.optim.Adam(d_params, lr=cfg.lr, betas=betas)
     opt_c = torch.optim.Adam(c_params, lr=cfg.cls_lr)
-    scheds = [torch.optim.lr_scheduler.StepLR(o, step_size=cfg.lr_decay_every, gamma=cfg.lr_decay) for o in (opt_g, opt_d)]
+    scheds = [
+        torch.optim.lr_scheduler.StepLR(o, step_size=cfg.lr_decay_every, gamma=cfg.lr_decay) for o in (opt_g, opt_d)
+    ]
     shuffle = torch.Generator().manual_seed(cfg.seed + 1)  # minibatch order of C's epochs (CPU: same on every device)
     draws = torch.Generator(device=device).manual_seed(cfg.seed + 2)  # domain draws and WGAN-div's xi
     steps = math.ceil(domains.largest / cfg.batch_size)
@@ -160,9 +178,12 @@ def train(X, y, cfg: CycleGANConfig, *, source: int, targets: Sequence[int], dev
                 loss_c = torch.nn.functional.cross_entropy(model.C(data[idx]), labels[idx])
             backward_step(loss_c, opt_c, c_params)
     with torch.no_grad(), autocast(device):
-        cls_train_acc = torch.cat([(model.C(x).argmax(-1) == labels[i]).float()
-                                   for i, x in zip(torch.arange(len(data), device=device).split(1024),
-                                                   data.chunks(1024))]).mean()
+        cls_train_acc = torch.cat(
+            [
+                (model.C(x).argmax(-1) == labels[i]).float()
+                for i, x in zip(torch.arange(len(data), device=device).split(1024), data.chunks(1024))
+            ]
+        ).mean()
 
     # ---- Pre-train Generators: G_i and F_i on the reconstruction (cycle) loss alone
     meter = LossMeter()
@@ -197,12 +218,16 @@ def train(X, y, cfg: CycleGANConfig, *, source: int, targets: Sequence[int], dev
                     loss_d = wdiv_critic_loss(real_t, gen_t, gp_t) + wdiv_critic_loss(real_s, gen_s, gp_s)
                     meter.add("loss_gp", (gp_t + gp_s).mean())
                 else:
-                    loss_d = (js_discriminator_loss(real_t, gen_t, cfg.real_label)
-                              + js_discriminator_loss(real_s, gen_s, cfg.real_label))
+                    loss_d = js_discriminator_loss(real_t, gen_t, cfg.real_label) + js_discriminator_loss(
+                        real_s, gen_s, cfg.real_label
+                    )
             backward_step(loss_d.sum(), opt_d, d_params)
             meter.add("loss_d", loss_d.mean())
-            scores = (real_t.detach(), gen_t.detach()) if wdiv else (torch.sigmoid(real_t.detach()),
-                                                                      torch.sigmoid(gen_t.detach()))
+            scores = (
+                (real_t.detach(), gen_t.detach())
+                if wdiv
+                else (torch.sigmoid(real_t.detach()), torch.sigmoid(gen_t.detach()))
+            )
             meter.add("d_real", scores[0].mean())
             meter.add("d_fake", scores[1].mean())
 
@@ -212,8 +237,11 @@ def train(X, y, cfg: CycleGANConfig, *, source: int, targets: Sequence[int], dev
                 with autocast(device):
                     fake_t, fake_s = model.G(s), model.F(t)  # (E, B, D)
                     adv_t, adv_s = model.D_T(fake_t), model.D_S(fake_s)
-                    loss_adv = (wdiv_generator_loss(adv_t) + wdiv_generator_loss(adv_s) if wdiv
-                                else js_generator_loss(adv_t) + js_generator_loss(adv_s))
+                    loss_adv = (
+                        wdiv_generator_loss(adv_t) + wdiv_generator_loss(adv_s)
+                        if wdiv
+                        else js_generator_loss(adv_t) + js_generator_loss(adv_s)
+                    )
                     loss_cyc = cycle_loss(s, model.F(fake_t), t, model.G(fake_s))
                     logits = model.C(fake_t)  # (E, B, K)
                     loss_cls = classification_loss(logits, target_class)
@@ -224,8 +252,12 @@ def train(X, y, cfg: CycleGANConfig, *, source: int, targets: Sequence[int], dev
                 meter.add("loss_cyc", loss_cyc.mean())
                 meter.add("loss_cls", loss_cls.mean())
                 meter.add("cls_acc", (logits.detach().argmax(-1) == target_class[:, None]).float().mean())
-        row = {"epoch": epoch + 1, **meter.means(), "lr": opt_g.param_groups[0]["lr"],
-               "seconds": time.perf_counter() - t0}
+        row = {
+            "epoch": epoch + 1,
+            **meter.means(),
+            "lr": opt_g.param_groups[0]["lr"],
+            "seconds": time.perf_counter() - t0,
+        }
         check_finite(row, f"cycle-GAN epoch {epoch + 1}")
         for sched in scheds:
             sched.step()
@@ -257,13 +289,20 @@ def translate(model: CycleGANs, X, stack_index, direction: str = "G", batch: int
     for i in np.unique(idx).tolist():
         rows = np.flatnonzero(idx == i)
         for start in range(0, len(rows), batch):
-            part = torch.as_tensor(rows[start:start + batch])
+            part = torch.as_tensor(rows[start : start + batch])
             out[part] = net(X[part].to(device), only=int(i)).float().cpu()
     return out.numpy()
 
 
-def generate(model: CycleGANs, X_source, n: int, stack_index: int, rng: np.random.Generator,
-             jitter: float = 0.0, direction: str = "G") -> np.ndarray:
+def generate(
+    model: CycleGANs,
+    X_source,
+    n: int,
+    stack_index: int,
+    rng: np.random.Generator,
+    jitter: float = 0.0,
+    direction: str = "G",
+) -> np.ndarray:
     """n synthetic rows: source rows drawn uniformly (with replacement) from X_source, plus Gaussian
     jitter of standard deviation `jitter`, through translator `stack_index` (G or F). (n, D) numpy."""
     X_source = np.asarray(X_source, dtype=np.float32)

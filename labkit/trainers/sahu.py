@@ -134,8 +134,13 @@ def _resume(checkpoint: Checkpoint | None, model, optimizers: dict, gens: tuple,
 def _save(checkpoint: Checkpoint | None, epoch: int, model, optimizers: dict, gens: tuple, history, final: bool):
     if checkpoint is None or not (final or epoch % max(1, int(checkpoint.every)) == 0):
         return
-    state = {"epoch": epoch, "model": model.state_dict(), "history": history,
-             "gen_shuffle": gens[0].get_state(), "gen_noise": gens[1].get_state().cpu()}
+    state = {
+        "epoch": epoch,
+        "model": model.state_dict(),
+        "history": history,
+        "gen_shuffle": gens[0].get_state(),
+        "gen_noise": gens[1].get_state().cpu(),
+    }
     state.update({f"opt_{name}": opt.state_dict() for name, opt in optimizers.items()})
     checkpoint.save(state)
 
@@ -157,8 +162,16 @@ def _finish_epoch(meter: LossMeter, epoch: int, t0: float, what: str) -> dict:
 # The 2-D adversarial autoencoder
 
 
-def train_aae(X, y, cfg: AAEConfig, *, device=None, callback: Callback | None = None,
-              checkpoint: Checkpoint | None = None, progress: bool = False) -> TrainResult:
+def train_aae(
+    X,
+    y,
+    cfg: AAEConfig,
+    *,
+    device=None,
+    callback: Callback | None = None,
+    checkpoint: Checkpoint | None = None,
+    progress: bool = False,
+) -> TrainResult:
     """Train the label-aware 2-D AAE on standardised features X (n, D) with emotions y (n,) in 0..K-1."""
     t_start = time.perf_counter()
     device = _device(device)
@@ -169,8 +182,11 @@ def train_aae(X, y, cfg: AAEConfig, *, device=None, callback: Callback | None = 
     model = _build(AAE, cfg, device)
     ae_params = list(model.encoder.parameters()) + list(model.decoder.parameters())
     d_params, e_params = list(model.code_disc.parameters()), list(model.encoder.parameters())
-    opts = {"ae": _adam(ae_params, cfg.lr, cfg.beta1), "d": _adam(d_params, cfg.lr_adv, cfg.beta1),
-            "g": _adam(e_params, cfg.lr_adv, cfg.beta1)}
+    opts = {
+        "ae": _adam(ae_params, cfg.lr, cfg.beta1),
+        "d": _adam(d_params, cfg.lr_adv, cfg.beta1),
+        "g": _adam(e_params, cfg.lr_adv, cfg.beta1),
+    }
     gens = _generators(cfg.seed, device)
     start, history = _resume(checkpoint, model, opts, gens, device)
 
@@ -213,8 +229,17 @@ def train_aae(X, y, cfg: AAEConfig, *, device=None, callback: Callback | None = 
 # The vanilla GAN
 
 
-def train_gan(X, cfg: GANConfig, *, device=None, X_dev=None, callback: Callback | None = None,
-              checkpoint: Checkpoint | None = None, progress: bool = False, desc: str = "GAN") -> TrainResult:
+def train_gan(
+    X,
+    cfg: GANConfig,
+    *,
+    device=None,
+    X_dev=None,
+    callback: Callback | None = None,
+    checkpoint: Checkpoint | None = None,
+    progress: bool = False,
+    desc: str = "GAN",
+) -> TrainResult:
     """Train a vanilla GAN on rows X (n, data_dim): N(0, I) noise -> data. Labels play no part."""
     t_start = time.perf_counter()
     device = _device(device)
@@ -266,9 +291,20 @@ def train_gan(X, cfg: GANConfig, *, device=None, X_dev=None, callback: Callback 
 # The conditional GAN
 
 
-def train_cgan(X, y, cfg: CGANConfig, *, decoder: torch.nn.Module | None = None, device=None, X_dev=None,
-               y_dev=None, callback: Callback | None = None, checkpoint: Checkpoint | None = None,
-               progress: bool = False, desc: str = "cGAN") -> TrainResult:
+def train_cgan(
+    X,
+    y,
+    cfg: CGANConfig,
+    *,
+    decoder: torch.nn.Module | None = None,
+    device=None,
+    X_dev=None,
+    y_dev=None,
+    callback: Callback | None = None,
+    checkpoint: Checkpoint | None = None,
+    progress: bool = False,
+    desc: str = "cGAN",
+) -> TrainResult:
     """Train the conditional GAN on standardised features X (n, D) with emotions y (n,) in 0..K-1.
 
     `decoder` is the trained AAE decoder the generator starts from when ``cfg.init_from_decoder``
@@ -281,8 +317,10 @@ def train_cgan(X, y, cfg: CGANConfig, *, decoder: torch.nn.Module | None = None,
     X, y = _tensor(X), _tensor(y, torch.long)
     _check_xy(X, y, cfg.n_features, cfg.n_classes, "cGAN")
     if cfg.init_from_decoder and decoder is None:
-        raise LabkitError("this cGAN preset starts the generator from an AAE decoder: train one with "
-                          "train_aae and pass decoder=result.model.decoder")
+        raise LabkitError(
+            "this cGAN preset starts the generator from an AAE decoder: train one with "
+            "train_aae and pass decoder=result.model.decoder"
+        )
     data, labels = DeviceData(X, device), y.to(device)
     onehot_all = torch.nn.functional.one_hot(labels, cfg.n_classes).float()  # (n, K)
     dev = None
@@ -324,8 +362,13 @@ def train_cgan(X, y, cfg: CGANConfig, *, decoder: torch.nn.Module | None = None,
         if dev is not None:
             x_dev, oh_dev, c_dev = dev
             g = _dev_generator(cfg.seed, epoch, device)
-            _dev_losses(meter, lambda n: model.generate(model.noise(c_dev, g), oh_dev),
-                        lambda x: model.critic(x, oh_dev), x_dev, device)
+            _dev_losses(
+                meter,
+                lambda n: model.generate(model.noise(c_dev, g), oh_dev),
+                lambda x: model.critic(x, oh_dev),
+                x_dev,
+                device,
+            )
         row = _finish_epoch(meter, epoch + 1, t0, desc)
         history.append(row)
         _save(checkpoint, epoch + 1, model, opts, gens, history, final=epoch + 1 == cfg.epochs)
@@ -366,7 +409,9 @@ def _check_xy(X: torch.Tensor, y: torch.Tensor, n_features: int, n_classes: int,
     if y.shape != (X.shape[0],):
         raise LabkitError(f"{what}: labels must have shape ({X.shape[0]},), got {tuple(y.shape)}")
     if len(y) and (int(y.min()) < 0 or int(y.max()) >= n_classes):
-        raise LabkitError(f"{what}: labels must be class indices 0..{n_classes - 1}, got {int(y.min())}..{int(y.max())}")
+        raise LabkitError(
+            f"{what}: labels must be class indices 0..{n_classes - 1}, got {int(y.min())}..{int(y.max())}"
+        )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -378,7 +423,7 @@ def encode(aae: AAE, X, batch: int = 4096) -> np.ndarray:
     """AAE codes of features X (n, D) -> (n, Z) numpy."""
     device = next(aae.parameters()).device
     X = _tensor(X)
-    return torch.cat([aae.encode(X[i:i + batch].to(device)).float().cpu() for i in range(0, len(X), batch)]).numpy()
+    return torch.cat([aae.encode(X[i : i + batch].to(device)).float().cpu() for i in range(0, len(X), batch)]).numpy()
 
 
 @torch.no_grad()
@@ -388,7 +433,7 @@ def decode(aae: AAE, codes, batch: int = 4096) -> np.ndarray:
     Z = _tensor(codes)
     if len(Z) == 0:
         return np.empty((0, aae.cfg.n_features), dtype=np.float32)
-    return torch.cat([aae.decode(Z[i:i + batch].to(device)).float().cpu() for i in range(0, len(Z), batch)]).numpy()
+    return torch.cat([aae.decode(Z[i : i + batch].to(device)).float().cpu() for i in range(0, len(Z), batch)]).numpy()
 
 
 @torch.no_grad()
@@ -407,14 +452,20 @@ def generate_cgan(cgan: CGAN, labels, generator: torch.Generator, batch: int = 4
         return np.empty((0, cgan.cfg.n_features), dtype=np.float32)
     out = []
     for i in range(0, len(c), batch):
-        ci = c[i:i + batch]
+        ci = c[i : i + batch]
         oh = torch.nn.functional.one_hot(ci, cgan.cfg.n_classes).float()
         out.append(cgan.generate(cgan.noise(ci, generator), oh).float().cpu())
     return torch.cat(out).numpy()
 
 
-def sample_labelled_codes(gan: GAN, gmm: ClassGMM, n_per_class: dict[int, int], generator: torch.Generator,
-                          max_rounds: int = 20, quantile: float = 0.99) -> tuple[np.ndarray, np.ndarray]:
+def sample_labelled_codes(
+    gan: GAN,
+    gmm: ClassGMM,
+    n_per_class: dict[int, int],
+    generator: torch.Generator,
+    max_rounds: int = 20,
+    quantile: float = 0.99,
+) -> tuple[np.ndarray, np.ndarray]:
     """Vanilla-GAN codes labelled by the GMM component with the highest membership, `n_per_class[k]` each.
 
     The GAN is unconditional, so codes are drawn in pools and each keeps the label `gmm` gives it
@@ -450,5 +501,15 @@ def sample_labelled_codes(gan: GAN, gmm: ClassGMM, n_per_class: dict[int, int], 
     return codes.astype(np.float32), labels
 
 
-__all__ = ["Checkpoint", "TrainResult", "train_aae", "train_gan", "train_cgan", "encode", "decode", "generate_gan",
-           "generate_cgan", "sample_labelled_codes"]
+__all__ = [
+    "Checkpoint",
+    "TrainResult",
+    "train_aae",
+    "train_gan",
+    "train_cgan",
+    "encode",
+    "decode",
+    "generate_gan",
+    "generate_cgan",
+    "sample_labelled_codes",
+]

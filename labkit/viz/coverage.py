@@ -52,8 +52,7 @@ from labkit.errors import LabkitError
 from labkit.utils import progress, write_json_atomic
 
 # The metric columns, in the order `labkit coverage` prints them.
-METRICS = ["precision", "recall", "density", "coverage", "frechet", "mmd", "c2st_auc", "test_gain",
-           "test_in_train"]
+METRICS = ["precision", "recall", "density", "coverage", "frechet", "mmd", "c2st_auc", "test_gain", "test_in_train"]
 
 # What each metric means, for help texts and the dashboard.
 METRIC_HELP = {
@@ -86,10 +85,10 @@ def pairwise_distances(A: np.ndarray, B: np.ndarray, chunk: int = 2048) -> np.nd
     b2 = np.einsum("ij,ij->i", B, B)  # (m,)
     out = np.empty((A.shape[0], B.shape[0]))
     for start in range(0, A.shape[0], chunk):
-        a = A[start:start + chunk]
+        a = A[start : start + chunk]
         a2 = np.einsum("ij,ij->i", a, a)  # (c,)
         d2 = a2[:, None] + b2[None, :] - 2.0 * a @ B.T  # (c, m)
-        out[start:start + chunk] = np.sqrt(np.maximum(d2, 0.0))
+        out[start : start + chunk] = np.sqrt(np.maximum(d2, 0.0))
     return out
 
 
@@ -127,8 +126,12 @@ def _prdc(D_rf: np.ndarray, r_real: np.ndarray, r_fake: np.ndarray, k: int) -> d
     recall = (D_rf <= r_fake[None, :]).any(axis=1).mean()  # real i inside the ball of some fake j
     density = inside_real_ball.sum() / (k * D_rf.shape[1])
     coverage = inside_real_ball.any(axis=1).mean()
-    return {"precision": float(precision), "recall": float(recall), "density": float(density),
-            "coverage": float(coverage)}
+    return {
+        "precision": float(precision),
+        "recall": float(recall),
+        "density": float(density),
+        "coverage": float(coverage),
+    }
 
 
 def _sqrtm_psd(S: np.ndarray) -> np.ndarray:
@@ -292,9 +295,17 @@ def prepare_real(X_train: np.ndarray, X_test: np.ndarray, config: CoverageConfig
     real = subsample((both - mean) / scale, config.max_samples, config.seed + 2)
     D_real = pairwise_distances(real, real)
     in_train = _inside_any_ball(pairwise_distances(test, train), knn_radii(train, config.k))
-    return RealSet(train=train, test=test, real=real, mean=mean, scale=scale, D_real=D_real,
-                   r_real=np.partition(D_real, config.k, axis=1)[:, config.k], test_in_train=in_train,
-                   bandwidth=median_bandwidth(real, D_real))
+    return RealSet(
+        train=train,
+        test=test,
+        real=real,
+        mean=mean,
+        scale=scale,
+        D_real=D_real,
+        r_real=np.partition(D_real, config.k, axis=1)[:, config.k],
+        test_in_train=in_train,
+        bandwidth=median_bandwidth(real, D_real),
+    )
 
 
 def coverage_metrics(real: RealSet, X_gen: np.ndarray, config: CoverageConfig = CoverageConfig()) -> dict[str, float]:
@@ -337,8 +348,14 @@ def file_fingerprint(path) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-def coverage_for_run(run, space: str | None = None, config: CoverageConfig = CoverageConfig(), *,
-                     use_cache: bool = True, show_progress: bool = True) -> list[dict]:
+def coverage_for_run(
+    run,
+    space: str | None = None,
+    config: CoverageConfig = CoverageConfig(),
+    *,
+    use_cache: bool = True,
+    show_progress: bool = True,
+) -> list[dict]:
     """Coverage metrics for every snapshot iteration of `space` in `run`, cached in the run.
 
     Parameters
@@ -389,8 +406,11 @@ def coverage_for_run(run, space: str | None = None, config: CoverageConfig = Cov
         except (LabkitError, KeyError) as err:
             # One unusable snapshot (too few samples, NaNs, a damaged file) must not hide the others:
             # its metrics are None (null in JSON) and `note` says why.
-            row = {**{m: None for m in METRICS}, "n_generated": int(len(snap["X"])) if "X" in snap else 0,
-                   "note": f"iter_{it:07d}.npz: {err}"}
+            row = {
+                **{m: None for m in METRICS},
+                "n_generated": int(len(snap["X"])) if "X" in snap else 0,
+                "note": f"iter_{it:07d}.npz: {err}",
+            }
         rows[str(it)] = {"iteration": it, **row, "_fingerprint": fp}
     if todo:
         try:

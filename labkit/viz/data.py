@@ -96,9 +96,20 @@ def list_runs(root: str, fingerprint: str) -> list[RunRow]:
                 n_snap = sum(len(run.snapshot_iterations(s)) for s in spaces)
             except OSError as err:
                 info.error = str(err)
-        rows.append(RunRow(run_id=info.run_id, path=str(info.path), kind=info.kind, name=info.name,
-                           created=info.created, state=info.state, error=info.error, spaces=spaces,
-                           tables=tables, n_snapshots=n_snap))
+        rows.append(
+            RunRow(
+                run_id=info.run_id,
+                path=str(info.path),
+                kind=info.kind,
+                name=info.name,
+                created=info.created,
+                state=info.state,
+                error=info.error,
+                spaces=spaces,
+                tables=tables,
+                n_snapshots=n_snap,
+            )
+        )
     return rows
 
 
@@ -157,9 +168,19 @@ def table(run_path: str, name: str) -> tuple[pd.DataFrame | None, str]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def distribution_figure(run_path: str, space: str, method: str, fingerprint: str, cumulative: bool,
-                        color_by: str, classes: tuple | None, iteration: int | None, with_metrics: bool, k: int = 5,
-                        generated_as: str = "points"):
+def distribution_figure(
+    run_path: str,
+    space: str,
+    method: str,
+    fingerprint: str,
+    cumulative: bool,
+    color_by: str,
+    classes: tuple | None,
+    iteration: int | None,
+    with_metrics: bool,
+    k: int = 5,
+    generated_as: str = "points",
+):
     """The animated distribution figure, built once per set of options (see figures.distribution_figure).
 
     Cached as a resource: the figure is never changed after it is built. `iteration` is part of
@@ -172,8 +193,15 @@ def distribution_figure(run_path: str, space: str, method: str, fingerprint: str
     if with_metrics:
         rows = _coverage(run_path, space, k, fingerprint)
         metrics = {int(r["iteration"]): r for r in rows}
-    return build(proj, cumulative=cumulative, color_by=color_by, classes=None if classes is None else list(classes),
-                 iteration=iteration, metrics=metrics, generated_as=generated_as)
+    return build(
+        proj,
+        cumulative=cumulative,
+        color_by=color_by,
+        classes=None if classes is None else list(classes),
+        iteration=iteration,
+        metrics=metrics,
+        generated_as=generated_as,
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -219,9 +247,21 @@ def metrics_by_iteration(run_path: str, space: str, k: int = 5) -> dict | None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def pair_figure(path_a: str, space_a: str, path_b: str, space_b: str, method: str, fingerprint: str,
-                names: tuple, cumulative: bool, color_by: str, classes: tuple | None, iteration: int | None,
-                generated_as: str, k: int = 5):
+def pair_figure(
+    path_a: str,
+    space_a: str,
+    path_b: str,
+    space_b: str,
+    method: str,
+    fingerprint: str,
+    names: tuple,
+    cumulative: bool,
+    color_by: str,
+    classes: tuple | None,
+    iteration: int | None,
+    generated_as: str,
+    k: int = 5,
+):
     """Two generators side by side (see figures.distribution_pair_figure), built once per set of options.
 
     `fingerprint` joins both runs' fingerprints, so the figure is rebuilt when either run writes.
@@ -232,10 +272,17 @@ def pair_figure(path_a: str, space_a: str, path_b: str, space_b: str, method: st
     proj_a = _projection(path_a, space_a, method, fp_a)
     proj_b = _projection(path_b, space_b, method, fp_b)
     return distribution_pair_figure(
-        proj_a, proj_b, names, cumulative=cumulative, color_by=color_by,
-        classes=None if classes is None else list(classes), iteration=iteration,
-        metrics_a=metrics_by_iteration(path_a, space_a, k), metrics_b=metrics_by_iteration(path_b, space_b, k),
-        generated_as=generated_as)
+        proj_a,
+        proj_b,
+        names,
+        cumulative=cumulative,
+        color_by=color_by,
+        classes=None if classes is None else list(classes),
+        iteration=iteration,
+        metrics_a=metrics_by_iteration(path_a, space_a, k),
+        metrics_b=metrics_by_iteration(path_b, space_b, k),
+        generated_as=generated_as,
+    )
 
 
 def html_bytes(fig) -> bytes:

@@ -57,8 +57,9 @@ class Figure5Recorder:
 
         self.cfg, self.device, self.data = cfg, device, data
         n_train = len(data.X_train)
-        self.rec_idx = np.sort(np.random.default_rng(cfg.seed).choice(n_train, min(self.n_record, n_train),
-                                                                      replace=False))
+        self.rec_idx = np.sort(
+            np.random.default_rng(cfg.seed).choice(n_train, min(self.n_record, n_train), replace=False)
+        )
         self.gen = torch.Generator(device=device).manual_seed(cfg.seed + 7)
         label_names = np.array(AROUSAL_NAMES)
         ya_tr, yv_tr = data.arousal_train.numpy(), data.valence_train.numpy()
@@ -68,20 +69,37 @@ class Figure5Recorder:
         yv_te = data.valence_test if has_test else yv_tr[:0]
         run = self.run
         if not resumed or not (run.path / "reference" / "spectrum.npz").exists():
-            run.save_reference("spectrum", self._spectrum(data.X_train.numpy()), ya_tr, self._spectrum(X_te), ya_te,
-                               label_names=label_names, valence_train=yv_tr, valence_test=yv_te)
+            run.save_reference(
+                "spectrum",
+                self._spectrum(data.X_train.numpy()),
+                ya_tr,
+                self._spectrum(X_te),
+                ya_te,
+                label_names=label_names,
+                valence_train=yv_tr,
+                valence_test=yv_te,
+            )
         state = run.load_checkpoint("reference", map_location=device)
         if state is None:
-            self.ref = train_reference_classifier(cfg, data.X_train, data.arousal_train, data.valence_train,
-                                                  self.ref_epochs, device)
+            self.ref = train_reference_classifier(
+                cfg, data.X_train, data.arousal_train, data.valence_train, self.ref_epochs, device
+            )
             run.save_checkpoint({"classifier": self.ref.state_dict(), "epochs": self.ref_epochs}, "reference")
         else:
             self.ref = Classifier(cfg).to(device)
             self.ref.load_state_dict(state["classifier"])
             self.ref.eval().requires_grad_(False)
         if not resumed or not (run.path / "reference" / "embedding.npz").exists():
-            run.save_reference("embedding", self._embed(data.X_train), ya_tr, self._embed(torch.from_numpy(X_te)), ya_te,
-                               label_names=label_names, valence_train=yv_tr, valence_test=yv_te)
+            run.save_reference(
+                "embedding",
+                self._embed(data.X_train),
+                ya_tr,
+                self._embed(torch.from_numpy(X_te)),
+                ya_te,
+                label_names=label_names,
+                valence_train=yv_tr,
+                valence_test=yv_te,
+            )
 
     def record(self, iteration: int, model) -> None:
         """Decoder(E), Decoder(Z) and X' of the chosen training utterances, in both spaces."""
@@ -116,7 +134,7 @@ class Figure5Recorder:
         out = []
         with torch.no_grad():
             for start in range(0, len(X), 256):
-                out.append(self.ref.embed(X[start:start + 256].to(self.device)).float().cpu())
+                out.append(self.ref.embed(X[start : start + 256].to(self.device)).float().cpu())
         return torch.cat(out).numpy() if out else np.zeros((0, 2 * self.cfg.gru_cells), np.float32)
 
 
@@ -125,8 +143,11 @@ def train_reference_classifier(cfg, X: torch.Tensor, ya: torch.Tensor, yv: torch
     from labkit.models.aaec import Classifier, class_loss, class_weights
     from labkit.trainers.common import DeviceData, backward_step, epoch_batches
 
-    weights = ((class_weights(ya.numpy(), cfg.n_arousal).to(device), class_weights(yv.numpy(), cfg.n_valence).to(device))
-               if cfg.balanced_classes else None)
+    weights = (
+        (class_weights(ya.numpy(), cfg.n_arousal).to(device), class_weights(yv.numpy(), cfg.n_valence).to(device))
+        if cfg.balanced_classes
+        else None
+    )
     with torch.random.fork_rng(devices=[]):  # its own random stream: the main run's is untouched
         torch.manual_seed(cfg.seed + 1_000_003)
         ref = Classifier(cfg).to(device)

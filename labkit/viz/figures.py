@@ -34,8 +34,18 @@ SOURCE_STYLE = {
     "generated": {"color": "#009E73", "symbol": "x", "opacity": 0.8, "size": 6},
 }
 # Class colours when colouring by class (cycled when there are more classes).
-CLASS_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000",
-                "#999999", "#8C564B"]
+CLASS_COLORS = [
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#E69F00",
+    "#56B4E9",
+    "#F0E442",
+    "#000000",
+    "#999999",
+    "#8C564B",
+]
 # What the distribution figure can colour by: source (train/test/generated), class, or the
 # generated samples' origin (AAEC: "noise" = Decoder(E), "code" = Decoder(Z), "mixed" = X').
 COLOR_BY = ["source", "class", "origin"]
@@ -89,8 +99,23 @@ class _Panel:
     Groups of points are traces: (name, source, class or None, mask over that source's rows).
     """
 
-    def __init__(self, proj, *, color_by, shown, all_classes, cumulative, max_points, scatter, generated_as,
-                 x_range, y_range, axes=("x", "y"), showlegend=True, prefix=""):
+    def __init__(
+        self,
+        proj,
+        *,
+        color_by,
+        shown,
+        all_classes,
+        cumulative,
+        max_points,
+        scatter,
+        generated_as,
+        x_range,
+        y_range,
+        axes=("x", "y"),
+        showlegend=True,
+        prefix="",
+    ):
         self.proj, self.color_by, self.all_classes = proj, color_by, all_classes
         self.cumulative, self.max_points, self.scatter = cumulative, max_points, scatter
         self.generated_as, self.x_range, self.y_range = generated_as, x_range, y_range
@@ -101,15 +126,21 @@ class _Panel:
         keep_gen = np.isin(proj.y_gen, shown)
         self.origins = sorted(set(proj.origin_gen.tolist()))
         if color_by == "source":
-            groups = [("train", "train", None, keep_train), ("test", "test", None, keep_test),
-                      ("generated", "generated", None, keep_gen)]
+            groups = [
+                ("train", "train", None, keep_train),
+                ("test", "test", None, keep_test),
+                ("generated", "generated", None, keep_gen),
+            ]
         elif color_by == "origin":
             groups = [("train", "train", None, keep_train), ("test", "test", None, keep_test)]
             groups += [(f"generated · {o}", "generated", None, keep_gen & (proj.origin_gen == o)) for o in self.origins]
         else:
             groups = []
-            for source, y, keep in (("train", proj.y_train, keep_train), ("test", proj.y_test, keep_test),
-                                    ("generated", proj.y_gen, keep_gen)):
+            for source, y, keep in (
+                ("train", proj.y_train, keep_train),
+                ("test", proj.y_test, keep_test),
+                ("generated", proj.y_gen, keep_gen),
+            ):
                 for c in shown:
                     groups.append((f"{c} · {source}", source, c, keep & (y == c)))
         self.groups = groups
@@ -145,16 +176,34 @@ class _Panel:
         style = SOURCE_STYLE[source]
         idx = _cap(idx, self.max_points)
         if source == "generated":
-            marker = {"color": self.color(source, cls, name), "symbol": style["symbol"], "size": self.gen_size,
-                      "opacity": self.gen_opacity}
+            marker = {
+                "color": self.color(source, cls, name),
+                "symbol": style["symbol"],
+                "size": self.gen_size,
+                "opacity": self.gen_opacity,
+            }
         else:
             # Real points: opaque enough to read and outlined in white, so they stand out above a dense
             # generated cloud (they are drawn after it).
-            marker = {"color": self.color(source, cls, name), "symbol": style["symbol"], "size": style["size"],
-                      "opacity": style["opacity"], "line": {"width": 0.6, "color": "white"}}
-        return self.scatter(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=self.prefix + name, marker=marker,
-                            legendgroup=cls or name, showlegend=self.showlegend, xaxis=self.axes[0],
-                            yaxis=self.axes[1], hovertemplate=f"{self.prefix}{name}<extra></extra>")
+            marker = {
+                "color": self.color(source, cls, name),
+                "symbol": style["symbol"],
+                "size": style["size"],
+                "opacity": style["opacity"],
+                "line": {"width": 0.6, "color": "white"},
+            }
+        return self.scatter(
+            x=xy[idx, 0],
+            y=xy[idx, 1],
+            mode="markers",
+            name=self.prefix + name,
+            marker=marker,
+            legendgroup=cls or name,
+            showlegend=self.showlegend,
+            xaxis=self.axes[0],
+            yaxis=self.axes[1],
+            hovertemplate=f"{self.prefix}{name}<extra></extra>",
+        )
 
     def _density(self, name, cls, idx):
         import plotly.graph_objects as go
@@ -163,13 +212,31 @@ class _Panel:
         xy = self.proj.xy_gen[_cap(idx, self.max_points)]
         bins = 60
         return go.Histogram2dContour(
-            x=xy[:, 0], y=xy[:, 1], name=self.prefix + name, legendgroup=cls or name, showlegend=self.showlegend,
-            xaxis=self.axes[0], yaxis=self.axes[1], showscale=False, hoverinfo="skip", ncontours=10,
-            autobinx=False, autobiny=False,
-            xbins={"start": self.x_range[0], "end": self.x_range[1], "size": (self.x_range[1] - self.x_range[0]) / bins},
-            ybins={"start": self.y_range[0], "end": self.y_range[1], "size": (self.y_range[1] - self.y_range[0]) / bins},
+            x=xy[:, 0],
+            y=xy[:, 1],
+            name=self.prefix + name,
+            legendgroup=cls or name,
+            showlegend=self.showlegend,
+            xaxis=self.axes[0],
+            yaxis=self.axes[1],
+            showscale=False,
+            hoverinfo="skip",
+            ncontours=10,
+            autobinx=False,
+            autobiny=False,
+            xbins={
+                "start": self.x_range[0],
+                "end": self.x_range[1],
+                "size": (self.x_range[1] - self.x_range[0]) / bins,
+            },
+            ybins={
+                "start": self.y_range[0],
+                "end": self.y_range[1],
+                "size": (self.y_range[1] - self.y_range[0]) / bins,
+            },
             colorscale=[[0.0, f"rgba({rgb},0)"], [0.15, f"rgba({rgb},0.25)"], [1.0, f"rgba({rgb},0.85)"]],
-            contours={"coloring": "fill", "showlines": False}, line={"width": 0},
+            contours={"coloring": "fill", "showlines": False},
+            line={"width": 0},
         )
 
     def generated_traces(self, t) -> list:
@@ -180,8 +247,11 @@ class _Panel:
             if source != "generated":
                 continue
             idx = np.flatnonzero(mask & shown_now)
-            out.append(self._density(name, cls, idx) if self.generated_as == "density"
-                       else self._points(name, source, cls, idx, self.proj.xy_gen))
+            out.append(
+                self._density(name, cls, idx)
+                if self.generated_as == "density"
+                else self._points(name, source, cls, idx, self.proj.xy_gen)
+            )
         return out
 
     def real_traces(self) -> list:
@@ -206,7 +276,7 @@ def generated_opacity(n: int) -> float:
 def _rgb(color: str) -> str:
     """'#RRGGBB' -> 'R,G,B' (for rgba() colour scales)."""
     c = color.lstrip("#")
-    return ",".join(str(int(c[i:i + 2], 16)) for i in (0, 2, 4))
+    return ",".join(str(int(c[i : i + 2], 16)) for i in (0, 2, 4))
 
 
 def _check_options(color_by: str, generated_as: str) -> None:
@@ -220,30 +290,65 @@ def _animation_controls(fig, iterations: list[int], active: int, frame_ms: int) 
     """Play/Pause buttons and an iteration slider that step through the figure's frames."""
     step_args = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate", "transition": {"duration": 0}}
     fig.update_layout(
-        updatemenus=[{
-            "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": 0.0,
-            "xanchor": "left", "yanchor": "top", "pad": {"r": 10, "t": 75},
-            "buttons": [
-                {"label": "▶ Play", "method": "animate",
-                 "args": [None, {"frame": {"duration": frame_ms, "redraw": True}, "fromcurrent": True,
-                                 "transition": {"duration": 0}}]},
-                {"label": "❚❚ Pause", "method": "animate", "args": [[None], step_args]},
-            ],
-        }],
-        sliders=[{
-            "active": active, "x": 0.2, "len": 0.8, "y": 0.0,
-            "xanchor": "left", "yanchor": "top", "currentvalue": {"prefix": "iteration ", "xanchor": "right"},
-            "pad": {"t": 55},
-            "steps": [{"label": str(it), "method": "animate", "args": [[str(it)], step_args]} for it in iterations],
-        }],
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "left",
+                "showactive": False,
+                "x": 0.0,
+                "y": 0.0,
+                "xanchor": "left",
+                "yanchor": "top",
+                "pad": {"r": 10, "t": 75},
+                "buttons": [
+                    {
+                        "label": "▶ Play",
+                        "method": "animate",
+                        "args": [
+                            None,
+                            {
+                                "frame": {"duration": frame_ms, "redraw": True},
+                                "fromcurrent": True,
+                                "transition": {"duration": 0},
+                            },
+                        ],
+                    },
+                    {"label": "❚❚ Pause", "method": "animate", "args": [[None], step_args]},
+                ],
+            }
+        ],
+        sliders=[
+            {
+                "active": active,
+                "x": 0.2,
+                "len": 0.8,
+                "y": 0.0,
+                "xanchor": "left",
+                "yanchor": "top",
+                "currentvalue": {"prefix": "iteration ", "xanchor": "right"},
+                "pad": {"t": 55},
+                "steps": [{"label": str(it), "method": "animate", "args": [[str(it)], step_args]} for it in iterations],
+            }
+        ],
         margin={"b": 150},
     )
 
 
-def distribution_figure(proj, *, cumulative: bool = True, color_by: str = "source", classes=None,
-                        iteration: int | None = None, metrics: dict | None = None,
-                        max_points: int | None = 20000, frame_ms: int = 600, height: int = 620,
-                        generated_as: str = "points", x_range=None, y_range=None):
+def distribution_figure(
+    proj,
+    *,
+    cumulative: bool = True,
+    color_by: str = "source",
+    classes=None,
+    iteration: int | None = None,
+    metrics: dict | None = None,
+    max_points: int | None = 20000,
+    frame_ms: int = 600,
+    height: int = 620,
+    generated_as: str = "points",
+    x_range=None,
+    y_range=None,
+):
     """The animated scatter of real and generated samples in the run's fixed projection.
 
     Parameters
@@ -276,13 +381,23 @@ def distribution_figure(proj, *, cumulative: bool = True, color_by: str = "sourc
     iterations = [int(i) for i in proj.iterations]
     if iteration is None or int(iteration) not in iterations:
         iteration = iterations[0] if iterations else None
-    n_points = int(np.isin(proj.y_train, shown).sum() + np.isin(proj.y_test, shown).sum()
-                   + np.isin(proj.y_gen, shown).sum())
+    n_points = int(
+        np.isin(proj.y_train, shown).sum() + np.isin(proj.y_test, shown).sum() + np.isin(proj.y_gen, shown).sum()
+    )
     auto_x, auto_y = axis_ranges(proj)
     x_range, y_range = list(x_range or auto_x), list(y_range or auto_y)
-    panel = _Panel(proj, color_by=color_by, shown=shown, all_classes=all_classes, cumulative=cumulative,
-                   max_points=max_points, scatter=go.Scattergl if n_points > WEBGL_ABOVE else go.Scatter,
-                   generated_as=generated_as, x_range=x_range, y_range=y_range)
+    panel = _Panel(
+        proj,
+        color_by=color_by,
+        shown=shown,
+        all_classes=all_classes,
+        cumulative=cumulative,
+        max_points=max_points,
+        scatter=go.Scattergl if n_points > WEBGL_ABOVE else go.Scatter,
+        generated_as=generated_as,
+        x_range=x_range,
+        y_range=y_range,
+    )
 
     # Generated traces come first, so the real train/test points are drawn on top of them: cumulative
     # frames hold thousands of generated points, which would otherwise hide the real data.
@@ -293,20 +408,29 @@ def distribution_figure(proj, *, cumulative: bool = True, color_by: str = "sourc
     x_label, y_label = proj.axis_labels()
     fig = go.Figure(data=data)
     fig.update_layout(
-        height=height, template="plotly_white", margin={"l": 50, "r": 20, "t": 60, "b": 40},
-        title={"text": _title(iteration, metrics, cumulative) if iteration is not None else "no generated samples yet",
-               "font": {"size": 14}},
+        height=height,
+        template="plotly_white",
+        margin={"l": 50, "r": 20, "t": 60, "b": 40},
+        title={
+            "text": _title(iteration, metrics, cumulative) if iteration is not None else "no generated samples yet",
+            "font": {"size": 14},
+        },
         xaxis={"range": x_range, "autorange": False, "title": x_label, "zeroline": False},
         yaxis={"range": y_range, "autorange": False, "title": y_label, "zeroline": False},
-        legend={"itemsizing": "constant"}, uirevision=f"{proj.space}-{proj.method}",
+        legend={"itemsizing": "constant"},
+        uirevision=f"{proj.space}-{proj.method}",
     )
     if not iterations:
         return fig
 
     # One frame per iteration; a frame replaces only the generated traces (`traces=gen_index`).
     fig.frames = [
-        go.Frame(name=str(it), data=panel.generated_traces(it), traces=gen_index,
-                 layout={"title": {"text": _title(it, metrics, cumulative)}})
+        go.Frame(
+            name=str(it),
+            data=panel.generated_traces(it),
+            traces=gen_index,
+            layout={"title": {"text": _title(it, metrics, cumulative)}},
+        )
         for it in iterations
     ]
     _animation_controls(fig, iterations, iterations.index(int(iteration)), frame_ms)
@@ -335,11 +459,22 @@ def _pair_title(name: str, own, metrics: dict | None, cumulative: bool) -> str:
     return text
 
 
-def distribution_pair_figure(proj_a, proj_b, names=("A", "B"), *, cumulative: bool = True,
-                             color_by: str = "source", classes=None, iteration: int | None = None,
-                             metrics_a: dict | None = None, metrics_b: dict | None = None,
-                             max_points: int | None = 20000, frame_ms: int = 600, height: int = 620,
-                             generated_as: str = "points"):
+def distribution_pair_figure(
+    proj_a,
+    proj_b,
+    names=("A", "B"),
+    *,
+    cumulative: bool = True,
+    color_by: str = "source",
+    classes=None,
+    iteration: int | None = None,
+    metrics_a: dict | None = None,
+    metrics_b: dict | None = None,
+    max_points: int | None = 20000,
+    frame_ms: int = 600,
+    height: int = 620,
+    generated_as: str = "points",
+):
     """Two generators side by side in the same plane, with the same axes, played together.
 
     `proj_a` and `proj_b` must be projections of the same real data in the same basis
@@ -362,9 +497,21 @@ def distribution_pair_figure(proj_a, proj_b, names=("A", "B"), *, cumulative: bo
     scatter = go.Scattergl if n_points > WEBGL_ABOVE else go.Scatter
     x_range, y_range = shared_ranges(proj_a, proj_b)
     panels = [
-        _Panel(p, color_by=color_by, shown=shown, all_classes=all_classes, cumulative=cumulative,
-               max_points=max_points, scatter=scatter, generated_as=generated_as, x_range=x_range,
-               y_range=y_range, axes=axes, showlegend=first, prefix="" if first else f"{name}: ")
+        _Panel(
+            p,
+            color_by=color_by,
+            shown=shown,
+            all_classes=all_classes,
+            cumulative=cumulative,
+            max_points=max_points,
+            scatter=scatter,
+            generated_as=generated_as,
+            x_range=x_range,
+            y_range=y_range,
+            axes=axes,
+            showlegend=first,
+            prefix="" if first else f"{name}: ",
+        )
         for p, axes, first, name in ((proj_a, ("x", "y"), True, names[0]), (proj_b, ("x2", "y2"), False, names[1]))
     ]
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.03)
@@ -375,27 +522,48 @@ def distribution_pair_figure(proj_a, proj_b, names=("A", "B"), *, cumulative: bo
 
     def titles(t):
         out = []
-        for panel, name, metrics, domain in ((panels[0], names[0], metrics_a, fig.layout.xaxis.domain),
-                                             (panels[1], names[1], metrics_b, fig.layout.xaxis2.domain)):
-            out.append({"text": _pair_title(name, panel.own_iteration(t), metrics, cumulative),
-                        "x": (domain[0] + domain[1]) / 2, "y": 1.0, "xref": "paper", "yref": "paper",
-                        "xanchor": "center", "yanchor": "bottom", "showarrow": False, "font": {"size": 12}})
+        for panel, name, metrics, domain in (
+            (panels[0], names[0], metrics_a, fig.layout.xaxis.domain),
+            (panels[1], names[1], metrics_b, fig.layout.xaxis2.domain),
+        ):
+            out.append(
+                {
+                    "text": _pair_title(name, panel.own_iteration(t), metrics, cumulative),
+                    "x": (domain[0] + domain[1]) / 2,
+                    "y": 1.0,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "xanchor": "center",
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "font": {"size": 12},
+                }
+            )
         return out
 
     x_label, y_label = proj_a.axis_labels()
     axis = {"range": x_range, "autorange": False, "title": x_label, "zeroline": False}
     fig.update_layout(
-        height=height, template="plotly_white", margin={"l": 50, "r": 20, "t": 95, "b": 40},
-        xaxis=axis, xaxis2=axis, annotations=titles(iteration),
+        height=height,
+        template="plotly_white",
+        margin={"l": 50, "r": 20, "t": 95, "b": 40},
+        xaxis=axis,
+        xaxis2=axis,
+        annotations=titles(iteration),
         yaxis={"range": y_range, "autorange": False, "title": y_label, "zeroline": False},
         yaxis2={"range": y_range, "autorange": False, "zeroline": False},
-        legend={"itemsizing": "constant"}, uirevision=f"pair-{proj_a.space}-{proj_b.space}-{proj_a.method}",
+        legend={"itemsizing": "constant"},
+        uirevision=f"pair-{proj_a.space}-{proj_b.space}-{proj_a.method}",
     )
     if not iterations:
         return fig
     fig.frames = [
-        go.Frame(name=str(it), data=panels[0].generated_traces(it) + panels[1].generated_traces(it),
-                 traces=gen_index, layout={"annotations": titles(it)})
+        go.Frame(
+            name=str(it),
+            data=panels[0].generated_traces(it) + panels[1].generated_traces(it),
+            traces=gen_index,
+            layout={"annotations": titles(it)},
+        )
         for it in iterations
     ]
     _animation_controls(fig, iterations, iterations.index(int(iteration)), frame_ms)
@@ -408,10 +576,14 @@ def figure_html(fig, *, include_plotlyjs=True, full_html: bool = True, div_id: s
     With ``include_plotlyjs=False`` and ``full_html=False`` it is a ``<div>`` for a page that
     already carries plotly.js once (`labkit.viz.report`).
     """
-    return fig.to_html(include_plotlyjs=include_plotlyjs, full_html=full_html, include_mathjax=False,
-                       div_id=div_id, config={"displaylogo": False, "responsive": True},
-                       auto_play=False)
-
+    return fig.to_html(
+        include_plotlyjs=include_plotlyjs,
+        full_html=full_html,
+        include_mathjax=False,
+        div_id=div_id,
+        config={"displaylogo": False, "responsive": True},
+        auto_play=False,
+    )
 
 
 # ------------------------------------------------------------------------------------ comparisons
@@ -421,7 +593,9 @@ def require_columns(df: pd.DataFrame | None, columns, table: str) -> pd.DataFram
         raise LabkitError(f"no {table!r} table")
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise LabkitError(f"table {table!r} lacks column(s) {', '.join(missing)}; it has {', '.join(map(str, df.columns))}")
+        raise LabkitError(
+            f"table {table!r} lacks column(s) {', '.join(missing)}; it has {', '.join(map(str, df.columns))}"
+        )
     return df
 
 
@@ -468,18 +642,33 @@ def comparison_bar(summary: pd.DataFrame, metric: str = "uar", height: int = 420
     require_columns(summary, ["augmenter", "metric", "mean", "ci_low", "ci_high"], "summary")
     rows = summary[summary["metric"] == metric].copy()
     if rows.empty:
-        raise LabkitError(f"table 'summary' has no rows for metric {metric!r}; it has {sorted(summary['metric'].unique())}")
+        raise LabkitError(
+            f"table 'summary' has no rows for metric {metric!r}; it has {sorted(summary['metric'].unique())}"
+        )
     rows["label"] = _label_column(rows)
     rows = rows.sort_values("mean", ascending=False)
-    fig = go.Figure(go.Bar(
-        x=rows["label"], y=rows["mean"], marker_color="#0072B2",
-        # A single seed has no interval (NaN bounds): those bars get no error bar.
-        error_y={"type": "data", "array": (rows["ci_high"] - rows["mean"]).fillna(0).to_numpy(),
-                 "arrayminus": (rows["mean"] - rows["ci_low"]).fillna(0).to_numpy(), "visible": True},
-        hovertemplate="%{x}: %{y:.3f}<extra></extra>",
-    ))
-    fig.update_layout(template="plotly_white", height=height, yaxis_title=f"{metric} (mean, 95% CI)",
-                      xaxis_title="augmenter", margin={"t": 30})
+    fig = go.Figure(
+        go.Bar(
+            x=rows["label"],
+            y=rows["mean"],
+            marker_color="#0072B2",
+            # A single seed has no interval (NaN bounds): those bars get no error bar.
+            error_y={
+                "type": "data",
+                "array": (rows["ci_high"] - rows["mean"]).fillna(0).to_numpy(),
+                "arrayminus": (rows["mean"] - rows["ci_low"]).fillna(0).to_numpy(),
+                "visible": True,
+            },
+            hovertemplate="%{x}: %{y:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        template="plotly_white",
+        height=height,
+        yaxis_title=f"{metric} (mean, 95% CI)",
+        xaxis_title="augmenter",
+        margin={"t": 30},
+    )
     return fig
 
 
@@ -492,10 +681,18 @@ def per_class_figure(per_class: pd.DataFrame, height: int = 420):
     df["label"] = _label_column(df)
     fig = go.Figure()
     for i, (label, rows) in enumerate(df.groupby("label", sort=False)):
-        fig.add_bar(x=rows["class"].astype(str), y=rows["recall"], name=label,
-                    marker_color=CLASS_COLORS[i % len(CLASS_COLORS)])
-    fig.update_layout(template="plotly_white", barmode="group", height=height, yaxis_title="recall",
-                      xaxis_title="class", yaxis_range=[0, 1], margin={"t": 30})
+        fig.add_bar(
+            x=rows["class"].astype(str), y=rows["recall"], name=label, marker_color=CLASS_COLORS[i % len(CLASS_COLORS)]
+        )
+    fig.update_layout(
+        template="plotly_white",
+        barmode="group",
+        height=height,
+        yaxis_title="recall",
+        xaxis_title="class",
+        yaxis_range=[0, 1],
+        margin={"t": 30},
+    )
     return fig
 
 
@@ -523,18 +720,33 @@ def sweep_figure(sweep: pd.DataFrame, metric: str = "uar", height: int = 420):
         r = r.sort_values("amount")
         color = CLASS_COLORS[i % len(CLASS_COLORS)]
         # The band: upper edge left to right, then lower edge back, filled.
-        fig.add_scatter(x=np.r_[r["amount"], r["amount"][::-1]], y=np.r_[r["ci_high"], r["ci_low"][::-1]],
-                        fill="toself", fillcolor=color, opacity=0.15, line={"width": 0}, showlegend=False,
-                        hoverinfo="skip", legendgroup=label)
-        fig.add_scatter(x=r["amount"], y=r["mean"], mode="lines+markers", name=label, line={"color": color},
-                        legendgroup=label)
-    fig.update_layout(template="plotly_white", height=height, xaxis_title="amount of synthetic data",
-                      yaxis_title=f"{metric} (mean, 95% CI)", margin={"t": 30})
+        fig.add_scatter(
+            x=np.r_[r["amount"], r["amount"][::-1]],
+            y=np.r_[r["ci_high"], r["ci_low"][::-1]],
+            fill="toself",
+            fillcolor=color,
+            opacity=0.15,
+            line={"width": 0},
+            showlegend=False,
+            hoverinfo="skip",
+            legendgroup=label,
+        )
+        fig.add_scatter(
+            x=r["amount"], y=r["mean"], mode="lines+markers", name=label, line={"color": color}, legendgroup=label
+        )
+    fig.update_layout(
+        template="plotly_white",
+        height=height,
+        xaxis_title="amount of synthetic data",
+        yaxis_title=f"{metric} (mean, 95% CI)",
+        margin={"t": 30},
+    )
     return fig
 
 
-def curves_figure(df: pd.DataFrame, columns, *, x: str = "iteration", title: str = "", height: int = 380,
-                  log_y: bool = False):
+def curves_figure(
+    df: pd.DataFrame, columns, *, x: str = "iteration", title: str = "", height: int = 380, log_y: bool = False
+):
     """One line per column of `df` against `x` (losses or metrics over training)."""
     import plotly.graph_objects as go
 
@@ -542,10 +754,21 @@ def curves_figure(df: pd.DataFrame, columns, *, x: str = "iteration", title: str
     df = df.sort_values(x)
     fig = go.Figure()
     for i, col in enumerate(columns):
-        fig.add_scatter(x=df[x], y=df[col], mode="lines+markers" if len(df) < 60 else "lines", name=str(col),
-                        line={"color": CLASS_COLORS[i % len(CLASS_COLORS)]})
-    fig.update_layout(template="plotly_white", height=height, title=title, xaxis_title=x, margin={"t": 40},
-                      yaxis_type="log" if log_y else "linear")
+        fig.add_scatter(
+            x=df[x],
+            y=df[col],
+            mode="lines+markers" if len(df) < 60 else "lines",
+            name=str(col),
+            line={"color": CLASS_COLORS[i % len(CLASS_COLORS)]},
+        )
+    fig.update_layout(
+        template="plotly_white",
+        height=height,
+        title=title,
+        xaxis_title=x,
+        margin={"t": 40},
+        yaxis_type="log" if log_y else "linear",
+    )
     return fig
 
 

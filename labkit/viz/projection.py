@@ -116,15 +116,23 @@ def fit_transform(X_real: np.ndarray, others: list[np.ndarray], config: Projecti
         from sklearn.decomposition import PCA
 
         pca = PCA(n_components=2, random_state=config.seed).fit(Z_fit)
-        return pca.transform(Z_real), [pca.transform(Z) if Z.shape[0] else np.zeros((0, 2)) for Z in Z_others], \
-            pca.explained_variance_ratio_
+        return (
+            pca.transform(Z_real),
+            [pca.transform(Z) if Z.shape[0] else np.zeros((0, 2)) for Z in Z_others],
+            pca.explained_variance_ratio_,
+        )
 
     import warnings
 
     import umap  # heavy (numba): only when asked for
 
-    reducer = umap.UMAP(n_components=2, n_neighbors=min(config.umap_neighbors, Z_fit.shape[0] - 1),
-                        min_dist=config.umap_min_dist, random_state=config.seed, n_jobs=1)
+    reducer = umap.UMAP(
+        n_components=2,
+        n_neighbors=min(config.umap_neighbors, Z_fit.shape[0] - 1),
+        min_dist=config.umap_min_dist,
+        random_state=config.seed,
+        n_jobs=1,
+    )
     with warnings.catch_warnings():
         # A seed makes UMAP single-threaded, which it says on every fit; that is what we want.
         warnings.filterwarnings("ignore", message=".*overridden to 1 by setting random_state.*")
@@ -158,8 +166,9 @@ def compute_projection(run, space: str | None = None, config: ProjectionConfig =
         n = snap["X"].shape[0]
         X = snap["X"].reshape(n, -1)  # (n, d)
         if X.shape[1] != X_train.shape[1]:
-            raise LabkitError(f"{run.path}/snapshots/{space}/iter_{it:07d}.npz has d={X.shape[1]}, "
-                              f"the reference d={X_train.shape[1]}")
+            raise LabkitError(
+                f"{run.path}/snapshots/{space}/iter_{it:07d}.npz has d={X.shape[1]}, the reference d={X_train.shape[1]}"
+            )
         gen_X.append(X)
         gen_y.append(_labels(snap["y"], names))
         gen_it.append(np.full(n, it, np.int64))
@@ -170,13 +179,17 @@ def compute_projection(run, space: str | None = None, config: ProjectionConfig =
     real_xy, (xy_gen,), explained = fit_transform(X_real, [X_gen], config)
     n_train = X_train.shape[0]
     return Projection(
-        xy_train=real_xy[:n_train].astype(np.float32), y_train=_labels(ref["y_train"], names),
-        xy_test=real_xy[n_train:].astype(np.float32), y_test=_labels(ref["y_test"], names),
+        xy_train=real_xy[:n_train].astype(np.float32),
+        y_train=_labels(ref["y_train"], names),
+        xy_test=real_xy[n_train:].astype(np.float32),
+        y_test=_labels(ref["y_test"], names),
         xy_gen=np.asarray(xy_gen, np.float32).reshape(-1, 2),
         y_gen=np.concatenate(gen_y) if gen_y else np.zeros(0, str),
         iter_gen=np.concatenate(gen_it) if gen_it else np.zeros(0, np.int64),
         origin_gen=np.concatenate(gen_origin) if gen_origin else np.zeros(0, str),
-        iterations=np.asarray(iterations, np.int64), method=config.method, space=space,
+        iterations=np.asarray(iterations, np.int64),
+        method=config.method,
+        space=space,
         explained=None if explained is None else np.asarray(explained, np.float64),
     )
 
@@ -195,9 +208,17 @@ def load_cached(run, space: str, config: ProjectionConfig = ProjectionConfig()) 
         if str(z["fingerprint"]) != run_fingerprint(run, space) or int(z["fit_cap"]) != config.fit_cap:
             return None
         return Projection(
-            xy_train=z["xy_train"], y_train=z["y_train"], xy_test=z["xy_test"], y_test=z["y_test"],
-            xy_gen=z["xy_gen"], y_gen=z["y_gen"], iter_gen=z["iter_gen"], origin_gen=z["origin_gen"],
-            iterations=z["iterations"], method=config.method, space=space,
+            xy_train=z["xy_train"],
+            y_train=z["y_train"],
+            xy_test=z["xy_test"],
+            y_test=z["y_test"],
+            xy_gen=z["xy_gen"],
+            y_gen=z["y_gen"],
+            iter_gen=z["iter_gen"],
+            origin_gen=z["origin_gen"],
+            iterations=z["iterations"],
+            method=config.method,
+            space=space,
             explained=z["explained"] if z["explained"].size else None,
         )
     except (KeyError, ValueError, OSError, LabkitError):
@@ -217,9 +238,17 @@ def load_or_compute(run, space: str | None = None, config: ProjectionConfig = Pr
     proj = compute_projection(run, space, config)
     try:
         run.write_npz(
-            cache_name(space, config), fingerprint=np.str_(fingerprint), fit_cap=np.int64(config.fit_cap),
-            xy_train=proj.xy_train, y_train=proj.y_train, xy_test=proj.xy_test, y_test=proj.y_test,
-            xy_gen=proj.xy_gen, y_gen=proj.y_gen, iter_gen=proj.iter_gen, origin_gen=proj.origin_gen,
+            cache_name(space, config),
+            fingerprint=np.str_(fingerprint),
+            fit_cap=np.int64(config.fit_cap),
+            xy_train=proj.xy_train,
+            y_train=proj.y_train,
+            xy_test=proj.xy_test,
+            y_test=proj.y_test,
+            xy_gen=proj.xy_gen,
+            y_gen=proj.y_gen,
+            iter_gen=proj.iter_gen,
+            origin_gen=proj.origin_gen,
             iterations=proj.iterations,
             explained=proj.explained if proj.explained is not None else np.zeros(0),
         )

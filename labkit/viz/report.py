@@ -48,8 +48,7 @@ def _esc(text) -> str:
 
 def _frame_html(df: pd.DataFrame, decimals: int = 3) -> str:
     """A plain DataFrame as an HTML table (pandas' renderer), floats rounded."""
-    return df.to_html(classes="frame", index=False, border=0, na_rep="–",
-                      float_format=lambda v: f"{v:.{decimals}f}")
+    return df.to_html(classes="frame", index=False, border=0, na_rep="–", float_format=lambda v: f"{v:.{decimals}f}")
 
 
 def _paper_table(d: dict):
@@ -59,11 +58,13 @@ def _paper_table(d: dict):
     columns = [Column(c["key"], c["label"], c.get("percent", True)) for c in d.get("columns", [])]
     rows = d.get("rows", [])
     return PaperTable(
-        title=d.get("title", ""), columns=columns, notes=list(d.get("notes", [])),
+        title=d.get("title", ""),
+        columns=columns,
+        notes=list(d.get("notes", [])),
         ours={r["row"]: r.get("ours", {}) for r in rows},
         paper={r["row"]: r["paper"] for r in rows if r.get("paper")},
-        info={r["row"]: r["info"] for r in rows if r.get("info")}, info_header="" if not any(
-            r.get("info") for r in rows) else "info",
+        info={r["row"]: r["info"] for r in rows if r.get("info")},
+        info_header="" if not any(r.get("info") for r in rows) else "info",
     )
 
 
@@ -179,9 +180,11 @@ def _distribution_figures(page: _Page, run, method: str, max_points: int, pair) 
         metrics[space] = {int(r["iteration"]): r for r in rows}
         page.heading(f"Generated samples: {space}", 3)
         page.figure(F.distribution_figure(proj, metrics=metrics[space], max_points=max_points))
-        page.note(f"{len(proj.y_train)} train · {len(proj.y_test)} test · {len(proj.y_gen)} generated samples over "
-                  f"{len(proj.iterations)} iteration(s), {method.upper()} fitted once on the real data; "
-                  "▶ Play steps through the iterations. Metrics in the full feature space, k = 5.")
+        page.note(
+            f"{len(proj.y_train)} train · {len(proj.y_test)} test · {len(proj.y_gen)} generated samples over "
+            f"{len(proj.iterations)} iteration(s), {method.upper()} fitted once on the real data; "
+            "▶ Play steps through the iterations. Metrics in the full feature space, k = 5."
+        )
         if rows:
             table = pd.DataFrame(rows)[["iteration", *[m for m in METRICS if m in rows[0]], "n_generated"]]
             if len(table) > 1:
@@ -209,14 +212,20 @@ def _distribution_figures(page: _Page, run, method: str, max_points: int, pair) 
             raise LabkitError(f"spaces {a!r} and {b!r} hold different real data, so they share no plane")
         names = tuple(s[4:] if s.startswith("aug-") else s for s in (a, b))
         page.heading(f"Side by side: {names[0]} and {names[1]}", 3)
-        page.figure(F.distribution_pair_figure(projections[a], projections[b], names, metrics_a=metrics[a],
-                                               metrics_b=metrics[b], max_points=max_points))
-        page.note("The same real data, one plane, the same axes; each side shows its own samples up to the "
-                  "frame's iteration (a one-shot augmenter's single frame stays on every frame).")
+        page.figure(
+            F.distribution_pair_figure(
+                projections[a], projections[b], names, metrics_a=metrics[a], metrics_b=metrics[b], max_points=max_points
+            )
+        )
+        page.note(
+            "The same real data, one plane, the same axes; each side shows its own samples up to the "
+            "frame's iteration (a one-shot augmenter's single frame stays on every frame)."
+        )
 
 
-def build_report(run, *, method: str = "pca", max_points: int = 4000, pair: tuple[str, str] | None = None,
-                 title: str | None = None) -> str:
+def build_report(
+    run, *, method: str = "pca", max_points: int = 4000, pair: tuple[str, str] | None = None, title: str | None = None
+) -> str:
     """The whole report of `run` (a `labkit.runstore.Run`) as one HTML document (a str).
 
     Parameters
@@ -236,12 +245,17 @@ def build_report(run, *, method: str = "pca", max_points: int = 4000, pair: tupl
     title = title or f"labkit report: {run.id}"
     page.add(f"<h1>{_esc(title)}</h1>")
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    page.add(f'<p class="meta">run <b>{_esc(run.id)}</b> · kind <b>{_esc(meta.get("kind", ""))}</b> · '
-             f'created {_esc(meta.get("created", ""))} · state <b>{_esc(status.get("state", ""))}</b>'
-             + (f' ({_esc(status.get("message"))})' if status.get("message") else "")
-             + f" · report made {stamp} by labkit {_esc(__version__)}</p>")
-    page.add("<details><summary>configuration (run.json)</summary><pre>"
-             + _esc(json.dumps(meta.get("config", {}), indent=2, default=str)) + "</pre></details>")
+    page.add(
+        f'<p class="meta">run <b>{_esc(run.id)}</b> · kind <b>{_esc(meta.get("kind", ""))}</b> · '
+        f"created {_esc(meta.get('created', ''))} · state <b>{_esc(status.get('state', ''))}</b>"
+        + (f" ({_esc(status.get('message'))})" if status.get("message") else "")
+        + f" · report made {stamp} by labkit {_esc(__version__)}</p>"
+    )
+    page.add(
+        "<details><summary>configuration (run.json)</summary><pre>"
+        + _esc(json.dumps(meta.get("config", {}), indent=2, default=str))
+        + "</pre></details>"
+    )
 
     page.heading("Results")
     _results_section(page, run)
@@ -249,11 +263,16 @@ def build_report(run, *, method: str = "pca", max_points: int = 4000, pair: tupl
     _comparison_figures(page, run)
     _distribution_figures(page, run, method, max_points, pair)
 
-    head = (f'<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{_esc(title)}</title><style>{STYLE}</style>"
-            f'<script type="text/javascript">{get_plotlyjs()}</script>')
-    return f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>{head}</head>\n<body>\n" + "\n".join(page.parts) + \
-        "\n</body>\n</html>\n"
+    head = (
+        f'<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_esc(title)}</title><style>{STYLE}</style>"
+        f'<script type="text/javascript">{get_plotlyjs()}</script>'
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>{head}</head>\n<body>\n'
+        + "\n".join(page.parts)
+        + "\n</body>\n</html>\n"
+    )
 
 
 def write_report(run, out, **options) -> dict:

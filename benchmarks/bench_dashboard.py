@@ -50,7 +50,7 @@ def main() -> None:
     from dashboard_fixtures import make_training_run
     from streamlit.testing.v1 import AppTest
 
-    from labkit.viz.coverage import coverage_for_run
+    from labkit.metrics.coverage import coverage_for_run
     from labkit.viz.figures import distribution_figure
     from labkit.viz.projection import load_or_compute
 

@@ -13,7 +13,7 @@ resumed run continues its tracker run:
 * training curves: every ``history*`` table (``history``, ``history-<augmenter>``,
   ``history_<task>``), each numeric column a metric ``<table>/<column>`` at step ``iteration``;
 * coverage per iteration: for runs that recorded generated samples (``reference/<space>``), the
-  metrics of `labkit.viz.coverage.coverage_for_run` as ``coverage-<space>/<metric>``;
+  metrics of `labkit.metrics.coverage.coverage_for_run` as ``coverage-<space>/<metric>``;
 * final scores, once the run is finished: the ``summary`` table, ``<row>/<metric>`` (the mean) with
   ``_ci_low`` / ``_ci_high`` beside it; MLflow also gets ``config.toml``, ``run.json`` and
   ``results/*.json`` as artifacts and the run's state (FINISHED / FAILED / RUNNING).
@@ -118,7 +118,7 @@ def curves(run) -> dict[str, list[tuple[int, float]]]:
             if points:
                 out[f"{_key(name)}/{_key(col)}"] = points
     if run.spaces():
-        from labkit.viz.coverage import METRICS, coverage_for_run
+        from labkit.metrics.coverage import METRICS, coverage_for_run
 
         for space in run.spaces():
             if not run.snapshot_iterations(space):

@@ -9,8 +9,8 @@ from scipy.linalg import sqrtm
 
 from labkit.cli import main
 from labkit.errors import LabkitError
+from labkit.metrics import coverage as cov
 from labkit.runstore import open_run
-from labkit.viz import coverage as cov
 
 
 def gaussian(n, d=5, shift=0.0, seed=0):

@@ -311,9 +311,9 @@ def test_unknown_scenario_names_the_known_ones(tmp_path, monkeypatch):
 
 
 def test_measure_separates_a_shifted_test_speaker():
-    """`labkit.data.difficulty.measure`: a held-out speaker far from the training speakers is outside
+    """`labkit.metrics.difficulty.measure`: a held-out speaker far from the training speakers is outside
     every training ball; one drawn like them mostly is not."""
-    from labkit.data.difficulty import measure, outside_share
+    from labkit.metrics.difficulty import measure, outside_share
 
     rng = np.random.default_rng(0)
     train = rng.standard_normal((200, 5))

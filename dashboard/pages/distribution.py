@@ -19,9 +19,9 @@ import common
 import pandas as pd
 import streamlit as st
 
+from labkit.metrics.coverage import METRIC_HELP
 from labkit.runstore import Run
 from labkit.viz import data
-from labkit.viz.coverage import METRIC_HELP
 from labkit.viz.projection import run_fingerprint
 
 st.title("Distribution of generated samples")

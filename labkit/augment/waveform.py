@@ -250,7 +250,7 @@ class WaveformAugmenter(Augmenter):
         from sklearn.preprocessing import StandardScaler
 
         from labkit.experiment.runner import FrameScaler
-        from labkit.viz.coverage import pairwise_distances
+        from labkit.metrics.coverage import pairwise_distances
 
         X_real = self.audio.X_real
         if X.shape[1:] != X_real.shape[1:] or len(X) > len(X_real):

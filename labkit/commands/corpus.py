@@ -5,7 +5,7 @@ embedded source-filter synthesizer; ``labkit corpus info SOURCE`` loads a corpus
 experiment does (`labkit.data.loaders.load_corpus`) and prints counts per speaker and emotion,
 byte-identical duplicates, skipped and dropped files, and whether the sizes match the unmodified
 corpus; ``labkit corpus measure SOURCE`` says how hard the corpus is and how far its held-out
-speakers lie outside the training data (`labkit.data.difficulty`). ``--json`` prints the same as one
+speakers lie outside the training data (`labkit.metrics.difficulty`). ``--json`` prints the same as one
 JSON object for scripts and notebooks.
 """
 
@@ -303,10 +303,10 @@ def run_info(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------------------- measure
 def run_measure(args: argparse.Namespace) -> int:
-    from labkit.data.difficulty import measure
     from labkit.data.loaders import load_corpus
     from labkit.errors import LabkitError
     from labkit.features import FRAME_SETS, extract
+    from labkit.metrics.difficulty import measure
 
     if args.features in FRAME_SETS:
         raise LabkitError(

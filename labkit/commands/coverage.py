@@ -73,8 +73,8 @@ def _fmt(value) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from labkit.errors import LabkitError
+    from labkit.metrics.coverage import METRICS, CoverageConfig, coverage_for_run, resolve_space
     from labkit.runstore import open_run
-    from labkit.viz.coverage import METRICS, CoverageConfig, coverage_for_run, resolve_space
     from labkit.viz.projection import METHODS, ProjectionConfig, load_or_compute
 
     if args.k < 1:

@@ -48,7 +48,7 @@ Scenarios
 ---------
 `SCENARIOS` names presets usable as sources ``synthetic:<name>`` (ids and speakers prefixed by the
 name). Each is chosen for the situation a paper's claim is about and none is tuned to make an
-augmenter win. Measured with ``labkit corpus measure synthetic:<name>`` (`labkit.data.difficulty`):
+augmenter win. Measured with ``labkit corpus measure synthetic:<name>`` (`labkit.metrics.difficulty`):
 eGeMAPS, StandardScaler + linear SVC (C=1), leave one speaker out; "outside" is the share of a
 held-out speaker's samples in no training sample's 5-NN ball (standardised with the training fold);
 mean [95 % t interval over the held-out speakers], in %:

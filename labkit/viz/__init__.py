@@ -1,8 +1,7 @@
-"""Visualising runs: fixed projections, coverage metrics and plotly figures.
+"""Visualising runs: fixed projections and plotly figures.
 
 * `labkit.viz.projection`: PCA/UMAP fitted once per run on the real data, cached in the run.
-* `labkit.viz.coverage`: precision/recall, density/coverage, Fréchet, MMD, C2ST and the test
-  coverage gain of generated samples, per iteration, cached in the run.
+* coverage metrics live in `labkit.metrics.coverage` (below the trainers, which use them too).
 * `labkit.viz.figures`: plotly figure builders (animated distribution, comparisons, curves).
 * `labkit.viz.data`: Streamlit-cached readers for the dashboard (imports streamlit).
 

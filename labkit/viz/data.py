@@ -9,7 +9,7 @@ stored answer until a run writes something new, and a running training shows up 
 * `st.cache_data` holds tables and metric rows (small; a copy per call keeps callers apart).
 
 A projection or coverage table that a run does not have cached yet is computed once, through
-`labkit.viz.projection.load_or_compute` / `labkit.viz.coverage.coverage_for_run`, which write it
+`labkit.viz.projection.load_or_compute` / `labkit.metrics.coverage.coverage_for_run`, which write it
 to ``<run>/cache/`` atomically; every later call (and every other session) reads it.
 
 Nothing here raises for a partly written run: readers return None or an empty result together with
@@ -28,8 +28,8 @@ import pandas as pd
 import streamlit as st
 
 from labkit.errors import LabkitError
+from labkit.metrics.coverage import CoverageConfig, coverage_for_run, file_fingerprint
 from labkit.runstore import Run, RunStore, default_root
-from labkit.viz.coverage import CoverageConfig, coverage_for_run, file_fingerprint
 from labkit.viz.projection import ProjectionConfig, load_or_compute, run_fingerprint
 
 

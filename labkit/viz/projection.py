@@ -8,7 +8,7 @@ transformed into that fixed basis; nothing is refitted per frame.
 Choices:
 
 * Every dimension is standardised with the real data's mean/std before fitting (as in
-  `labkit.viz.coverage`), so that dimensions with large values do not decide the plane alone.
+  `labkit.metrics.coverage`), so that dimensions with large values do not decide the plane alone.
 * PCA: scikit-learn's PCA with 2 components (full SVD on at most ``fit_cap`` real rows).
 * UMAP: umap-learn with ``random_state=seed`` (which makes it deterministic), fitted on at most
   ``fit_cap`` real rows (a seeded subsample: UMAP's cost grows quickly with n), then
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from labkit.errors import LabkitError
-from labkit.viz.coverage import file_fingerprint, resolve_space, subsample
+from labkit.metrics.coverage import file_fingerprint, resolve_space, subsample
 
 METHODS = ["pca", "umap"]
 

@@ -161,8 +161,8 @@ def _comparison_figures(page: _Page, run) -> None:
 
 
 def _distribution_figures(page: _Page, run, method: str, max_points: int, pair) -> None:
+    from labkit.metrics.coverage import METRICS, coverage_for_run
     from labkit.viz import figures as F
-    from labkit.viz.coverage import METRICS, coverage_for_run
     from labkit.viz.projection import ProjectionConfig, load_or_compute, reference_digest
 
     spaces = [s for s in run.spaces() if run.snapshot_iterations(s)]

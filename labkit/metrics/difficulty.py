@@ -9,9 +9,9 @@ augmenter is tried:
   `labkit.experiment.stats`: it describes the spread over speakers.
 * **Test share outside the training data** (AAEC's Figure 1 situation): per fold, the share of the
   held-out speaker's samples that lie in no training sample's k-NN ball (the ball reaches the
-  training sample's k-th nearest training neighbour, k = 5, as in `labkit.viz.coverage`), in the
+  training sample's k-th nearest training neighbour, k = 5, as in `labkit.metrics.coverage`), in the
   feature space standardised with the *training* fold's mean and standard deviation. It is
-  ``1 - test_in_train`` of `labkit.viz.coverage.coverage_gain_on_test`. Only samples in that region
+  ``1 - test_in_train`` of `labkit.metrics.coverage.coverage_gain_on_test`. Only samples in that region
   can be reached by a generator and by nothing else, so a share near 0 leaves an augmenter's
   ``test_gain`` nothing to move.
 
@@ -32,14 +32,14 @@ def outside_share(X_train: np.ndarray, X_test: np.ndarray, k: int = 5) -> float:
 
     Both are standardised with X_train's mean and standard deviation first.
     """
-    from labkit.viz.coverage import _inside_any_ball, knn_radii, pairwise_distances
+    from labkit.metrics.coverage import inside_any_ball, knn_radii, pairwise_distances
 
     X_train = np.asarray(X_train, np.float64)
     X_test = np.asarray(X_test, np.float64)
     mean, scale = X_train.mean(axis=0), X_train.std(axis=0)
     scale = np.where(scale > 0, scale, 1.0)
     A, B = (X_train - mean) / scale, (X_test - mean) / scale
-    inside = _inside_any_ball(pairwise_distances(B, A), knn_radii(A, k))  # (m,)
+    inside = inside_any_ball(pairwise_distances(B, A), knn_radii(A, k))  # (m,)
     return float(1.0 - inside.mean())
 
 

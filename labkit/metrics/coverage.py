@@ -236,17 +236,17 @@ def coverage_gain_on_test(X_train: np.ndarray, X_test: np.ndarray, X_gen: np.nda
     -------
     dict with ``test_gain`` and ``test_in_train`` (share of test samples in some training ball).
     """
-    in_train = _inside_any_ball(pairwise_distances(X_test, X_train), knn_radii(X_train, k))
+    in_train = inside_any_ball(pairwise_distances(X_test, X_train), knn_radii(X_train, k))
     return _gain(in_train, pairwise_distances(X_test, X_gen), knn_radii(X_gen, k))
 
 
-def _inside_any_ball(D: np.ndarray, radii: np.ndarray) -> np.ndarray:
+def inside_any_ball(D: np.ndarray, radii: np.ndarray) -> np.ndarray:
     """(n,) bool: row i of D (n, m) is within radii[j] of some column j."""
     return (D <= radii[None, :]).any(axis=1)
 
 
 def _gain(in_train: np.ndarray, D_test_gen: np.ndarray, r_gen: np.ndarray) -> dict[str, float]:
-    in_gen = _inside_any_ball(D_test_gen, r_gen)  # (n_test,)
+    in_gen = inside_any_ball(D_test_gen, r_gen)  # (n_test,)
     return {"test_gain": float((in_gen & ~in_train).mean()), "test_in_train": float(in_train.mean())}
 
 
@@ -294,7 +294,7 @@ def prepare_real(X_train: np.ndarray, X_test: np.ndarray, config: CoverageConfig
     test = subsample((X_test - mean) / scale, config.max_samples, config.seed + 1)
     real = subsample((both - mean) / scale, config.max_samples, config.seed + 2)
     D_real = pairwise_distances(real, real)
-    in_train = _inside_any_ball(pairwise_distances(test, train), knn_radii(train, config.k))
+    in_train = inside_any_ball(pairwise_distances(test, train), knn_radii(train, config.k))
     return RealSet(
         train=train,
         test=test,

@@ -51,7 +51,11 @@ class Plan:
     the training loop; a per-model option is ``--<model>-epochs``, which is ``epochs`` in that model's
     overrides. Containers are named for what they hold: ``overrides`` (option values that replace a
     preset's), ``preset`` / ``budget`` (the name of a set of defaults), ``configs`` (complete model
-    configs as dicts).
+    configs as dicts). One identity key predates this rule and stays, because runs resume by it:
+    Sahu et al.'s ``config["budget"]`` holds that paper's per-model overrides.
+
+    The shared pieces a plan is built from (corpus options, emotion set, features, task grid) are in
+    `labkit.reproductions.common`; ``tests/example_paper.py`` is a whole small paper to copy.
     """
 
     config: dict  # the run's identity (run.json); a rerun with another config into the same --out is refused

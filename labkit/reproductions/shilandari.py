@@ -332,7 +332,7 @@ def _fold(context: ShilandariContext, seed: int, k: int):
 
 
 def _base_plan(args, experiment: str, amounts: list[str], noise_scale: float):
-    """What both experiments check and load: (emotions, classifiers, feats, n_folds, data, context, config, device)."""
+    """What both experiments check and load: (n_folds, data line, context, config)."""
     import numpy as np
 
     from labkit.utils import pick_device
@@ -377,7 +377,7 @@ def _base_plan(args, experiment: str, amounts: list[str], noise_scale: float):
     if context.tune:  # only then: runs made before --tune existed keep their identity and resume
         config["tune"] = True
     n_folds = len(next(iter(folds.values())))
-    return emotions, classifiers, feats, n_folds, data, context, config, device
+    return n_folds, data, context, config
 
 
 def _out_path(args, default_out: str) -> str:
@@ -744,32 +744,35 @@ def _table1_plan(args) -> Plan:
         raise LabkitError("--amount must add something: a ratio > 0 or 'balance'")
     if not (math.isfinite(args.noise_scale) and args.noise_scale >= 0):
         raise LabkitError(f"--noise-scale must be >= 0, got {args.noise_scale}")
-    emotions, classifiers, feats, n_folds, data, context, config, device = _base_plan(
-        args, "table1", [amount], args.noise_scale
+    n_folds, data, context, config = _base_plan(args, "table1", [amount], args.noise_scale)
+    config.update(amount=amount, noise_scale=float(args.noise_scale))
+    amount_text = (
+        "balance (every class topped up to the largest)" if amount == "balance" else f"{amount} x each class's rows"
     )
-    config.update(methods=methods, amount=amount, noise_scale=float(args.noise_scale))
-    tasks = task_grid("{method}_s{seed}_f{fold:02d}", seed=range(args.seeds), fold=range(n_folds), method=methods)
-    default_out = f"shilandari-table1-{slug(args.source)}-{args.features}-{args.protocol}-{args.budget}"
+    info = {"amount_text": amount_text, "noise_scale": float(args.noise_scale)}
+    return _plan(args, "table1", "Table 1", methods, n_folds, data, context, config, info)
+
+
+def _plan(args, experiment: str, title: str, methods, n_folds: int, data: str, context, config: dict, info: dict):
+    """The Plan of either experiment: one task per seed x fold x method; `info` adds the experiment's own."""
+    config.update(methods=methods)
+    default_out = f"shilandari-{experiment}-{slug(args.source)}-{args.features}-{args.protocol}-{args.budget}"
     return Plan(
         config=config,
-        tasks=tasks,
+        tasks=task_grid("{method}_s{seed}_f{fold:02d}", seed=range(args.seeds), fold=range(n_folds), method=methods),
         context=context,
         data=data,
         default_out=default_out,
-        name=f"Shilandari et al. Table 1 ({args.source}, {args.protocol})",
-        run_kind="shilandari-table1",
+        name=f"Shilandari et al. {title} ({args.source}, {args.protocol})",
+        run_kind=f"shilandari-{experiment}",
         info={
             "methods": methods,
-            "classifiers": classifiers,
-            "device": device,
+            "classifiers": context.classifiers,
+            "device": context.device,
             "protocol": args.protocol,
-            "amount_text": (
-                "balance (every class topped up to the largest)"
-                if amount == "balance"
-                else f"{amount} x each class's rows"
-            ),
-            "noise_scale": float(args.noise_scale),
+            "out": _out_path(args, default_out),
             "budget_text": _budget_text(args.budget, context.overrides),
+            **info,
         },
     )
 
@@ -809,33 +812,13 @@ def _sweep_plan(args) -> Plan:
     augmenters = _list(args.augmenters, ["noise", "smote", "cyclegan", "cyclegan-w"], "--augmenters")
     amounts = [f"{a:g}" for a in _floats(args.amounts, "--amounts")]
     scales = _floats(args.noise_scales, "--noise-scales")
-    emotions, classifiers, feats, n_folds, data, context, config, device = _base_plan(args, "sweep", amounts, scales[0])
+    n_folds, data, context, config = _base_plan(args, "sweep", amounts, scales[0])
     methods = ["none"]
     for a in augmenters:
         methods += [f"noise-{s:g}" for s in scales] if a == "noise" else [a]
-    config.update(methods=methods, amounts=amounts)
-    tasks = task_grid("{method}_s{seed}_f{fold:02d}", seed=range(args.seeds), fold=range(n_folds), method=methods)
-    default_out = f"shilandari-sweep-{slug(args.source)}-{args.features}-{args.protocol}-{args.budget}"
-    main = "1" if "1" in amounts else amounts[0]
-    return Plan(
-        config=config,
-        tasks=tasks,
-        context=context,
-        data=data,
-        default_out=default_out,
-        name=f"Shilandari et al. Figures 5-9 ({args.source}, {args.protocol})",
-        run_kind="shilandari-sweep",
-        info={
-            "methods": methods,
-            "classifiers": classifiers,
-            "amounts": amounts,
-            "main_amount": main,
-            "device": device,
-            "protocol": args.protocol,
-            "out": _out_path(args, default_out),
-            "budget_text": _budget_text(args.budget, context.overrides),
-        },
-    )
+    config.update(amounts=amounts)
+    info = {"amounts": amounts, "main_amount": "1" if "1" in amounts else amounts[0]}
+    return _plan(args, "sweep", "Figures 5-9", methods, n_folds, data, context, config, info)
 
 
 def curve_label(method: str, classifier: str) -> str:

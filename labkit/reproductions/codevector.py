@@ -366,18 +366,13 @@ def evaluate_fold(
     scaler_in = StandardScaler().fit(X_train)
     Xtr, Xte = scaler_in.transform(X_train).astype(np.float32), scaler_in.transform(X_test).astype(np.float32)
     need_ooc = any(m.startswith("enriched-") for m in methods)
-    overrides = {
-        "epochs": int(settings["epochs"]),
-        "k_neighbours": int(settings["k"]),
-        "n_features": d,
-        "seed": int(seed),
-    }
+    budget = {"epochs": int(settings["epochs"]), "k_neighbours": int(settings["k"]), "n_features": d, "seed": int(seed)}
 
     # ---- the neighbourhood space: one plain AAE on the training rows and the out-of-context corpus
     if need_ooc:
         Xo = StandardScaler().fit_transform(X_o).astype(np.float32)
         t = time.perf_counter()
-        E_in, E_o, _ = trainer.neighbourhood_space(Xtr, Xo, make_config("knn-aae", **overrides), device=device)
+        E_in, E_o, _ = trainer.neighbourhood_space(Xtr, Xo, make_config("knn-aae", **budget), device=device)
         seconds["neighbourhood"] = time.perf_counter() - t
 
     for task, y_all in labels_train.items():
@@ -417,9 +412,9 @@ def evaluate_fold(
             else:
                 # ---- a code: the in-context AAE (no L_per) or the enriched code (L_per from the kNN labels)
                 if method == "aae":
-                    cfg = make_config("aae-64", **overrides, code_size=int(settings["aae_size"]))
+                    cfg = make_config("aae-64", **budget, code_size=int(settings["aae_size"]))
                 else:
-                    cfg = make_config("enriched-64", **overrides, code_size=int(method.split("-")[1]))
+                    cfg = make_config("enriched-64", **budget, code_size=int(method.split("-")[1]))
                 rec = None
                 if recorder_factory is not None:
                     rec = recorder_factory(

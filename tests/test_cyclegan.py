@@ -404,21 +404,23 @@ def test_no_test_speaker_reaches_anything_fitted(monkeypatch):
         return clf
 
     monkeypatch.setattr(C, "make_classifier", make)
-    context = {
-        "X": feats.X,
-        "y": feats.meta["emotion"].to_numpy(),
-        "folds": {None: folds},
-        "classifiers": ["dnn", "svm"],
-        "overrides": {"epochs": 1, "hidden": 8},
-        "budget": "small",
-        "jitter": 0.05,
-        "device": "cpu",
-        "threads": 1,
-        "record_every": 0,
-        "progress": False,
-        "amounts": ["1"],
-        "noise_scale": 0.1,
-    }
+    context = R.ShilandariContext(
+        X=feats.X,
+        y=feats.meta["emotion"].to_numpy(),
+        folds={None: folds},
+        classifiers=["dnn", "svm"],
+        overrides={"epochs": 1, "hidden": 8},
+        budget="small",
+        jitter=0.05,
+        device="cpu",
+        threads=1,
+        record_every=0,
+        progress=False,
+        tune=False,
+        speakers=None,
+        amounts=["1"],
+        noise_scale=0.1,
+    )
     k = 1
     res = R.method_task({"key": "t", "method": "cyclegan", "seed": 1, "fold": k}, context, run_path="/nonexistent")
     fold = folds[k]

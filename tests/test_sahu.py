@@ -356,23 +356,23 @@ def test_no_test_speaker_reaches_anything_fitted(tmp_path, monkeypatch):
             or real_tune(name, X, y, groups, rs, **kw)
         ),
     )
-    configs = R._configs(R._budget(_ns(aae_epochs=1, gan_epochs=1, cgan_epochs=1, batch_size=16)), 12, 4)
+    configs = R._configs(R._overrides(_ns(aae_epochs=1, gan_epochs=1, cgan_epochs=1, batch_size=16)), 12, 4)
     y = feats.meta["emotion"].map({e: i for i, e in enumerate(R.DEFAULT_EMOTIONS.split(","))}).to_numpy()
-    context = {
-        "table": "table1",
-        "X": feats.X,
-        "y": y,
-        "emotions": R.DEFAULT_EMOTIONS.split(","),
-        "folds": folds,
-        "configs": configs,
-        "amount": 1.0,
-        "device": "cpu",
-        "threads": 1,
-        "record_every": 0,
-        "checkpoint_every": 0,
-        "tune": True,
-        "speakers": feats.meta["speaker"].to_numpy(),
-    }
+    context = R.SahuContext(
+        table="table1",
+        X=feats.X,
+        y=y,
+        emotions=R.DEFAULT_EMOTIONS.split(","),
+        folds=folds,
+        configs=configs,
+        amount=1.0,
+        device="cpu",
+        threads=1,
+        record_every=0,
+        checkpoint_every=0,
+        tune=True,
+        speakers=feats.meta["speaker"].to_numpy(),
+    )
     from labkit.runstore import Run
 
     run = Run.create(tmp_path / "r", "t", {})

@@ -14,9 +14,12 @@ UAR (`labkit.experiment.metrics.scores`). Macro F1 is kept beside it in the task
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
+from typing import Any
 
 from labkit.experiment.tables import Column, PaperTable, ci_note
 from labkit.reproductions.base import Experiment, Plan, Report, slug, summary_by, summary_frame
+from labkit.reproductions.common import add_corpus_arguments, check_options, drop_checkpoints
 
 PAPER = "Fu et al., MuSe 2020: AAEC (adversarial autoencoder + classifier)"
 
@@ -62,10 +65,13 @@ def paper_rows() -> dict[str, dict[str, float]]:
 
 # --------------------------------------------------------------------------- options shared by both
 def _add_data_and_model(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "source",
-        metavar="SOURCE",
-        help="corpus: synthetic, synthetic:DIR, emodb:PATH, ravdess:PATH, cremad:PATH, iemocap:PATH or csv:PATH",
+    add_corpus_arguments(
+        p,
+        features=None,  # AAEC reads power spectrograms (labkit.data.aaec), no functionals
+        threads=None,
+        threads_help="torch CPU threads (default: 1 for --preset small, whose narrow layers gain nothing from "
+        "more and lose a lot on a busy machine; torch's own choice for --preset paper)",
+        skip_bad=False,
     )
     p.add_argument(
         "--preset",
@@ -97,14 +103,6 @@ def _add_data_and_model(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--split-seed", type=int, default=0, help="seed choosing the held-out speakers (default: %(default)s)"
     )
-    p.add_argument("--device", default=None, help="torch device: cpu, cuda, cuda:1 (default: CUDA when available)")
-    p.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="torch CPU threads (default: 1 for --preset small, whose narrow layers gain nothing from "
-        "more and lose a lot on a busy machine; torch's own choice for --preset paper)",
-    )
     p.add_argument("--compile", action="store_true", help="torch.compile the four modules (worth it on a GPU)")
 
 
@@ -135,10 +133,9 @@ def _load(args, overrides: dict):
 
     if not (0 < args.test_fraction < 1):
         raise LabkitError(f"--test-fraction must be between 0 and 1, got {args.test_fraction}")
+    check_options(args)
     threads = args.threads if args.threads is not None else (1 if args.preset == "small" else None)
     if threads is not None:
-        if threads < 1:
-            raise LabkitError(f"--threads must be at least 1, got {threads}")
         torch.set_num_threads(threads)
     max_seconds = overrides.get("max_seconds", PRESETS[args.preset]["max_seconds"])
     return load_aaec_data(
@@ -148,6 +145,32 @@ def _load(args, overrides: dict):
         split_seed=args.split_seed,
         show_progress=not args.json,
     )
+
+
+@dataclass(frozen=True, eq=False)
+class AAECContext:
+    """What a task of ``aaec-table1`` or ``aaec-train`` needs (`Plan.context`; pickled to the workers)."""
+
+    data: Any  # labkit.data.aaec.AAECData: spectrograms and labels of the speaker-independent split
+    preset: str  # "small" or "paper" (labkit.models.aaec.PRESETS)
+    overrides: dict  # config fields from the options that replace the preset's (iterations, max_seconds, ...)
+    device: str | None  # torch device (--device; None: the trainer picks CUDA when available)
+    progress: bool  # progress bars (off under --json)
+    compile: bool  # torch.compile the four modules (--compile)
+    record_every: int = 0  # aaec-train: record Figure 5 samples every N iterations (0: off)
+    n_record: int = 0  # aaec-train: training utterances whose generated versions are recorded
+    checkpoint_every: int = 0  # aaec-train: checkpoint every N iterations (aaec-table1 keeps the trainer's default)
+
+    @classmethod
+    def from_args(cls, args, data, overrides: dict, **train) -> "AAECContext":
+        """The context of both experiments from their shared options; `train`: aaec-train's three fields."""
+        return cls(data, args.preset, overrides, args.device, not args.json, args.compile, **train)
+
+
+def _config(args, overrides: dict, **more) -> dict:
+    """The run's identity (`Plan.config`): the data, its split and the model's preset and overrides."""
+    keep = {"source": args.source, **more, "preset": args.preset, "overrides": overrides}
+    return {**keep, "test_fraction": args.test_fraction, "split_seed": args.split_seed}
 
 
 def _task_row(res: dict) -> dict:
@@ -218,21 +241,8 @@ def _table1_plan(args) -> Plan:
     data = _load(args, overrides)
     tasks = [{"key": task_key(c, s), "configuration": c, "seed": s} for s in range(args.seeds) for c in configs]
     # Seeds and the list of configurations are not part of the run's identity: both can grow later.
-    config = {
-        "source": args.source,
-        "preset": args.preset,
-        "overrides": overrides,
-        "test_fraction": args.test_fraction,
-        "split_seed": args.split_seed,
-    }
-    context = {
-        "data": data,
-        "preset": args.preset,
-        "overrides": overrides,
-        "device": args.device,
-        "progress": not args.json,
-        "compile": args.compile,
-    }
+    config = _config(args, overrides)
+    context = AAECContext.from_args(args, data, overrides)
     return Plan(
         config=config,
         tasks=tasks,
@@ -244,38 +254,32 @@ def _table1_plan(args) -> Plan:
     )
 
 
-def table1_task(task: dict, context: dict, run_path: str) -> dict:
+def table1_task(task: dict, context: AAECContext, run_path: str) -> dict:
     """Train one configuration x seed (resuming its checkpoint if a previous call was killed) and score it."""
     from labkit.models.aaec import make_config
     from labkit.runstore import Run
     from labkit.trainers.aaec import TrainOptions, train
 
     key = task["key"]
-    cfg = make_config(context["preset"], task["configuration"], seed=int(task["seed"]), **context["overrides"])
+    cfg = make_config(context.preset, task["configuration"], seed=int(task["seed"]), **context.overrides)
     options = TrainOptions(
-        device=context["device"],
+        device=context.device,
         checkpoint_name=key,
         history_table=f"history_{key}",
         save_final=False,
-        progress=context["progress"],
+        progress=context.progress,
         desc=task["configuration"],
-        compile=context["compile"],
+        compile=context.compile,
     )
-    res = train(context["data"], cfg, Run(run_path), options)
+    res = train(context.data, cfg, Run(run_path), options)
     return {"configuration": task["configuration"], "seed": int(task["seed"]), **_task_row(res)}
-
-
-def _drop_checkpoint(task: dict, result: dict, run) -> None:
-    """A saved task no longer needs its optimiser state (15 of them would be large)."""
-    run.checkpoint_path(task["key"]).unlink(missing_ok=True)
 
 
 def _table1_summary(tasks, plan: Plan) -> Report:
     from labkit.models.aaec import PLAYERS
 
     metrics = [f"{h}_{m}" for h in HEADS for m in SCORES] + ["combined"]
-    summary = summary_by(tasks, "configuration", metrics)
-    summary = {c: summary[c] for c in plan.info["configurations"] if c in summary}
+    summary = summary_by(tasks, "configuration", metrics, order=plan.info["configurations"])
     table = PaperTable(
         title="AAEC, Table 1: F1 (micro), UAR and Combined of 3-class arousal and valence (%)",
         columns=TABLE_COLUMNS,
@@ -343,29 +347,16 @@ def _train_plan(args) -> Plan:
     overrides = _overrides(args)
     cfg = make_config(args.preset, args.configuration, seed=args.seed, **overrides)
     data = _load(args, overrides)
-    config = {
-        "source": args.source,
-        "configuration": args.configuration,
-        "preset": args.preset,
-        "seed": args.seed,
-        "overrides": overrides,
-        "test_fraction": args.test_fraction,
-        "split_seed": args.split_seed,
-        "record_every": args.record_every,
-        "n_record": args.n_record,
-        "model": cfg.to_dict(),
-    }
-    context = {
-        "data": data,
-        "preset": args.preset,
-        "overrides": overrides,
-        "device": args.device,
-        "progress": not args.json,
-        "compile": args.compile,
-        "record_every": args.record_every,
-        "n_record": args.n_record,
-        "checkpoint_every": args.checkpoint_every,
-    }
+    config = _config(args, overrides, configuration=args.configuration, seed=args.seed)
+    config.update(record_every=args.record_every, n_record=args.n_record, model=cfg.to_dict())
+    context = AAECContext.from_args(
+        args,
+        data,
+        overrides,
+        record_every=args.record_every,
+        n_record=args.n_record,
+        checkpoint_every=args.checkpoint_every,
+    )
     return Plan(
         config=config,
         tasks=[{"key": "train", "configuration": args.configuration, "seed": args.seed}],
@@ -378,7 +369,7 @@ def _train_plan(args) -> Plan:
     )
 
 
-def train_task(task: dict, context: dict, run_path: str) -> dict:
+def train_task(task: dict, context: AAECContext, run_path: str) -> dict:
     """One training with Figure 5 recording; the final scores also go to results/final.json."""
     from labkit.models.aaec import make_config
     from labkit.runstore import Run
@@ -386,27 +377,27 @@ def train_task(task: dict, context: dict, run_path: str) -> dict:
     from labkit.viz.figure5 import Figure5Recorder
 
     run = Run(run_path)
-    cfg = make_config(context["preset"], task["configuration"], seed=int(task["seed"]), **context["overrides"])
+    cfg = make_config(context.preset, task["configuration"], seed=int(task["seed"]), **context.overrides)
     recorder = (
-        Figure5Recorder(run, every=context["record_every"], n_record=context["n_record"])
-        if context["record_every"] > 0 and cfg.augment
+        Figure5Recorder(run, every=context.record_every, n_record=context.n_record)
+        if context.record_every > 0 and cfg.augment
         else None
     )
     options = TrainOptions(
-        device=context["device"],
-        checkpoint_every=context["checkpoint_every"],
-        progress=context["progress"],
+        device=context.device,
+        checkpoint_every=context.checkpoint_every,
+        progress=context.progress,
         desc=task["configuration"],
-        compile=context["compile"],
+        compile=context.compile,
     )
-    res = train(context["data"], cfg, run, options, recorder=recorder)
+    res = train(context.data, cfg, run, options, recorder=recorder)
     final = {
         "configuration": task["configuration"],
         "metrics": res["metrics"],
         "combined": res["combined"],
         "seconds": res["seconds"],
         "device": res["device"],
-        "data": context["data"].description,
+        "data": context.data.description,
     }
     run.write_json("final", final)
     return {"configuration": task["configuration"], "seed": int(task["seed"]), **_task_row(res)}
@@ -449,7 +440,7 @@ EXPERIMENTS = [
         run_task=table1_task,
         summarize=_table1_summary,
         default_seeds=3,
-        on_task_done=_drop_checkpoint,
+        on_task_done=drop_checkpoints(),  # 15 optimiser states would be large
         resources={"GPU": 1},
     ),
     Experiment(

@@ -19,16 +19,53 @@ from labkit.experiment.tables import PaperTable
 
 @dataclass
 class Plan:
-    """What one invocation of an experiment will compute."""
+    """What one invocation of an experiment will compute: `Experiment.plan(args)` returns it.
+
+    The options reach the work through three containers with one job each. A value goes into every
+    container that needs it, and each says what it is for:
+
+    ``config`` (dict): the run's identity
+        Plain JSON values, written to ``run.json``. A rerun into the same ``--out`` with a different
+        config is refused, so it holds everything that changes the number a finished task saved:
+        the source(s), feature set, emotion set, protocol, model preset and its overrides, amounts,
+        how task seeds are drawn. It leaves out what may grow later in the same run (``--seeds``,
+        ``--max-folds``, a subset of configurations) and what does not change a result (``--device``,
+        ``--threads``, ``--jobs``, progress bars). A key introduced after runs exist is written only
+        when it differs from the old behaviour (e.g. ``"tune": True``), so those runs keep their
+        identity and resume. Its keys are part of the run-store format: rename one and old runs no
+        longer resume.
+    ``context`` (a frozen dataclass of the paper module, one comment per field): what ``run_task`` needs
+        The loaded arrays (features, labels, speakers), the folds, the checked and resolved options
+        (model configs, device, threads, recording). ``run_task(task, context, run_path)`` reads it,
+        nothing else does (``summarize`` never sees it). It must pickle: tasks go to joblib worker
+        processes (``--jobs``) and to Dask workers (``--scheduler``, scattered once), so it is a
+        module-level class holding numpy arrays, lists, dicts, strings and numbers, and no open
+        files, locks, lambdas or torch modules. Frozen, because one context serves every task:
+        a task that changed it would change the tasks after it.
+    ``info`` (dict): what ``summarize`` needs beyond the task table
+        Row order and labels, texts for the notes (budget, protocol, amount), the device, where the
+        run's figures go. Plain values; ``run_task`` never reads it, and it is not the identity.
+
+    Option names stay the same all the way down: ``--epochs N`` is ``args.epochs``, the key
+    ``"epochs"`` of the model's overrides, the model config's ``epochs`` field and ``cfg.epochs`` in
+    the training loop; a per-model option is ``--<model>-epochs``, which is ``epochs`` in that model's
+    overrides. Containers are named for what they hold: ``overrides`` (option values that replace a
+    preset's), ``preset`` / ``budget`` (the name of a set of defaults), ``configs`` (complete model
+    configs as dicts). One identity key predates this rule and stays, because runs resume by it:
+    Sahu et al.'s ``config["budget"]`` holds that paper's per-model overrides.
+
+    The shared pieces a plan is built from (corpus options, emotion set, features, task grid) are in
+    `labkit.reproductions.common`; ``tests/example_paper.py`` is a whole small paper to copy.
+    """
 
     config: dict  # the run's identity (run.json); a rerun with another config into the same --out is refused
     tasks: list[dict]  # every task, each with a unique "key"; finished ones are skipped
-    context: Any  # what every task needs (data, options); passed to run_task, picklable for n_jobs > 1
+    context: Any  # what every task needs: the paper's frozen context dataclass, passed to run_task (picklable)
     data: str  # one line saying which data this ran on (printed with the table)
     default_out: str  # run directory name under the run store when --out is not given
     name: str = ""  # a human-readable run name (the dashboard shows it)
     run_kind: str = ""  # run.json "kind" ("" = the experiment's name)
-    info: dict = field(default_factory=dict)  # anything summarize wants to know beyond the tasks
+    info: dict = field(default_factory=dict)  # what summarize needs beyond the task table (never run_task)
 
 
 @dataclass
@@ -68,8 +105,11 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._+-]+", "-", str(text).replace("'", "-prime")).strip("-.") or "x"
 
 
-def summary_by(tasks: pd.DataFrame, by: str, metrics: list[str]) -> dict[str, dict[str, dict]]:
-    """{row: {metric: {"mean", "ci_low", "ci_high", "n"}}} over the task table, rows in first-seen order.
+def summary_by(
+    tasks: pd.DataFrame, by: str, metrics: list[str], order: list[str] | None = None
+) -> dict[str, dict[str, dict]]:
+    """{row: {metric: {"mean", "ci_low", "ci_high", "n"}}} over the task table, rows in first-seen order
+    (or in `order`, which leaves out the rows that did not run and the ones it does not name).
 
     The CI rule is `labkit.experiment.stats.seed_fold_ci` (per-seed means when a seed has several
     folds); a task table without a ``seed`` column is one seed.
@@ -86,7 +126,7 @@ def summary_by(tasks: pd.DataFrame, by: str, metrics: list[str]) -> dict[str, di
             "ci_high": _none_if_nan(row.ci_high),
             "n": int(row.n),
         }
-    return out
+    return out if order is None else {r: out[r] for r in order if r in out}
 
 
 def summary_frame(summary: dict[str, dict[str, dict]], row_column: str = "configuration") -> pd.DataFrame:

@@ -62,9 +62,16 @@ from __future__ import annotations
 
 import argparse
 import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from labkit.experiment.tables import Column, PaperTable, ci_note
+from labkit.reproductions import common
 from labkit.reproductions.base import Experiment, Plan, Report, slug, summary_by, summary_frame
+from labkit.reproductions.common import add_corpus_arguments, check_options, describe, paired_record, task_grid
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PAPER = "Adversarially-enriched acoustic code vector from out-of-context corpora (paper 002)"
 
@@ -160,12 +167,8 @@ def binary_labels(meta, dimension: str, medium: str = "low", threshold: float = 
 
 
 def load_features(source: str, feature_set: str, skip_bad: bool, progress: bool):
-    """The corpus `source` and its functionals (`labkit.features.Features`)."""
-    from labkit.data.loaders import load_corpus
-    from labkit.features import extract
-
-    table = load_corpus(source, skip_bad=skip_bad)
-    return extract(table, feature_set, progress=progress, skip_bad=skip_bad)
+    """The corpus `source` (every emotion) and its functionals (`labkit.reproductions.common.load_features`)."""
+    return common.load_features(source, None, feature_set, skip_bad, progress)
 
 
 def check_disjoint(meta_in, meta_o, in_source: str, ooc_source: str) -> None:
@@ -202,57 +205,19 @@ def _check_labels(labels: dict, source: str, medium: str) -> None:
 def _describe(source: str, feats, labels: dict) -> str:
     import numpy as np
 
-    meta = feats.meta
     counts = "; ".join(
         f"{dim} high {int(np.sum(y == 1))} / low {int(np.sum(y == 0))}"
         + (f" / left out {int(np.sum(y < 0))}" if np.any(y < 0) else "")
         for dim, y in labels.items()
     )
-    return (
-        f"{source}: {len(meta)} utterances, {meta['speaker'].nunique()} speakers ({counts}); "
-        f"{feats.feature_set} ({feats.X.shape[1]} features)"
-    )
+    return describe(source, feats, counts)
 
 
 # ----------------------------------------------------------------------------- SVM after ANOVA-F selection
-_STEPS = [
-    1,
-    2,
-    3,
-    4,
-    5,
-    6,
-    7,
-    8,
-    9,
-    10,
-    12,
-    14,
-    16,
-    20,
-    24,
-    28,
-    32,
-    40,
-    48,
-    56,
-    64,
-    80,
-    96,
-    128,
-    160,
-    192,
-    256,
-    384,
-    512,
-    768,
-    1024,
-    1536,
-    2048,
-    3072,
-    4096,
-    6144,
-]
+# fmt: off
+_STEPS = [*range(1, 11), 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 128, 160, 192, 256, 384, 512, 768,
+          1024, 1536, 2048, 3072, 4096, 6144]
+# fmt: on
 
 
 def ds_grid(d: int) -> list[int]:
@@ -505,14 +470,17 @@ def _torch_long(a):
 
 # ----------------------------------------------------------------------------- options and plan
 def _add_arguments(p: argparse.ArgumentParser, exp: str) -> None:
-    p.add_argument(
-        "source",
-        metavar="IN_SOURCE",
-        nargs="?",
-        default=DEFAULT_PAIR[0],
-        help="the in-context corpus (evaluated leave-one-speaker-out): synthetic:incontext, "
+    add_corpus_arguments(
+        p,
+        source_metavar="IN_SOURCE",
+        source_help="the in-context corpus (evaluated leave-one-speaker-out): synthetic:incontext, "
         "synthetic:DIR, emodb:PATH, ravdess:PATH, cremad:PATH, iemocap:PATH or csv:PATH "
         "(default: %(default)s)",
+        source_kwargs={"nargs": "?", "default": DEFAULT_PAIR[0]},
+        features="egemaps",
+        features_choices=None,  # checked by _load, which names the bad value
+        features_help="functionals: egemaps (88, the paper's), is10, compare, emobase (default: %(default)s)",
+        threads_help="torch CPU threads per task (default: %(default)s; the AAEs are small)",
     )
     p.add_argument(
         "--out-of-context",
@@ -521,12 +489,6 @@ def _add_arguments(p: argparse.ArgumentParser, exp: str) -> None:
         metavar="OOC_SOURCE",
         help="the larger out-of-context corpus, used whole for training (its speakers must not occur "
         f"in IN_SOURCE); default {DEFAULT_PAIR[1]} when IN_SOURCE is {DEFAULT_PAIR[0]}",
-    )
-    p.add_argument(
-        "--features",
-        default="egemaps",
-        metavar="SET",
-        help="functionals: egemaps (88, the paper's), is10, compare, emobase (default: %(default)s)",
     )
     if exp != "train":
         p.add_argument(
@@ -575,11 +537,6 @@ def _add_arguments(p: argparse.ArgumentParser, exp: str) -> None:
             choices=PAPER_PAIRS,
             help="which of the paper's in-context / out-of-context pairs is printed under ours (default: %(default)s)",
         )
-    p.add_argument("--skip-bad", action="store_true", help="leave out unusable audio files instead of stopping")
-    p.add_argument("--device", default=None, help="torch device: cpu, cuda, cuda:1 (default: CUDA when available)")
-    p.add_argument(
-        "--threads", type=int, default=1, help="torch CPU threads per task (default: %(default)s; the AAEs are small)"
-    )
     if exp == "exp2":
         p.add_argument(
             "--sizes",
@@ -599,7 +556,8 @@ def _settings(args) -> dict:
         raise LabkitError(f"--code-sizes must be comma-separated whole numbers, got {args.code_sizes!r}") from None
     if not sizes or any(c < 1 for c in sizes) or len(set(sizes)) != len(sizes):
         raise LabkitError(f"--code-sizes must be distinct whole numbers >= 1, got {args.code_sizes!r}")
-    for name in ("epochs", "k", "aae_size", "threads"):
+    check_options(args)
+    for name in ("epochs", "k", "aae_size"):
         if getattr(args, name) < 1:
             raise LabkitError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     if not (args.C > 0 and math.isfinite(args.C)):
@@ -681,18 +639,33 @@ def _set_threads(args) -> None:
     torch.set_num_threads(int(args.threads))
 
 
-def _context(data: dict, settings: dict, folds: dict, args) -> dict:
-    return {
-        "X_in": data["X_in"],
-        "labels_in": data["labels_in"],
-        "groups": data["groups"],
-        "X_o": data["X_o"],
-        "labels_o": data["labels_o"],
-        "folds": folds,
-        "settings": settings,
-        "device": args.device,
-        "threads": int(args.threads),
-    }
+@dataclass(frozen=True, eq=False)
+class CodeVectorContext:
+    """What every fold task needs (`Plan.context`; pickled to the workers)."""
+
+    X_in: np.ndarray  # (N, d) raw in-context features (each task standardises its training side)
+    labels_in: dict  # {task: (N,) int64 0 low / 1 high / -1 left out} (`binary_labels`)
+    groups: np.ndarray  # (N,) in-context speaker ids: the inner CV's groups
+    X_o: np.ndarray  # (N_o, d) raw out-of-context features, used whole for training
+    labels_o: dict  # {task: (N_o,) int64 0 / 1 / -1} of the out-of-context corpus
+    folds: dict  # {fold-list key (a task's "folds"): [(name, train_idx, test_idx)]}
+    settings: dict  # `evaluate_fold`'s settings (code sizes, epochs, k, classifier, C, tune, methods, ...)
+    device: str | None  # torch device of every AAE (--device; None: the trainer picks CUDA when available)
+    threads: int  # torch CPU threads per task (--threads)
+
+
+def _context(data: dict, settings: dict, folds: dict, args) -> CodeVectorContext:
+    return CodeVectorContext(
+        X_in=data["X_in"],
+        labels_in=data["labels_in"],
+        groups=data["groups"],
+        X_o=data["X_o"],
+        labels_o=data["labels_o"],
+        folds=folds,
+        settings=settings,
+        device=args.device,
+        threads=int(args.threads),
+    )
 
 
 def _config(data: dict, settings: dict, extra: dict | None = None) -> dict:
@@ -704,24 +677,24 @@ def _fold_list(folds) -> list:
     return [(f.name, f.train_idx, f.test_idx) for f in folds]
 
 
-def fold_task(task: dict, context: dict, run_path: str) -> dict:
+def fold_task(task: dict, context: CodeVectorContext, run_path: str) -> dict:
     """One seed x fold (x N): every column of the table for both tasks (`evaluate_fold`)."""
     import torch
 
-    torch.set_num_threads(context["threads"])
-    name, tr, te = context["folds"][task["folds"]][task["fold"]]
-    X, groups = context["X_in"], context["groups"]
+    torch.set_num_threads(context.threads)
+    name, tr, te = context.folds[task["folds"]][task["fold"]]
+    X, groups = context.X_in, context.groups
     res = evaluate_fold(
         X[tr],
-        {t: y[tr] for t, y in context["labels_in"].items()},
+        {t: y[tr] for t, y in context.labels_in.items()},
         groups[tr],
         X[te],
-        {t: y[te] for t, y in context["labels_in"].items()},
-        context["X_o"],
-        context["labels_o"],
-        context["settings"],
+        {t: y[te] for t, y in context.labels_in.items()},
+        context.X_o,
+        context.labels_o,
+        context.settings,
         seed=int(task["seed"]),
-        device=context["device"],
+        device=context.device,
     )
     return {
         "seed": int(task["seed"]),
@@ -908,12 +881,7 @@ def _exp1_summary(tasks, plan: Plan) -> Report:
             if ref not in s:
                 continue
             for r in _paired(long, task, "full", ref).itertuples(index=False):
-                js[task][r.augmenter][f"vs_{ref}"] = {
-                    "mean_diff": r.mean_diff,
-                    "p_value": r.p_value,
-                    "p_adjusted": r.p_adjusted,
-                    "n_folds": r.n_folds,
-                }
+                js[task][r.augmenter][f"vs_{ref}"] = paired_record(r, "n_folds")
         for m in methods:
             if m in s:
                 frames_summary.setdefault(m, {})[f"{task}_uar"] = s[m]
@@ -1018,11 +986,9 @@ def _exp1_plan(args) -> Plan:
     _set_threads(args)
     data = _load(args, settings)
     folds = {"loso": _fold_list(make_folds(data["meta_in"], "loso"))}
-    tasks = [
-        {"key": f"seed{s}_fold{i:02d}", "seed": s, "fold": i, "folds": "loso"}
-        for s in range(args.seeds)
-        for i in range(len(folds["loso"]))
-    ]
+    tasks = task_grid(
+        "seed{seed}_fold{fold:02d}", seed=range(args.seeds), fold=range(len(folds["loso"])), folds=["loso"]
+    )
     config = _config(data, settings)
     return Plan(
         config=config,
@@ -1183,11 +1149,7 @@ def _exp2_summary(tasks, plan: Plan) -> Report:
                 if ref not in methods:
                     continue
                 for r in _paired(long, task, z, ref).itertuples(index=False):
-                    into.setdefault(task, {}).setdefault(r.augmenter, {})[z] = {
-                        "mean_diff": r.mean_diff,
-                        "p_value": r.p_value,
-                        "p_adjusted": r.p_adjusted,
-                    }
+                    into.setdefault(task, {}).setdefault(r.augmenter, {})[z] = paired_record(r, None)
     diag = {z: _knn_diagnostic(tasks, z) for z in sizes}
     notes = [
         f"Data: {plan.data}.",
@@ -1310,7 +1272,7 @@ def _train_plan(args) -> Plan:
     )
 
 
-def train_task(task: dict, context: dict, run_path: str) -> dict:
+def train_task(task: dict, context: CodeVectorContext, run_path: str) -> dict:
     """One code on one fold with code-space recording; history, final scores and the model go to the run."""
     import pandas as pd
     import torch
@@ -1318,11 +1280,11 @@ def train_task(task: dict, context: dict, run_path: str) -> dict:
     from labkit.runstore import Run
     from labkit.trainers.codevector import CodeSpaceRecorder
 
-    torch.set_num_threads(context["threads"])
-    st = context["settings"]
+    torch.set_num_threads(context.threads)
+    st = context.settings
     run = Run(run_path)
-    name, tr, te = context["folds"]["one"][0]
-    X, groups = context["X_in"], context["groups"]
+    name, tr, te = context.folds["one"][0]
+    X, groups = context.X_in, context.groups
     method = f"enriched-{st['code_size']}" if st["ooc"] else "aae"
     settings = {**st, "methods": [method], "aae_size": st["code_size"]}
 
@@ -1351,15 +1313,15 @@ def train_task(task: dict, context: dict, run_path: str) -> dict:
     t = st["task"]
     res = evaluate_fold(
         X[tr],
-        {t: context["labels_in"][t][tr]},
+        {t: context.labels_in[t][tr]},
         groups[tr],
         X[te],
-        {t: context["labels_in"][t][te]},
-        context["X_o"],
-        {t: context["labels_o"][t]},
+        {t: context.labels_in[t][te]},
+        context.X_o,
+        {t: context.labels_o[t]},
         settings,
         seed=int(task["seed"]),
-        device=context["device"],
+        device=context.device,
         recorder_factory=recorder_factory,
         on_trained=on_trained,
     )

@@ -37,13 +37,28 @@ with its real train/test rows as reference.
 from __future__ import annotations
 
 import argparse
-import json
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from labkit.experiment.tables import Column, PaperTable, ci_note
 from labkit.reproductions.base import Experiment, Plan, Report, slug, summary_by, summary_frame
+from labkit.reproductions.common import (
+    add_corpus_arguments,
+    add_max_folds_argument,
+    check_options,
+    describe,
+    drop_checkpoints,
+    emotion_counts,
+    load_features,  # noqa: F401  (the name tests, notebooks and benchmarks use: labkit.reproductions.sahu.load_features)
+    long_table,
+    p_text,
+    paired_column,
+    parse_emotions,
+    task_grid,
+    tuning_note,
+)
 
 PAPER = "Sahu, Gupta, Espy-Wilson, Interspeech 2018: GAN-generated feature vectors for SER"
 
@@ -99,13 +114,18 @@ PAIRED_HEADER = "Δ UAR vs only real (p)"
 
 # --------------------------------------------------------------------------- options
 def _add_arguments(p: argparse.ArgumentParser, table: str) -> None:
+    add_corpus_arguments(
+        p,
+        source_metavar="TRAIN_SOURCE" if table == "table3" else "SOURCE",
+        source_help="training corpus (synthetic:studio+phone, iemocap:PATH, emodb:PATH, csv:PATH, ...); "
+        "without --test, one pooled source split by corpus / recording context"
+        if table == "table3"
+        else "corpus: synthetic, synthetic:DIR, iemocap:PATH, emodb:PATH, ravdess:PATH, cremad:PATH, csv:PATH",
+        features_help="openSMILE functionals (default: %(default)s = emobase2010, the paper's 1582 features)",
+        threads_help="torch CPU threads per task (the models are small; use --jobs for parallel tasks) "
+        "(default: %(default)s)",
+    )
     if table == "table3":
-        p.add_argument(
-            "source",
-            metavar="TRAIN_SOURCE",
-            help="training corpus (synthetic:studio+phone, iemocap:PATH, emodb:PATH, csv:PATH, ...); "
-            "without --test, one pooled source split by corpus / recording context",
-        )
         p.add_argument(
             "--test",
             dest="test_source",
@@ -127,34 +147,17 @@ def _add_arguments(p: argparse.ArgumentParser, table: str) -> None:
         )
     else:
         p.add_argument(
-            "source",
-            metavar="SOURCE",
-            help="corpus: synthetic, synthetic:DIR, iemocap:PATH, emodb:PATH, ravdess:PATH, cremad:PATH, csv:PATH",
-        )
-        p.add_argument(
             "--group",
             default="auto",
             choices=["auto", "speaker", "context"],
             help="left-out group: 'context' (IEMOCAP's sessions), 'speaker', or 'auto' = sessions for "
             "IEMOCAP, speakers otherwise (default: %(default)s)",
         )
-        p.add_argument(
-            "--max-folds",
-            type=int,
-            default=None,
-            metavar="N",
-            help="run only the first N folds (a quick look; may grow later in the same --out)",
-        )
+        add_max_folds_argument(p)
     p.add_argument(
         "--emotions",
         default=DEFAULT_EMOTIONS,
         help="the emotion set; utterances of other emotions are left out (default: %(default)s, IEMOCAP's 4 classes)",
-    )
-    p.add_argument(
-        "--features",
-        default="is10",
-        choices=["is10", "egemaps", "emobase", "compare"],
-        help="openSMILE functionals (default: %(default)s = emobase2010, the paper's 1582 features)",
     )
     p.add_argument(
         "--amount",
@@ -184,18 +187,11 @@ def _add_arguments(p: argparse.ArgumentParser, table: str) -> None:
         help="checkpoint every model every N epochs, so a killed task resumes mid-training; 0 = off "
         "(tasks take about a minute at the default budget) (default: %(default)s)",
     )
-    p.add_argument("--device", default=None, help="torch device: cpu, cuda, cuda:1 (default: CUDA when available)")
-    p.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch CPU threads per task (the models are small; use --jobs for parallel tasks) (default: %(default)s)",
-    )
-    p.add_argument("--skip-bad", action="store_true", help="leave out unreadable / silent files instead of stopping")
 
 
-def _budget(args) -> dict:
-    """Config overrides per model from the budget options (validated)."""
+def _overrides(args) -> dict:
+    """{model: {config field: value}} from the training-budget options (validated): ``--aae-epochs`` is
+    the AAE's ``epochs``, ``--batch-size`` every model's ``batch_size``."""
     from labkit.errors import LabkitError
 
     out: dict[str, dict] = {m: {} for m in MODELS}
@@ -218,68 +214,42 @@ def _budget(args) -> dict:
     return out
 
 
-def _configs(budget: dict, n_features: int, n_classes: int) -> dict:
-    """The config dicts of every model for this data and budget (seeds are set per task)."""
+def _configs(overrides: dict, n_features: int, n_classes: int) -> dict:
+    """The config dicts of every model for this data and these overrides (seeds are set per task)."""
     from labkit.models.sahu import cgan_config_for, make_aae_config, make_gan_config
 
-    aae = make_aae_config(n_features=n_features, n_classes=n_classes, **budget["aae"])
+    aae = make_aae_config(n_features=n_features, n_classes=n_classes, **overrides["aae"])
     return {
         "aae": aae.to_dict(),
-        "gan2d": make_gan_config("gan2d", data_dim=aae.code_dim, **budget["gan2d"]).to_dict(),
-        "gan1582": make_gan_config("gan1582", data_dim=n_features, **budget["gan1582"]).to_dict(),
-        "cgan-baseline": cgan_config_for(aae, "baseline", **budget["cgan-baseline"]).to_dict(),
-        "cgan-improved": cgan_config_for(aae, "improved", **budget["cgan-improved"]).to_dict(),
+        "gan2d": make_gan_config("gan2d", data_dim=aae.code_dim, **overrides["gan2d"]).to_dict(),
+        "gan1582": make_gan_config("gan1582", data_dim=n_features, **overrides["gan1582"]).to_dict(),
+        "cgan-baseline": cgan_config_for(aae, "baseline", **overrides["cgan-baseline"]).to_dict(),
+        "cgan-improved": cgan_config_for(aae, "improved", **overrides["cgan-improved"]).to_dict(),
     }
 
 
-def _emotions(text: str) -> list[str]:
-    from labkit.data.loaders import EMOTION_ALIASES
-    from labkit.data.schema import EMOTION_AV
-    from labkit.errors import LabkitError
-
-    names = [e.strip() for e in str(text).split(",") if e.strip()]
-    out = []
-    for e in names:
-        canon = e if e in EMOTION_AV else EMOTION_ALIASES.get(e.lower())
-        if canon is None:
-            raise LabkitError(f"unknown emotion {e!r} in --emotions; known: {', '.join(EMOTION_AV)}")
-        out.append(canon)
-    if len(set(out)) < 2 or len(set(out)) != len(out):
-        raise LabkitError(f"--emotions needs at least two distinct emotions, got {text!r}")
-    return out
-
-
 # --------------------------------------------------------------------------- data
-def load_features(
-    source: str, emotions: list[str], feature_set: str = "is10", skip_bad: bool = False, progress: bool = True
-):
-    """The source's utterances of `emotions` and their functionals (`labkit.features.Features`)."""
-    from labkit.data.loaders import load_corpus
-    from labkit.errors import LabkitError
-    from labkit.features import extract
+@dataclass(frozen=True, eq=False)
+class SahuContext:
+    """What every seed x fold task of one table needs (`Plan.context`; pickled to the workers)."""
 
-    table = load_corpus(source, skip_bad=skip_bad)
-    present = set(table["emotion"].astype(str))
-    missing = [e for e in emotions if e not in present]
-    if missing:
-        raise LabkitError(
-            f"{source}: no utterances of {', '.join(missing)} (it has {', '.join(sorted(present))}); "
-            "pick the shared emotions with --emotions"
-        )
-    table = table[table["emotion"].isin(emotions)].reset_index(drop=True)
-    return extract(table, feature_set, progress=progress, skip_bad=skip_bad)
-
-
-def _counts_text(meta, emotions) -> str:
-    counts = meta["emotion"].value_counts()
-    return ", ".join(f"{e} {int(counts.get(e, 0))}" for e in emotions)
+    table: str  # "table1", "table2" or "table3": which rows a task scores and which generators it trains (NEEDS)
+    X: np.ndarray  # (N, D) float32 functionals of every utterance, unscaled (a task standardises its own fold)
+    y: np.ndarray  # (N,) int64 class index into `emotions`
+    emotions: list[str]  # the emotion set in --emotions order: class k is emotions[k]
+    folds: list  # one labkit.experiment.protocols.Fold per fold index of the tasks
+    configs: dict  # model name (MODELS) -> its complete config dict (labkit.models.sahu); seeds are set per task
+    amount: float  # synthetic rows per emotion, as a multiple of the fold's real rows of that emotion (--amount)
+    device: str  # the torch device every model trains on, resolved once by the plan
+    threads: int  # torch CPU threads per task (--threads)
+    record_every: int  # the first task records generated samples every N epochs for the dashboard; 0 = off
+    checkpoint_every: int  # checkpoint every model every N epochs (a killed task resumes mid-training); 0 = off
+    tune: bool  # choose the SVM's C and gamma in every fold by an inner CV on its real training rows (--tune)
+    speakers: np.ndarray  # (N,) speaker ids: the inner CV's groups
 
 
-def _describe(source: str, meta, emotions, feats) -> str:
-    return (
-        f"{source}: {len(meta)} utterances, {meta['speaker'].nunique()} speakers ({_counts_text(meta, emotions)}); "
-        f"{feats.feature_set} ({feats.X.shape[1]} features)"
-    )
+def _describe(source: str, feats, emotions) -> str:
+    return describe(source, feats, emotion_counts(feats.meta, emotions))
 
 
 def _folds_within(meta, group: str):
@@ -307,19 +277,16 @@ def _plan(args, table: str) -> Plan:
     from labkit.experiment.protocols import Fold, check_fold, make_folds
     from labkit.utils import pick_device
 
-    emotions = _emotions(args.emotions)
-    budget = _budget(args)
+    check_options(args)
+    emotions = parse_emotions(args.emotions)
+    overrides = _overrides(args)
     if not (math.isfinite(args.amount) and args.amount > 0):
         raise LabkitError(f"--amount must be a positive ratio, got {args.amount}")
     if args.record_every < 0 or args.checkpoint_every < 0:
         raise LabkitError("--record-every and --checkpoint-every must be >= 0")
-    if args.threads < 1:
-        raise LabkitError(f"--threads must be at least 1, got {args.threads}")
     max_folds = getattr(args, "max_folds", None)
-    if max_folds is not None and max_folds < 1:
-        raise LabkitError(f"--max-folds must be at least 1, got {max_folds}")
     device = str(pick_device(args.device))
-    _configs(budget, 10, len(emotions))  # bad budget values fail before any data is loaded
+    _configs(overrides, 10, len(emotions))  # bad budget values fail before any data is loaded
     progress = not args.json
 
     test_source = getattr(args, "test_source", None)
@@ -334,7 +301,7 @@ def _plan(args, table: str) -> Plan:
         check_fold(meta, fold)
         folds = [fold]
         data = (
-            f"train {_describe(args.source, a.meta, emotions, a)}; test {_describe(test_source, b.meta, emotions, b)}; "
+            f"train {_describe(args.source, a, emotions)}; test {_describe(test_source, b, emotions)}; "
             "cross-corpus (1 fold)"
         )
         feature_set = a.feature_set
@@ -350,10 +317,10 @@ def _plan(args, table: str) -> Plan:
             if max_folds is not None:
                 folds = folds[:max_folds]
                 protocol += f", first {len(folds)} run"
-        data = f"{_describe(args.source, meta, emotions, feats)}; {protocol}"
+        data = f"{_describe(args.source, feats, emotions)}; {protocol}"
     y = meta["emotion"].map({e: i for i, e in enumerate(emotions)}).to_numpy(dtype=np.int64)
-    configs = _configs(budget, X.shape[1], len(emotions))
-    tasks = [{"key": f"s{s}_f{k:02d}", "seed": s, "fold": k} for s in range(args.seeds) for k in range(len(folds))]
+    configs = _configs(overrides, X.shape[1], len(emotions))
+    tasks = task_grid("s{seed}_f{fold:02d}", seed=range(args.seeds), fold=range(len(folds)))
     # Seeds and the number of folds run may grow later; everything else is the run's identity.
     config = {
         "table": table,
@@ -362,7 +329,7 @@ def _plan(args, table: str) -> Plan:
         "features": feature_set,
         "emotions": emotions,
         "amount": args.amount,
-        "budget": budget,
+        "budget": overrides,  # the key predates the naming rule (labkit.reproductions.base.Plan); runs resume by it
         "group": getattr(args, "group", None),
         "train_corpus": getattr(args, "train_corpus", None),
         "test_corpus": getattr(args, "test_corpus", None),
@@ -373,21 +340,21 @@ def _plan(args, table: str) -> Plan:
     tune = bool(getattr(args, "tune", False))
     if tune:  # only then: runs made before --tune existed keep their identity and resume
         config["tune"] = True
-    context = {
-        "table": table,
-        "X": X.astype(np.float32),
-        "y": y,
-        "emotions": emotions,
-        "folds": folds,
-        "configs": configs,
-        "amount": float(args.amount),
-        "device": device,
-        "threads": int(args.threads),
-        "record_every": int(args.record_every),
-        "checkpoint_every": int(args.checkpoint_every),
-        "tune": tune,
-        "speakers": meta["speaker"].astype(str).to_numpy(),
-    }
+    context = SahuContext(
+        table=table,
+        X=X.astype(np.float32),
+        y=y,
+        emotions=emotions,
+        folds=folds,
+        configs=configs,
+        amount=float(args.amount),
+        device=device,
+        threads=int(args.threads),
+        record_every=int(args.record_every),
+        checkpoint_every=int(args.checkpoint_every),
+        tune=tune,
+        speakers=meta["speaker"].astype(str).to_numpy(),
+    )
     name = {"table1": "Table 1", "table2": "Table 2", "table3": "Table 3"}[table]
     src = slug(args.source) + (f"-to-{slug(test_source)}" if test_source else "")
     return Plan(
@@ -420,7 +387,7 @@ def _cross_names(meta, train_c, test_c, source):
 
 
 # --------------------------------------------------------------------------- one task
-def fold_task(task: dict, context: dict, run_path: str) -> dict:
+def fold_task(task: dict, context: SahuContext, run_path: str) -> dict:
     """Train the generators on one fold's training rows and score every row of the table (module level)."""
     import time
 
@@ -441,29 +408,29 @@ def fold_task(task: dict, context: dict, run_path: str) -> dict:
         train_gan,
     )
 
-    torch.set_num_threads(int(context["threads"]))
+    torch.set_num_threads(context.threads)
     t_start = time.perf_counter()
-    table, K = context["table"], len(context["emotions"])
+    table, K = context.table, len(context.emotions)
     seed, k = int(task["seed"]), int(task["fold"])
     rs = task_seed(seed, k)
-    fold = context["folds"][k]
-    X, y = context["X"], context["y"]
+    fold = context.folds[k]
+    X, y = context.X, context.y
     # Only the fold's training rows reach the scaler, the generators and the classifiers' training sets.
     scaler = StandardScaler().fit(X[fold.train_idx])
     Xtr = scaler.transform(X[fold.train_idx]).astype(np.float32)
     Xte = scaler.transform(X[fold.test_idx]).astype(np.float32)
     ytr, yte = y[fold.train_idx], y[fold.test_idx]
-    counts = {c: int(round(context["amount"] * int((ytr == c).sum()))) for c in range(K)}
+    counts = {c: int(round(context.amount * int((ytr == c).sum()))) for c in range(K)}
     labels_syn = np.concatenate([np.full(n, c) for c, n in counts.items()])
-    device = context["device"]
+    device = context.device
     run = Run(run_path)
-    rec = _Recording(run, context, Xtr, ytr, Xte, yte) if context["record_every"] > 0 and seed == 0 and k == 0 else None
-    every = context["checkpoint_every"]
+    rec = _Recording(run, context, Xtr, ytr, Xte, yte) if context.record_every > 0 and seed == 0 and k == 0 else None
+    every = context.checkpoint_every
 
     def ckpt(model):
         return Checkpoint(run, f"{task['key']}-{model}", every) if every > 0 else None
 
-    cfgs = context["configs"]
+    cfgs = context.configs
     noise = torch.Generator(device=device).manual_seed(rs + 10)
     needs = NEEDS[table]
     # ---- the 2-D AAE, its codes and the GMM that labels generated codes
@@ -517,10 +484,10 @@ def fold_task(task: dict, context: dict, run_path: str) -> dict:
     # by a speaker-grouped inner CV, and every training set in that space uses them.
     params: dict = {"features": {}, "codes": {}}
     tuned: dict = {}
-    if context.get("tune"):
+    if context.tune:
         from labkit.experiment.classifiers import tune_on_real
 
-        speakers = context["speakers"][fold.train_idx]
+        speakers = context.speakers[fold.train_idx]
         params["features"], tuned["features"] = tune_on_real("svm-rbf", Xtr, ytr, speakers, rs)
         params["codes"], tuned["codes"] = tune_on_real("svm-rbf", codes_tr, ytr, speakers, rs)
 
@@ -610,8 +577,8 @@ class _Recording:
 
         from labkit.experiment.classifiers import make_classifier
 
-        self.run, self.every = run, int(context["record_every"])
-        self.names = np.asarray(context["emotions"])
+        self.run, self.every = run, int(context.record_every)
+        self.names = np.asarray(context.emotions)
         self.K = len(self.names)
         self.data = (Xtr, ytr, Xte, yte)
         self.fixed_y = np.repeat(np.arange(self.K), self.N_RECORD)  # (K * N_RECORD,)
@@ -699,28 +666,15 @@ class _Recording:
         return out
 
 
-def _drop_checkpoints(task: dict, result: dict, run) -> None:
-    """A finished task no longer needs its models' mid-training checkpoints."""
-    for model in MODELS:
-        run.checkpoint_path(f"{task['key']}-{model}").unlink(missing_ok=True)
-
-
 # --------------------------------------------------------------------------- summaries
 def _long(tasks):
     """One row per table row x seed x fold: configuration, seed, fold, uar, wa, f1."""
-    import pandas as pd
-
-    out = []
-    for t in tasks.itertuples(index=False):
-        rows = json.loads(t.rows) if isinstance(t.rows, str) else t.rows
-        for r in rows:
-            out.append(
-                {"configuration": r["row"], "seed": int(t.seed), "fold": int(t.fold), **{m: r[m] for m in METRICS}}
-            )
-    return pd.DataFrame(out)
+    return long_table(tasks, METRICS, row_fields={"configuration": "row"})
 
 
 def _diagnostics(tasks) -> dict:
+    import json
+
     for d in tasks.get("diagnostics", []):
         d = json.loads(d) if isinstance(d, str) else d
         if isinstance(d, dict) and d:
@@ -741,32 +695,13 @@ def _paired(long, baseline: str):
     return paired_vs(df, ["uar"], baseline=baseline)
 
 
-def _p_text(p) -> str:
-    return "n/a" if p is None or not np.isfinite(p) else f"{p:.2g}"
-
-
 def _summarize(tasks, plan: Plan) -> Report:
     table = plan.info["table"]
     long = _long(tasks)
-    summary = summary_by(long, "configuration", METRICS)
-    order = ROWS[table]
-    summary = {r: summary[r] for r in order if r in summary}
+    summary = summary_by(long, "configuration", METRICS, order=ROWS[table])
     paper = {"table1": PAPER_TABLE1, "table2": PAPER_TABLE2, "table3": PAPER_TABLE3}[table]
     paired = _paired(long, REAL) if table != "table2" else None
-    extra, paired_js = {}, {}
-    if paired is not None:
-        for p in paired.itertuples(index=False):
-            if p.augmenter == CHANCE:
-                continue
-            extra[p.augmenter] = {
-                PAIRED_HEADER: f"{100 * p.mean_diff:+.1f} (p = {_p_text(p.p_value)} / {_p_text(p.p_adjusted)})"
-            }
-            paired_js[p.augmenter] = {
-                "mean_diff": p.mean_diff,
-                "p_value": p.p_value,
-                "p_adjusted": p.p_adjusted,
-                "n_pairs": int(p.n_pairs),
-            }
+    extra, paired_js = paired_column(paired, PAIRED_HEADER, adjusted=True, skip=(CHANCE,))
     n_seeds = int(long["seed"].nunique())
     n_folds = int(long["fold"].nunique())
     titles = {
@@ -793,21 +728,19 @@ def _summarize(tasks, plan: Plan) -> Report:
             f"p-value over {unit}, raw / Benjamini-Hochberg adjusted across the rows "
             "(labkit.experiment.stats.paired_vs)."
         )
-    from labkit.experiment.classifiers import chosen_summary, tuned_records
+    from labkit.experiment.classifiers import tuned_records
 
     tuned = tuned_records(tasks)
-    if tuned:
-        notes.append(
-            "--tune: the RBF SVM's C and gamma chosen in every fold by a speaker-grouped inner CV on the "
-            "fold's real training rows, then used for every training set in that space; chosen: features "
-            f"{chosen_summary([t['features'] for t in tuned])} | 2-d codes "
-            f"{chosen_summary([t['codes'] for t in tuned])}."
+    notes.append(
+        tuning_note(
+            tasks,
+            untuned="RBF SVM with labkit's defaults (C = 1, gamma = 'scale' of each training set); --tune chooses "
+            "C and gamma inside every training fold.",
+            tuned="--tune: the RBF SVM's C and gamma chosen in every fold by a speaker-grouped inner CV on the "
+            "fold's real training rows, then used for every training set in that space (counts over tasks)",
+            spaces={"features": "features", "codes": "2-d codes"},
         )
-    else:
-        notes.append(
-            "RBF SVM with labkit's defaults (C = 1, gamma = 'scale' of each training set); --tune chooses C "
-            "and gamma inside every training fold."
-        )
+    )
     notes.append(paper_setting[table] + " Printed for reference; a different corpus and budget.")
     pt = PaperTable(
         title=titles[table],
@@ -870,13 +803,13 @@ def _findings(table: str, summary: dict, paired: dict, diag: dict) -> list[str]:
                 " (our mean is higher)" if d > 0 else " (our mean is lower)" if d < 0 else ""
             )
         out.append(
-            f"Claim 'real + improved-conditional >= only real': {d:+.1f} UAR points, Wilcoxon p = {_p_text(pv)} "
+            f"Claim 'real + improved-conditional >= only real': {d:+.1f} UAR points, Wilcoxon p = {p_text(pv)} "
             f"over {p['n_pairs']} paired units; the paper: {paper_d:+.2f}. {verdict}."
         )
     if table in ("table1", "table3") and REAL_BASELINE in paired:
         p = paired[REAL_BASELINE]
         out.append(
-            f"Real + baseline-conditional vs only real: {100 * p['mean_diff']:+.1f} points (p = {_p_text(p['p_value'])}); "
+            f"Real + baseline-conditional vs only real: {100 * p['mean_diff']:+.1f} points (p = {p_text(p['p_value'])}); "
             f"the paper: {(59.20 - 59.42) if table == 'table1' else (43.79 - 45.14):+.2f}."
         )
     if m(SYN2D) is not None and m(CODES) is not None:
@@ -978,7 +911,7 @@ def _experiment(table: str, summary: str, description: str) -> Experiment:
         run_task=fold_task,
         summarize=_summarize,
         default_seeds=3,
-        on_task_done=_drop_checkpoints,
+        on_task_done=drop_checkpoints(*(f"-{m}" for m in MODELS)),  # the models' mid-training checkpoints
         tunable=True,
         resources={"GPU": 1},
     )

@@ -41,9 +41,28 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from labkit.experiment.tables import Column, PaperTable, ci_note
 from labkit.reproductions.base import Experiment, Plan, Report, slug, summary_by, summary_frame
+from labkit.reproductions.common import (
+    add_corpus_arguments,
+    add_max_folds_argument,
+    check_options,
+    describe,
+    emotion_counts,
+    load_features,
+    long_table,
+    p_text,
+    paired_column,
+    parse_emotions,
+    task_grid,
+    tuning_note,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PAPER = "Shilandari, Marvi, Khosravi, Wang, SIVP 2022: cycle-GAN data augmentation for SER"
 
@@ -81,24 +100,18 @@ def row_label(method: str, classifier: str) -> str:
 
 # --------------------------------------------------------------------------- options
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "source",
-        metavar="SOURCE",
-        help="corpus: synthetic:imbalanced (EMO-DB's five class sizes), emodb:PATH, synthetic, "
+    add_corpus_arguments(
+        p,
+        source_help="corpus: synthetic:imbalanced (EMO-DB's five class sizes), emodb:PATH, synthetic, "
         "synthetic:DIR, ravdess:PATH, cremad:PATH, csv:PATH",
+        features_help="openSMILE functionals; the paper's 2185-d set is no standard configuration, IS10 (1582) "
+        "is the closest (see labkit.models.cyclegan) (default: %(default)s)",
     )
     p.add_argument(
         "--emotions",
         default=EMOTIONS,
         help="the classes; must include neutral, the source every emotion is translated from "
         "(default: %(default)s, the paper's five)",
-    )
-    p.add_argument(
-        "--features",
-        default="is10",
-        choices=["is10", "egemaps", "emobase", "compare"],
-        help="openSMILE functionals; the paper's 2185-d set is no standard configuration, IS10 (1582) is "
-        "the closest (see labkit.models.cyclegan) (default: %(default)s)",
     )
     p.add_argument(
         "--protocol",
@@ -110,13 +123,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--folds", type=int, default=5, metavar="K", help="folds of --protocol random (default: %(default)s)"
     )
-    p.add_argument(
-        "--max-folds",
-        type=int,
-        default=None,
-        metavar="N",
-        help="run only the first N folds (a quick look; may grow later in the same --out)",
-    )
+    add_max_folds_argument(p)
     p.add_argument(
         "--classifiers",
         default="dnn,svm",
@@ -148,14 +155,6 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         help="first task of each cycle-GAN: record generated rows every N epochs for the dashboard; "
         "0 = off (the loss history is always kept) (default: %(default)s)",
     )
-    p.add_argument("--device", default=None, help="torch device: cpu, cuda, cuda:1 (default: CUDA when available)")
-    p.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch CPU threads per task (use --jobs for parallel tasks) (default: %(default)s)",
-    )
-    p.add_argument("--skip-bad", action="store_true", help="leave out unreadable / silent files instead of stopping")
 
 
 def _table1_arguments(p: argparse.ArgumentParser) -> None:
@@ -222,18 +221,10 @@ def _floats(text: str, what: str, positive: bool = True) -> list[float]:
 
 
 def _emotions(text: str) -> list[str]:
-    from labkit.data.loaders import EMOTION_ALIASES
-    from labkit.data.schema import EMOTION_AV
+    """The emotion set (`parse_emotions`), which must hold neutral: the cycle-GANs' source class."""
     from labkit.errors import LabkitError
 
-    out = []
-    for e in (s.strip() for s in str(text).split(",") if s.strip()):
-        canon = e if e in EMOTION_AV else EMOTION_ALIASES.get(e.lower())
-        if canon is None:
-            raise LabkitError(f"unknown emotion {e!r} in --emotions; known: {', '.join(EMOTION_AV)}")
-        out.append(canon)
-    if len(set(out)) != len(out) or len(out) < 2:
-        raise LabkitError(f"--emotions needs at least two distinct emotions, got {text!r}")
+    out = parse_emotions(text)
     if "neutral" not in out:
         raise LabkitError(
             f"--emotions must include neutral: every cycle-GAN translates neutral rows into its emotion "
@@ -265,31 +256,22 @@ def _check_common(args) -> None:
 
     if args.protocol == "random" and args.folds < 2:
         raise LabkitError(f"--folds must be at least 2, got {args.folds}")
-    if args.max_folds is not None and args.max_folds < 1:
-        raise LabkitError(f"--max-folds must be at least 1, got {args.max_folds}")
     if args.record_every < 0:
         raise LabkitError(f"--record-every must be >= 0, got {args.record_every}")
-    if args.threads < 1:
-        raise LabkitError(f"--threads must be at least 1, got {args.threads}")
+    check_options(args)
 
 
 # --------------------------------------------------------------------------- data and folds
 def _load(args, emotions: list[str]):
     """The source's utterances of `emotions` and their functionals (`labkit.features.Features`)."""
-    from labkit.data.loaders import load_corpus
-    from labkit.errors import LabkitError
-    from labkit.features import extract
-
-    table = load_corpus(args.source, skip_bad=args.skip_bad)
-    present = sorted(set(table["emotion"].astype(str)))
-    missing = [e for e in emotions if e not in present]
-    if missing:
-        raise LabkitError(
-            f"{args.source}: no utterances of {', '.join(missing)} (it has {', '.join(present)}); "
-            "choose the classes with --emotions (neutral must be among them)"
-        )
-    table = table[table["emotion"].isin(emotions)].reset_index(drop=True)
-    return extract(table, args.features, progress=not args.json, skip_bad=args.skip_bad)
+    return load_features(
+        args.source,
+        emotions,
+        args.features,
+        args.skip_bad,
+        not args.json,
+        hint="choose the classes with --emotions (neutral must be among them)",
+    )
 
 
 def _folds(meta, args) -> tuple[dict, str]:
@@ -323,22 +305,34 @@ def _folds(meta, args) -> tuple[dict, str]:
     )
 
 
-def _fold(context: dict, seed: int, k: int):
-    folds = context["folds"]
+@dataclass(frozen=True, eq=False)
+class ShilandariContext:
+    """What every method x seed x fold task needs (`Plan.context`; pickled to the workers)."""
+
+    X: np.ndarray  # (N, D) float32 functionals of every utterance, unscaled (each pipeline scales its fold)
+    y: np.ndarray  # (N,) emotion names (str): the classes
+    folds: dict  # {seed: [Fold]} under --protocol random; {None: [Fold]} (the same for every seed) under loso
+    classifiers: list[str]  # CLASSIFIERS keys in --classifiers order ("dnn", "svm"); the first one trains the GAN
+    overrides: dict  # cycle-GAN config fields from the options that replace the budget's ({"epochs", "hidden"})
+    budget: str  # the cycle-GAN budget name, "small" or "paper" (labkit.models.cyclegan.BUDGETS)
+    jitter: float  # std of the Gaussian jitter on neutral rows before translation (--jitter)
+    device: str  # the torch device every cycle-GAN trains on, resolved once by the plan
+    threads: int  # torch CPU threads per task (--threads)
+    record_every: int  # the first task of each cycle-GAN records generated rows every N epochs; 0 = off
+    progress: bool  # progress bars (off under --json)
+    tune: bool  # choose each classifier's hyperparameters per fold by an inner CV on its real rows (--tune)
+    speakers: np.ndarray | None  # (N,) speaker ids: the inner CV's groups (needed with tune only)
+    amounts: list[str]  # amounts every generator is sampled at ("1", "0.5", "balance"); method "none" runs "0"
+    noise_scale: float  # the noise std of method "noise" (a "noise-<scale>" method names its own)
+
+
+def _fold(context: ShilandariContext, seed: int, k: int):
+    folds = context.folds
     return (folds[None] if None in folds else folds[seed])[k]
 
 
-def _describe(source, meta, emotions, feats) -> str:
-    counts = meta["emotion"].value_counts()
-    return (
-        f"{source}: {len(meta)} utterances, {meta['speaker'].nunique()} speakers "
-        f"({', '.join(f'{e} {int(counts.get(e, 0))}' for e in emotions)}); {feats.feature_set} "
-        f"({feats.X.shape[1]} features)"
-    )
-
-
-def _base_plan(args, experiment: str):
-    """What both experiments check and load: (emotions, classifiers, overrides, feats, folds, protocol, data)."""
+def _base_plan(args, experiment: str, amounts: list[str], noise_scale: float):
+    """What both experiments check and load: (n_folds, data line, context, config)."""
     import numpy as np
 
     from labkit.utils import pick_device
@@ -350,22 +344,24 @@ def _base_plan(args, experiment: str):
     device = str(pick_device(args.device))
     feats = _load(args, emotions)
     folds, protocol = _folds(feats.meta, args)
-    data = f"{_describe(args.source, feats.meta, emotions, feats)}; {protocol}"
-    context = {
-        "X": feats.X.astype(np.float32),
-        "y": feats.meta["emotion"].astype(str).to_numpy(),
-        "folds": folds,
-        "classifiers": classifiers,
-        "overrides": overrides,
-        "budget": args.budget,
-        "jitter": float(args.jitter),
-        "device": device,
-        "threads": int(args.threads),
-        "record_every": int(args.record_every),
-        "progress": not args.json,
-        "tune": bool(getattr(args, "tune", False)),
-        "speakers": feats.meta["speaker"].astype(str).to_numpy(),
-    }
+    data = f"{describe(args.source, feats, emotion_counts(feats.meta, emotions))}; {protocol}"
+    context = ShilandariContext(
+        X=feats.X.astype(np.float32),
+        y=feats.meta["emotion"].astype(str).to_numpy(),
+        folds=folds,
+        classifiers=classifiers,
+        overrides=overrides,
+        budget=args.budget,
+        jitter=float(args.jitter),
+        device=device,
+        threads=int(args.threads),
+        record_every=int(args.record_every),
+        progress=not args.json,
+        tune=bool(getattr(args, "tune", False)),
+        speakers=feats.meta["speaker"].astype(str).to_numpy(),
+        amounts=list(amounts),
+        noise_scale=float(noise_scale),
+    )
     config = {
         "experiment": experiment,
         "source": args.source,
@@ -378,10 +374,10 @@ def _base_plan(args, experiment: str):
         "overrides": overrides,
         "jitter": float(args.jitter),
     }
-    if context["tune"]:  # only then: runs made before --tune existed keep their identity and resume
+    if context.tune:  # only then: runs made before --tune existed keep their identity and resume
         config["tune"] = True
     n_folds = len(next(iter(folds.values())))
-    return emotions, classifiers, feats, n_folds, data, context, config, device
+    return n_folds, data, context, config
 
 
 def _out_path(args, default_out: str) -> str:
@@ -392,7 +388,7 @@ def _out_path(args, default_out: str) -> str:
 
 
 # --------------------------------------------------------------------------- one task
-def _augmenter(method: str, amount, context: dict, rs: int, record: bool):
+def _augmenter(method: str, amount, context: ShilandariContext, rs: int, record: bool):
     """The augmenter of `method` ("noise-0.1" = Gaussian noise of scale 0.1) at `amount`."""
     from labkit.augment import make_augmenter
 
@@ -400,22 +396,22 @@ def _augmenter(method: str, amount, context: dict, rs: int, record: bool):
     if method == "none":
         return make_augmenter("none")
     if method.startswith("noise"):
-        scale = float(method.split("-", 1)[1]) if "-" in method else context["noise_scale"]
+        scale = float(method.split("-", 1)[1]) if "-" in method else context.noise_scale
         return make_augmenter("noise", scale=scale, sampling_strategy=strategy, random_state=rs)
     if method == "smote":
         return make_augmenter("smote", sampling_strategy=strategy, random_state=rs)
-    over = context["overrides"]
+    over = context.overrides
     return make_augmenter(
         method,
         sampling_strategy=strategy,
         random_state=rs,
-        budget=context["budget"],
+        budget=context.budget,
         epochs=over.get("epochs"),
         hidden=over.get("hidden"),
-        jitter=context["jitter"],
-        device=context["device"],
-        threads=context["threads"],
-        record_every=context["record_every"] if record else 0,
+        jitter=context.jitter,
+        device=context.device,
+        threads=context.threads,
+        record_every=context.record_every if record else 0,
     )
 
 
@@ -427,7 +423,7 @@ def _recorder(run, space: str):
     return callback
 
 
-def method_task(task: dict, context: dict, run_path: str) -> dict:
+def method_task(task: dict, context: ShilandariContext, run_path: str) -> dict:
     """Train one method's augmenter on one fold's training rows; score every classifier x amount (module level)."""
     import time
     import warnings
@@ -443,37 +439,37 @@ def method_task(task: dict, context: dict, run_path: str) -> dict:
     from labkit.experiment.runner import build_pipeline, task_seed
     from labkit.runstore import Run
 
-    torch.set_num_threads(int(context["threads"]))
+    torch.set_num_threads(context.threads)
     t_start = time.perf_counter()
     method, seed, k = task["method"], int(task["seed"]), int(task["fold"])
     fold = _fold(context, seed, k)
-    X, y = context["X"], context["y"]
+    X, y = context.X, context.y
     Xtr, ytr, Xte, yte = X[fold.train_idx], y[fold.train_idx], X[fold.test_idx], y[fold.test_idx]
     labels = sorted(np.unique(y).tolist())
     rs = task_seed(seed, k)  # the augmenter and every classifier of this (seed, fold) share it, as in labkit compare
-    amounts = ["0"] if method == "none" else list(context["amounts"])
+    amounts = ["0"] if method == "none" else list(context.amounts)
     record = method in GAN_METHODS and seed == 0 and k == 0
     run = Run(run_path)
     space = f"aug-{method}"
-    augmenter = _augmenter(method, amounts[0], context, rs, record and context["record_every"] > 0)
-    if record and context["record_every"] > 0:
+    augmenter = _augmenter(method, amounts[0], context, rs, record and context.record_every > 0)
+    if record and context.record_every > 0:
         scaler = StandardScaler().fit(Xtr)  # the pipeline's scaler, refitted here for the reference rows
         run.save_reference(space, scaler.transform(Xtr), ytr, scaler.transform(Xte), yte)
         augmenter.set_recorder(_recorder(run, space))
 
     rows, fitted, t_gen = [], None, 0.0
-    params: dict = {name: {} for name in context["classifiers"]}
+    params: dict = {name: {} for name in context.classifiers}
     tuned: dict = {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if context.get("tune"):  # on the fold's real training rows only; every method of the fold uses them
+        if context.tune:  # on the fold's real training rows only; every method of the fold uses them
             from labkit.experiment.classifiers import tune_on_real
 
-            for name in context["classifiers"]:
+            for name in context.classifiers:
                 label, clf_name = CLASSIFIERS[name]
-                params[name], tuned[label] = tune_on_real(clf_name, Xtr, ytr, context["speakers"][fold.train_idx], rs)
+                params[name], tuned[label] = tune_on_real(clf_name, Xtr, ytr, context.speakers[fold.train_idx], rs)
         for amount in amounts:
-            for name in context["classifiers"]:
+            for name in context.classifiers:
                 label, clf_name = CLASSIFIERS[name]
                 clf = make_classifier(clf_name, random_state=rs, **params[name])
                 if fitted is None:  # the first pipeline trains the generator
@@ -524,19 +520,12 @@ def method_task(task: dict, context: dict, run_path: str) -> dict:
 
 def _tuning_note(tasks) -> str:
     """The table note on the classifiers' hyperparameters: defaults, or what --tune chose per fold."""
-    from labkit.experiment.classifiers import chosen_summary, tuned_records
-
-    records = tuned_records(tasks)
-    if not records:
-        return (
-            "Classifiers with labkit's defaults (linear SVM C = 1, DNN L2 1e-4); --tune chooses them inside "
-            "every training fold."
-        )
-    labels = list(dict.fromkeys(k for r in records for k in r))
-    chosen = " | ".join(f"{lab}: {chosen_summary([r[lab] for r in records if lab in r])}" for lab in labels)
-    return (
-        "--tune: each classifier's hyperparameters chosen in every fold by a speaker-grouped inner CV on the "
-        f"fold's real training rows, then used by every method (counts over tasks): {chosen}."
+    return tuning_note(
+        tasks,
+        untuned="Classifiers with labkit's defaults (linear SVM C = 1, DNN L2 1e-4); --tune chooses them inside "
+        "every training fold.",
+        tuned="--tune: each classifier's hyperparameters chosen in every fold by a speaker-grouped inner CV on the "
+        "fold's real training rows, then used by every method (counts over tasks)",
     )
 
 
@@ -577,23 +566,14 @@ def fidelity(augmenter, X, y, seed: int, n: int = 50) -> dict:
 # --------------------------------------------------------------------------- summaries
 def _long(tasks):
     """One row per method x classifier x amount x seed x fold with uar, wa, f1."""
-    import pandas as pd
-
-    out = []
-    for t in tasks.itertuples(index=False):
-        rows = json.loads(t.rows) if isinstance(t.rows, str) else t.rows
-        for r in rows:
-            out.append(
-                {
-                    "method": t.method,
-                    "classifier": r["classifier"],
-                    "amount": str(r["amount"]),
-                    "seed": int(t.seed),
-                    "fold": int(t.fold),
-                    **{m: r[m] for m in METRICS},
-                }
-            )
-    return pd.DataFrame(out)
+    long = long_table(
+        tasks,
+        METRICS,
+        task_fields=("method", "seed", "fold"),
+        row_fields={"classifier": "classifier", "amount": "amount"},
+        columns=["method", "classifier", "amount", "seed", "fold", *METRICS],
+    )
+    return long.assign(amount=long["amount"].astype(str))
 
 
 def _diagnostics(tasks) -> dict:
@@ -618,18 +598,13 @@ def _paired(long, classifier: str, baseline: str = "none"):
     return paired_vs(part, ["uar", "wa"], baseline=baseline)
 
 
-def _fmt_p(p: float) -> str:
-    return "n/a" if p is None or not math.isfinite(p) else f"{p:.2g}"
-
-
 def _table1_summary(tasks, plan: Plan) -> Report:
     import pandas as pd
 
     long = _long(tasks)
     long["configuration"] = [row_label(m, c) for m, c in zip(long["method"], long["classifier"])]
-    summary = summary_by(long, "configuration", METRICS)
     order = [row_label(m, CLASSIFIERS[c][0]) for m in plan.info["methods"] for c in plan.info["classifiers"]]
-    summary = {r: summary[r] for r in order if r in summary}
+    summary = summary_by(long, "configuration", METRICS, order=order)
     extra, paired_js, paired_frames = {}, {}, []
     for c in plan.info["classifiers"]:
         label = CLASSIFIERS[c][0]
@@ -637,16 +612,9 @@ def _table1_summary(tasks, plan: Plan) -> Report:
         if paired is None:
             continue
         paired_frames.append(paired.assign(classifier=label))
-        for p in paired[paired["metric"] == "uar"].itertuples(index=False):
-            extra[row_label(p.augmenter, label)] = {
-                PAIRED_HEADER: f"{100 * p.mean_diff:+.1f} (p = {_fmt_p(p.p_value)})"
-            }
-            paired_js[row_label(p.augmenter, label)] = {
-                "mean_diff": p.mean_diff,
-                "p_value": p.p_value,
-                "p_adjusted": p.p_adjusted,
-                "n_folds": p.n_folds,
-            }
+        cells, records = paired_column(paired, PAIRED_HEADER, label=lambda a, c=label: row_label(a, c), count="n_folds")
+        extra.update(cells)
+        paired_js.update(records)
     info = plan.info
     n_seeds, n_folds = int(long["seed"].nunique()), int(long["fold"].nunique())
     notes = [
@@ -738,7 +706,7 @@ def _table1_findings(summary: dict, long, paired: dict, diag: dict) -> list[str]
             sig = "significant" if p["p_value"] is not None and p["p_value"] < 0.05 else "not significant"
             out.append(
                 f"Cycle-GAN + Wasserstein vs no augmentation ({label}): {100 * p['mean_diff']:+.1f} UAR points "
-                f"over {p['n_folds']} folds (p = {_fmt_p(p['p_value'])}, {sig}); the paper's gain over its "
+                f"over {p['n_folds']} folds (p = {p_text(p['p_value'])}, {sig}); the paper's gain over its "
                 "baselines is about +1 point."
             )
     dnn = long[long["classifier"] == "DNN"]
@@ -748,7 +716,7 @@ def _table1_findings(summary: dict, long, paired: dict, diag: dict) -> list[str]
         part = dnn[dnn["method"].isin(["cyclegan", "cyclegan-w"])].rename(columns={"method": "augmenter"})
         p = paired_vs(part, ["uar"], baseline="cyclegan").iloc[0]
         out.append(
-            f"Wasserstein vs JS cycle-GAN (DNN): {100 * p.mean_diff:+.1f} UAR points (p = {_fmt_p(p.p_value)}); "
+            f"Wasserstein vs JS cycle-GAN (DNN): {100 * p.mean_diff:+.1f} UAR points (p = {p_text(p.p_value)}); "
             "the paper: +0.83."
         )
     out += _quality_sentence(diag)
@@ -776,36 +744,35 @@ def _table1_plan(args) -> Plan:
         raise LabkitError("--amount must add something: a ratio > 0 or 'balance'")
     if not (math.isfinite(args.noise_scale) and args.noise_scale >= 0):
         raise LabkitError(f"--noise-scale must be >= 0, got {args.noise_scale}")
-    emotions, classifiers, feats, n_folds, data, context, config, device = _base_plan(args, "table1")
-    context.update(amounts=[amount], noise_scale=float(args.noise_scale))
-    config.update(methods=methods, amount=amount, noise_scale=float(args.noise_scale))
-    tasks = [
-        {"key": f"{m}_s{s}_f{k:02d}", "method": m, "seed": s, "fold": k}
-        for s in range(args.seeds)
-        for k in range(n_folds)
-        for m in methods
-    ]
-    default_out = f"shilandari-table1-{slug(args.source)}-{args.features}-{args.protocol}-{args.budget}"
+    n_folds, data, context, config = _base_plan(args, "table1", [amount], args.noise_scale)
+    config.update(amount=amount, noise_scale=float(args.noise_scale))
+    amount_text = (
+        "balance (every class topped up to the largest)" if amount == "balance" else f"{amount} x each class's rows"
+    )
+    info = {"amount_text": amount_text, "noise_scale": float(args.noise_scale)}
+    return _plan(args, "table1", "Table 1", methods, n_folds, data, context, config, info)
+
+
+def _plan(args, experiment: str, title: str, methods, n_folds: int, data: str, context, config: dict, info: dict):
+    """The Plan of either experiment: one task per seed x fold x method; `info` adds the experiment's own."""
+    config.update(methods=methods)
+    default_out = f"shilandari-{experiment}-{slug(args.source)}-{args.features}-{args.protocol}-{args.budget}"
     return Plan(
         config=config,
-        tasks=tasks,
+        tasks=task_grid("{method}_s{seed}_f{fold:02d}", seed=range(args.seeds), fold=range(n_folds), method=methods),
         context=context,
         data=data,
         default_out=default_out,
-        name=f"Shilandari et al. Table 1 ({args.source}, {args.protocol})",
-        run_kind="shilandari-table1",
+        name=f"Shilandari et al. {title} ({args.source}, {args.protocol})",
+        run_kind=f"shilandari-{experiment}",
         info={
             "methods": methods,
-            "classifiers": classifiers,
-            "device": device,
+            "classifiers": context.classifiers,
+            "device": context.device,
             "protocol": args.protocol,
-            "amount_text": (
-                "balance (every class topped up to the largest)"
-                if amount == "balance"
-                else f"{amount} x each class's rows"
-            ),
-            "noise_scale": float(args.noise_scale),
-            "budget_text": _budget_text(args.budget, context["overrides"]),
+            "out": _out_path(args, default_out),
+            "budget_text": _budget_text(args.budget, context.overrides),
+            **info,
         },
     )
 
@@ -845,39 +812,13 @@ def _sweep_plan(args) -> Plan:
     augmenters = _list(args.augmenters, ["noise", "smote", "cyclegan", "cyclegan-w"], "--augmenters")
     amounts = [f"{a:g}" for a in _floats(args.amounts, "--amounts")]
     scales = _floats(args.noise_scales, "--noise-scales")
-    emotions, classifiers, feats, n_folds, data, context, config, device = _base_plan(args, "sweep")
+    n_folds, data, context, config = _base_plan(args, "sweep", amounts, scales[0])
     methods = ["none"]
     for a in augmenters:
         methods += [f"noise-{s:g}" for s in scales] if a == "noise" else [a]
-    context.update(amounts=amounts, noise_scale=scales[0])
-    config.update(methods=methods, amounts=amounts)
-    tasks = [
-        {"key": f"{m}_s{s}_f{k:02d}", "method": m, "seed": s, "fold": k}
-        for s in range(args.seeds)
-        for k in range(n_folds)
-        for m in methods
-    ]
-    default_out = f"shilandari-sweep-{slug(args.source)}-{args.features}-{args.protocol}-{args.budget}"
-    main = "1" if "1" in amounts else amounts[0]
-    return Plan(
-        config=config,
-        tasks=tasks,
-        context=context,
-        data=data,
-        default_out=default_out,
-        name=f"Shilandari et al. Figures 5-9 ({args.source}, {args.protocol})",
-        run_kind="shilandari-sweep",
-        info={
-            "methods": methods,
-            "classifiers": classifiers,
-            "amounts": amounts,
-            "main_amount": main,
-            "device": device,
-            "protocol": args.protocol,
-            "out": _out_path(args, default_out),
-            "budget_text": _budget_text(args.budget, context["overrides"]),
-        },
-    )
+    config.update(amounts=amounts)
+    info = {"amounts": amounts, "main_amount": "1" if "1" in amounts else amounts[0]}
+    return _plan(args, "sweep", "Figures 5-9", methods, n_folds, data, context, config, info)
 
 
 def curve_label(method: str, classifier: str) -> str:
@@ -945,7 +886,7 @@ def _sweep_summary(tasks, plan: Plan) -> Report:
         part = curves[(curves["augmenter"] == label) & (curves["amount"].isin(["0", best]))]
         part = part.assign(augmenter=np.where(part["amount"] == "0", "real", "aug"))
         p = paired_vs(part, ["uar"], baseline="real").iloc[0]
-        extra[label] = {header: f"x{best}: {100 * p.mean_diff:+.1f} (p = {_fmt_p(p.p_value)})"}
+        extra[label] = {header: f"x{best}: {100 * p.mean_diff:+.1f} (p = {p_text(p.p_value)})"}
         best_js[label] = {"amount": best, "mean_diff": p.mean_diff, "p_value": p.p_value, "classifier": clf}
     columns = [Column(f"a{a}", f"x{a}") for a in info["amounts"]]
     n_seeds, n_folds = int(long["seed"].nunique()), int(long["fold"].nunique())
@@ -1026,7 +967,7 @@ def _sweep_findings(best: dict) -> list[str]:
         helped = [k for k, v in mine.items() if v["mean_diff"] > 0 and v["p_value"] is not None and v["p_value"] < 0.05]
         out.append(
             f"{clf}: the largest gain over real only is {top} at x{mine[top]['amount']} "
-            f"({100 * mine[top]['mean_diff']:+.1f} UAR points, p = {_fmt_p(mine[top]['p_value'])}); "
+            f"({100 * mine[top]['mean_diff']:+.1f} UAR points, p = {p_text(mine[top]['p_value'])}); "
             + (
                 f"significant gains (p < 0.05, unadjusted): {', '.join(helped)}."
                 if helped

@@ -636,3 +636,137 @@ def test_joblib_floor_supports_the_unordered_generator():
     text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
     assert '"joblib>=1.4"' in text and "dask[distributed]" in text
     assert sorted(Parallel(n_jobs=1, return_as="generator_unordered")(delayed(abs)(-i) for i in range(3))) == [0, 1, 2]
+
+
+# =========================================================================== issue 22
+# A shared run store nobody can abuse, one damaged file that never hides a run, clean exits on every
+# OS error, and data-quality guards. (The run-lifecycle items of the issue, rerun's trust of
+# config.toml, --jobs, SIGTERM and run identity, are tested with the lifecycle code.)
+
+
+# --------------------------------------------------------------------------- a planted store
+def _planted_store(root: Path, outside: Path) -> Path:
+    """A store holding a good run and a planted one whose files lead out of the store."""
+    from dashboard_fixtures import make_training_run
+
+    make_training_run(root, "good", iterations=(0, 10))
+    secret = outside / "secret"
+    secret.mkdir(parents=True)
+    (secret / "run.json").write_text(json.dumps({"kind": "compare", "name": "x", "created": "2026", "config": {}}))
+    (secret / "data.json").write_text(json.dumps({"password": "hunter2"}))
+    (secret / "tasks").mkdir()
+    (secret / "tasks" / "t.json").write_text(json.dumps({"uar": 0.5}))
+    # a run folder that is a link out of the store
+    os.symlink(secret, root / "linked-run")
+    # a run whose files are links out of the run
+    planted = RunStore(root).create("compare", {"a": 1}, run_id="planted")
+    (planted.path / "results").mkdir()
+    os.symlink(secret / "data.json", planted.path / "results" / "summary.json")
+    os.symlink(secret / "tasks", planted.path / "tasks")
+    os.symlink(secret, planted.path / "reference")
+    return root
+
+
+def test_planted_store_ids_and_links_out_of_the_store_are_refused(tmp_path, capsys):
+    from labkit.runstore import RunStore
+
+    root = _planted_store(tmp_path / "store", tmp_path / "elsewhere")
+    store = RunStore(root)
+    # ids as create checks them: ../elsewhere/run, an absolute path, a hidden name
+    for bad in ("../elsewhere/secret", str(tmp_path / "elsewhere" / "secret"), ".hidden", "a/b"):
+        with pytest.raises(LabkitError, match="invalid run id"):
+            store.open(bad)
+    # a run folder that is a link to outside the store: refused by open, listed with the reason
+    with pytest.raises(LabkitError, match="symbolic link out of the run store"):
+        store.open("linked-run")
+    infos = {i.run_id: i for i in store.list_runs()}
+    assert infos["linked-run"].state == "unreadable" and "symbolic link" in infos["linked-run"].error
+    assert infos["good"].error == "" and infos["planted"].error == ""
+    # files of a run that link out of it: never read, a clear message naming the file
+    planted = store.open("planted")
+    with pytest.raises(LabkitError, match=r"results/summary.json: a symbolic link out of the run"):
+        planted.read_json("summary")
+    with pytest.raises(LabkitError, match="symbolic link out of the run"):
+        planted.load_task("t")
+    with pytest.raises(LabkitError, match="symbolic link out of the run"):  # writers do not follow it either
+        planted.save_task("t", {"uar": 0.1})
+    assert json.loads((tmp_path / "elsewhere" / "secret" / "tasks" / "t.json").read_text()) == {"uar": 0.5}
+    # a good run keeps working; links inside a run are followed
+    good = store.open("good")
+    os.symlink(good.path / "reference" / "spectrum.npz", good.path / "reference" / "copy.npz")
+    assert set(good.load_reference("copy")) >= {"X_train", "X_test"}
+    # the report of the planted run shows none of the outside file
+    assert main(["report", str(root / "planted"), "--out", str(tmp_path / "planted.html")]) == 0
+    page = (tmp_path / "planted.html").read_text()
+    assert "hunter2" not in page and "symbolic link out of the run" in page
+    capsys.readouterr()
+
+
+def test_open_run_refuses_a_run_json_that_links_out(tmp_path):
+    outside = tmp_path / "outside.json"
+    outside.write_text(json.dumps({"kind": "compare", "name": "x", "created": "2026", "config": {"stolen": 1}}))
+    run_dir = tmp_path / "store" / "r"
+    run_dir.mkdir(parents=True)
+    os.symlink(outside, run_dir / "run.json")
+    with pytest.raises(LabkitError, match="run.json: a symbolic link out of the run"):
+        open_run(run_dir)
+    infos = RunStore(tmp_path / "store").list_runs()
+    assert infos[0].state == "unreadable" and "symbolic link" in infos[0].error and infos[0].config == {}
+
+
+# --------------------------------------------------------------------------- one bad file, one note
+def _run_with_a_damaged_snapshot(root: Path, n_iterations: int = 60, damaged: int = 17):
+    from dashboard_fixtures import make_training_run
+
+    run = make_training_run(root, "sixty", iterations=tuple(range(n_iterations)), n_gen=12, n_train=60, n_test=30)
+    (run.path / "snapshots" / "spectrum" / f"iter_{damaged:07d}.npz").write_bytes(b"garbage, not a zip")
+    return run
+
+
+def test_one_garbage_snapshot_among_60_is_one_note_in_projection_and_coverage(tmp_path, capsys):
+    from labkit.metrics.coverage import CoverageConfig, coverage_for_run
+    from labkit.viz.projection import load_or_compute
+
+    run = _run_with_a_damaged_snapshot(tmp_path)
+    proj = load_or_compute(run, "spectrum")  # used to raise LabkitError: "Cannot project run"
+    assert len(proj.iterations) == 59 and 17 not in proj.iterations.tolist()
+    assert len(proj.notes) == 1 and "iter_0000017.npz" in proj.notes[0]
+    again = load_or_compute(run, "spectrum")  # from the cache, notes included
+    assert again.notes == proj.notes and len(again.iterations) == 59
+    rows = coverage_for_run(run, "spectrum", CoverageConfig(k=2, max_samples=50), show_progress=False)
+    assert len(rows) == 60 and rows[17]["precision"] is None and "iter_0000017" in rows[17]["note"]
+    assert all(r["precision"] is not None for i, r in enumerate(rows) if i != 17)
+    # the command: exit 0 (it used to exit 2 after computing the metrics, in the projection)
+    assert main(["coverage", str(run.path), "--k", "2", "--max-samples", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "note: iteration 17" in out and out.count("note:") == 1
+
+
+def test_dashboard_projection_of_a_run_with_a_damaged_snapshot(tmp_path):
+    from labkit.viz import data
+
+    run = _run_with_a_damaged_snapshot(tmp_path)
+    proj, message = data.projection(str(run.path), "spectrum")
+    assert proj is not None and len(proj.iterations) == 59  # a plot, not "Cannot project run"
+    assert "iter_0000017.npz" in message  # the note the page can show beside the plot
+    coverage, message = data.coverage(str(run.path), "spectrum", k=2)
+    assert message == "" and len(coverage) == 60 and coverage["precision"].isna().sum() == 1
+
+
+def test_report_of_a_run_with_a_damaged_snapshot_and_a_garbage_table(tmp_path, capsys):
+    from dashboard_fixtures import make_compare_run
+
+    run = _run_with_a_damaged_snapshot(tmp_path, n_iterations=8, damaged=3)
+    assert main(["report", str(run.path), "--out", str(tmp_path / "r.html")]) == 0  # used to exit 2
+    err = capsys.readouterr().err
+    assert "iter_0000003.npz" in err and "warning" in err
+    page = (tmp_path / "r.html").read_text()
+    assert "iter_0000003.npz left out" in page and "Generated samples: spectrum" in page
+    # a garbage tables/summary.parquet: a warning, not pyarrow.lib.ArrowInvalid
+    cmp = make_compare_run(tmp_path)
+    (cmp.path / "tables" / "summary.parquet").write_bytes(b"PAR1 not really parquet")
+    assert main(["report", str(cmp.path), "--out", str(tmp_path / "c.html")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("labkit report: warning") == 1 and "summary.parquet: not a readable Parquet table" in err
+    page = (tmp_path / "c.html").read_text()
+    assert "table &#x27;summary&#x27; left out" in page and "Per-class recall" in page

@@ -241,6 +241,11 @@ def run(args: argparse.Namespace) -> int:
                 "source_id": "",
             }
         )
+    # The user's own id / speaker columns (--id-column utt --speaker-column spk) are filled on the
+    # synthetic rows too, so the exported table reads back with the same options.
+    for own, ours in ((args.id_column, "id"), (args.speaker_column, "speaker")):
+        if own and own != ours and own in meta.columns:
+            synth[own] = synth[ours].to_numpy()
     parts = [real_train, synth]
     if len(test):
         parts.append(meta.iloc[test].assign(origin="real", partition="test", source_id=""))

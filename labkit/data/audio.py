@@ -21,8 +21,8 @@ used raises `labkit.errors.AudioError(path, reason)`; the reasons are
 
 **DC offset.** `read_audio` removes the mean of every file (after averaging to mono, before
 resampling). A constant offset is no part of speech but a recorder's or converter's fault, and it is
-not harmless: a +0.05 offset changes 42 of the 88 eGeMAPS functionals by more than 10 % (loudness,
-spectral slopes and the energy-band ratios see it), so two recordings of one voice through two
+not harmless: a +0.05 offset changes 40 to 58 of the 88 eGeMAPS functionals by more than 10 %
+(measured on ten utterances of the synthetic corpus), so two recordings of one voice through two
 devices would look like two voices. Mean removal rather than a high-pass filter: it removes a
 constant offset exactly, leaves a zero-mean signal untouched and touches no frequency above 0 Hz,
 where a high-pass filter would also bend the lowest F0 of male voices and ring at the file's edges.

@@ -442,7 +442,14 @@ class Run:
         path = self.checkpoint_path(name)
         if not path.exists():
             return None
-        return torch.load(path, map_location=map_location, weights_only=True)
+        try:
+            return torch.load(path, map_location=map_location, weights_only=True)
+        except Exception as err:  # noqa: BLE001 - a damaged file: RuntimeError, UnpicklingError, EOFError, ...
+            reason = " ".join(str(err).split())[:200] or type(err).__name__
+            raise LabkitError(
+                f"{path}: not a loadable checkpoint ({type(err).__name__}: {reason}). Delete it and run the "
+                "same command again: that training restarts from its beginning, finished tasks are kept"
+            ) from None
 
     # ---------------------------------------------------------------- derived caches
     def cache_path(self, name: str) -> Path:

@@ -1024,3 +1024,29 @@ def test_an_edited_task_is_named_and_computed_again_on_resume(toy_file, tmp_path
     with pytest.warns(UserWarning, match=rf"{task_file.name}.*uar = 5.0 is outside"):
         assert main(argv) == 0
     assert capsys.readouterr().out == first and json.loads(task_file.read_text())["uar"] == row["uar"]
+
+
+def test_a_damaged_checkpoint_is_a_clear_error_naming_the_file_and_the_choice(tmp_path):
+    import torch
+
+    run = RunStore(tmp_path).create("aaec", {"a": 1}, run_id="r")
+    run.save_checkpoint({"w": torch.ones(3), "epoch": 4})
+    assert run.load_checkpoint()["epoch"] == 4
+    data = run.checkpoint_path().read_bytes()
+    run.checkpoint_path().write_bytes(data[: len(data) // 2])  # a copy cut short
+    # used to be "RuntimeError: PytorchStreamReader failed reading zip archive" with a traceback
+    with pytest.raises(LabkitError, match=r"checkpoints/last.pt: not a loadable checkpoint.*Delete it and run"):
+        run.load_checkpoint()
+
+
+def test_report_draws_the_other_spaces_when_one_reference_is_damaged(tmp_path, capsys):
+    from dashboard_fixtures import make_training_run
+
+    run = make_training_run(tmp_path, "two", iterations=(0, 10), spaces=("embedding", "spectrum"))
+    (run.path / "reference" / "embedding.npz").write_bytes(b"not an npz")
+    assert main(["report", str(run.path), "--out", str(tmp_path / "r.html")]) == 0
+    assert "embedding.npz: not a readable array file" in capsys.readouterr().err
+    page = (tmp_path / "r.html").read_text()
+    assert "space &#x27;embedding&#x27; left out" in page and "Generated samples: spectrum" in page
+    assert main(["coverage", str(run.path), "--space", "embedding"]) == 2
+    assert "embedding.npz" in capsys.readouterr().err

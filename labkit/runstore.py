@@ -185,6 +185,17 @@ class Run:
             raise LabkitError(f"{path}: a symbolic link out of the run (to {real}); labkit does not follow it")
         return path
 
+    def _folder(self, relpath: str) -> Path | None:
+        """The run's folder `relpath` to list, or None when it is absent or a link out of the run
+        (a planted ``reference -> /somewhere`` lists nothing rather than someone else's file names)."""
+        folder = self.path / relpath
+        if not folder.is_dir():
+            return None
+        try:
+            return self._inside(folder)
+        except LabkitError:
+            return None
+
     # ---------------------------------------------------------------- creation and metadata
     @classmethod
     def create(cls, path: str | os.PathLike, kind: str, config: dict, name: str = "", exist_ok: bool = True) -> "Run":
@@ -273,8 +284,8 @@ class Run:
         return _read_json(self._task_path(key), expect=dict)
 
     def task_keys(self) -> list[str]:
-        folder = self.path / "tasks"
-        return sorted(p.stem for p in folder.glob("*.json") if not p.name.startswith(".")) if folder.exists() else []
+        folder = self._folder("tasks")
+        return sorted(p.stem for p in folder.glob("*.json") if not p.name.startswith(".")) if folder else []
 
     def lock_task(self, key: str) -> "TaskLock | None":
         """Take the lock of task `key` without waiting: a `TaskLock` (release it), or None when held.
@@ -319,8 +330,8 @@ class Run:
         return (self.path / "tables" / f"{name}.parquet").exists()
 
     def tables(self) -> list[str]:
-        folder = self.path / "tables"
-        return sorted(p.stem for p in folder.glob("*.parquet")) if folder.exists() else []
+        folder = self._folder("tables")
+        return sorted(p.stem for p in folder.glob("*.parquet")) if folder else []
 
     # ---------------------------------------------------------------- NPZ arrays
     def write_npz(self, relpath: str, **arrays: np.ndarray) -> Path:
@@ -387,14 +398,14 @@ class Run:
         )
 
     def spaces(self) -> list[str]:
-        folder = self.path / "reference"
-        if not folder.is_dir():
+        folder = self._folder("reference")
+        if folder is None:
             return []
         return sorted(p.stem for p in folder.glob("*.npz") if _KEY_RE.match(p.stem) and ".." not in p.stem)
 
     def snapshot_iterations(self, space: str) -> list[int]:
-        folder = self.path / "snapshots" / space
-        if not folder.is_dir():
+        folder = self._folder(f"snapshots/{space}")
+        if folder is None:
             return []
         found = (_SNAPSHOT_RE.match(p.name) for p in folder.iterdir())
         return sorted(int(m.group(1)) for m in found if m)  # stray files (iter_abc.npz, .tmp-*) are ignored

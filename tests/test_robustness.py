@@ -691,6 +691,7 @@ def test_planted_store_ids_and_links_out_of_the_store_are_refused(tmp_path, caps
     with pytest.raises(LabkitError, match="symbolic link out of the run"):  # writers do not follow it either
         planted.save_task("t", {"uar": 0.1})
     assert json.loads((tmp_path / "elsewhere" / "secret" / "tasks" / "t.json").read_text()) == {"uar": 0.5}
+    assert planted.task_keys() == [] and planted.spaces() == []  # linked folders list nothing
     # a good run keeps working; links inside a run are followed
     good = store.open("good")
     os.symlink(good.path / "reference" / "spectrum.npz", good.path / "reference" / "copy.npz")

@@ -27,6 +27,12 @@ Rules
   deep, a stray ``snapshots/<space>/iter_abc.npz``): `RunStore.list_runs` never raises for one bad
   run, it lists it with ``error`` saying why; `open_run` refuses it with a `LabkitError` naming the
   file; snapshot files whose names are not ``iter_<digits>.npz`` are ignored.
+* Nothing found in a run is followed out of it: `RunStore.open` checks ids as `RunStore.create` does
+  (``../elsewhere/run`` is refused), a run folder that is a symbolic link out of the store is refused
+  (and listed as unreadable), and every file a `Run` reads or writes is refused with a `LabkitError`
+  naming it when it, or a folder on its way, is a link out of the run directory. The threat model of
+  a shared store is in ``docs/robustness.md``.
+* A table pyarrow cannot read and a checkpoint torch cannot load raise a `LabkitError` naming the file.
 * Per-task locks (``locks/<key>.lock``, `Run.lock_task`): two processes computing into the same run
   never compute the same task; the second one waits for the first one's result or reuses it.
 """

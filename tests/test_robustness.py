@@ -696,8 +696,19 @@ def test_planted_store_ids_and_links_out_of_the_store_are_refused(tmp_path, caps
     good = store.open("good")
     os.symlink(good.path / "reference" / "spectrum.npz", good.path / "reference" / "copy.npz")
     assert set(good.load_reference("copy")) >= {"X_train", "X_test"}
+    # a planted config.toml: the readers of this change (report, coverage, the store listing) never
+    # act on it (rerun and resume ignoring it is the lifecycle change's part, tested there)
+    planted_uri = tmp_path / "planted-log"
+    for run_dir in (root / "planted", root / "good"):
+        (run_dir / "config.toml").write_text(
+            f'command = "compare"\nscheduler = "tcp://127.0.0.1:1"\nlog = "tensorboard"\nlog_uri = "{planted_uri}"\n'
+            f'out = "{tmp_path / "planted-out"}"\n'
+        )
+    assert main(["coverage", str(root / "good"), "--space", "spectrum", "--k", "2", "--max-samples", "50"]) == 0
+    assert not planted_uri.exists() and not (tmp_path / "planted-out").exists()
     # the report of the planted run shows none of the outside file
     assert main(["report", str(root / "planted"), "--out", str(tmp_path / "planted.html")]) == 0
+    assert not planted_uri.exists() and not (tmp_path / "planted-out").exists()
     page = (tmp_path / "planted.html").read_text()
     assert "hunter2" not in page and "symbolic link out of the run" in page
     capsys.readouterr()

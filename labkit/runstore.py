@@ -27,6 +27,12 @@ Rules
   deep, a stray ``snapshots/<space>/iter_abc.npz``): `RunStore.list_runs` never raises for one bad
   run, it lists it with ``error`` saying why; `open_run` refuses it with a `LabkitError` naming the
   file; snapshot files whose names are not ``iter_<digits>.npz`` are ignored.
+* Nothing found in a run is followed out of it: `RunStore.open` checks ids as `RunStore.create` does
+  (``../elsewhere/run`` is refused), a run folder that is a symbolic link out of the store is refused
+  (and listed as unreadable), and every file a `Run` reads or writes is refused with a `LabkitError`
+  naming it when it, or a folder on its way, is a link out of the run directory. The threat model of
+  a shared store is in ``docs/robustness.md``.
+* A table pyarrow cannot read and a checkpoint torch cannot load raise a `LabkitError` naming the file.
 * Per-task locks (``locks/<key>.lock``, `Run.lock_task`): two processes computing into the same run
   never compute the same task; the second one waits for the first one's result or reuses it.
 """
@@ -169,6 +175,33 @@ class Run:
         self.path = Path(path)
         self.id = self.path.name
 
+    def _inside(self, path: Path) -> Path:
+        """`path` (a file of this run), refused when it or a folder on the way is a link out of the run.
+
+        A run store is shared: a planted ``tasks -> /home/someone`` or ``run.json -> /etc/shadow``
+        must not make labkit read (or write) a file outside the run. Links that stay inside the run
+        directory are followed. Nothing is resolved for a path that does not exist yet beyond its
+        existing folders, so writers can create new files.
+        """
+        if not _has_link(self.path, path):
+            return path
+        base = os.path.realpath(self.path)
+        real = os.path.realpath(path)
+        if real != base and not real.startswith(base.rstrip(os.sep) + os.sep):
+            raise LabkitError(f"{path}: a symbolic link out of the run (to {real}); labkit does not follow it")
+        return path
+
+    def _folder(self, relpath: str) -> Path | None:
+        """The run's folder `relpath` to list, or None when it is absent or a link out of the run
+        (a planted ``reference -> /somewhere`` lists nothing rather than someone else's file names)."""
+        folder = self.path / relpath
+        if not folder.is_dir():
+            return None
+        try:
+            return self._inside(folder)
+        except LabkitError:
+            return None
+
     # ---------------------------------------------------------------- creation and metadata
     @classmethod
     def create(cls, path: str | os.PathLike, kind: str, config: dict, name: str = "", exist_ok: bool = True) -> "Run":
@@ -213,7 +246,7 @@ class Run:
     @property
     def meta(self) -> dict:
         """run.json, checked: an object whose kind, name and created are strings and config an object."""
-        path = self.path / "run.json"
+        path = self._inside(self.path / "run.json")
         if not path.exists():
             raise LabkitError(f"{self.path} is not a labkit run (no run.json)")
         meta = _read_json(path, expect=dict, max_bytes=_META_MAX_BYTES)
@@ -228,12 +261,14 @@ class Run:
         return self.meta.get("config", {})
 
     def set_status(self, state: str, message: str = "", **extra: Any) -> None:
-        write_json_atomic(self.path / "status.json", {"state": state, "updated": _now(), "message": message, **extra})
+        write_json_atomic(
+            self._inside(self.path / "status.json"), {"state": state, "updated": _now(), "message": message, **extra}
+        )
 
     @property
     def status(self) -> dict:
         """status.json, checked (an object with a text ``state``); ``{"state": "unknown"}`` when absent."""
-        path = self.path / "status.json"
+        path = self._inside(self.path / "status.json")
         if not path.exists():
             return {"state": "unknown"}
         status = _read_json(path, expect=dict, max_bytes=_META_MAX_BYTES)
@@ -242,7 +277,7 @@ class Run:
 
     # ---------------------------------------------------------------- tasks (resumability)
     def _task_path(self, key: str) -> Path:
-        return self.path / "tasks" / f"{_check_key(key, 'task key')}.json"
+        return self._inside(self.path / "tasks" / f"{_check_key(key, 'task key')}.json")
 
     def has_task(self, key: str) -> bool:
         return self._task_path(key).exists()
@@ -255,8 +290,8 @@ class Run:
         return _read_json(self._task_path(key), expect=dict)
 
     def task_keys(self) -> list[str]:
-        folder = self.path / "tasks"
-        return sorted(p.stem for p in folder.glob("*.json") if not p.name.startswith(".")) if folder.exists() else []
+        folder = self._folder("tasks")
+        return sorted(p.stem for p in folder.glob("*.json") if not p.name.startswith(".")) if folder else []
 
     def lock_task(self, key: str) -> "TaskLock | None":
         """Take the lock of task `key` without waiting: a `TaskLock` (release it), or None when held.
@@ -265,16 +300,16 @@ class Run:
         holder exits or is killed, so a crashed process never leaves a task locked. On a network
         file system flock maps to POSIX locks (NFS with lockd), which hold across machines.
         """
-        return TaskLock.acquire(self.path / "locks" / f"{_check_key(key, 'task key')}.lock")
+        return TaskLock.acquire(self._inside(self.path / "locks" / f"{_check_key(key, 'task key')}.lock"))
 
     # ---------------------------------------------------------------- JSON results and tables
     def write_json(self, name: str, obj: Any) -> Path:
-        path = self.path / "results" / f"{_check_key(name, 'result name')}.json"
+        path = self._inside(self.path / "results" / f"{_check_key(name, 'result name')}.json")
         write_json_atomic(path, obj)
         return path
 
     def read_json(self, name: str) -> Any:
-        path = self.path / "results" / f"{name}.json"
+        path = self._inside(self.path / "results" / f"{name}.json")
         if not path.exists():
             raise LabkitError(f"{self.path}: no result {name!r} yet")
         return _read_json(path)
@@ -283,28 +318,31 @@ class Run:
         return (self.path / "results" / f"{name}.json").exists()
 
     def write_table(self, name: str, df: pd.DataFrame) -> Path:
-        path = self.path / "tables" / f"{_check_key(name, 'table name')}.parquet"
+        path = self._inside(self.path / "tables" / f"{_check_key(name, 'table name')}.parquet")
         with atomic_path(path) as tmp:
             df.to_parquet(tmp, index=False)
         return path
 
     def read_table(self, name: str) -> pd.DataFrame:
-        path = self.path / "tables" / f"{name}.parquet"
+        path = self._inside(self.path / "tables" / f"{name}.parquet")
         if not path.exists():
             raise LabkitError(f"{self.path}: no table {name!r} yet")
-        return pd.read_parquet(path)
+        try:
+            return pd.read_parquet(path)
+        except Exception as err:  # noqa: BLE001 - pyarrow raises ArrowInvalid, OSError, ... for a damaged file
+            raise LabkitError(f"{path}: not a readable Parquet table ({type(err).__name__}: {err})") from None
 
     def has_table(self, name: str) -> bool:
         return (self.path / "tables" / f"{name}.parquet").exists()
 
     def tables(self) -> list[str]:
-        folder = self.path / "tables"
-        return sorted(p.stem for p in folder.glob("*.parquet")) if folder.exists() else []
+        folder = self._folder("tables")
+        return sorted(p.stem for p in folder.glob("*.parquet")) if folder else []
 
     # ---------------------------------------------------------------- NPZ arrays
     def write_npz(self, relpath: str, **arrays: np.ndarray) -> Path:
         """Write arrays to ``<run>/<relpath>.npz`` atomically (no object arrays: no pickles)."""
-        path = self.path / f"{relpath}.npz"
+        path = self._inside(self.path / f"{relpath}.npz")
         clean = {}
         for k, v in arrays.items():
             a = np.asarray(v)
@@ -317,7 +355,7 @@ class Run:
         return path
 
     def read_npz(self, relpath: str) -> dict[str, np.ndarray]:
-        path = self.path / f"{relpath}.npz"
+        path = self._inside(self.path / f"{relpath}.npz")
         if not path.exists():
             raise LabkitError(f"{self.path}: no array file {relpath}.npz")
         try:
@@ -366,14 +404,14 @@ class Run:
         )
 
     def spaces(self) -> list[str]:
-        folder = self.path / "reference"
-        if not folder.is_dir():
+        folder = self._folder("reference")
+        if folder is None:
             return []
         return sorted(p.stem for p in folder.glob("*.npz") if _KEY_RE.match(p.stem) and ".." not in p.stem)
 
     def snapshot_iterations(self, space: str) -> list[int]:
-        folder = self.path / "snapshots" / space
-        if not folder.is_dir():
+        folder = self._folder(f"snapshots/{space}")
+        if folder is None:
             return []
         found = (_SNAPSHOT_RE.match(p.name) for p in folder.iterdir())
         return sorted(int(m.group(1)) for m in found if m)  # stray files (iter_abc.npz, .tmp-*) are ignored
@@ -403,7 +441,7 @@ class Run:
 
     # ---------------------------------------------------------------- checkpoints
     def checkpoint_path(self, name: str = "last") -> Path:
-        return self.path / "checkpoints" / f"{_check_key(name, 'checkpoint name')}.pt"
+        return self._inside(self.path / "checkpoints" / f"{_check_key(name, 'checkpoint name')}.pt")
 
     def save_checkpoint(self, state: dict, name: str = "last") -> Path:
         """Save a dict of tensors / state dicts / plain numbers atomically (torch.save)."""
@@ -421,14 +459,35 @@ class Run:
         path = self.checkpoint_path(name)
         if not path.exists():
             return None
-        return torch.load(path, map_location=map_location, weights_only=True)
+        try:
+            return torch.load(path, map_location=map_location, weights_only=True)
+        except Exception as err:  # noqa: BLE001 - a damaged file: RuntimeError, UnpicklingError, EOFError, ...
+            reason = " ".join(str(err).split())[:200] or type(err).__name__
+            raise LabkitError(
+                f"{path}: not a loadable checkpoint ({type(err).__name__}: {reason}). Delete it and run the "
+                "same command again: that training restarts from its beginning, finished tasks are kept"
+            ) from None
 
     # ---------------------------------------------------------------- derived caches
     def cache_path(self, name: str) -> Path:
-        return self.path / "cache" / name
+        return self._inside(self.path / "cache" / name)
 
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r})"
+
+
+def _has_link(base: Path, path: Path) -> bool:
+    """True when `path` or a folder between `base` and it is a symbolic link (cheap: lstat only)."""
+    try:
+        rel = path.relative_to(base)
+    except ValueError:
+        return True  # not under the run at all: let the caller's realpath check decide
+    p = base
+    for part in rel.parts:
+        p = p / part
+        if p.is_symlink():
+            return True
+    return False
 
 
 def _canonical(obj: Any) -> str:
@@ -501,10 +560,24 @@ class RunStore:
         return Run.create(self.root / run_id, kind=kind, config=config, name=name or run_id)
 
     def open(self, run_id: str) -> Run:
+        """The run ``<root>/<run_id>``: the id is checked as `create` checks it (``../elsewhere/run``,
+        ``/abs/path`` and ``.hidden`` are refused), and a run folder that is a link out of the store
+        is refused too."""
+        _check_key(run_id, "run id")
         run = Run(self.root / run_id)
+        self._check_inside(run.path)
         if not (run.path / "run.json").exists():
             raise LabkitError(f"no run {run_id!r} in {self.root}")
         return run
+
+    def _check_inside(self, path: Path) -> None:
+        """Refuse a run folder of the store that is a symbolic link to somewhere outside the store."""
+        if not path.is_symlink():
+            return
+        root = os.path.realpath(self.root)
+        real = os.path.realpath(path)
+        if not real.startswith(root.rstrip(os.sep) + os.sep):
+            raise LabkitError(f"{path}: a symbolic link out of the run store (to {real}); labkit does not follow it")
 
     def list_runs(self, kind: str | None = None) -> list[RunInfo]:
         """Every run in the store, newest first. A run that cannot be read is listed with `error` set.
@@ -520,6 +593,7 @@ class RunStore:
         for d in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")):
             info = RunInfo(run_id=d.name, path=d)
             try:
+                self._check_inside(d)
                 run = Run(d)
                 meta = run.meta
                 info.kind, info.name = meta.get("kind", ""), meta.get("name", d.name)

@@ -130,3 +130,37 @@ def progress(iterable=None, *, total: int | None = None, desc: str = "", disable
     if disable is None:
         disable = os.environ.get("LABKIT_QUIET", "") == "1"
     return tqdm(iterable, total=total, desc=desc, disable=disable, leave=False, dynamic_ncols=True)
+
+
+def check_writable(path: str | os.PathLike, option: str = "--out", folder: bool = False) -> Path:
+    """Refuse an output path labkit cannot write, before any expensive work (a `LabkitError`, exit 2).
+
+    `path` is a file to write (``folder=False``) or a folder to fill (``folder=True``); `option`
+    names it in the message (``--out``). Refused: a file where a folder is wanted and the reverse, a
+    parent that is a file (not-a-directory), and a place where no file can be created. The last is
+    probed by creating (and removing) an empty hidden file in the nearest existing folder, which
+    catches a read-only file system and missing permissions alike (``os.access`` says nothing about
+    the first for root, and nothing at all on some network file systems). A full disk shows only
+    when the data are written; the writes themselves run under `labkit.errors.os_errors`.
+    """
+    from labkit.errors import LabkitError, describe_os_error
+
+    path = Path(path).expanduser()
+    if path.is_dir() and not folder:
+        raise LabkitError(f"{option} {path}: is a folder; give a file name such as {path / 'out.parquet'}")
+    if path.exists() and not path.is_dir() and folder:
+        raise LabkitError(f"{option} {path}: exists and is a file, not a folder; choose a folder")
+    probe_in = path if path.is_dir() else path.parent
+    while not probe_in.exists() and probe_in != probe_in.parent:
+        probe_in = probe_in.parent
+    if not probe_in.is_dir():
+        raise LabkitError(f"{option} {path}: {probe_in} is a file, not a folder")
+    probe = probe_in / f".tmp-labkit-probe-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        where = OSError(err.errno, err.strerror, str(probe_in))  # name the folder, not the probe
+        raise LabkitError(describe_os_error(where, f"{option} {path}", verb="create files in")) from None
+    return path

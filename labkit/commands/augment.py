@@ -148,10 +148,11 @@ def run(args: argparse.Namespace) -> int:
     from sklearn.preprocessing import StandardScaler
 
     from labkit.augment import augmenter_class, make_augmenter
-    from labkit.errors import LabkitError
+    from labkit.errors import LabkitError, os_errors
     from labkit.experiment.runner import FrameScaler, amount_str
     from labkit.features import FEATURE_SETS, Features, extract
     from labkit.features.core import is_table_source, read_table
+    from labkit.utils import atomic_path, check_writable
 
     out = Path(args.out).expanduser()
     if out.suffix.lower() not in (".parquet", ".csv"):
@@ -160,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
         raise LabkitError(f"--out {out} is a folder; name the file to write")
     if out.resolve() == Path(args.source.partition(":")[2] or args.source).expanduser().resolve():
         raise LabkitError(f"--out {out} is the input; choose another file (labkit never overwrites its input)")
+    check_writable(out)  # a read-only or missing place is refused before the augmenter trains
     amount = amount_str(args.amount)
     cls = augmenter_class(args.augmenter)
     params = _params(args.param, args.augmenter)
@@ -201,16 +203,21 @@ def run(args: argparse.Namespace) -> int:
     if getattr(cls, "needs_audio", False):
         if "path" not in meta.columns or feats.feature_set not in FEATURE_SETS:
             raise LabkitError(f"{args.augmenter} augments audio: SOURCE must be a corpus, not a feature table")
+    if getattr(cls, "needs_audio", False) and amount != "0":
         aug.bind(meta.iloc[train], X_train, args.seed, feats.feature_set, feats.settings)
     scaler = (FrameScaler() if feats.is_frames else StandardScaler()).fit(X_train)
-    X_res, y_res = aug.fit_resample(scaler.transform(X_train), y[train])
     n_real = len(train)
-    X_new = X_res[n_real:]
-    if feats.is_frames:  # FrameScaler: per-bin statistics, undone per bin
+    if amount == "0":  # as in `labkit compare`: amount 0 is the no-augmentation baseline, nothing is fitted
+        X_new, y_new = np.zeros((0, *X_train.shape[1:]), np.float32), y[train][:0]
+    else:
+        X_res, y_res = aug.fit_resample(scaler.transform(X_train), y[train])
+        X_new, y_new = X_res[n_real:], y_res[n_real:]
+    if not len(X_new):
+        X_new = np.zeros((0, *X_train.shape[1:]), np.float32)
+    elif feats.is_frames:  # FrameScaler: per-bin statistics, undone per bin
         X_new = (X_new * scaler.scale_ + scaler.mean_).astype(np.float32)
     else:
         X_new = scaler.inverse_transform(X_new).astype(np.float32)
-    y_new = y_res[n_real:]
 
     # ---- one table: real training rows, synthetic rows, real test rows
     real_train = meta.iloc[train].assign(origin="real", partition="train", source_id="")
@@ -234,6 +241,11 @@ def run(args: argparse.Namespace) -> int:
                 "source_id": "",
             }
         )
+    # The user's own id / speaker columns (--id-column utt --speaker-column spk) are filled on the
+    # synthetic rows too, so the exported table reads back with the same options.
+    for own, ours in ((args.id_column, "id"), (args.speaker_column, "speaker")):
+        if own and own != ours and own in meta.columns:
+            synth[own] = synth[ours].to_numpy()
     parts = [real_train, synth]
     if len(test):
         parts.append(meta.iloc[test].assign(origin="real", partition="test", source_id=""))
@@ -249,14 +261,13 @@ def run(args: argparse.Namespace) -> int:
         "source": args.source,
     }
     result = Features(meta=table, X=X_all, names=list(feats.names), feature_set=feats.feature_set, settings=settings)
-    if out.suffix.lower() == ".parquet":
-        result.to_parquet(out)
-    else:
-        from labkit.utils import atomic_path
-
-        frame = pd.concat([table.reset_index(drop=True), pd.DataFrame(X_all, columns=list(feats.names))], axis=1)
-        with atomic_path(out) as tmp:
-            frame.to_csv(tmp, index=False)
+    with os_errors(f"--out {out}"):  # a full disk or a file system gone read-only: exit 2 naming it
+        if out.suffix.lower() == ".parquet":
+            result.to_parquet(out)
+        else:
+            frame = pd.concat([table.reset_index(drop=True), pd.DataFrame(X_all, columns=list(feats.names))], axis=1)
+            with atomic_path(out) as tmp:
+                frame.to_csv(tmp, index=False)
     print(
         f"wrote {out}: {n_real} real training rows, {len(y_new)} synthetic ({args.augmenter}, amount {amount})"
         + (f", {len(test)} real test rows" if len(test) else "")

@@ -172,7 +172,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 # ------------------------------------------------------------------------------------------ synth
 def run_synth(args: argparse.Namespace) -> int:
     from labkit.data.synthetic import SynthConfig, synthesize_corpus
-    from labkit.errors import LabkitError
+    from labkit.errors import LabkitError, os_errors
+    from labkit.utils import check_writable
 
     overrides = {
         "seed": args.seed,
@@ -191,7 +192,9 @@ def run_synth(args: argparse.Namespace) -> int:
             raise LabkitError(f"unknown scenario {args.scenario!r}; known: {', '.join(SCENARIOS)}")
         base = dict(SCENARIOS[args.scenario])
     config = SynthConfig(**{**base, **{k: v for k, v in overrides.items() if v is not None}})
-    table = synthesize_corpus(args.out, config, progress=True)
+    check_writable(args.out, folder=True)  # an existing file, a read-only place: refused before synthesis
+    with os_errors(f"--out {args.out}"):
+        table = synthesize_corpus(args.out, config, progress=True)
     print(f"wrote {len(table)} utterances to {args.out}")
     print(f"  speakers: {table['speaker'].nunique()}  emotions: {', '.join(sorted(table['emotion'].unique()))}")
     print(f"  total duration: {table['duration'].sum() / 60:.1f} min")
@@ -234,6 +237,15 @@ def corpus_summary(table, duplicates: list[list[str]]) -> dict:
                 + ", ".join(differ)
                 + ". Fine for a subset; otherwise check the copy (or the skipped files)."
             )
+    offsets = list(table.attrs.get("dc_offset", []))
+    summary["dc_offset"] = offsets
+    if offsets:
+        worst = max(offsets, key=lambda o: abs(o["offset"]))
+        summary["warnings"].append(
+            f"{len(offsets)} file(s) carry a DC offset above 0.01 (largest {worst['offset']:+.3f} in "
+            f"{worst['path']}): a recorder or converter fault. labkit removes it when it reads the audio "
+            "(the mean of each file is subtracted), so features are computed without it; other tools may not"
+        )
     if duplicates:
         summary["warnings"].append(
             f"{len(duplicates)} group(s) of byte-identical files: keep each group on one side of a split"

@@ -105,7 +105,9 @@ def check_out_is_not_an_input(out: str, source: str, table) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from labkit.data.loaders import load_corpus
+    from labkit.errors import os_errors
     from labkit.features import extract
+    from labkit.utils import check_writable
 
     settings = {}
     if args.max_seconds is not None:
@@ -117,12 +119,14 @@ def run(args: argparse.Namespace) -> int:
 
     table = load_corpus(args.source, skip_bad=args.skip_bad)
     check_out_is_not_an_input(args.out, args.source, table)  # before hours of extraction, not after
+    check_writable(args.out)  # a read-only place or a file in the path: refused before extraction too
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         feats = extract(
             table, args.feature_set, n_jobs=args.jobs, cache=not args.no_cache, skip_bad=args.skip_bad, **settings
         )
-    feats.to_parquet(args.out)
+    with os_errors(f"--out {args.out}"):
+        feats.to_parquet(args.out)
 
     for w in caught:
         if "see Features.skipped" not in str(w.message):  # skipped files are listed below instead

@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
     from labkit.errors import LabkitError
     from labkit.runstore import open_run
+    from labkit.utils import check_writable
     from labkit.viz.report import write_report
 
     if args.max_points < 1:
@@ -72,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else run_.path / "report.html"
     if out.is_dir():
         raise LabkitError(f"--out {out} is a folder; give a file name such as {out / 'report.html'}")
+    check_writable(out, "--out" if args.out else "the report (default RUNDIR/report.html; choose another with --out)")
     info = write_report(run_, out, method=args.method, max_points=args.max_points, pair=pair, title=args.title)
     print(
         f"wrote {info['path']} ({info['bytes'] / 1e6:.1f} MB, {info['figures']} figure(s)); "

@@ -81,3 +81,46 @@ def scores(y_true, y_pred, labels=None) -> dict:
         "recall": {_plain(lab): float(r) for lab, r in zip(labels, recall)},
         "confusion": cm.tolist(),
     }
+
+
+def check_task_result(row: dict, where: str = "task result") -> dict:
+    """`row` (a finished task's saved result) unchanged, or a `LabkitError` naming what is wrong with it.
+
+    A task file found in a run is only reused when its numbers can be true (a run store is shared,
+    and a hand-edited ``"uar": 5.0`` once showed as a mean UAR of 107 %):
+
+    * every score among `SCALAR_METRICS`, at the top level or under a key ending in ``:<metric>`` /
+      ``_<metric>`` (``"emotion:svm:uar"``), is a number in [0, 1] (None and NaN mean "not computed");
+    * when the result holds its predictions (``y_true`` and ``y_pred``, as every comparison task
+      does), those scores are computed again from them (with the stored ``labels``) and must match
+      the stored ones to 1e-9; a mismatch names the metric, the stored and the recomputed value.
+
+    The resume loop calls it on each reused task; a `LabkitError` there means the task is computed again.
+    """
+    import math
+
+    def is_score(key: str) -> bool:
+        return key in SCALAR_METRICS or any(key.endswith((f":{m}", f"_{m}")) for m in SCALAR_METRICS)
+
+    for key, value in row.items():
+        if not isinstance(key, str) or not is_score(key) or value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise LabkitError(f"{where}: {key} is {value!r}, not a number")
+        if not math.isnan(value) and not 0.0 <= value <= 1.0:
+            raise LabkitError(f"{where}: {key} = {value!r} is outside [0, 1]; the file was changed after it was saved")
+    y_true, y_pred = row.get("y_true"), row.get("y_pred")
+    stored = [m for m in SCALAR_METRICS if isinstance(row.get(m), (int, float)) and not isinstance(row.get(m), bool)]
+    if isinstance(y_true, list) and isinstance(y_pred, list) and stored:
+        labels = row.get("labels") if isinstance(row.get("labels"), list) else None
+        try:
+            again = scores(y_true, y_pred, labels=labels)
+        except (LabkitError, TypeError, ValueError) as err:
+            raise LabkitError(f"{where}: its stored predictions cannot be scored ({err})") from None
+        for m in stored:
+            if not math.isclose(float(row[m]), again[m], rel_tol=0.0, abs_tol=1e-9):
+                raise LabkitError(
+                    f"{where}: {m} = {row[m]!r} does not match its stored predictions ({again[m]!r}); "
+                    "the file was changed after it was saved"
+                )
+    return row

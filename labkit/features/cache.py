@@ -38,7 +38,7 @@ from labkit.errors import AudioError
 from labkit.utils import atomic_path, write_json_atomic
 
 # Bump when a change in labkit's extraction code changes the numbers it produces.
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"  # 2: read_audio removes the DC offset (labkit.data.audio)
 
 _CHUNK = 1 << 20  # read audio files in 1 MiB blocks when hashing
 

@@ -226,6 +226,7 @@ class Features:
                 X[:, j] = table.column(name).to_numpy()
         ids = meta["id"].astype(str).tolist() if "id" in meta.columns else None
         _check_finite(X, names, ids, str(path))
+        check_constant_columns(X, names, str(path))
         skipped = info.get("skipped") or []
         return cls(
             meta=meta,
@@ -295,12 +296,10 @@ class Features:
             raise LabkitError(f"{name}: no feature columns left after the label, speaker and metadata columns")
         bad = [c for c in feature_cols if not pd.api.types.is_numeric_dtype(df[c])]
         if bad:
-            example = df[bad[0]].dropna()
-            example = repr(example.iloc[0]) if len(example) else "empty"
             raise LabkitError(
                 f"{name}: {len(bad)} feature column(s) are not numeric: {', '.join(map(repr, bad[:5]))} "
-                f"(e.g. {bad[0]} = {example}); name metadata columns with --meta-columns, or fix the "
-                "values (a decimal comma?)"
+                f"({_bad_cell(df[bad[0]], bad[0], df[id_column] if id_column else None)}); name metadata "
+                "columns with --meta-columns, or fix the values (a decimal comma?)"
             )
         for role, col in (("label", label_column), ("speaker", speaker_column)):
             empty = df[col].isna() | (df[col].astype(str).str.strip() == "")
@@ -320,6 +319,7 @@ class Features:
         with np.errstate(over="ignore"):  # values beyond float32's range become inf, reported below
             X = df[feature_cols].to_numpy(dtype=np.float64).astype(np.float32)
         _check_finite(X, feature_cols, meta["id"].tolist(), name)
+        check_constant_columns(X, feature_cols, name)
         settings = {
             "source": name,
             "label_column": label_column,
@@ -428,6 +428,17 @@ def _parquet_info(path: Path, raw: bytes) -> dict:
     return info
 
 
+def _bad_cell(column: pd.Series, col: str, ids: pd.Series | None) -> str:
+    """The first cell of a non-numeric column that is not a number, quoted as it is in the file."""
+    as_number = pd.to_numeric(column, errors="coerce")
+    bad = column.notna() & as_number.isna()
+    if not bad.any():
+        return f"column {col!r} holds values of type {column.dtype}"
+    row = int(np.flatnonzero(bad.to_numpy())[0])
+    where = f"id {str(ids.iloc[row])!r}" if ids is not None else f"row {row}"
+    return f"first bad cell: {col} = {column.iloc[row]!r} at {where}"
+
+
 def _check_finite(X: np.ndarray, names: list[str], ids: list[str] | None, name: str) -> None:
     """LabkitError naming the columns (and the first row) that hold NaN or infinite feature values."""
     bad = ~np.isfinite(X)
@@ -442,6 +453,43 @@ def _check_finite(X: np.ndarray, names: list[str], ids: list[str] | None, name: 
         f"{', '.join(cols)}{' ...' if len(np.flatnonzero(per_col)) > 5 else ''}, first at {where}; "
         "fill or drop them before loading"
     )
+
+
+NEAR_CONSTANT_RTOL = 1e-6  # a column whose values differ by at most this x its largest |value| is "constant"
+
+
+def check_constant_columns(X: np.ndarray, names: list[str], name: str) -> list[str]:
+    """Warn about feature columns that are constant or nearly so; `LabkitError` when all of them are.
+
+    A column is near-constant when its values differ by no more than `NEAR_CONSTANT_RTOL` times its
+    largest absolute value (float32 keeps about 7 digits, so such a column varies only by rounding).
+    Such columns carry nothing a classifier can use; when every column is one, a comparison would
+    report the chance UAR of a majority-class guess ("UAR 14.3 [14.3, 14.3]") as a result, so it is
+    refused. Only functionals / table features (N, D) are checked, and only with 2 rows or more.
+    Returns the names of the constant columns.
+    """
+    if X.ndim != 2 or len(X) < 2 or X.shape[1] == 0:
+        return []
+    with np.errstate(invalid="ignore", over="ignore"):
+        spread = X.max(axis=0).astype(np.float64) - X.min(axis=0)  # (D,)
+        scale = np.abs(X).max(axis=0).astype(np.float64)  # (D,)
+    constant = spread <= NEAR_CONSTANT_RTOL * scale  # also true for an all-zero column
+    if not constant.any():
+        return []
+    cols = [names[j] for j in np.flatnonzero(constant)]
+    shown = ", ".join(map(repr, cols[:5])) + (" ..." if len(cols) > 5 else "")
+    if constant.all():
+        raise LabkitError(
+            f"{name}: all {len(cols)} feature column(s) are constant over its {len(X)} rows ({shown}): there "
+            "is nothing to learn from, and any classifier would only guess one class. Check the extraction "
+            "or the export that made this table"
+        )
+    warnings.warn(
+        f"{name}: {len(cols)} of {X.shape[1]} feature column(s) are constant or nearly so over its {len(X)} "
+        f"rows ({shown}); they carry no information (a broken extractor, or a column filled with one value?)",
+        stacklevel=3,
+    )
+    return cols
 
 
 # -------------------------------------------------------------------- settings
@@ -694,6 +742,7 @@ def extract(
             f"{failed[min(failed)]} (see Features.skipped)",
             stacklevel=2,
         )
+    check_constant_columns(X, list(names), f"{feature_set} features of {len(X)} file(s)")
     skipped = _skipped_frame([{"id": ids[i], "path": paths[i], "reason": failed[i]} for i in sorted(failed)])
     stats = {
         "cache_hits": hits,

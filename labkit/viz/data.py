@@ -125,11 +125,14 @@ def _projection(run_path: str, space: str, method: str, fingerprint: str):
 
 
 def projection(run_path: str, space: str, method: str = "pca"):
-    """(Projection or None, message). Read from the run's cache; computed once if absent."""
+    """(Projection or None, message). Read from the run's cache; computed once if absent.
+
+    With a projection, the message is its notes (damaged snapshots left out), else empty."""
     run = Run(run_path)
     try:
         fp = run_fingerprint(run, space)
-        return _projection(run_path, space, method, fp), ""
+        proj = _projection(run_path, space, method, fp)
+        return proj, "; ".join(proj.notes)  # the projection, with a note for each snapshot left out
     except (LabkitError, OSError, ValueError, KeyError) as err:
         return None, f"Cannot project run {run.id!r} ({space}): {err}"
 

@@ -26,7 +26,7 @@ computes it once, through `load_or_compute`, the first time a run is shown, and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -67,6 +67,7 @@ class Projection:
     method: str = "pca"
     space: str = ""
     explained: np.ndarray | None = None  # PCA: share of variance of each axis; None for UMAP
+    notes: list[str] = field(default_factory=list)  # snapshots left out (damaged file, wrong d), one line each
 
     @property
     def classes(self) -> list[str]:
@@ -161,14 +162,20 @@ def compute_projection(run, space: str | None = None, config: ProjectionConfig =
     names = ref.get("label_names")  # e.g. AAEC's arousal names for y codes 0/1/2
     gen_X, gen_y, gen_it, gen_origin = [], [], [], []
     iterations = run.snapshot_iterations(space)
+    notes, kept = [], []
     for it in iterations:
-        snap = run.load_snapshot(space, it)
-        n = snap["X"].shape[0]
-        X = snap["X"].reshape(n, -1)  # (n, d)
+        try:  # one unreadable snapshot is one note, never a run without its plot
+            snap = run.load_snapshot(space, it)
+            n = snap["X"].shape[0]
+            X = snap["X"].reshape(n, -1)  # (n, d)
+        except (LabkitError, KeyError, ValueError) as err:
+            notes.append(f"iter_{it:07d}.npz left out: {err}")
+            continue
         if X.shape[1] != X_train.shape[1]:
             raise LabkitError(
                 f"{run.path}/snapshots/{space}/iter_{it:07d}.npz has d={X.shape[1]}, the reference d={X_train.shape[1]}"
             )
+        kept.append(it)
         gen_X.append(X)
         gen_y.append(_labels(snap["y"], names))
         gen_it.append(np.full(n, it, np.int64))
@@ -187,10 +194,11 @@ def compute_projection(run, space: str | None = None, config: ProjectionConfig =
         y_gen=np.concatenate(gen_y) if gen_y else np.zeros(0, str),
         iter_gen=np.concatenate(gen_it) if gen_it else np.zeros(0, np.int64),
         origin_gen=np.concatenate(gen_origin) if gen_origin else np.zeros(0, str),
-        iterations=np.asarray(iterations, np.int64),
+        iterations=np.asarray(kept, np.int64),
         method=config.method,
         space=space,
         explained=None if explained is None else np.asarray(explained, np.float64),
+        notes=notes,
     )
 
 
@@ -220,6 +228,7 @@ def load_cached(run, space: str, config: ProjectionConfig = ProjectionConfig()) 
             method=config.method,
             space=space,
             explained=z["explained"] if z["explained"].size else None,
+            notes=[str(n) for n in z.get("notes", np.zeros(0, str))],
         )
     except (KeyError, ValueError, OSError, LabkitError):
         return None  # a damaged or old cache is recomputed
@@ -251,6 +260,7 @@ def load_or_compute(run, space: str | None = None, config: ProjectionConfig = Pr
             origin_gen=proj.origin_gen,
             iterations=proj.iterations,
             explained=proj.explained if proj.explained is not None else np.zeros(0),
+            notes=np.asarray(proj.notes, dtype=str),
         )
     except OSError:
         pass

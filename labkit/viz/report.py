@@ -74,6 +74,8 @@ class _Page:
     def __init__(self):
         self.parts: list[str] = []
         self.n_figures = 0
+        self.warnings: list[str] = []
+        self._tables: dict[str, pd.DataFrame | None] = {}
 
     def add(self, text: str) -> None:
         self.parts.append(text)
@@ -83,6 +85,24 @@ class _Page:
 
     def note(self, text: str) -> None:
         self.add(f'<p class="note">{_esc(text)}</p>')
+
+    def warning(self, text: str) -> None:
+        """A damaged file of the run: one line on the page (and on stderr), the rest of the page stays."""
+        import sys
+
+        self.warnings.append(text)
+        print(f"labkit report: warning: {text}", file=sys.stderr)
+        self.add(f'<p class="note warning">&#9888; {_esc(text)}</p>')
+
+    def table(self, run, name: str) -> pd.DataFrame | None:
+        """Table `name` of `run`, or None (with a warning) when it is absent or cannot be read."""
+        if name not in self._tables:  # read once: a damaged table is warned about once
+            try:
+                self._tables[name] = run.read_table(name) if run.has_table(name) else None
+            except (LabkitError, OSError) as err:
+                self.warning(f"table {name!r} left out: {err}")
+                self._tables[name] = None
+        return self._tables[name]
 
     def figure(self, fig) -> None:
         from labkit.viz.figures import figure_html
@@ -98,8 +118,9 @@ def _results_section(page: _Page, run) -> None:
     shown = False
     for path in sorted((run.path / "results").glob("*.json")):
         try:
-            payload = json.loads(path.read_text())
-        except (OSError, ValueError):
+            payload = run.read_json(path.stem)  # through the run store: no link out of the run is followed
+        except (LabkitError, OSError) as err:
+            page.warning(f"result {path.name} left out: {err}")
             continue
         if not isinstance(payload, dict) or not payload.get("tables"):
             continue
@@ -111,15 +132,17 @@ def _results_section(page: _Page, run) -> None:
                 continue
         if payload.get("findings"):
             page.add("<ul>" + "".join(f"<li>{_esc(f)}</li>" for f in payload["findings"]) + "</ul>")
-    if run.has_table("summary") and not shown:
-        summary = normalize_summary(run.read_table("summary"))
+    summary = page.table(run, "summary") if not shown else None
+    if summary is not None:
+        summary = normalize_summary(summary)
         rows = ["augmenter"] + (["amount"] if "amount" in summary.columns and summary["amount"].nunique() > 1 else [])
         table = PaperTable.from_frame(summary, rows=rows, title="Summary: mean [95 % CI] in %")
         page.add(f"<pre>{_esc(table.to_text())}</pre>")
         shown = True
-    if run.has_table("paired"):
+    paired = page.table(run, "paired")
+    if paired is not None:
         page.heading("Paired differences against no augmentation", 3)
-        page.add(_frame_html(run.read_table("paired")))
+        page.add(_frame_html(paired))
         shown = True
     if not shown:
         page.note("This run has no result tables (yet).")
@@ -128,27 +151,32 @@ def _results_section(page: _Page, run) -> None:
 def _comparison_figures(page: _Page, run) -> None:
     from labkit.viz import figures as F
 
-    if run.has_table("summary"):
-        summary = F.normalize_summary(run.read_table("summary"))
+    summary = page.table(run, "summary")
+    if summary is not None:
+        summary = F.normalize_summary(summary)
         metric = F.default_metric(summary["metric"].unique())
         try:
             page.heading(f"{metric} by augmenter", 3)
             page.figure(F.comparison_bar(summary, metric))
         except LabkitError as err:
             page.note(f"No comparison chart: {err}")
-        if run.has_table("per_class"):
-            page.heading("Per-class recall", 3)
-            page.figure(F.per_class_figure(run.read_table("per_class")))
-        if run.has_table("sweep"):
+        sweep = page.table(run, "sweep")
+        if sweep is not None:
             try:
-                fig = F.sweep_figure(run.read_table("sweep"), metric)
+                fig = F.sweep_figure(sweep, metric)
                 page.heading(f"{metric} against the amount of synthetic data", 3)
                 page.figure(fig)
             except LabkitError as err:
                 page.note(f"No sweep chart: {err}")
+    per_class = page.table(run, "per_class")  # drawn even when the summary cannot be read
+    if per_class is not None:
+        page.heading("Per-class recall", 3)
+        page.figure(F.per_class_figure(per_class))
     for name in run.tables():
         if name == "history" or name.startswith(("history-", "history_")):
-            history = run.read_table(name)
+            history = page.table(run, name)
+            if history is None:
+                continue
             losses, others = F.split_history_columns(history)
             x = next((c for c in ("iteration", "epoch", "step") if c in history.columns), None)
             if x is None or not (losses or others):
@@ -171,14 +199,20 @@ def _distribution_figures(page: _Page, run, method: str, max_points: int, pair) 
         return
     projections, metrics = {}, {}
     for space in spaces:
-        proj = load_or_compute(run, space, ProjectionConfig(method=method))
+        page.heading(f"Generated samples: {space}", 3)
+        try:
+            proj = load_or_compute(run, space, ProjectionConfig(method=method))
+        except (LabkitError, OSError) as err:  # e.g. a damaged reference file: this space only is left out
+            page.warning(f"space {space!r} left out: {err}")
+            continue
         projections[space] = proj
+        for note in proj.notes:
+            page.warning(f"{space}: {note}")
         try:
             rows = coverage_for_run(run, space, show_progress=False)
-        except LabkitError:
+        except (LabkitError, OSError):
             rows = []
         metrics[space] = {int(r["iteration"]): r for r in rows}
-        page.heading(f"Generated samples: {space}", 3)
         page.figure(F.distribution_figure(proj, metrics=metrics[space], max_points=max_points))
         page.note(
             f"{len(proj.y_train)} train · {len(proj.y_test)} test · {len(proj.y_gen)} generated samples over "
@@ -200,7 +234,7 @@ def _distribution_figures(page: _Page, run, method: str, max_points: int, pair) 
     # Two generators recorded on the same real data: side by side in one plane.
     if pair is None:
         digests = {}
-        for space in spaces:
+        for space in projections:
             digests.setdefault(reference_digest(run, space), []).append(space)
         pair = next((tuple(group[:2]) for group in digests.values() if len(group) >= 2), None)
     if pair is not None:
@@ -279,12 +313,14 @@ def write_report(run, out, **options) -> dict:
     """Write `build_report(run, **options)` to `out` atomically; returns {"path", "bytes", "figures"}."""
     from pathlib import Path
 
+    from labkit.errors import os_errors
     from labkit.utils import atomic_path
 
     text = build_report(run, **options)
     out = Path(out)
-    with atomic_path(out) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    with os_errors(f"report {out}"):  # a full disk or a read-only place: a LabkitError naming it (exit 2)
+        with atomic_path(out) as tmp:
+            tmp.write_text(text, encoding="utf-8")
     return {"path": str(out), "bytes": len(text.encode("utf-8")), "figures": text.count('class="plotly-graph-div"')}
 
 

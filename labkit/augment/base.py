@@ -42,7 +42,7 @@ imbalanced-learn's own validators (``check_classification_targets``, ``check_tar
 the augmenter's name. What an augmenter accepts is declared in its tags (``__sklearn_tags__``):
 dense numeric X (no NaN or infinity, no sparse matrices, no strings), 2-D feature vectors or 3-D
 frames by `input_kind`, pandas and lists. Refusals are `AugmenterInputError`, both a `LabkitError`
-(the command line exits 2 with the message) and the ``ValueError`` scikit-learn's tools expect.
+(the command line exits 2 with the message) and the ``ValueError`` (or ``TypeError``) scikit-learn raises.
 
 Parameters are checked against the class's ``_parameter_constraints`` (scikit-learn's
 ``sklearn.utils._param_validation`` machinery): type, finiteness and range, in `fit` and, before
@@ -88,8 +88,9 @@ from sklearn.utils.validation import validate_data
 from labkit.errors import LabkitError
 
 
-class AugmenterInputError(LabkitError, ValueError):
-    """Training data an augmenter refuses: a `LabkitError` (exit 2) and the ``ValueError`` scikit-learn expects."""
+class AugmenterInputError(LabkitError, ValueError, TypeError):
+    """Training data an augmenter refuses: a `LabkitError` (exit 2), and the ``ValueError`` / ``TypeError``
+    scikit-learn raises."""
 
 
 class InvalidAugmenterParameter(LabkitError, InvalidParameterError):

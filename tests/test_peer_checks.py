@@ -213,6 +213,12 @@ def test_check_params_refuses_a_bad_value_naming_it(name, params, refused):
         make_augmenter(name, **params)  # make_augmenter checks first
 
 
+def test_check_params_refuses_a_device_torch_does_not_know():
+    with pytest.raises(LabkitError, match=r"cgan.device='bogus' refused: unknown device 'bogus'"):
+        check_params("cgan", {"device": "bogus"})
+    check_params("cgan", {"device": "cpu"})
+
+
 def test_check_params_takes_good_values_and_names_unknown_ones():
     check_params("smote", {"k_neighbors": 3, "sampling_strategy": 0.5, "random_state": np.int64(4)})
     check_params("noise", {"scale": 0, "sampling_strategy": "balance"})
@@ -259,6 +265,7 @@ def test_compare_and_augment_exit_2_on_a_bad_param_value(param, toy_file, tmp_pa
     assert main(argv + ["--param", param]) == 2
     err = capsys.readouterr().err
     assert param.split("=")[0] in err and "Traceback" not in err
+    assert not out.exists()  # refused before the run directory is made
     assert (
         main(["augment", str(toy_file), "--augmenter", augmenter, "--param", param, "--out", str(tmp_path / "a.csv")])
         == 2

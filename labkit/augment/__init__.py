@@ -61,7 +61,8 @@ def check_params(name: str, params: dict) -> None:
     Names are checked against the class's ``__init__``; values against its ``_parameter_constraints``
     (scikit-learn's parameter validation: type, finiteness, range), so ``scale="abc"``, ``scale=nan``,
     ``scale=1e300`` and ``k_neighbors=2.5`` (an integer parameter) are refused, not taken as 2. A
-    boolean is refused where a number is wanted. Raises a `LabkitError` naming ``name.parameter=value``
+    boolean is refused where a number is wanted, and a ``device`` this machine lacks
+    (`labkit.utils.pick_device`). Raises a `LabkitError` naming ``name.parameter=value``
     (what ``--param`` takes), with scikit-learn's description of what the parameter must be.
     """
     from sklearn.utils._param_validation import InvalidParameterError, validate_parameter_constraints
@@ -84,6 +85,13 @@ def check_params(name: str, params: dict) -> None:
             validate_parameter_constraints({key: rule}, {key: value}, caller_name=cls.__name__)
         except InvalidParameterError as err:
             raise LabkitError(f"augmenter parameter {name}.{key}={value!r} refused: {err}") from None
+        if key == "device" and value not in (None, "", "auto"):  # a device this machine lacks, now
+            from labkit.utils import pick_device
+
+            try:
+                pick_device(value)
+            except LabkitError as err:
+                raise LabkitError(f"augmenter parameter {name}.{key}={value!r} refused: {err}") from None
 
 
 def make_augmenter(name: str, **params):

@@ -26,15 +26,19 @@ from labkit.errors import LabkitError
 # The checks' tiny classes meet SMOTE's reduced k and ADASYN's fallback, which warn by design.
 pytestmark = pytest.mark.filterwarnings("ignore:.*(using SMOTE|using k=).*:UserWarning")
 
-# Tiny budgets: the checks fit each model augmenter about 20 times on 1000 rows of 20 features.
+# Tiny budgets: the checks fit each model augmenter about 20 times on 1000 rows of 20 features. On
+# the CPU: several checks compare two fits with the same seed row for row, which CUDA's
+# non-deterministic kernels do not promise.
 PEER_PARAMS: dict[str, dict] = {
-    "aaec": {"iterations": 1},
-    "gan2d": {"aae_epochs": 1, "gan_epochs": 1, "batch_size": 256},
-    "cgan": {"epochs": 1, "aae_epochs": 1, "batch_size": 256},
-    "ctgan": {"epochs": 1},
+    "aaec": {"iterations": 1, "device": "cpu"},
+    "gan2d": {"aae_epochs": 1, "gan_epochs": 1, "batch_size": 256, "device": "cpu"},
+    "cgan": {"epochs": 1, "aae_epochs": 1, "batch_size": 256, "device": "cpu"},
+    "ctgan": {"epochs": 1, "device": "cpu"},
     # the checks' labels are 0, 1, 2: class 0 plays the cycle-GANs' source class ("neutral")
-    "cyclegan": {"neutral": 0, "epochs": 1, "pretrain_epochs": 1, "cls_epochs": 1, "hidden": 8, "batch_size": 256},
-    "cyclegan-w": {"neutral": 0, "epochs": 1, "pretrain_epochs": 1, "cls_epochs": 1, "hidden": 8, "batch_size": 256},
+    **{
+        name: dict(neutral=0, epochs=1, pretrain_epochs=1, cls_epochs=1, hidden=8, batch_size=256, device="cpu")
+        for name in ("cyclegan", "cyclegan-w")
+    },
 }
 
 # ---------------------------------------------------------------------------- the exemption list

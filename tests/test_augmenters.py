@@ -1,7 +1,8 @@
 """The common augmenter suite: every registered augmenter goes through the same checks.
 
 A model augmenter registered later (AAEC, conditional GAN, ...) is picked up automatically; one that
-is too slow for these tiny checks can lower its budget with `FAST_PARAMS`.
+is too slow for these tiny checks can lower its budget with `FAST_PARAMS`. imbalanced-learn's own
+sampler checks, run over every augmenter too, are in tests/test_peer_checks.py.
 """
 
 import importlib.util

@@ -55,17 +55,53 @@ def augmenter_class(name: str) -> type:
     return getattr(importlib.import_module(module), cls)
 
 
-def make_augmenter(name: str, **params):
-    """Build the augmenter registered as `name` with `params` (e.g. sampling_strategy, random_state).
+def check_params(name: str, params: dict) -> None:
+    """Refuse, before anything runs, parameters augmenter `name` does not have or values it cannot take.
 
-    Unknown parameters raise a LabkitError listing the ones the augmenter takes.
+    Names are checked against the class's ``__init__``; values against its ``_parameter_constraints``
+    (scikit-learn's parameter validation: type, finiteness, range), so ``scale="abc"``, ``scale=nan``,
+    ``scale=1e300`` and ``k_neighbors=2.5`` (an integer parameter) are refused, not taken as 2. A
+    boolean is refused where a number is wanted, and a ``device`` this machine lacks
+    (`labkit.utils.pick_device`). Raises a `LabkitError` naming ``name.parameter=value``
+    (what ``--param`` takes), with scikit-learn's description of what the parameter must be.
     """
+    from sklearn.utils._param_validation import InvalidParameterError, validate_parameter_constraints
+
     cls = augmenter_class(name)
     allowed = cls._get_param_names()
     bad = sorted(set(params) - set(allowed))
     if bad:
         raise LabkitError(f"augmenter {name!r} has no parameter {', '.join(bad)}; it takes: {', '.join(allowed)}")
-    return cls(**params)
+    constraints = getattr(cls, "_parameter_constraints", {})
+    for key, value in params.items():
+        if key not in constraints:
+            continue
+        rule = constraints[key]
+        try:
+            if isinstance(value, bool) and rule != "no_validation" and "boolean" not in rule and bool not in rule:
+                raise InvalidParameterError(
+                    f"The {key!r} parameter of {cls.__name__} takes no boolean. Got {value!r} instead."
+                )
+            validate_parameter_constraints({key: rule}, {key: value}, caller_name=cls.__name__)
+        except InvalidParameterError as err:
+            raise LabkitError(f"augmenter parameter {name}.{key}={value!r} refused: {err}") from None
+        if key == "device" and value not in (None, "", "auto"):  # a device this machine lacks, now
+            from labkit.utils import pick_device
+
+            try:
+                pick_device(value)
+            except LabkitError as err:
+                raise LabkitError(f"augmenter parameter {name}.{key}={value!r} refused: {err}") from None
 
 
-__all__ = ["AUGMENTERS", "augmenter_class", "make_augmenter", "register_augmenter"]
+def make_augmenter(name: str, **params):
+    """Build the augmenter registered as `name` with `params` (e.g. sampling_strategy, random_state).
+
+    The parameters are checked first (`check_params`): an unknown name or a value out of type or range
+    raises a LabkitError naming it.
+    """
+    check_params(name, params)
+    return augmenter_class(name)(**params)
+
+
+__all__ = ["AUGMENTERS", "augmenter_class", "check_params", "make_augmenter", "register_augmenter"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from labkit.augment.base import Augmenter
+from labkit.augment.base import COUNT, DEVICE, NON_NEGATIVE_COUNT, OPTIONAL_COUNT, Augmenter
 
 
 class AAECAugmenter(Augmenter):
@@ -34,6 +34,14 @@ class AAECAugmenter(Augmenter):
     """
 
     input_kind = "frames"
+    _parameter_constraints = {
+        **Augmenter._parameter_constraints,
+        "preset": [str],  # labkit.models.aaec.make_config names the presets
+        "iterations": OPTIONAL_COUNT,
+        "device": DEVICE,
+        "record_every": NON_NEGATIVE_COUNT,
+        "n_record": COUNT,
+    }
 
     def __init__(
         self,

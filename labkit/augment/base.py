@@ -1,14 +1,18 @@
 """The augmenter interface every data-augmentation method in labkit implements.
 
 An augmenter learns from a labelled training fold and adds synthetic labelled samples to it. The
-interface is imbalanced-learn's sampler interface, so an augmenter can sit inside an
+interface is imbalanced-learn's sampler interface (an `Augmenter` *is* an imbalanced-learn
+over-sampler, ``imblearn.over_sampling.base.BaseOverSampler``, and passes imbalanced-learn's own
+sampler checks: tests/test_peer_checks.py), so an augmenter can sit inside an
 ``imblearn.pipeline.Pipeline`` between a scaler and a classifier, and the pipeline guarantees that it
-only ever sees training rows:
+only ever sees training rows (docs/pipelines.md):
 
 * ``__init__`` stores its parameters and nothing else (scikit-learn's rule), so ``sklearn.base.clone``
   gives every fold a fresh, unfitted augmenter. Fitted state ends in ``_``.
 * ``fit_resample(X, y) -> (X_res, y_res)`` validates, fits, and returns the real rows first with the
-  synthetic rows appended after them.
+  synthetic rows appended after them. What goes in comes out: a DataFrame gives a DataFrame with the
+  same columns, a Series a Series with the same name, lists give lists, a one-hot ``y`` a one-hot
+  ``y``; ``get_feature_names_out`` passes the column names on (``set_output(transform="pandas")``).
 * ``sample(n_per_class) -> (X_new, y_new)`` draws more synthetic samples after fitting (for plots,
   coverage metrics, or a sweep over the amount of synthetic data).
 
@@ -21,14 +25,35 @@ float ``r >= 0``       add ``round(r * n_c)`` synthetic samples to every class `
                        fold and keeps its class proportions (Shilandari et al. add data this way).
                        NOTE: this is labkit's meaning. In imbalanced-learn a float is the wanted
                        minority/majority ratio after resampling (binary problems only); to get that
-                       behaviour here, pass a dict of target counts instead.
+                       behaviour here, pass a dict of target counts instead. At most `MAX_RATIO`.
 dict ``{c: n}``        imbalanced-learn's meaning: class ``c`` ends with ``n`` samples in total
                        (``n >= n_c``); classes not named get nothing.
 =====================  ========================================================================
 
+After fitting, ``sampling_strategy_`` is imbalanced-learn's fitted attribute: ``{class: number of
+synthetic samples to add}`` (the same dict as ``n_to_add_``).
+
+Validation
+----------
+`Augmenter._validate_data` is the one input check of every augmenter, built from scikit-learn's and
+imbalanced-learn's own validators (``check_classification_targets``, ``check_target_type``,
+``sklearn.utils.validation.validate_data``): scikit-learn's messages ("Unknown label type: ...",
+"Input X contains NaN", "Found input variables with inconsistent numbers of samples"), prefixed with
+the augmenter's name. What an augmenter accepts is declared in its tags (``__sklearn_tags__``):
+dense numeric X (no NaN or infinity, no sparse matrices, no strings), 2-D feature vectors or 3-D
+frames by `input_kind`, pandas and lists. Refusals are `AugmenterInputError`, both a `LabkitError`
+(the command line exits 2 with the message) and the ``ValueError`` (or ``TypeError``) scikit-learn raises.
+
+Parameters are checked against the class's ``_parameter_constraints`` (scikit-learn's
+``sklearn.utils._param_validation`` machinery): type, finiteness and range, in `fit` and, before
+anything runs, in `labkit.augment.check_params` (which `make_augmenter` calls). A refusal is an
+`InvalidAugmenterParameter`, a `LabkitError` and scikit-learn's ``InvalidParameterError``.
+
 Writing a new augmenter
 -----------------------
-Subclass `Augmenter`, list your parameters in ``__init__`` (store them unchanged), and implement
+Subclass `Augmenter`, list your parameters in ``__init__`` (store them unchanged), declare their
+``_parameter_constraints`` (start from ``Augmenter._parameter_constraints``; `COUNT`, `OPTIONAL_COUNT`
+and friends below cover the usual ones), and implement
 
 * ``_fit(X, y)``: learn from the (already validated) training fold; ``X`` is (n, d) for feature
   vectors or (n, T, F) for frame representations (set the class attribute ``input_kind = "frames"``).
@@ -48,16 +73,49 @@ Randomness comes only from ``random_state``: the same seed on the same data give
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from typing import Callable
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from imblearn.over_sampling.base import BaseOverSampler
+from imblearn.utils import check_target_type
+from imblearn.utils._validation import ArraysTransformer
+from sklearn.preprocessing import label_binarize
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
 
 from labkit.errors import LabkitError
 
 
-class Augmenter(BaseEstimator):
-    """Base class: imblearn-compatible sampler that appends synthetic rows to a training fold.
+class AugmenterInputError(LabkitError, ValueError, TypeError):
+    """Training data an augmenter refuses: a `LabkitError` (exit 2), and the ``ValueError`` / ``TypeError``
+    scikit-learn raises."""
+
+
+class InvalidAugmenterParameter(LabkitError, InvalidParameterError):
+    """A parameter outside its ``_parameter_constraints``: a `LabkitError` and scikit-learn's ``InvalidParameterError``."""
+
+
+# ---------------------------------------------------------------------------- parameter constraints
+# Upper bounds are there so that a typo (1e300) is refused before it becomes a run of infinities or a
+# memory error; they sit far beyond any value a study would use.
+MAX_RATIO = 1000  # sampling_strategy ratio: a thousand synthetic rows per real row
+SAMPLING_STRATEGY = [
+    StrOptions({"balance", "auto"}),
+    Interval(numbers.Real, 0, MAX_RATIO, closed="both"),
+    Mapping,
+]
+RANDOM_STATE = [Interval(numbers.Integral, 0, None, closed="left"), None]  # numpy's default_rng seeds
+COUNT = [Interval(numbers.Integral, 1, None, closed="left")]  # epochs, neighbours, batch sizes, ...
+OPTIONAL_COUNT = [*COUNT, None]  # None: the preset's or the budget's value
+NON_NEGATIVE_COUNT = [Interval(numbers.Integral, 0, None, closed="left")]  # record_every (0 = off)
+DEVICE = [str, None]  # "cpu", "cuda", "cuda:1", "auto"; labkit.utils.pick_device checks it when fitting
+THREADS = [*COUNT, None]  # torch CPU threads (None: torch's own setting)
+
+
+class Augmenter(BaseOverSampler):
+    """Base class: imblearn over-sampler that appends synthetic rows to a training fold.
 
     Parameters
     ----------
@@ -65,16 +123,23 @@ class Augmenter(BaseEstimator):
         How many synthetic samples to add per class (see the module docstring).
     random_state : int or None
         Seed of every random draw the augmenter makes.
+
+    Attributes
+    ----------
+    classes_ : (n_classes,) the labels seen in fit; class_counts_ : {class: training rows}
+    sampling_strategy_, n_to_add_ : {class: synthetic rows fit_resample adds}
+    n_features_in_ : features per row (T * F for frames); feature_names_in_ : column names of a DataFrame
+    n_synthetic_ : rows the last fit_resample appended
     """
 
-    # imbalanced-learn and scikit-learn look at this to recognise a sampler.
-    _estimator_type = "sampler"
     # "vector": X is (n, d); "frames": X is (n, T, F) (spectrogram models); "any": either.
     input_kind = "vector"
     # Fewest training samples a class needs before this method can add samples to it.
     min_class_size = 1
     # False only for the "none" baseline, which never adds anything.
     generates = True
+
+    _parameter_constraints: dict = {"sampling_strategy": SAMPLING_STRATEGY, "random_state": RANDOM_STATE}
 
     def __init__(self, sampling_strategy="balance", random_state=None):
         self.sampling_strategy = sampling_strategy
@@ -86,21 +151,12 @@ class Augmenter(BaseEstimator):
 
         Parameters
         ----------
-        X : array of shape (n, d) (or (n, T, F) when ``input_kind == "frames"``)
-        y : array of shape (n,), class labels (ints or strings)
+        X : array-like of shape (n, d) (or (n, T, F) when ``input_kind == "frames"``); DataFrame or lists too
+        y : array-like of shape (n,), class labels (ints or strings); (n, 1) and one-hot (n, n_classes) too
         """
-        X, y = self._validate(X, y)
-        self.classes_, counts = np.unique(y, return_counts=True)
-        self.class_counts_ = {c: int(k) for c, k in zip(self.classes_.tolist(), counts)}
-        self.n_features_in_ = int(np.prod(X.shape[1:]))
-        self.n_to_add_ = self._amounts(self.class_counts_)
-        self._check_class_sizes()
-        self.dtype_ = X.dtype
-        self.feature_shape_ = X.shape[1:]
-        self.snapshots_: list[dict] = []
-        self.history_: list[dict] = []
-        self._rng_ = np.random.default_rng(self.random_state)
-        self._fit(X, y)
+        self._check_params()
+        X, y, _ = self._validate_data(X, y)
+        self._fit_validated(X, y)
         return self
 
     def fit_resample(self, X, y):
@@ -108,19 +164,22 @@ class Augmenter(BaseEstimator):
 
         Parameters
         ----------
-        X : array of shape (n, d) (or (n, T, F))
-        y : array of shape (n,)
+        X : array-like of shape (n, d) (or (n, T, F)); ndarray, DataFrame or nested lists
+        y : array-like of shape (n,), (n, 1) or one-hot (n, n_classes); ndarray, Series, DataFrame or list
 
         Returns
         -------
-        X_res : array of shape (n + n_synthetic, d), same dtype as X; rows [:n] are X unchanged
-        y_res : array of shape (n + n_synthetic,)
+        X_res : (n + n_synthetic, d), the type of X (a DataFrame keeps its columns), X's dtype; rows [:n] are X
+        y_res : (n + n_synthetic,), the type and encoding of y
         """
-        self.fit(X, y)
-        X, y = self._validate(X, y)
-        X_new, y_new = self._fit_resample_new(X, y)
-        self.n_synthetic_ = int(len(y_new))
-        return np.concatenate([X, X_new.astype(X.dtype, copy=False)]), np.concatenate([y, y_new.astype(y.dtype)])
+        self._check_params()
+        arrays = ArraysTransformer(X, y)  # imbalanced-learn's: gives the output the input's type back
+        X, y, one_hot = self._validate_data(X, y)
+        self._fit_validated(X, y)
+        X_res, y_res = self._fit_resample(X, y)
+        if one_hot:
+            y_res = label_binarize(y_res, classes=self.classes_)
+        return arrays.transform(X_res, y_res)
 
     def sample(self, n_per_class: dict | int):
         """Draw synthetic samples from the fitted augmenter.
@@ -158,6 +217,23 @@ class Augmenter(BaseEstimator):
         self._recorder = callback
         return self
 
+    def __sklearn_tags__(self):
+        """imbalanced-learn's sampler tags, saying what labkit's augmenters accept.
+
+        Dense numeric tables only: no NaN, no sparse input, no strings (feature vectors of a lab, not
+        raw records); pandas DataFrames and lists are accepted and given back. 2-D and/or 3-D by
+        `input_kind`. No ``sample_indices_`` (synthetic rows have no source index).
+        """
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = self.input_kind in ("vector", "any")
+        tags.input_tags.three_d_array = self.input_kind in ("frames", "any")
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        tags.input_tags.string = False
+        tags.input_tags.dataframe = True
+        tags.sampler_tags.sample_indices = False
+        return tags
+
     # ------------------------------------------------------------------ for subclasses
     def _fit(self, X, y) -> None:
         """Learn from the training fold (X validated, y (n,)). Default: nothing to learn."""
@@ -192,63 +268,93 @@ class Augmenter(BaseEstimator):
         return every > 0 and iteration % every == 0
 
     # ------------------------------------------------------------------ internals
-    def _validate(self, X, y):
+    def _check_params(self) -> None:
+        """scikit-learn's parameter validation against ``_parameter_constraints``, as a `LabkitError`."""
+        try:
+            self._validate_params()
+        except InvalidParameterError as err:
+            raise InvalidAugmenterParameter(str(err)) from None
+
+    def _validate_data(self, X, y):
+        """The one input check of every augmenter: (X, y, one_hot) from what the user gave.
+
+        Returns X as a float32/float64 ndarray ((n, d), or (n, T, F) for frames; other numbers become
+        float64), y as an (n,) ndarray, and whether y came one-hot encoded (then `fit_resample` gives
+        one-hot back). Sets ``n_features_in_`` and, for a DataFrame with string column names,
+        ``feature_names_in_`` (scikit-learn's ``validate_data``).
+        """
         name = type(self).__name__
-        X = np.asarray(X)
-        y = np.asarray(y)
-        if X.dtype == object or not np.issubdtype(X.dtype, np.number):
-            raise LabkitError(f"{name}: X must be numeric, got dtype {X.dtype}")
-        if not np.issubdtype(X.dtype, np.floating):
-            X = X.astype(np.float64)
+        try:
+            check_classification_targets(y)  # "Unknown label type: continuous ..."
+            y, one_hot = check_target_type(y, indicate_one_vs_all=True)  # one-hot and (n, 1) -> (n,)
+            X, y = validate_data(
+                self, X=X, y=y, reset=True, accept_sparse=False, dtype=[np.float64, np.float32], allow_nd=True
+            )
+        except (ValueError, TypeError) as err:
+            raise AugmenterInputError(f"{name}: {err}") from None
         want = {"vector": (2,), "frames": (3,), "any": (2, 3)}[self.input_kind]
         if X.ndim not in want:
             shape = " or ".join({2: "(n, d)", 3: "(n, T, F)"}[k] for k in want)
-            raise LabkitError(f"{name}: X must have shape {shape}, got {X.shape}")
-        if y.ndim != 1 or len(y) != len(X):
-            raise LabkitError(f"{name}: y must have shape ({len(X)},), got {y.shape}")
-        if len(X) == 0:
-            raise LabkitError(f"{name}: empty training data")
-        if not np.all(np.isfinite(X)):
-            raise LabkitError(f"{name}: X holds NaN or infinite values")
-        return X, y
+            raise AugmenterInputError(f"{name}: X must have shape {shape}, got {X.shape}")
+        classes = np.unique(y)
+        if len(classes) < 2:
+            raise AugmenterInputError(
+                f"{name}: y has a single class ({classes.tolist()}); an augmenter needs at least 2 classes "
+                "(imbalanced-learn's rule: with one class there is nothing to balance or compare)"
+            )
+        return X, y, one_hot
+
+    def _fit_validated(self, X, y) -> None:
+        """Fit on a validated fold: the class counts, the amounts, then the subclass's `_fit`."""
+        self.classes_, counts = np.unique(y, return_counts=True)
+        self.class_counts_ = {c: int(k) for c, k in zip(self.classes_.tolist(), counts)}
+        self.n_features_in_ = int(np.prod(X.shape[1:]))  # T * F for frames
+        self.n_to_add_ = self._amounts(self.class_counts_)
+        self.sampling_strategy_ = dict(self.n_to_add_)  # imbalanced-learn's fitted attribute
+        self._check_class_sizes()
+        self.dtype_ = X.dtype
+        self.feature_shape_ = X.shape[1:]
+        self.snapshots_: list[dict] = []
+        self.history_: list[dict] = []
+        self._rng_ = np.random.default_rng(self.random_state)
+        self._fit(X, y)
+
+    def _fit_resample(self, X, y):
+        """imbalanced-learn's hook on the validated fold: (X_res, y_res), real rows first."""
+        X_new, y_new = self._fit_resample_new(X, y)
+        self.n_synthetic_ = int(len(y_new))
+        return np.concatenate([X, X_new.astype(X.dtype, copy=False)]), np.concatenate([y, y_new.astype(y.dtype)])
 
     def _amounts(self, counts: dict) -> dict:
-        """Synthetic samples to add per class, from `sampling_strategy` and the class counts."""
+        """Synthetic samples to add per class, from `sampling_strategy` (already checked by `_check_params`)."""
         s = self.sampling_strategy
         name = type(self).__name__
-        if isinstance(s, str):
-            if s not in ("balance", "auto"):
-                raise LabkitError(
-                    f"{name}: sampling_strategy {s!r} unknown; use 'balance', a ratio such as 1.0, "
-                    "or a dict {class: total count}"
-                )
+        if isinstance(s, str):  # "balance" or its alias "auto"
             top = max(counts.values())
             return {c: top - n for c, n in counts.items()}
-        if isinstance(s, dict):
+        if isinstance(s, Mapping):
             add = {c: 0 for c in counts}
             for c, total in s.items():
                 if c not in counts:
-                    raise LabkitError(
+                    raise AugmenterInputError(
                         f"{name}: sampling_strategy names class {c!r}, absent from y (classes: {list(counts)})"
                     )
-                if int(total) < counts[c]:
-                    raise LabkitError(
-                        f"{name}: sampling_strategy asks {total} samples of class {c!r}, fewer "
-                        f"than the {counts[c]} it has (augmenters only add)"
+                if isinstance(total, bool) or not isinstance(total, numbers.Integral) or total < counts[c]:
+                    raise AugmenterInputError(
+                        f"{name}: sampling_strategy asks {total!r} samples of class {c!r}; it must be a whole "
+                        f"number, not fewer than the {counts[c]} the class has (augmenters only add)"
                     )
                 add[c] = int(total) - counts[c]
             return add
-        if isinstance(s, numbers.Real) and not isinstance(s, bool):
-            if not np.isfinite(s) or s < 0:
-                raise LabkitError(f"{name}: sampling_strategy ratio must be >= 0, got {s}")
-            return {c: int(round(float(s) * n)) for c, n in counts.items()}
-        raise LabkitError(f"{name}: sampling_strategy must be 'balance', a ratio or a dict, got {s!r}")
+        if isinstance(s, bool):
+            raise AugmenterInputError(f"{name}: sampling_strategy must be 'balance', a ratio or a dict, got {s!r}")
+        return {c: int(round(float(s) * n)) for c, n in counts.items()}
 
     def _check_class_sizes(self) -> None:
         """Refuse, naming the class, when a class that must grow is too small for this method."""
         for c, n in self.class_counts_.items():
             if self.n_to_add_.get(c, 0) > 0 and n < self.min_class_size:
-                raise LabkitError(
+                raise AugmenterInputError(
                     f"{type(self).__name__}: class {c!r} has only {n} training sample(s); this method needs at "
                     f"least {self.min_class_size} per class it augments"
                 )

@@ -8,12 +8,13 @@ wrap imbalanced-learn rather than re-implementing it; labkit only translates its
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
+from sklearn.utils._param_validation import Interval
 
-from labkit.augment.base import Augmenter
-from labkit.errors import LabkitError
+from labkit.augment.base import COUNT, Augmenter
 
 
 class NoAugmentation(Augmenter):
@@ -53,10 +54,16 @@ class GaussianNoise(Augmenter):
     Parameters
     ----------
     sampling_strategy : "balance", float or dict
-    scale : float, default 0.1
+    scale : float in [0, 100], default 0.1
         Noise standard deviation relative to each feature's standard deviation.
     random_state : int or None
     """
+
+    # Beyond 100 feature spreads the noise is all there is; the bound catches typos such as 1e300.
+    _parameter_constraints = {
+        **Augmenter._parameter_constraints,
+        "scale": [Interval(numbers.Real, 0, 100, closed="both")],
+    }
 
     def __init__(self, sampling_strategy="balance", scale=0.1, random_state=None):
         self.sampling_strategy = sampling_strategy
@@ -64,8 +71,6 @@ class GaussianNoise(Augmenter):
         self.random_state = random_state
 
     def _fit(self, X, y):
-        if not np.isfinite(self.scale) or self.scale < 0:
-            raise LabkitError(f"GaussianNoise: scale must be >= 0, got {self.scale}")
         self.sigma_ = X.std(axis=0)  # (d,)
         self._X_by_class_ = {c: X[y == c] for c in self.classes_.tolist()}
 
@@ -119,10 +124,15 @@ class RandomOversampling(_ImblearnWrapper):
     Parameters
     ----------
     sampling_strategy : "balance", float or dict
-    shrinkage : float or None, default None
+    shrinkage : float in [0, 100] or None, default None
         imblearn's smoothed bootstrap: None duplicates exactly.
     random_state : int or None
     """
+
+    _parameter_constraints = {
+        **Augmenter._parameter_constraints,
+        "shrinkage": [Interval(numbers.Real, 0, 100, closed="both"), None],
+    }
 
     def __init__(self, sampling_strategy="balance", shrinkage=None, random_state=None):
         self.sampling_strategy = sampling_strategy
@@ -145,12 +155,11 @@ class _NeighbourWrapper(_ImblearnWrapper):
     """
 
     min_class_size = 2
+    _parameter_constraints = {**Augmenter._parameter_constraints, "k_neighbors": COUNT}
 
     def _k_for(self, c) -> int:
         n_c = self.class_counts_[c]
-        k = int(self.k_neighbors)
-        if k < 1:
-            raise LabkitError(f"{type(self).__name__}: k_neighbors must be >= 1, got {self.k_neighbors}")
+        k = int(self.k_neighbors)  # a whole number >= 1 (_parameter_constraints)
         if n_c - 1 < k:
             warnings.warn(
                 f"{type(self).__name__}: class {c!r} has {n_c} samples, fewer than k_neighbors+1="
@@ -168,7 +177,7 @@ class Smote(_NeighbourWrapper):
     Parameters
     ----------
     sampling_strategy : "balance", float or dict
-    k_neighbors : int, default 5
+    k_neighbors : int >= 1, default 5
         Neighbours to interpolate towards (reduced per class when the class is smaller; see above).
     random_state : int or None
     """
@@ -202,7 +211,7 @@ class Adasyn(_NeighbourWrapper):
     Parameters
     ----------
     sampling_strategy : "balance", float or dict
-    k_neighbors : int, default 5
+    k_neighbors : int >= 1, default 5
         imblearn's ``n_neighbors``.
     random_state : int or None
     """

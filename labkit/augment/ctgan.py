@@ -28,7 +28,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from labkit.augment.base import Augmenter
+from labkit.augment.base import COUNT, DEVICE, Augmenter
 from labkit.errors import LabkitError
 
 EXTRA_HINT = "pip install 'labkit[ctgan]' (or: pip install ctgan)"
@@ -59,6 +59,14 @@ class CTGANAugmenter(Augmenter):
     """
 
     min_class_size = 2  # a per-class mixture of modes needs two rows
+    _parameter_constraints = {
+        **Augmenter._parameter_constraints,
+        "epochs": COUNT,
+        "batch_size": COUNT,
+        "pac": COUNT,
+        "per_class": ["boolean"],
+        "device": DEVICE,
+    }
 
     def __init__(
         self,

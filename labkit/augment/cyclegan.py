@@ -26,9 +26,12 @@ per fold.
 
 from __future__ import annotations
 
-import numpy as np
+import numbers
 
-from labkit.augment.base import Augmenter
+import numpy as np
+from sklearn.utils._param_validation import Interval
+
+from labkit.augment.base import COUNT, DEVICE, NON_NEGATIVE_COUNT, OPTIONAL_COUNT, THREADS, Augmenter
 from labkit.errors import LabkitError
 
 
@@ -55,6 +58,23 @@ class CycleGANAugmenter(Augmenter):
 
     # A discriminator facing a single row only learns that row; two is the least that is a sample.
     min_class_size = 2
+    _parameter_constraints = {
+        **Augmenter._parameter_constraints,
+        "preset": [str],  # labkit.models.cyclegan.make_config names the presets and budgets
+        "budget": [str],
+        "epochs": OPTIONAL_COUNT,
+        "pretrain_epochs": [*NON_NEGATIVE_COUNT, None],
+        "cls_epochs": [*NON_NEGATIVE_COUNT, None],
+        "hidden": OPTIONAL_COUNT,
+        "batch_size": OPTIONAL_COUNT,
+        "lr": [Interval(numbers.Real, 0, 1, closed="right"), None],  # Adam steps above 1 only diverge
+        "neutral": "no_validation",  # a class label: any type y holds
+        "jitter": [Interval(numbers.Real, 0, 10, closed="both")],  # in standardised feature units
+        "device": DEVICE,
+        "threads": THREADS,
+        "record_every": NON_NEGATIVE_COUNT,
+        "n_record": COUNT,
+    }
 
     def __init__(
         self,

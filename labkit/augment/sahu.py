@@ -24,7 +24,7 @@ import contextlib
 
 import numpy as np
 
-from labkit.augment.base import Augmenter
+from labkit.augment.base import COUNT, DEVICE, NON_NEGATIVE_COUNT, OPTIONAL_COUNT, THREADS, Augmenter
 from labkit.errors import LabkitError
 
 
@@ -48,6 +48,15 @@ class _SahuBase(Augmenter):
     """Shared plumbing: class indices, seeds, the device, CPU threads, the AAE fit."""
 
     input_kind = "vector"
+    _parameter_constraints = {
+        **Augmenter._parameter_constraints,
+        "aae_epochs": OPTIONAL_COUNT,
+        "batch_size": OPTIONAL_COUNT,
+        "device": DEVICE,
+        "threads": THREADS,
+        "record_every": NON_NEGATIVE_COUNT,
+        "n_record": COUNT,
+    }
 
     def _fit(self, X, y) -> None:
         # Narrow models: more CPU threads than one mostly add synchronisation, and on a busy machine
@@ -104,6 +113,7 @@ class Gan2dAugmenter(_SahuBase):
 
     # One Gaussian per emotion is fitted to its codes; one code says nothing about a spread.
     min_class_size = 2
+    _parameter_constraints = {**_SahuBase._parameter_constraints, "gan_epochs": OPTIONAL_COUNT}
 
     def __init__(
         self,
@@ -211,6 +221,9 @@ class CGANAugmenter(_SahuBase):
     record_every : record generated rows every this many epochs (0: off)
     n_record : rows per class in each snapshot
     """
+
+    # labkit.models.sahu.cgan_config_for names the presets
+    _parameter_constraints = {**_SahuBase._parameter_constraints, "preset": [str], "epochs": OPTIONAL_COUNT}
 
     def __init__(
         self,

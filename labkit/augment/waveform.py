@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import numbers
 import os
 import random
 import warnings
@@ -68,6 +69,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import Interval
 
 from labkit.augment.base import Augmenter
 from labkit.errors import LabkitError
@@ -121,6 +123,7 @@ class WaveformAugmenter(Augmenter):
     input_kind = "any"  # its rows are whatever the comparison's features are
     needs_audio = True  # the comparison must pass the fold's audio (bind_fold); see the module docstring
     min_class_size = 1
+    _parameter_constraints = {**Augmenter._parameter_constraints, "audio": [FoldAudio, None]}
 
     # ------------------------------------------------------------------ the audio transform
     def _transform(self, sr: int):
@@ -318,6 +321,12 @@ class WavNoise(WaveformAugmenter):
     sampling_strategy, random_state, audio : as for every waveform augmenter (`WaveformAugmenter`)
     """
 
+    _parameter_constraints = {
+        **WaveformAugmenter._parameter_constraints,
+        "snr_db": [Interval(numbers.Real, -30, 100, closed="both")],
+        "spread_db": [Interval(numbers.Real, 0, 50, closed="both")],
+    }
+
     def __init__(self, snr_db=20.0, spread_db=0.0, sampling_strategy="balance", random_state=None, audio=None):
         self.snr_db = snr_db
         self.spread_db = spread_db
@@ -348,6 +357,16 @@ class WavBand(WaveformAugmenter):
         Slope of each Butterworth filter in dB/octave (a multiple of 6).
     sampling_strategy, random_state, audio : as for every waveform augmenter (`WaveformAugmenter`)
     """
+
+    _parameter_constraints = {
+        **WaveformAugmenter._parameter_constraints,
+        "low_hz": [
+            Interval(numbers.Real, 0, 100000, closed="neither")
+        ],  # the Nyquist limit is checked when the rate is known
+        "high_hz": [Interval(numbers.Real, 0, 100000, closed="neither")],
+        "jitter": [Interval(numbers.Real, 0, 1, closed="left")],
+        "rolloff_db": [Interval(numbers.Integral, 6, 120, closed="both")],
+    }
 
     def __init__(
         self,
@@ -414,6 +433,14 @@ class WavReverb(WaveformAugmenter):
     sampling_strategy, random_state, audio : as for every waveform augmenter (`WaveformAugmenter`)
     """
 
+    _parameter_constraints = {
+        **WaveformAugmenter._parameter_constraints,
+        "min_rt60": [Interval(numbers.Real, 0, 5, closed="right")],
+        "max_rt60": [Interval(numbers.Real, 0, 5, closed="right")],
+        "drr_db": [Interval(numbers.Real, -60, 60, closed="both")],
+        "n_rooms": [Interval(numbers.Integral, 1, 1000, closed="both")],
+    }
+
     def __init__(
         self,
         min_rt60=0.2,
@@ -477,6 +504,12 @@ class WavSpeed(WaveformAugmenter):
         Tempo factor range (> 1 is faster). See the module docstring for why pitch is kept.
     sampling_strategy, random_state, audio : as for every waveform augmenter (`WaveformAugmenter`)
     """
+
+    _parameter_constraints = {
+        **WaveformAugmenter._parameter_constraints,
+        "min_rate": [Interval(numbers.Real, 0.5, 2, closed="both")],
+        "max_rate": [Interval(numbers.Real, 0.5, 2, closed="both")],
+    }
 
     def __init__(self, min_rate=0.9, max_rate=1.1, sampling_strategy="balance", random_state=None, audio=None):
         self.min_rate = min_rate

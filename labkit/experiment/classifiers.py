@@ -11,7 +11,14 @@ imbalanced-learn pipeline.
 * ``mlp``: `MLPClassifier`, the DNN of Shilandari et al. (see its docstring).
 
 Parameters are checked when the classifier is made (``C=-1``, ``max_epochs=-1``, ``device="bogus"``
-are `LabkitError`s naming the value), so a command refuses them before it creates a run.
+are `LabkitError`s naming the value), so a command refuses them before it creates a run; both kinds
+check them with scikit-learn's own parameter validation (``_parameter_constraints``).
+
+Every classifier passes scikit-learn's estimator checks (``parametrize_with_checks``; the exemptions
+and their reasons are in tests/test_classifiers.py): the MLP validates its input with scikit-learn's
+``validate_data`` (NaN, sparse, complex, empty and mis-shaped input refused with scikit-learn's
+messages; DataFrames keep their feature names), and its refusals are `ClassifierInputError`s, a
+`LabkitError` (exit 2) that is also the ``ValueError`` scikit-learn's tools expect.
 
 Nested tuning (``labkit compare --tune``)
 -----------------------------------------
@@ -37,12 +44,21 @@ Ties go to the first grid value (GridSearchCV's rule), i.e. the strongest regula
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils._param_validation import Interval, InvalidParameterError
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from labkit.errors import LabkitError
+
+
+class ClassifierInputError(LabkitError, ValueError, TypeError):
+    """Data a classifier refuses: a `LabkitError` (exit 2), and the ``ValueError`` / ``TypeError`` scikit-learn raises."""
+
 
 CLASSIFIERS = ["svm-linear", "svm-rbf", "mlp"]
 
@@ -96,7 +112,27 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         Seeds initialisation, the validation split and the minibatch order.
     device : str, default "auto"
         Torch device; "auto" resolves with `labkit.utils.pick_device` (CUDA when present) at fit time.
+
+    Attributes
+    ----------
+    classes_ : (n_classes,) labels; net_ : the trained torch network; history_ : per-epoch losses;
+    n_epochs_ : epochs run; n_features_in_, feature_names_in_ : what fit saw; device_ : the device used
     """
+
+    # Upper bounds only catch typos (1e300): no study uses a step above 1 or an L2 strength above 10.
+    _parameter_constraints: dict = {
+        "hidden": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_layers": [Interval(numbers.Integral, 0, None, closed="left")],
+        "negative_slope": [Interval(numbers.Real, 0, 1, closed="both")],
+        "weight_decay": [Interval(numbers.Real, 0, 10, closed="both")],
+        "lr": [Interval(numbers.Real, 0, 1, closed="right")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "patience": [Interval(numbers.Integral, 1, None, closed="left")],
+        "val_fraction": [Interval(numbers.Real, 0, 1, closed="left")],
+        "random_state": [Interval(numbers.Integral, 0, None, closed="left")],
+        "device": [str, None],
+    }
 
     def __init__(
         self,
@@ -151,33 +187,18 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         return is_val
 
     def check_params(self) -> "MLPClassifier":
-        """`LabkitError` naming any parameter outside its range (called by fit and make_classifier)."""
+        """`LabkitError` naming any parameter outside its range (called by fit and make_classifier).
 
-        def bad(name, rule):
-            raise LabkitError(f"classifier 'mlp': {name}={getattr(self, name)!r} {rule}")
-
-        for name in ("hidden", "batch_size", "max_epochs", "patience"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                bad(name, "must be a whole number >= 1")
-        if isinstance(self.n_layers, bool) or not isinstance(self.n_layers, (int, np.integer)) or self.n_layers < 0:
-            bad("n_layers", "must be a whole number >= 0")
-        for name, lo, hi, lo_open in (
-            ("lr", 0.0, np.inf, True),
-            ("weight_decay", 0.0, np.inf, False),
-            ("negative_slope", 0.0, np.inf, False),
-            ("val_fraction", 0.0, 1.0, False),
-        ):
-            v = getattr(self, name)
-            if (
-                isinstance(v, bool)
-                or not isinstance(v, (int, float, np.number))
-                or not np.isfinite(v)
-                or v < lo
-                or (lo_open and v == lo)
-                or (name == "val_fraction" and v >= hi)
-            ):
-                bad(name, f"must be a number {'>' if lo_open else '>='} {lo:g}" + (" and < 1" if hi == 1.0 else ""))
+        scikit-learn's parameter validation against ``_parameter_constraints`` (type and range; a
+        whole-number parameter refuses 2.5 and True), then the device (`labkit.utils.pick_device`).
+        """
+        for name, value in self.get_params(deep=False).items():
+            if isinstance(value, bool) and name != "device":
+                raise LabkitError(f"classifier 'mlp': {name}={value!r} must be a number, not a boolean")
+        try:
+            self._validate_params()
+        except InvalidParameterError as err:
+            raise LabkitError(f"classifier 'mlp': {err}") from None
         if self.device not in (None, "", "auto"):
             from labkit.utils import pick_device
 
@@ -185,7 +206,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def fit(self, X, y):
-        """Train on X (n, d) float, y (n,) labels; returns self.
+        """Train on X (n, d) numbers (array, DataFrame or lists), y (n,) labels; returns self.
 
         On CPU, training runs on one thread (restored afterwards): matrices this small gain nothing
         from more, and the comparison runner already runs one task per core.
@@ -193,6 +214,11 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         import torch
 
         self.check_params()
+        try:
+            X, y = validate_data(self, X, y, dtype=np.float32, accept_sparse=False)
+            check_classification_targets(y)  # "Unknown label type" for a continuous y
+        except (ValueError, TypeError) as err:
+            raise ClassifierInputError(f"classifier 'mlp': {err}") from None
 
         threads = torch.get_num_threads()
         try:
@@ -208,13 +234,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
         from labkit.utils import pick_device
 
-        X = np.asarray(X, dtype=np.float32)
-        y = np.asarray(y)
-        if X.ndim != 2 or len(X) != len(y):
-            raise LabkitError(f"MLPClassifier: X must be (n, d) with len(y) rows, got {X.shape} and {y.shape}")
+        # X (n, d) float32 and y (n,) as `fit` validated them
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise LabkitError(f"MLPClassifier: need at least 2 classes, got {self.classes_.tolist()}")
+            raise ClassifierInputError(
+                f"MLPClassifier: need at least 2 classes, got 1 class ({self.classes_.tolist()})"
+            )
         device = pick_device(self.device)
         self.device_ = str(device)
         rng = np.random.default_rng(self.random_state)
@@ -223,10 +248,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
 
         is_val = self._val_split(y_idx, rng) if self.val_fraction > 0 else np.zeros(len(y), dtype=bool)
-        X_tr = torch.from_numpy(X[~is_val]).to(device)  # (n_tr, d)
-        y_tr = torch.from_numpy(y_idx[~is_val]).long().to(device)  # (n_tr,)
-        X_va = torch.from_numpy(X[is_val]).to(device)  # (n_va, d)
-        y_va = torch.from_numpy(y_idx[is_val]).long().to(device)
+        X_tr = torch.tensor(X[~is_val], device=device)  # (n_tr, d)
+        y_tr = torch.tensor(y_idx[~is_val], dtype=torch.long, device=device)  # (n_tr,)
+        X_va = torch.tensor(X[is_val], device=device)  # (n_va, d)
+        y_va = torch.tensor(y_idx[is_val], dtype=torch.long, device=device)
 
         best_loss, best_state, bad_epochs = float("inf"), None, 0
         self.history_ = []
@@ -262,20 +287,25 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         net.eval()
         self.net_ = net
         self.n_epochs_ = epoch + 1
-        self.n_features_in_ = X.shape[1]
         return self
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, (n, n_classes) in `classes_` order."""
         import torch
 
-        X = torch.from_numpy(np.asarray(X, dtype=np.float32)).to(self.device_)  # (n, d)
+        check_is_fitted(self)
+        try:
+            X = validate_data(self, X, reset=False, dtype=np.float32, accept_sparse=False)
+        except (ValueError, TypeError) as err:
+            raise ClassifierInputError(f"classifier 'mlp': {err}") from None
+        X = torch.tensor(X, device=self.device_)  # (n, d); a copy, so read-only input is fine
         with torch.no_grad():
             return torch.softmax(self.net_(X), dim=1).cpu().numpy()
 
     def predict(self, X) -> np.ndarray:
         """Predicted labels, (n,)."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # first: NotFittedError before fit
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 def pick_device_str(device) -> str:

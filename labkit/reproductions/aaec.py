@@ -147,7 +147,7 @@ def _load(args, overrides: dict):
     return split(feats, fold.train_idx, fold.test_idx, args.source)
 
 
-def _scores(model, data, device, amp: bool = False) -> dict:
+def evaluate(model, data, device, amp: bool = False) -> dict:
     """{"arousal"|"valence": {"f1", "f1_micro", "uar", "combined"}} of a trained AAEC on the test speakers."""
     import numpy as np
 
@@ -169,7 +169,7 @@ def _test_scores(data, device, amp: bool):
     def hook(iteration: int, model, row: dict) -> None:
         if row["stage"] == "aae":
             return
-        ev = _scores(model, data, device, amp)
+        ev = evaluate(model, data, device, amp)
         row["test_uar_arousal"] = ev["arousal"]["uar"]
         row["test_uar_valence"] = ev["valence"]["uar"]
         row["test_combined"] = 0.5 * (ev["arousal"]["combined"] + ev["valence"]["combined"])
@@ -199,7 +199,7 @@ def _train_and_score(
         on_epoch=hooks(_test_scores(data, device, cfg.mixed_precision), figure5, HistoryWriter(run, history_table)),
         checkpoint=Checkpoint.in_run(run, checkpoint_name, checkpoint_every),
     )
-    metrics = _scores(res.model, data, device)  # after the fine-tuning, in fp32
+    metrics = evaluate(res.model, data, device)  # after the fine-tuning, in fp32
     combined = 0.5 * (metrics["arousal"]["combined"] + metrics["valence"]["combined"])
     return {"metrics": metrics, "combined": combined, "seconds": res.seconds, "device": res.device}
 

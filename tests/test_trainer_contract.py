@@ -265,6 +265,11 @@ def test_an_unloadable_checkpoint_is_a_clear_error(tmp_path):
     path.write_bytes(b"PK\x03\x04 this is not a whole zip file")
     with pytest.raises(LabkitError, match="broken.pt.*cannot be loaded.*delete it"):
         train_sahu_gan(1, 2, checkpoint=Checkpoint(path))
+    whole = tmp_path / "whole.pt"
+    train_sahu_gan(1, 2, checkpoint=Checkpoint(whole))
+    path.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])  # a copy cut short
+    with pytest.raises(LabkitError, match="broken.pt.*cannot be loaded.*delete it.*restart=True"):
+        train_sahu_gan(1, 2, checkpoint=Checkpoint(path))
     torch.save({"model": {}}, path)  # loadable, but not a training checkpoint
     with pytest.raises(LabkitError, match="not a labkit training checkpoint.*delete it"):
         train_sahu_gan(1, 2, checkpoint=Checkpoint(path))

@@ -237,6 +237,9 @@ class HistoryWriter:
 # ---------------------------------------------------------------------------------------------------
 # Checkpoints
 
+# What every refusal of a checkpoint says to do about it.
+RESTART_ADVICE = "delete it to restart that training from the beginning (Checkpoint(..., restart=True) ignores it)"
+
 CHECKPOINT_KEYS = ("format", "config", "epoch", "history", "model", "optimizers", "rng", "hook", "extra")
 CHECKPOINT_FORMAT = 1
 
@@ -304,14 +307,13 @@ class Checkpoint:
         except Exception as exc:  # a truncated zip, a foreign pickle, a file that is no checkpoint at all
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise LabkitError(
-                f"checkpoint {self.path} cannot be loaded ({type(exc).__name__}: {reason[:200]}); delete it to "
-                "restart that training from the beginning (or run it again with a restart)"
+                f"checkpoint {self.path} cannot be loaded ({type(exc).__name__}: {reason[:200]}); {RESTART_ADVICE}"
             ) from None
         missing = [k for k in CHECKPOINT_KEYS if not isinstance(state, dict) or k not in state]
         if missing:
             raise LabkitError(
                 f"checkpoint {self.path} is not a labkit training checkpoint of this version (missing "
-                f"{', '.join(missing)}); delete it to restart that training from the beginning"
+                f"{', '.join(missing)}); {RESTART_ADVICE}"
             )
         return state
 
@@ -337,7 +339,7 @@ class Checkpoint:
             shown = ", ".join(f"{k}: {have.get(k)!r} -> {want.get(k)!r}" for k in keys[:4])
             raise LabkitError(
                 f"checkpoint {self.path} was written for another config ({shown}{' ...' if len(keys) > 4 else ''}); "
-                "delete it to restart that training with the new config"
+                f"{RESTART_ADVICE}"
             )
         try:
             model.load_state_dict(state["model"])
@@ -351,7 +353,7 @@ class Checkpoint:
         except (KeyError, RuntimeError, ValueError) as exc:
             raise LabkitError(
                 f"checkpoint {self.path} does not fit this model ({type(exc).__name__}: {str(exc)[:200]}); "
-                "delete it to restart that training from the beginning"
+                f"{RESTART_ADVICE}"
             ) from None
         if hook is not None and hasattr(hook, "load_state_dict") and state["hook"]:
             hook.load_state_dict(state["hook"])

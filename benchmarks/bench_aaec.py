@@ -34,7 +34,7 @@ PHASES = {"enc": (1, 0, 0), "dec": (0, 1, 0), "clf": (0, 0, 1)}
 def fake_set(n: int, T: int, F: int, n_test: int = 8, seed: int = 0):
     import torch
 
-    from labkit.trainers.aaec import TrainingSet
+    from labkit.data.aaec import TrainingSet
 
     g = torch.Generator().manual_seed(seed)
     return TrainingSet(
@@ -58,12 +58,13 @@ def loop_phase(preset: str, phase: str, device: str, batches: int, compile: bool
     """Per-step and per-batch time of one phase inside train() (second iteration; the first warms up)."""
     from labkit.models.aaec import make_config
     from labkit.trainers.aaec import TrainOptions, train
+    from labkit.utils import pick_device
 
     k1, k2, k3 = PHASES[phase]
     cfg = make_config(preset, "AAEC", iterations=2, k1=k1, k2=k2, k3=k3, finetune_epochs=0)
     data = fake_set(batches * cfg.batch_size, cfg.n_frames, cfg.n_bins)
-    res = train(data, cfg, None, TrainOptions(device=device, progress=False, compile=compile))
-    row = res["history"][-1]
+    res = train(data, cfg, device=pick_device(device), options=TrainOptions(progress=False, compile=compile))
+    row = res.history[-1]
     return {"per_step": row["seconds"] / row["steps"], "per_batch": row["seconds"] / batches, "steps": row["steps"]}
 
 
@@ -135,11 +136,12 @@ def floor_phase(preset: str, phase: str, device: str, reps: int = 5) -> float:
 def bench_small(device: str, iterations: int = 3) -> dict:
     from labkit.models.aaec import make_config
     from labkit.trainers.aaec import TrainOptions, train
+    from labkit.utils import pick_device
 
     cfg = make_config("small", "AAEC", iterations=iterations)
     data = fake_set(490, cfg.n_frames, cfg.n_bins, n_test=210)
-    res = train(data, cfg, None, TrainOptions(device=device, progress=False))
-    rows = res["history"][1:]  # the first iteration warms up
+    res = train(data, cfg, device=pick_device(device), options=TrainOptions(progress=False))
+    rows = res.history[1:]  # the first iteration warms up
     secs = statistics.median(r["seconds"] for r in rows)
     steps = rows[0]["steps"]
     return {"per_iteration": secs, "steps": steps, "steps_per_s": steps / secs, "n": len(rows)}

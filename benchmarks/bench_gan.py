@@ -100,7 +100,7 @@ def big_batch_fraction(X, y, device, batch: int, rows: int, epochs: int, dtype: 
         ceilings.append(gemm_ceiling(device, dtype, repeats=3))
 
     cfg.epochs = epochs + 1
-    res = train_cgan(Xb, yb, cfg, device=device, callback=after_epoch)
+    res = train_cgan(Xb, yb, cfg, device=device, on_epoch=after_epoch)
     secs = np.array([r["seconds"] for r in res.history[1:]])  # the first epoch warms up (allocations, kernels)
     achieved = flops / secs / 1e9  # (epochs,) GFLOP/s
     fractions = achieved / np.array(ceilings[1:])

@@ -10,6 +10,7 @@ import torch
 
 from labkit.data.aaec import AAECData
 from labkit.errors import LabkitError
+from labkit.features.aaec import prepare
 from labkit.models.aaec import (
     AAEC,
     CONFIGURATIONS,
@@ -23,10 +24,13 @@ from labkit.models.aaec import (
     make_config,
     spectrum_summary,
 )
-from labkit.reproductions.aaec import task_key
+from labkit.reproductions.aaec import evaluate, task_key
 from labkit.runstore import Run
 from labkit.trainers.aaec import TrainOptions, train
+from labkit.trainers.common import Checkpoint, HistoryWriter, hooks, stop_after
 from labkit.viz.figure5 import Figure5Recorder
+
+CPU = torch.device("cpu")
 
 # Tiny sizes for training tests: 12 frames x 33 bins, narrow layers, one epoch per phase.
 TINY = dict(
@@ -73,6 +77,19 @@ def quiet(**kw) -> TrainOptions:
 
 def recorder(run) -> Figure5Recorder:
     return Figure5Recorder(run, every=1, n_record=6, ref_epochs=1)
+
+
+def fit(data: AAECData, cfg, run=None, *, figure5=False, stop=None, device=CPU, every=1):
+    """What the reproduction does with one training: prepare the data, train (Figure 5, the history
+    table and a checkpoint when there is a run), score the test split. (TrainResult, metrics or None)."""
+    ts, cfg = prepare(data, cfg)
+    rec = recorder(run) if figure5 else None
+    if rec is not None:
+        rec.data = ts
+    hook = hooks(rec, HistoryWriter(run, "history") if run is not None else None, stop_after(stop) if stop else None)
+    ckpt = Checkpoint.in_run(run, "last", every) if run is not None else None
+    res = train(ts, cfg, device=device, options=quiet(), on_epoch=hook, checkpoint=ckpt)
+    return res, (evaluate(res.model, ts, device) if res.state["finetuned"] else None)
 
 
 # ----------------------------------------------------------------------------------------- modules
@@ -197,10 +214,10 @@ def test_one_iteration_per_configuration(name, tmp_path):
     data = tiny_data()
     cfg = make_config("small", name, **{**TINY, "iterations": 1})
     run = Run.create(tmp_path / "run", "aaec", cfg.to_dict())
-    res = train(data, cfg, run, quiet(), recorder=recorder(run) if cfg.augment else None)
+    res, metrics = fit(data, cfg, run, figure5=cfg.augment)
     hist = run.read_table("history")
     two_stage = name == "AAE+C"
-    assert len(hist) == (2 if two_stage else 1) and len(res["history"]) == len(hist)
+    assert len(hist) == (2 if two_stage else 1) and len(res.history) == len(hist)
     loss_cols = [c for c in hist.columns if c.startswith("loss_")]
     assert loss_cols and np.isfinite(hist[loss_cols].to_numpy(float)[~np.isnan(hist[loss_cols].to_numpy(float))]).all()
     if name == "Classifier":
@@ -220,9 +237,9 @@ def test_one_iteration_per_configuration(name, tmp_path):
         assert ref["X_train"].shape == (40, 2 * cfg.gru_cells) and ref["X_test"].shape[0] == 18
         assert run.load_snapshot("embedding", 1)["X"].shape[1] == 2 * cfg.gru_cells
     for head in ("arousal", "valence"):
-        m = res["metrics"][head]
+        m = metrics[head]
         assert 0 <= m["uar"] <= 1 and m["combined"] == pytest.approx(0.66 * m["f1_micro"] + 0.34 * m["uar"])
-    assert run.checkpoint_path("last").exists() and run.checkpoint_path("last-final").exists()
+    assert run.checkpoint_path("last").exists() and res.state["finetuned"]
 
 
 @pytest.mark.parametrize("name,stop", [("AAEC", 1), ("AAE+C", 3)])  # AAE+C: stop between its two stages
@@ -230,20 +247,26 @@ def test_resume_equals_uninterrupted_run(tmp_path, name, stop):
     data = tiny_data()
     cfg = make_config("small", name, **{**TINY, "iterations": 3})
     full_run = Run.create(tmp_path / "full", "aaec", cfg.to_dict())
-    full = train(data, cfg, full_run, quiet(checkpoint_every=1), recorder=recorder(full_run))
+    full, full_metrics = fit(data, cfg, full_run, figure5=True)
 
     split_run = Run.create(tmp_path / "split", "aaec", cfg.to_dict())
-    first = train(data, cfg, split_run, quiet(checkpoint_every=1, stop_after=stop), recorder=recorder(split_run))
-    assert first["stopped_at"] == stop and split_run.load_checkpoint()["iteration"] == stop
-    resumed = train(data, cfg, split_run, quiet(checkpoint_every=1), recorder=recorder(split_run))
+    first, _ = fit(data, cfg, split_run, figure5=True, stop=stop)
+    assert first.stopped and first.state["epoch"] == stop and split_run.load_checkpoint()["epoch"] == stop
+    resumed, metrics = fit(data, cfg, split_run, figure5=True)
 
-    a, b = full["model"].state_dict(), resumed["model"].state_dict()
+    a, b = full.model.state_dict(), resumed.model.state_dict()
     assert a.keys() == b.keys()
     for k in a:
         assert torch.equal(a[k], b[k]), k
-    assert resumed["metrics"] == full["metrics"]
+    assert metrics == full_metrics
     drop = lambda h: [{k: v for k, v in r.items() if k != "seconds"} for r in h]  # noqa: E731
-    assert drop(resumed["history"]) == drop(full["history"])
+    assert drop(resumed.history) == drop(full.history)
+    # the streamed history table holds every iteration once, as the uninterrupted run's
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(
+        split_run.read_table("history").drop(columns="seconds"), pd.DataFrame(full.history).drop(columns="seconds")
+    )
     # The recorded samples of iteration 3 (after the resume) are the same too.
     assert np.array_equal(split_run.load_snapshot("spectrum", 3)["X"], full_run.load_snapshot("spectrum", 3)["X"])
 
@@ -253,8 +276,8 @@ def test_training_learns_a_separable_toy_task():
     """Sanity: with the classifier in the loop, a task the tilt separates gets well above chance."""
     data = tiny_data(n_train=60, n_test=30)
     cfg = make_config("small", "AAEC", **{**TINY, "iterations": 12, "lr": 3e-3})
-    res = train(data, cfg, None, quiet())
-    assert res["metrics"]["arousal"]["uar"] > 0.5  # chance is 1/3
+    _, metrics = fit(data, cfg)
+    assert metrics["arousal"]["uar"] > 0.5  # chance is 1/3
 
 
 def test_table1_summary_uses_the_framework_and_prints_the_paper_beside_ours():
@@ -458,25 +481,20 @@ def test_aae_plus_c_second_stage_trains_the_class_heads_only():
         freq_pool=1,
     )
     torch.manual_seed(cfg.seed)
-    init = AAEC(cfg).classifier.state_dict()  # train() seeds the same way before building the model
-    res = train(data, cfg, None, quiet())
-    after = res["model"].classifier.state_dict()
+    init = AAEC(cfg).classifier.state_dict()  # train() builds the model under the same seed
+    res, _ = fit(data, cfg)
+    after = res.model.classifier.state_dict()
     rf = [k for k in init if k.startswith("head_realfake")]
     assert rf and all(torch.equal(init[k], after[k]) for k in rf)
     assert not all(torch.equal(init[k], after[k]) for k in init if k.startswith("head_arousal"))
-    assert [r["stage"] for r in res["history"]] == ["aae", "classifier"]
+    assert [r["stage"] for r in res.history] == ["aae", "classifier"]
 
 
 def test_encoder_against_c_d_is_a_documented_switch():
     data = tiny_data()
-    on = train(data, make_config("small", "AAEC", **{**TINY, "iterations": 1}), None, quiet())
-    off = train(
-        data,
-        make_config("small", "AAEC", **{**TINY, "iterations": 1, "encoder_fools_classifier": False}),
-        None,
-        quiet(),
-    )
-    assert "loss_enc_fool" in on["history"][0] and "loss_enc_fool" not in off["history"][0]
+    on, _ = fit(data, make_config("small", "AAEC", **{**TINY, "iterations": 1}))
+    off, _ = fit(data, make_config("small", "AAEC", **{**TINY, "iterations": 1, "encoder_fools_classifier": False}))
+    assert "loss_enc_fool" in on.history[0] and "loss_enc_fool" not in off.history[0]
     assert make_config("paper", "AAEC").encoder_fools_classifier is True  # the paper's reading is the default
 
 
@@ -484,7 +502,9 @@ def test_data_cut_to_another_length_than_the_config_is_refused():
     d = tiny_data()
     d.max_seconds = 3.0
     with pytest.raises(LabkitError, match="15 s"):
-        train(d, make_config("paper", "AAEC", **TINY), None, quiet())
+        prepare(d, make_config("paper", "AAEC", **TINY))
+    with pytest.raises(LabkitError, match="prepared TrainingSet"):
+        train(d, make_config("small", "AAEC", **TINY), device=CPU)
     assert make_config("paper", "AAEC").max_seconds == 15.0
 
 
@@ -495,7 +515,7 @@ def test_divergence_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
     cfg = make_config("small", "AAEC", **{**TINY, "iterations": 3, "lr": 1e30})
     run = Run.create(tmp_path / "run", "aaec", cfg.to_dict())
     with pytest.raises(TrainingDiverged, match="diverged at iteration"):
-        train(data, cfg, run, quiet(checkpoint_every=1))
+        fit(data, cfg, run)
     ckpt = run.load_checkpoint()
     if ckpt is not None:  # whatever was saved before the blow-up is finite
         assert all(torch.isfinite(v).all() for v in ckpt["model"].values())
@@ -516,7 +536,7 @@ def test_one_iteration_on_cuda_with_bf16_autocast(tmp_path):
     for name in ("AAEC", "AAE+C"):
         cfg = make_config("small", name, **{**TINY, "iterations": 1})
         run = Run.create(tmp_path / name.replace("+", "p"), "aaec", cfg.to_dict())
-        res = train(data, cfg, run, quiet(device="cuda"), recorder=recorder(run))
-        assert res["device"].startswith("cuda")
-        assert all(0 <= res["metrics"][h]["uar"] <= 1 for h in ("arousal", "valence"))
+        res, metrics = fit(data, cfg, run, figure5=True, device=torch.device("cuda"))
+        assert res.device.startswith("cuda")
+        assert all(0 <= metrics[h]["uar"] <= 1 for h in ("arousal", "valence"))
         assert np.isfinite(run.load_snapshot("embedding", 1)["X"]).all()

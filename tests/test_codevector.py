@@ -22,6 +22,7 @@ from labkit.reproductions import codevector as cv
 from labkit.trainers import codevector as trainer
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+CPU = torch.device("cpu")
 
 
 @pytest.fixture(autouse=True)
@@ -110,24 +111,27 @@ def test_tiny_training_run_and_its_history():
     Xs = (X - X.mean(0)) / X.std(0)
     cfg = make_config("enriched-10", n_features=10, epochs=3, batch_size=16)
     y_io = torch.tensor(np.stack([1 - y, y], 1) * 0.8 + 0.1, dtype=torch.float32)
-    res = trainer.enrich(Xs, y, y_io, cfg)
+    res = trainer.enrich(Xs, y, y_io, cfg, device=CPU)
     assert [h["epoch"] for h in res.history] == [1, 2, 3]
     assert all(np.isfinite(h[k]) for h in res.history for k in ("loss_d", "loss_rec", "loss_per", "loss_adv"))
     assert res.history[0]["loss_per"] > 0
-    Z = res.encode(Xs)
+    Z = trainer.encode(res.model, Xs)
     assert Z.shape == (len(X), 10) and Z.dtype == np.float32
     # the same seed gives the same code; another seed another one
-    again = trainer.enrich(Xs, y, y_io, cfg).encode(Xs)
+    again = trainer.encode(trainer.enrich(Xs, y, y_io, cfg, device=CPU).model, Xs)
     np.testing.assert_array_equal(Z, again)
-    other = trainer.enrich(
-        Xs, y, y_io, make_config("enriched-10", n_features=10, epochs=3, batch_size=16, seed=1)
-    ).encode(Xs)
+    other = trainer.encode(
+        trainer.enrich(
+            Xs, y, y_io, make_config("enriched-10", n_features=10, epochs=3, batch_size=16, seed=1), device=CPU
+        ).model,
+        Xs,
+    )
     assert not np.allclose(Z, other)
     # without the head there is no L_per
-    plain = trainer.train(Xs, make_config("aae-64", n_features=10, epochs=2), y=y)
+    plain = trainer.train(Xs, make_config("aae-64", n_features=10, epochs=2), y=y, device=CPU)
     assert all(h["loss_per"] == 0.0 for h in plain.history)
     with pytest.raises(LabkitError, match="needs the labels"):
-        trainer.train(Xs, make_config("aae-64", n_features=10, epochs=1))
+        trainer.train(Xs, make_config("aae-64", n_features=10, epochs=1), device=CPU)
 
 
 @pytest.mark.slow
@@ -136,7 +140,7 @@ def test_training_fits_the_out_of_context_labels():
     Xs = ((X - X.mean(0)) / X.std(0)).astype(np.float32)
     y = cv.binary_labels(meta, "activation")
     y_io = torch.tensor(np.stack([1 - y, y], 1), dtype=torch.float32)  # learnable: a function of x
-    res = trainer.enrich(Xs, y, y_io, make_config("enriched-10", n_features=10, epochs=60, batch_size=32))
+    res = trainer.enrich(Xs, y, y_io, make_config("enriched-10", n_features=10, epochs=60, batch_size=32), device=CPU)
     first, last = res.history[0], res.history[-1]
     assert last["loss_per"] < 0.5 * first["loss_per"]
     assert last["loss_rec"] < first["loss_rec"]
@@ -146,7 +150,7 @@ def test_neighbourhood_space_maps_both_corpora():
     rng = np.random.default_rng(0)
     X_in, X_o = rng.standard_normal((20, 6)).astype(np.float32), rng.standard_normal((30, 6)).astype(np.float32)
     E_in, E_o, res = trainer.neighbourhood_space(
-        X_in, X_o, make_config("enriched-64", n_features=6, epochs=1, knn_code_size=5)
+        X_in, X_o, make_config("enriched-64", n_features=6, epochs=1, knn_code_size=5), device=CPU
     )
     assert E_in.shape == (20, 5) and E_o.shape == (30, 5) and res.config.n_classes == 0
 
@@ -156,8 +160,8 @@ def test_training_on_cuda_with_bf16_autocast():
     meta, X = _toy()
     y = cv.binary_labels(meta, "activation")
     y_io = np.stack([1 - y, y], 1).astype(np.float32)
-    res = trainer.enrich(X, y, y_io, make_config("enriched-10", n_features=10, epochs=2), device="cuda")
-    assert res.device.startswith("cuda") and np.isfinite(res.encode(X)).all()
+    res = trainer.enrich(X, y, y_io, make_config("enriched-10", n_features=10, epochs=2), device=torch.device("cuda"))
+    assert res.device.startswith("cuda") and np.isfinite(trainer.encode(res.model, X)).all()
     assert next(res.model.parameters()).is_cuda
 
 
@@ -323,11 +327,11 @@ def test_no_test_speaker_reaches_the_scaler_anova_aae_or_svm(monkeypatch):
     assert _matches(aaes[0][: len(tr)], (X[tr] - mean) / std, tol=1e-4) == len(tr)  # (the spy sees the rows)
     # what the scaler before each selection / SVM saw: training rows or training codes, never the test
     # speaker's features or codes (every code model applied to the test rows)
-    test_views = [X[te]] + [r.encode(scaled_test.astype(np.float32)) for r in trained[1:]]
+    test_views = [X[te]] + [trainer.encode(r.model, scaled_test.astype(np.float32)) for r in trained[1:]]
     scalers = [e for e in events if e[0] == "scaler"]
     assert len(scalers) > 10 and all(_matches(s[2], v) == 0 for s in scalers for v in test_views)
     assert any(
-        _matches(s[2], r.encode(((X[tr] - mean) / std).astype(np.float32))) == len(s[2])
+        _matches(s[2], trainer.encode(r.model, ((X[tr] - mean) / std).astype(np.float32))) == len(s[2])
         for s in scalers
         for r in trained[1:]
     )  # (codes do reach the spy)

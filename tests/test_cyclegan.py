@@ -125,7 +125,7 @@ def test_one_step_per_variant_is_finite_and_repeatable(preset):
     X, y = _rows()
     cfg = _cfg(preset, epochs=2)
     seen = []
-    a = T.train(X, y, cfg, source=0, targets=[1, 2], device="cpu", callback=lambda e, m, r: seen.append(e))
+    a = T.train(X, y, cfg, source=0, targets=[1, 2], device="cpu", on_epoch=lambda e, m, r: seen.append(e))
     b = T.train(X, y, cfg, source=0, targets=[1, 2], device="cpu")
     assert seen == [0, 1, 2] and [r["epoch"] for r in a.history] == [1, 2]
     keys = {"loss_d", "loss_g", "loss_adv", "loss_cyc", "loss_cls", "cls_acc", "d_real", "d_fake", "lr"}
@@ -153,11 +153,11 @@ def test_learning_rate_schedule_and_frozen_classifier():
 def test_bad_rows_are_refused():
     X, y = _rows()
     with pytest.raises(LabkitError, match="shape"):
-        T.train(X[:, :4], y, _cfg(), source=0, targets=[1, 2])
+        T.train(X[:, :4], y, _cfg(), source=0, targets=[1, 2], device="cpu")
     with pytest.raises(LabkitError, match="target classes"):
-        T.train(X, y, _cfg(), source=0, targets=[0, 2])
+        T.train(X, y, _cfg(), source=0, targets=[0, 2], device="cpu")
     with pytest.raises(LabkitError, match="no training rows"):
-        T.train(X[y != 2], y[y != 2], _cfg(), source=0, targets=[1, 2])
+        T.train(X[y != 2], y[y != 2], _cfg(), source=0, targets=[1, 2], device="cpu")
 
 
 def test_diverging_training_stops_with_a_clear_error():
@@ -165,7 +165,7 @@ def test_diverging_training_stops_with_a_clear_error():
 
     X, y = _rows()
     with pytest.raises(TrainingDiverged, match="diverged"):
-        T.train(X * 1e30, y, _cfg("cyclegan-w", lr=10.0), source=0, targets=[1, 2])
+        T.train(X * 1e30, y, _cfg("cyclegan-w", lr=10.0), source=0, targets=[1, 2], device="cpu")
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")

@@ -151,14 +151,14 @@ def test_checkpoint_resume_equals_uninterrupted(tmp_path):
     full = T.train_cgan(X, y, cfg, decoder=aae.model.decoder, device="cpu")
 
     run = Run.create(tmp_path / "run", "test", {})
-    ckpt = T.Checkpoint(run, "cgan", every=2)
+    ckpt = T.Checkpoint.in_run(run, "cgan", every=2)
 
     def stop_at_3(epoch, model, row):
         if epoch == 3:
             raise KeyboardInterrupt  # killed after epoch 3; the checkpoint holds epoch 2
 
     with pytest.raises(KeyboardInterrupt):
-        T.train_cgan(X, y, cfg, decoder=aae.model.decoder, device="cpu", checkpoint=ckpt, callback=stop_at_3)
+        T.train_cgan(X, y, cfg, decoder=aae.model.decoder, device="cpu", checkpoint=ckpt, on_epoch=stop_at_3)
     resumed = T.train_cgan(X, y, cfg, decoder=aae.model.decoder, device="cpu", checkpoint=ckpt)
     assert resumed.resumed_from == 2
     assert all(torch.equal(p, q) for p, q in zip(full.model.parameters(), resumed.model.parameters()))

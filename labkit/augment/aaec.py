@@ -28,7 +28,7 @@ class AAECAugmenter(Augmenter):
     sampling_strategy, random_state : see `labkit.augment.base.Augmenter`
     preset : "small" or "paper", the sizes (and K1, K2) of `labkit.models.aaec.PRESETS`
     iterations : Algorithm 1 iterations (None: the preset's)
-    device : torch device (None: CUDA when available)
+    device : torch device (None: CUDA when available); resolved once in `fit` and passed to the trainer
     record_every : record generated samples every this many iterations (0: off)
     n_record : frames recorded per snapshot
     """
@@ -63,8 +63,10 @@ class AAECAugmenter(Augmenter):
     def _fit(self, X, y) -> None:
         import torch
 
+        from labkit.data.aaec import TrainingSet
         from labkit.models.aaec import make_config
-        from labkit.trainers.aaec import TrainingSet, TrainOptions, train
+        from labkit.trainers.aaec import TrainOptions, train
+        from labkit.utils import pick_device
 
         seed = 0 if self.random_state is None else int(self.random_state)
         overrides = {} if self.iterations is None else {"iterations": int(self.iterations)}
@@ -77,18 +79,19 @@ class AAECAugmenter(Augmenter):
             valence_train=torch.zeros(n, dtype=torch.long),
         )
         rec_idx = self._rng_.choice(n, min(self.n_record, n), replace=False)
-        recorder = _SnapshotRecorder(self, rec_idx, np.asarray(y)) if self.record_every else None
+        device = pick_device(self.device)  # chosen once, here, and passed down
+        hook = _SnapshotHook(self, data.X_train[torch.from_numpy(rec_idx)], rec_idx, np.asarray(y), cfg, device)
         res = train(
             data,
             cfg,
-            None,
-            TrainOptions(device=self.device, progress=False, autoencoder_only=True, save_final=False),
-            recorder=recorder,
+            device=device,
+            options=TrainOptions(progress=False, autoencoder_only=True),
+            on_epoch=hook if self.record_every else None,
         )
-        for row in res["history"]:
+        for row in res.history:
             self._log(row["iteration"], **{k: v for k, v in row.items() if k.startswith("loss_")})
-        self.model_ = res["model"]
-        self.torch_device_ = next(self.model_.parameters()).device
+        self.model_ = res.model
+        self.torch_device_ = device
         self.z_dim_ = cfg.z_dim
         self.X_fit_, self.y_fit_ = data.X_train, np.asarray(y)
         self._gen_ = torch.Generator(device=self.torch_device_).manual_seed(seed + 1)
@@ -111,23 +114,22 @@ class AAECAugmenter(Augmenter):
         return np.concatenate(X_new), np.concatenate(y_new)
 
 
-class _SnapshotRecorder:
-    """`labkit.trainers.aaec.Recorder` that keeps X' of fixed frames as the augmenter's snapshots."""
+class _SnapshotHook:
+    """The trainer's ``on_epoch`` hook: X' of fixed frames every `record_every` iterations, as snapshots."""
 
-    def __init__(self, augmenter: AAECAugmenter, rec_idx: np.ndarray, y: np.ndarray):
-        self.augmenter, self.rec_idx, self.y = augmenter, rec_idx, y
+    def __init__(self, augmenter: AAECAugmenter, x, rec_idx: np.ndarray, y: np.ndarray, cfg, device):
+        import torch
+
+        self.augmenter, self.x, self.rec_idx, self.y = augmenter, x, rec_idx, y  # x: (n_record, T, F)
         self.every = int(augmenter.record_every)
-
-    def start(self, model, data, cfg, device, resumed: bool) -> None:
-        import torch
-
-        self.x = data.X_train[torch.from_numpy(self.rec_idx)]  # (n_record, T, F)
         self.z_dim, self.device = cfg.z_dim, device
-        self.gen = torch.Generator(device=device).manual_seed(cfg.seed + 7)
+        self.gen = torch.Generator(device=device).manual_seed(cfg.seed + 7)  # its own stream: training is unchanged
 
-    def record(self, iteration: int, model) -> None:
+    def __call__(self, iteration: int, model, row: dict) -> None:
         import torch
 
+        if iteration % self.every:
+            return
         with torch.no_grad():
             e = torch.randn(len(self.x), self.z_dim, generator=self.gen, device=self.device)
             Xg = model.generate(self.x.to(self.device), e)["mixed"].float().cpu().numpy()  # (n, T, F)
@@ -138,10 +140,10 @@ class _SnapshotRecorder:
             np.full(len(self.rec_idx), "mixed"),
         )
 
-    def state(self) -> dict:
+    def state_dict(self) -> dict:
         return {"gen": self.gen.get_state()}
 
-    def load_state(self, state: dict) -> None:
+    def load_state_dict(self, state: dict) -> None:
         self.gen.set_state(state["gen"].cpu())
 
 

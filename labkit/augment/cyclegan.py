@@ -197,17 +197,17 @@ class CycleGANAugmenter(Augmenter):
                 source=self.source_,
                 targets=self.targets_,
                 device=self.device_,
-                callback=self._callback(X, y_idx) if self.record_every else None,
+                on_epoch=self._snapshot_hook(X, y_idx) if self.record_every else None,
                 desc=self.preset,
             )
         for row in res.history:
             self._log(row["epoch"], **{k: v for k, v in row.items() if k not in ("epoch", "seconds")})
         self.model_ = res.model
         self.config_ = cfg.to_dict()
-        self.pretrain_ = res.pretrain
+        self.pretrain_ = res.state["pretrain"]
         self.seconds_ = res.seconds
 
-    def _callback(self, X, y_idx):
+    def _snapshot_hook(self, X, y_idx):
         """Snapshots: G_c of fixed neutral rows for every emotion c, F_c of fixed rows of each emotion."""
         from labkit.trainers.cyclegan import translate
 
@@ -216,7 +216,7 @@ class CycleGANAugmenter(Augmenter):
         per_emotion = [X[y_idx == c][pick.permutation(int((y_idx == c).sum()))[: self.n_record]] for c in self.targets_]
         names = self.classes_
 
-        def callback(epoch, model, row):
+        def hook(epoch, model, row):
             if not self._should_record(epoch):
                 return
             E = len(self.targets_)
@@ -228,7 +228,7 @@ class CycleGANAugmenter(Augmenter):
             origin = np.array(["G(neutral)"] * len(to_emotion) + ["F(emotion)"] * len(to_neutral))
             self._record_snapshot(epoch, np.concatenate([to_emotion, to_neutral]), y, origin)
 
-        return callback
+        return hook
 
     # ------------------------------------------------------------------ generate
     def _generate(self, n_per_class: dict):

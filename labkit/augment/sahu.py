@@ -146,18 +146,18 @@ class Gan2dAugmenter(_SahuBase):
         self.gmm_ = ClassGMM().fit(codes, y_idx, len(self.classes_))
         over = {k: int(v) for k, v in (("epochs", self.gan_epochs), ("batch_size", self.batch_size)) if v is not None}
         cfg = make_gan_config("gan2d", data_dim=self.aae_.cfg.code_dim, seed=self.seed_ + 1, **over)
-        res = train_gan(codes, cfg, device=self.device_, callback=self._snapshot_callback())
+        res = train_gan(codes, cfg, device=self.device_, on_epoch=self._snapshot_hook())
         self._log_history(res.history)
         self.gan_ = res.model
 
-    def _snapshot_callback(self):
+    def _snapshot_hook(self):
         import torch
 
         from labkit.trainers.sahu import decode
 
         fixed = {}
 
-        def callback(epoch, model, row):
+        def hook(epoch, model, row):
             if not self._should_record(epoch):
                 return
             with torch.no_grad():
@@ -169,7 +169,7 @@ class Gan2dAugmenter(_SahuBase):
                 epoch, decode(self.aae_, codes), self._names(self.gmm_.predict(codes)), np.full(len(codes), "gan2d")
             )
 
-        return callback
+        return hook
 
     def codes(self, X) -> np.ndarray:
         """AAE codes of rows X (n, d) -> (n, 2) (not ``transform``: a sampler in an imblearn pipeline must not have one)."""
@@ -261,16 +261,16 @@ class CGANAugmenter(_SahuBase):
         X, y_idx = self._setup(X, y)
         cfg = self._config(X.shape[1])
         decoder = self._train_aae(X, y_idx).decoder if cfg.init_from_decoder else None
-        res = train_cgan(X, y_idx, cfg, decoder=decoder, device=self.device_, callback=self._snapshot_callback())
+        res = train_cgan(X, y_idx, cfg, decoder=decoder, device=self.device_, on_epoch=self._snapshot_hook())
         self._log_history(res.history)
         self.cgan_ = res.model
 
-    def _snapshot_callback(self):
+    def _snapshot_hook(self):
         import torch
 
         fixed = {}
 
-        def callback(epoch, model, row):
+        def hook(epoch, model, row):
             if not self._should_record(epoch):
                 return
             with torch.no_grad():
@@ -283,7 +283,7 @@ class CGANAugmenter(_SahuBase):
                 Xg = model.generate(fixed["z"], fixed["oh"]).float().cpu().numpy()
             self._record_snapshot(epoch, Xg, self._names(fixed["c"].cpu().numpy()), np.full(len(Xg), "cgan"))
 
-        return callback
+        return hook
 
     def _generate(self, n_per_class: dict):
         from labkit.trainers.sahu import generate_cgan

@@ -1,17 +1,24 @@
-"""AAEC's data: power spectrograms of a corpus, split speaker-independently, with 3-class arousal/valence.
+"""AAEC's data: the containers, nothing that computes them.
 
-`load_aaec_data(source, max_seconds=...)` loads any `labkit.data.loaders.load_corpus` source, extracts
-the paper's power spectrogram (16 kHz, FFT 1024, hop 512, cut or zero-padded to `max_seconds`) and
-holds out whole speakers for testing (`labkit.experiment.protocols`, protocol ``split``). The result,
-`AAECData`, is what `labkit.trainers.aaec.train` consumes; it remembers the utterance length it was cut
-to, so a config asking for 15 s cannot silently train on 3 s inputs.
+* `AAECData`: power spectrograms of a speaker-independent train/test split with 3-class
+  arousal/valence; it remembers the utterance length it was cut to, so a config asking for 15 s
+  cannot silently train on 3 s inputs.
+* `TrainingSet`: standardised log spectrograms as tensors, what `labkit.trainers.aaec.train` consumes.
+
+Making them is feature work and lives in `labkit.features.aaec` (`load_spectrograms`, `split` with
+fold indices the caller draws, `prepare`): the data layer sits below the features and the protocols,
+so it may import neither.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # torch is not imported by the data layer at run time
+    import torch
 
 from labkit.errors import LabkitError
 
@@ -52,59 +59,21 @@ class AAECData:
             setattr(self, name, y.astype(np.int64))
 
 
-def load_aaec_data(
-    source: str,
-    *,
-    max_seconds: float = 3.0,
-    test_fraction: float = 0.3,
-    split_seed: int = 0,
-    n_jobs: int | None = None,
-    show_progress: bool = True,
-) -> AAECData:
-    """Load a corpus, extract AAEC's power spectrogram and make a speaker-independent split.
+@dataclass
+class TrainingSet:
+    """What Algorithm 1 (`labkit.trainers.aaec.train`) consumes: standardised log spectrograms and labels.
 
-    The split is fixed (`split_seed`), not redrawn per training seed, so the spread over seeds in
-    Table 1 is training variability on one partition, as with MuSe-Topic's fixed partition.
-
-    Parameters
-    ----------
-    source : str
-        Any `labkit.data.loaders.load_corpus` source (``synthetic``, ``emodb:PATH``, ``csv:PATH``, ...).
-    max_seconds : float
-        Utterances are cut / zero-padded to this length (15 s in the paper, 3 s for `small`).
-    test_fraction : float
-        Share of speakers held out for testing.
-    split_seed : int
-        Which speakers are held out.
+    Made by `labkit.features.aaec.prepare` from an `AAECData`, or directly by a caller whose frames
+    are already standardised (the `aaec` augmenter).
     """
-    from labkit.data.loaders import load_corpus
-    from labkit.experiment.protocols import make_folds
-    from labkit.features import extract
 
-    table = load_corpus(source)
-    if len(table) == 0:
-        raise LabkitError(f"corpus {source!r} holds no utterances")
-    feats = extract(
-        table, "spectrogram", max_seconds=max_seconds, n_fft=1024, hop_length=512, n_jobs=n_jobs, progress=show_progress
-    )
-    meta = feats.meta.reset_index(drop=True)
-    if meta["speaker"].nunique() < 2:
-        raise LabkitError(
-            f"corpus {source!r} has {meta['speaker'].nunique()} speaker(s); a speaker-independent "
-            "split needs at least 2"
-        )
-    fold = make_folds(meta, "split", test_fraction=test_fraction, seed=split_seed)[0]
-    X = np.asarray(feats.X, dtype=np.float32)
-    ya, yv = meta["arousal"].to_numpy(np.int64), meta["valence"].to_numpy(np.int64)
-    tr, te = np.asarray(fold.train_idx), np.asarray(fold.test_idx)
-    n_test_spk = meta.iloc[te]["speaker"].nunique()
-    corpus = ", ".join(sorted(meta["corpus"].astype(str).unique()))
-    desc = (
-        f"{source} ({corpus}): {len(meta)} utterances, {meta['speaker'].nunique()} speakers; "
-        f"speaker-independent split {len(tr)} train / {len(te)} test ({n_test_spk} held-out speakers); "
-        f"power spectrogram {max_seconds:g} s, FFT 1024, hop 512 -> {X.shape[1]} x {X.shape[2]}"
-    )
-    return AAECData(X[tr], ya[tr], yv[tr], X[te], ya[te], yv[te], description=desc, max_seconds=float(max_seconds))
+    X_train: torch.Tensor  # (N, T, F) float32 standardised log power (CPU; moved to the device by train)
+    arousal_train: torch.Tensor  # (N,) int64 classes 0..n_arousal-1
+    valence_train: torch.Tensor  # (N,) int64 classes 0..n_valence-1
+    X_test: torch.Tensor | None = None  # (M, T, F) or None: nothing to score (the augmenter)
+    arousal_test: np.ndarray | None = None  # (M,)
+    valence_test: np.ndarray | None = None  # (M,)
+    scaler: object | None = None  # the SpectrogramScaler that made X (None when X came standardised)
 
 
-__all__ = ["AAECData", "load_aaec_data"]
+__all__ = ["AAECData", "TrainingSet"]

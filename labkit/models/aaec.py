@@ -73,6 +73,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from labkit.errors import LabkitError
+from labkit.features.aaec import SpectrogramScaler, pool_frequency  # noqa: F401 (moved there; names kept here)
 from labkit.utils import config_from
 
 
@@ -219,86 +220,8 @@ def make_config(preset: str = "small", configuration: str = "AAEC", **overrides)
 # Input scaling
 
 
-def pool_frequency(power: np.ndarray, k: int) -> np.ndarray:
-    """Average groups of `k` adjacent frequency bins: (N, T, F) -> (N, T, ceil(F / k)).
-
-    The `small` preset uses k = 4 (513 -> 129 bins, 62.5 Hz instead of 15.6 Hz per bin): on a CPU
-    the first convolution and the GRUs' input projections over 513 bins dominate the cost of an
-    iteration, and a factor 4 in frequency resolution cuts it about threefold. The `paper` preset
-    keeps every bin (k = 1). The last group may be narrower (513 = 128 * 4 + 1).
-    """
-    if k <= 1:
-        return power
-    n, t, f = power.shape
-    n_out = -(-f // k)  # ceil(F / k)
-    pad = n_out * k - f
-    out = np.empty((n, t, n_out), dtype=np.float32)
-    for start in range(0, n, 256):
-        chunk = power[start : start + 256].astype(np.float32)
-        sums = (
-            np.pad(chunk, ((0, 0), (0, 0), (0, pad))).reshape(len(chunk), t, n_out, k).sum(axis=3)
-        )  # (n, T, F', k) -> (n, T, F')
-        width = np.full(n_out, float(k), dtype=np.float32)
-        width[-1] = k - pad
-        out[start : start + 256] = sums / width
-    return out
-
-
-class SpectrogramScaler:
-    """log(P + eps), then per-bin standardisation fitted on the training split only.
-
-    Parameters
-    ----------
-    log_eps : float
-        Floor added to the power before the log.
-    """
-
-    def __init__(self, log_eps: float = 1e-6):
-        self.log_eps = log_eps
-        self.mean_: np.ndarray | None = None  # (F,)
-        self.std_: np.ndarray | None = None  # (F,)
-
-    def fit(self, power: np.ndarray) -> "SpectrogramScaler":
-        """Fit on training power spectrograms `power` (N, T, F); streams over N to bound memory."""
-        if power.ndim != 3:
-            raise LabkitError(f"expected power spectrograms of shape (N, T, F), got {power.shape}")
-        n_bins = power.shape[2]
-        total, total_sq, count = np.zeros(n_bins), np.zeros(n_bins), 0
-        for start in range(0, len(power), 256):
-            logp = np.log(power[start : start + 256].astype(np.float64) + self.log_eps)  # (n, T, F)
-            total += logp.sum(axis=(0, 1))
-            total_sq += (logp**2).sum(axis=(0, 1))
-            count += logp.shape[0] * logp.shape[1]
-        mean = total / count
-        var = np.maximum(total_sq / count - mean**2, 0.0)
-        self.mean_ = mean.astype(np.float32)
-        self.std_ = np.sqrt(var + 1e-6).astype(np.float32)  # + 1e-6: a constant bin must not divide by 0
-        return self
-
-    def transform(self, power: np.ndarray) -> np.ndarray:
-        """(N, T, F) power -> (N, T, F) standardised log power, float32."""
-        out = np.empty(power.shape, dtype=np.float32)
-        for start in range(0, len(power), 256):
-            logp = np.log(power[start : start + 256].astype(np.float32) + np.float32(self.log_eps))
-            out[start : start + 256] = (logp - self.mean_) / self.std_
-        return out
-
-    def to_log_power(self, x: np.ndarray) -> np.ndarray:
-        """Invert the standardisation: (..., F) standardised -> (..., F) log(P + eps)."""
-        return x * self.std_ + self.mean_
-
-    def state(self) -> dict:
-        return {
-            "log_eps": float(self.log_eps),
-            "mean": torch.from_numpy(self.mean_),
-            "std": torch.from_numpy(self.std_),
-        }
-
-    @classmethod
-    def from_state(cls, state: dict) -> "SpectrogramScaler":
-        s = cls(float(state["log_eps"]))
-        s.mean_, s.std_ = state["mean"].numpy(), state["std"].numpy()
-        return s
+# `pool_frequency` and `SpectrogramScaler` are feature transforms: they live in `labkit.features.aaec`
+# (below the models, so the data preparation there can use them) and are imported above.
 
 
 # ---------------------------------------------------------------------------------------------------

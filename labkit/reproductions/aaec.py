@@ -127,8 +127,9 @@ def _load(args, overrides: dict):
     """Threads, then the data at the preset's utterance length (the config and the data agree)."""
     import torch
 
-    from labkit.data.aaec import load_aaec_data
     from labkit.errors import LabkitError
+    from labkit.experiment.protocols import make_folds
+    from labkit.features.aaec import load_spectrograms, split
     from labkit.models.aaec import PRESETS
 
     if not (0 < args.test_fraction < 1):
@@ -138,13 +139,73 @@ def _load(args, overrides: dict):
     if threads is not None:
         torch.set_num_threads(threads)
     max_seconds = overrides.get("max_seconds", PRESETS[args.preset]["max_seconds"])
-    return load_aaec_data(
-        args.source,
-        max_seconds=max_seconds,
-        test_fraction=args.test_fraction,
-        split_seed=args.split_seed,
-        show_progress=not args.json,
+    feats = load_spectrograms(args.source, max_seconds=max_seconds, show_progress=not args.json)
+    fold = make_folds(feats.meta, "split", test_fraction=args.test_fraction, seed=args.split_seed)[0]
+    return split(feats, fold.train_idx, fold.test_idx, args.source)
+
+
+def evaluate(model, data, device, amp: bool = False) -> dict:
+    """{"arousal"|"valence": {"f1", "f1_micro", "uar", "combined"}} of a trained AAEC on the test speakers."""
+    import numpy as np
+
+    from labkit.experiment.metrics import scores
+    from labkit.trainers.aaec import predict
+
+    pa, pv = predict(model, data.X_test, device, amp)
+    out = {}
+    for head, y_true, y_pred in (("arousal", data.arousal_test, pa), ("valence", data.valence_test, pv)):
+        s = scores(np.asarray(y_true), np.asarray(y_pred), labels=[0, 1, 2])
+        out[head] = {k: float(s[k]) for k in SCORES}
+    return out
+
+
+def _test_scores(data, device, amp: bool):
+    """The trainer's ``on_epoch`` hook that adds test scores to every iteration that trained the
+    classifier (monitoring only: no model is selected on them)."""
+
+    def hook(iteration: int, model, row: dict) -> None:
+        if row["stage"] == "aae":
+            return
+        ev = evaluate(model, data, device, amp)
+        row["test_uar_arousal"] = ev["arousal"]["uar"]
+        row["test_uar_valence"] = ev["valence"]["uar"]
+        row["test_combined"] = 0.5 * (ev["arousal"]["combined"] + ev["valence"]["combined"])
+
+    return hook
+
+
+def _train_and_score(
+    context: "AAECContext",
+    cfg,
+    run,
+    checkpoint_name: str,
+    history_table: str,
+    checkpoint_every: int,
+    desc: str,
+    figure5=None,
+) -> dict:
+    """One training (`labkit.trainers.aaec.train`, resuming its checkpoint) and its test scores."""
+    from labkit.features.aaec import prepare
+    from labkit.trainers.aaec import TrainOptions, train
+    from labkit.trainers.common import Checkpoint, HistoryWriter, hooks
+    from labkit.utils import pick_device
+
+    device = pick_device(context.device)  # chosen once per task, passed down
+    data, cfg = prepare(context.data, cfg)
+    if figure5 is not None:
+        figure5.data = data
+    options = TrainOptions(progress=context.progress, desc=desc, compile=context.compile)
+    res = train(
+        data,
+        cfg,
+        device=device,
+        options=options,
+        on_epoch=hooks(_test_scores(data, device, cfg.mixed_precision), figure5, HistoryWriter(run, history_table)),
+        checkpoint=Checkpoint.in_run(run, checkpoint_name, checkpoint_every),
     )
+    metrics = evaluate(res.model, data, device)  # after the fine-tuning, in fp32
+    combined = 0.5 * (metrics["arousal"]["combined"] + metrics["valence"]["combined"])
+    return {"metrics": metrics, "combined": combined, "seconds": res.seconds, "device": res.device}
 
 
 @dataclass(frozen=True, eq=False)
@@ -258,20 +319,10 @@ def table1_task(task: dict, context: AAECContext, run_path: str) -> dict:
     """Train one configuration x seed (resuming its checkpoint if a previous call was killed) and score it."""
     from labkit.models.aaec import make_config
     from labkit.runstore import Run
-    from labkit.trainers.aaec import TrainOptions, train
 
     key = task["key"]
     cfg = make_config(context.preset, task["configuration"], seed=int(task["seed"]), **context.overrides)
-    options = TrainOptions(
-        device=context.device,
-        checkpoint_name=key,
-        history_table=f"history_{key}",
-        save_final=False,
-        progress=context.progress,
-        desc=task["configuration"],
-        compile=context.compile,
-    )
-    res = train(context.data, cfg, Run(run_path), options)
+    res = _train_and_score(context, cfg, Run(run_path), key, f"history_{key}", 5, task["configuration"])
     return {"configuration": task["configuration"], "seed": int(task["seed"]), **_task_row(res)}
 
 
@@ -373,7 +424,6 @@ def train_task(task: dict, context: AAECContext, run_path: str) -> dict:
     """One training with Figure 5 recording; the final scores also go to results/final.json."""
     from labkit.models.aaec import make_config
     from labkit.runstore import Run
-    from labkit.trainers.aaec import TrainOptions, train
     from labkit.viz.figure5 import Figure5Recorder
 
     run = Run(run_path)
@@ -383,14 +433,9 @@ def train_task(task: dict, context: AAECContext, run_path: str) -> dict:
         if context.record_every > 0 and cfg.augment
         else None
     )
-    options = TrainOptions(
-        device=context.device,
-        checkpoint_every=context.checkpoint_every,
-        progress=context.progress,
-        desc=task["configuration"],
-        compile=context.compile,
+    res = _train_and_score(
+        context, cfg, run, "last", "history", context.checkpoint_every, task["configuration"], figure5=recorder
     )
-    res = train(context.data, cfg, run, options, recorder=recorder)
     final = {
         "configuration": task["configuration"],
         "metrics": res["metrics"],

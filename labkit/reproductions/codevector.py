@@ -338,8 +338,8 @@ def evaluate_fold(
     X_o : (N_o, d) raw out-of-context features; labels_o {task: (N_o,) 0/1/-1}
     settings : {"code_sizes", "aae_size", "epochs", "k", "classifier", "C", "tune", "methods"}
     seed : seeds every AAE of this fold
-    recorder_factory : optional callable(task, method, Xtr, ytr, Xte, yte, Xo, yo) -> a recorder for
-        `labkit.trainers.codevector.train` (with an ``every`` attribute) or None; the arrays are the
+    recorder_factory : optional callable(task, method, Xtr, ytr, Xte, yte, Xo, yo) -> an ``on_epoch`` hook
+        for `labkit.trainers.codevector.train` (e.g. a `CodeSpaceRecorder`) or None; the arrays are the
         standardised rows the code sees (Xo, yo: every out-of-context row, None without L_per)
     on_trained : optional callable(task, method, TrainResult) after each code is trained
 
@@ -355,6 +355,9 @@ def evaluate_fold(
 
     from labkit.models.codevector import knn_label_distribution, make_config
     from labkit.trainers import codevector as trainer
+    from labkit.utils import pick_device
+
+    device = pick_device(device)  # chosen once for the fold, passed down to every training
 
     methods = settings["methods"]
     d = X_train.shape[1]
@@ -433,13 +436,12 @@ def evaluate_fold(
                     y=ytr,
                     y_aux=None if method == "aae" else y_io,
                     device=device,
-                    recorder=rec,
-                    record_every=getattr(rec, "every", 0),
+                    on_epoch=rec,
                     desc=f"{task} {method}",
                 )
                 if on_trained is not None:
                     on_trained(task, method, r)
-                Ztr, Zte = r.encode(Xtr[tr]), r.encode(Xte[te])
+                Ztr, Zte = trainer.encode(r.model, Xtr[tr]), trainer.encode(r.model, Xte[te])
                 pipe, info = fit_svm(
                     Ztr,
                     ytr,

@@ -428,7 +428,7 @@ def fold_task(task: dict, context: SahuContext, run_path: str) -> dict:
     every = context.checkpoint_every
 
     def ckpt(model):
-        return Checkpoint(run, f"{task['key']}-{model}", every) if every > 0 else None
+        return Checkpoint.in_run(run, f"{task['key']}-{model}", every) if every > 0 else None
 
     cfgs = context.configs
     noise = torch.Generator(device=device).manual_seed(rs + 10)
@@ -444,7 +444,7 @@ def fold_task(task: dict, context: SahuContext, run_path: str) -> dict:
         device=device,
         X_dev=codes_te if rec else None,
         checkpoint=ckpt("gan2d"),
-        callback=rec.gan2d(gmm, codes_tr, codes_te) if rec else None,
+        on_epoch=rec.gan2d(gmm, codes_tr, codes_te) if rec else None,
         desc="GAN 2-d",
     )
     syn_codes, syn_code_y = sample_labelled_codes(gan.model, gmm, counts, noise)
@@ -462,7 +462,7 @@ def fold_task(task: dict, context: SahuContext, run_path: str) -> dict:
                 checkpoint=ckpt(name),
                 X_dev=Xte if rec else None,
                 y_dev=yte if rec else None,
-                callback=rec.cgan(name) if rec else None,
+                on_epoch=rec.cgan(name) if rec else None,
                 desc=name,
             )
     syn = {name: generate_cgan(r.model, labels_syn, noise) for name, r in cgans.items()}
@@ -475,7 +475,7 @@ def fold_task(task: dict, context: SahuContext, run_path: str) -> dict:
             device=device,
             X_dev=Xte,
             checkpoint=ckpt("gan1582"),
-            callback=rec.plain_features(),
+            on_epoch=rec.plain_features(),
             desc="GAN 1582-d",
         )
 

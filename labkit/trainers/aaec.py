@@ -6,11 +6,16 @@ Read `train` top to bottom: one Algorithm 1 iteration is three banners,
     # ---- Train Decoder                   (K2 epochs)
     # ---- Train Classifier                (K3 epochs, on X and on X' with X's labels)
 
-then bookkeeping (one host sync for the losses, history, Figure 5 recording, checkpoint). After the loop
-the classifier is fine-tuned on the original data with SGD (Algorithm 1, line 13) and scored on the
-held-out test speakers. This is the only implementation of Algorithm 1 in labkit: `labkit reproduce
-aaec-table1` / `aaec-train` (`labkit.reproductions.aaec`) and the `aaec` augmenter
-(`labkit.augment.aaec`) all call `train`.
+then bookkeeping (one host sync for the losses, the ``on_epoch`` hook, history, checkpoint). After the
+loop the classifier is fine-tuned on the original data with SGD (Algorithm 1, line 13). This is the
+only implementation of Algorithm 1 in labkit: `labkit reproduce aaec-table1` / `aaec-train`
+(`labkit.reproductions.aaec`) and the `aaec` augmenter (`labkit.augment.aaec`) all call `train`.
+
+`train` takes a prepared `TrainingSet` (`labkit.features.aaec.prepare` makes one from power
+spectrograms) and returns the `labkit.trainers.common.TrainResult` every trainer returns. It scores
+nothing: the reproduction scores the returned classifier on the test speakers, and its per-iteration
+test scores (monitoring only) come from the ``on_epoch`` hook it passes, which adds them to the
+iteration's row.
 
 How the five configurations run (switches from `labkit.models.aaec.CONFIGURATIONS`):
 
@@ -26,15 +31,17 @@ How the five configurations run (switches from `labkit.models.aaec.CONFIGURATION
 
 Every configuration ends with the same fine-tuning, so Table 1's rows differ only in what the paper varies.
 
-Where the rest lives: the data (`labkit.data.aaec`), the model and its losses (`labkit.models.aaec`),
-Figure 5 recording (`labkit.viz.figure5`, passed in as ``recorder``), Table 1 (`labkit.reproductions.aaec`),
-the augmenter (`labkit.augment.aaec`), the shared loop pieces (`labkit.trainers.common`).
+Where the rest lives: the data (`labkit.data.aaec`, prepared by `labkit.features.aaec`), the model and
+its losses (`labkit.models.aaec`), Figure 5 recording (`labkit.viz.figure5`, an ``on_epoch`` hook),
+Table 1 and the scoring (`labkit.reproductions.aaec`), the augmenter (`labkit.augment.aaec`), the
+trainer contract and the shared loop pieces (`labkit.trainers.common`).
 
 On a GPU
 --------
 The training set is moved to the device once when it fits (else it stays in pinned memory and batches
 are copied asynchronously; `labkit.trainers.common.DeviceData`); labels, class weights and the noise E
-live there too. Losses are summed as device tensors and copied to the host once per iteration. Every
+live there too. Losses are summed as device tensors and copied to the host once per iteration (no other
+host sync in the loop; ``tests/test_trainer_contract.py`` counts them). Every
 phase runs under bf16 autocast (no GradScaler: bf16 has fp32's range). Each player's update
 backpropagates into that player's parameters only (``loss.backward(inputs=...)``), so the other
 players need no ``requires_grad`` flipping and no wasted weight gradients. `TrainOptions.compile`
@@ -42,109 +49,54 @@ runs the four modules through ``torch.compile``.
 
 Checkpoints and resuming
 ------------------------
-Every `checkpoint_every` iterations (and at the end of the loop) the run store gets a checkpoint with
-every module's and optimiser's state dict, the iteration, the history so far and the states of the
-random generators (loadable with ``weights_only=True``). Shuffling uses a CPU `torch.Generator` and the
-noise E a generator on the device; both are saved, so a resumed run continues the same random streams
-and ends with the same parameters as an uninterrupted one (exactly on CPU; on CUDA up to kernel
-nondeterminism). A loss that becomes NaN or infinite stops the run (`TrainingDiverged`) before the
-checkpoint of that iteration is written, so the last good checkpoint survives.
-
-Metrics: arousal and valence are each scored with F1 (macro and micro), UAR and Combined = 0.66 micro-F1
-+ 0.34 UAR (`labkit.experiment.metrics.scores`, MuSe 2020's definition). The per-iteration scores in
-`history` are measured on the test speakers for *monitoring only*: no model is selected on them.
+With a `labkit.trainers.common.Checkpoint`, every ``checkpoint.every`` iterations (and at the end of
+the loop) the whole state is saved: every module's and optimiser's state dict, the iteration, the
+history so far, the random generators, the hook's state (Figure 5's noise) and the input scaler
+(loadable with ``weights_only=True``). Seeds: the initial weights are drawn under
+`labkit.trainers.common.seeded` (``cfg.seed``), shuffling from a CPU `torch.Generator` and the noise
+E from one on the device (`Streams`); both are saved, so a resumed run continues the same random
+streams and ends with the same parameters as an uninterrupted one (exactly on CPU; on CUDA up to
+kernel nondeterminism). A loss that becomes NaN or infinite stops the run (`TrainingDiverged`) before
+the checkpoint of that iteration is written, so the last good checkpoint survives. The fine-tuning
+after the loop is not checkpointed: a run killed during it repeats it from the last iteration's state.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from typing import Protocol
 
 import numpy as np
-import pandas as pd
 import torch
 
-from labkit.data.aaec import AAECData
+from labkit.data.aaec import TrainingSet
 from labkit.errors import LabkitError
-from labkit.trainers.common import DeviceData, LossMeter, autocast, backward_step, check_finite, epoch_batches
-from labkit.utils import pick_device, progress, seed_everything
+from labkit.trainers.common import (
+    Checkpoint,
+    DeviceData,
+    LossMeter,
+    OnEpoch,
+    Streams,
+    TrainResult,
+    as_device,
+    autocast,
+    backward_step,
+    call_hook,
+    check_finite,
+    epoch_batches,
+    seeded,
+)
+from labkit.utils import progress
 
 
 @dataclass
 class TrainOptions:
     """Plumbing of one training run (what the config of the algorithm does not decide)."""
 
-    device: str | None = None  # "cpu", "cuda", ...; None picks CUDA when available
-    checkpoint_every: int = 5  # save a checkpoint every this many iterations (and at the end)
-    checkpoint_name: str = "last"  # checkpoint file name in the run store (one per task in Table 1)
-    history_table: str = "history"  # run-store table the per-iteration history goes to
-    stop_after: int | None = None  # stop (with a checkpoint) after this iteration; for tests of resuming
-    save_final: bool = True  # keep the trained model as checkpoint "<checkpoint_name>-final"
     progress: bool = True  # show a progress bar over iterations
     desc: str = "AAEC"  # the progress bar's label
     compile: bool = False  # torch.compile the four modules (worth it on a GPU; slow to start)
     autoencoder_only: bool = False  # train Encoder/Discriminator/Decoder only, no classifier (the augmenter)
-
-
-@dataclass
-class TrainingSet:
-    """What Algorithm 1 consumes: standardised log spectrograms and labels as tensors."""
-
-    X_train: torch.Tensor  # (N, T, F) float32 standardised log power (CPU; moved to the device by train)
-    arousal_train: torch.Tensor  # (N,) int64 classes 0..n_arousal-1
-    valence_train: torch.Tensor  # (N,) int64 classes 0..n_valence-1
-    X_test: torch.Tensor | None = None  # (M, T, F) or None: no test scores (the augmenter)
-    arousal_test: np.ndarray | None = None  # (M,)
-    valence_test: np.ndarray | None = None  # (M,)
-    scaler: object | None = None  # the SpectrogramScaler that made X (None when X came standardised)
-
-
-class Recorder(Protocol):
-    """What `train` calls to record generated samples (`labkit.viz.figure5.Figure5Recorder`)."""
-
-    every: int  # record every this many iterations
-
-    def start(self, model, data: TrainingSet, cfg, device: torch.device, resumed: bool) -> None: ...
-    def record(self, iteration: int, model) -> None: ...
-    def state(self) -> dict: ...
-    def load_state(self, state: dict) -> None: ...
-
-
-def prepare(data: AAECData, cfg):
-    """Power spectrograms -> a `TrainingSet` of standardised log power, and `cfg` sized to it.
-
-    Pools FFT bins (`cfg.freq_pool`), then fits `SpectrogramScaler` on the training split only.
-    Refuses data cut to another length than `cfg.max_seconds` (the `paper` preset's 15 s).
-    """
-    from labkit.models.aaec import SpectrogramScaler, pool_frequency
-
-    if data.max_seconds is not None and abs(float(data.max_seconds) - float(cfg.max_seconds)) > 1e-6:
-        raise LabkitError(
-            f"the data were cut to {data.max_seconds:g} s but the config asks for {cfg.max_seconds:g} s "
-            f"(load them with load_aaec_data(..., max_seconds={cfg.max_seconds:g}))"
-        )
-    power_train = pool_frequency(data.X_train, cfg.freq_pool)  # (N, T, F / freq_pool)
-    power_test = pool_frequency(data.X_test, cfg.freq_pool)
-    scaler = SpectrogramScaler(cfg.log_eps).fit(power_train)
-    ts = TrainingSet(
-        X_train=torch.from_numpy(scaler.transform(power_train)),
-        arousal_train=torch.from_numpy(data.arousal_train),
-        valence_train=torch.from_numpy(data.valence_train),
-        X_test=torch.from_numpy(scaler.transform(power_test)),
-        arousal_test=data.arousal_test,
-        valence_test=data.valence_test,
-        scaler=scaler,
-    )
-    return ts, replace(cfg, n_frames=int(power_train.shape[1]), n_bins=int(power_train.shape[2]))
-
-
-def scores(y_true, y_pred) -> dict:
-    """F1 (macro and micro), UAR and Combined (0.66 micro-F1 + 0.34 UAR) over the classes 0, 1, 2."""
-    from labkit.experiment.metrics import scores as _scores
-
-    s = _scores(np.asarray(y_true), np.asarray(y_pred), labels=[0, 1, 2])
-    return {k: float(s[k]) for k in ("f1", "f1_micro", "uar", "combined")}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -152,29 +104,36 @@ def scores(y_true, y_pred) -> dict:
 
 
 def train(
-    data: AAECData | TrainingSet, cfg, run=None, options: TrainOptions | None = None, recorder: Recorder | None = None
-) -> dict:
-    """Train one AAEC configuration with Algorithm 1, fine-tune, and score on the test split.
+    data: TrainingSet,
+    cfg,
+    *,
+    device: torch.device,
+    options: TrainOptions | None = None,
+    on_epoch: OnEpoch | None = None,
+    checkpoint: Checkpoint | None = None,
+) -> TrainResult:
+    """Train one AAEC configuration with Algorithm 1, then fine-tune its classifier (line 13).
 
     Parameters
     ----------
-    data : AAECData (power spectrograms, scaled here) or TrainingSet (already standardised)
-        `cfg.n_frames` / `cfg.n_bins` are taken from it.
+    data : TrainingSet
+        Standardised log spectrograms and labels (`labkit.features.aaec.prepare`); `cfg.n_frames` /
+        `cfg.n_bins` are taken from it. Only the training side is used.
     cfg : labkit.models.aaec.AAECConfig
         Sizes, configuration switches and budget (see `labkit.models.aaec.make_config`).
-    run : labkit.runstore.Run or None
-        Where history, checkpoints and the final model go; None trains without writing anything
-        (no resuming then).
+    device : torch.device
+        Chosen by the caller (`labkit.utils.pick_device`).
     options : TrainOptions
-    recorder : Recorder or None
-        Called every ``recorder.every`` iterations while the autoencoder trains (Figure 5).
+    on_epoch : ``on_epoch(iteration, model, row)`` after every iteration (1-based), with ``row`` holding
+        the iteration's stage ("aae", "classifier" or "joint") and mean losses. Figure 5 recording
+        (`labkit.viz.figure5.Figure5Recorder`) and the reproduction's test scores are such hooks.
+    checkpoint : a `labkit.trainers.common.Checkpoint` to save to and resume from, or None
 
     Returns
     -------
-    dict with ``metrics`` ({"arousal"|"valence": {"f1", "f1_micro", "uar", "combined"}}, fractions),
-    ``combined`` (mean of the two Combined scores), ``history`` (list of dicts), ``config`` (dict),
-    ``seconds``, ``device``, and ``model`` / ``scaler`` (the trained `AAEC` and its input scaler).
-    With ``options.autoencoder_only`` (or a `stop_after` before the end) there are no metrics.
+    TrainResult: the trained `AAEC` (eval mode), one history row per iteration, and ``state`` with
+    ``epoch`` (iterations done), ``resumed_from``, ``stopped`` and ``finetuned`` (False with
+    ``options.autoencoder_only`` or when a hook stopped the loop early).
     """
     from labkit.models.aaec import (
         AAEC,
@@ -188,19 +147,18 @@ def train(
 
     options = options or TrainOptions()
     t_start = time.perf_counter()
-    if isinstance(data, AAECData):
-        data, cfg = prepare(data, cfg)
-    else:
-        cfg = replace(cfg, n_frames=int(data.X_train.shape[1]), n_bins=int(data.X_train.shape[2]))
+    if not isinstance(data, TrainingSet):
+        raise LabkitError(
+            f"trainers.aaec.train takes a prepared TrainingSet (labkit.features.aaec.prepare), got {type(data).__name__}"
+        )
+    cfg = replace(cfg, n_frames=int(data.X_train.shape[1]), n_bins=int(data.X_train.shape[2]))
     if options.autoencoder_only and not cfg.augment:
         raise LabkitError("autoencoder_only needs a configuration with an autoencoder (not 'Classifier')")
-    seed_everything(cfg.seed)
-    device = pick_device(options.device)
+    device = as_device(device)
     amp = cfg.mixed_precision  # bf16 autocast on CUDA, fp32 on the CPU (labkit.trainers.common.autocast)
 
     # ---- data on the device (once), labels and class weights too
     X_train = DeviceData(data.X_train.float(), device)  # (N, T, F)
-    X_test = DeviceData(data.X_test.float(), device) if data.X_test is not None else None
     ya_train, yv_train = data.arousal_train.long().to(device), data.valence_train.long().to(device)  # (N,)
     cw = (
         (
@@ -213,7 +171,8 @@ def train(
     n_train = len(X_train)
 
     # ---- the players and their optimisers: Adam(lr, beta1) for each (Algorithm 1, line 1)
-    model = AAEC(cfg).to(device)
+    with seeded(cfg.seed):
+        model = AAEC(cfg).to(device)
     enc, dec, disc, clf = model.encoder, model.decoder, model.discriminator, model.classifier
     players = {
         name: m
@@ -227,8 +186,8 @@ def train(
             m.compile()  # in place: state_dict keys stay the same
 
     # Shuffling comes from a CPU generator, the noise E from one on the device; both are checkpointed.
-    shuffle_gen = torch.Generator().manual_seed(cfg.seed)
-    noise_gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)
+    streams = Streams(cfg.seed, device)
+    shuffle_gen, noise_gen = streams.shuffle, streams.noise
 
     def noise(n: int) -> torch.Tensor:
         return torch.randn(n, cfg.z_dim, generator=noise_gen, device=device)  # E ~ N(0, I), (n, z_dim)
@@ -237,43 +196,12 @@ def train(
     n_steps = cfg.iterations if options.autoencoder_only else (2 * cfg.iterations if two_stage else cfg.iterations)
     clf_in_game = cfg.augment and cfg.classifier_in_loop  # C (and its C_d) takes part in the adversarial game
     encoder_fools_clf = clf_in_game and cfg.encoder_fools_classifier
+    extra = {"scaler": data.scaler.state()} if data.scaler is not None else {}
 
-    # ---- resume from a checkpoint when the run has one
-    history: list[dict] = []
-    start = 0
-    ckpt = run.load_checkpoint(options.checkpoint_name, map_location=device) if run is not None else None
-    if recorder is not None:
-        recorder.start(model, data, cfg, device, resumed=ckpt is not None)
-    if ckpt is not None:
-        model.load_state_dict(ckpt["model"])
-        for name, opt in optims.items():
-            opt.load_state_dict(ckpt["optims"][name])
-        shuffle_gen.set_state(ckpt["shuffle_gen"].cpu())
-        noise_gen.set_state(ckpt["noise_gen"].cpu())
-        torch.set_rng_state(ckpt["torch_rng"].cpu())
-        if recorder is not None and "recorder" in ckpt:
-            recorder.load_state(ckpt["recorder"])
-        history = list(ckpt["history"])
-        start = int(ckpt["iteration"])
-
-    def save_checkpoint(iteration: int) -> None:
-        if run is None:
-            return
-        run.save_checkpoint(
-            {
-                "iteration": iteration,
-                "config": cfg.to_dict(),
-                "model": model.state_dict(),
-                "optims": {n: o.state_dict() for n, o in optims.items()},
-                "shuffle_gen": shuffle_gen.get_state(),
-                "noise_gen": noise_gen.get_state(),
-                "torch_rng": torch.get_rng_state(),
-                "history": history,
-                **({"recorder": recorder.state()} if recorder is not None else {}),
-                **({"scaler": data.scaler.state()} if data.scaler is not None else {}),
-            },
-            options.checkpoint_name,
-        )
+    # ---- resume from the checkpoint when there is one
+    start, history, _ = (
+        checkpoint.resume(cfg, model, optims, {"streams": streams}, on_epoch) if checkpoint else (0, [], {})
+    )
 
     def encode_all() -> torch.Tensor:
         """Z = Encoder(X) for every training utterance, (N, z_dim) on the device."""
@@ -283,6 +211,7 @@ def train(
     # ---- Algorithm 1, lines 2-12
     model.train()
     Z_train = None
+    done, stop = start, False
     bar = progress(
         range(start, n_steps),
         total=n_steps - start,
@@ -375,7 +304,7 @@ def train(
                     meter.add("loss_cls", loss_c)
                     steps += 1
 
-        # ---- bookkeeping: the iteration's one host sync, history (test scores: monitoring only), Figure 5
+        # ---- bookkeeping: the iteration's one host sync, the hook (Figure 5, test scores), history, checkpoint
         losses = meter.means()
         check_finite(losses, f"iteration {it + 1} of {options.desc} seed {cfg.seed}")
         stage = (
@@ -385,47 +314,20 @@ def train(
             if two_stage
             else "joint"
         )
-        row = {"iteration": it + 1, "stage": stage, **losses}
-        if train_clf and X_test is not None:
-            ev = _evaluate(clf, X_test, data.arousal_test, data.valence_test, device, amp)
-            row.update(
-                {
-                    "test_uar_arousal": ev["arousal"]["uar"],
-                    "test_uar_valence": ev["valence"]["uar"],
-                    "test_combined": 0.5 * (ev["arousal"]["combined"] + ev["valence"]["combined"]),
-                }
-            )
-        row["steps"] = steps
-        row["seconds"] = time.perf_counter() - t_iter
-        history.append(row)
-        if recorder is not None and train_aae and (it + 1) % recorder.every == 0:
-            recorder.record(it + 1, model)
-        if run is not None:
-            run.write_table(options.history_table, pd.DataFrame(history))
-        bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k.startswith(("loss_rec", "loss_cls", "test_c"))})
+        row = {"iteration": it + 1, "stage": stage, **losses, "steps": steps, "seconds": time.perf_counter() - t_iter}
         done = it + 1
-        if done % options.checkpoint_every == 0 or done == n_steps or done == options.stop_after:
-            save_checkpoint(done)
-        if options.stop_after is not None and done >= options.stop_after and done < n_steps:
-            bar.close()
-            return {
-                "stopped_at": done,
-                "history": history,
-                "config": cfg.to_dict(),
-                "model": model,
-                "scaler": data.scaler,
-                "device": str(device),
-            }
+        stop = call_hook(on_epoch, done, model, row)
+        model.train()  # a hook may have put a module into eval mode to score it
+        history.append(row)
+        bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k.startswith(("loss_rec", "loss_cls", "test_c"))})
+        if checkpoint is not None and checkpoint.due(done, final=done == n_steps or stop):
+            checkpoint.save(done, cfg, model, optims, {"streams": streams}, history, on_epoch, extra)
+        if stop:
+            break
     bar.close()
-    if options.autoencoder_only:
-        return {
-            "history": history,
-            "config": cfg.to_dict(),
-            "model": model.eval(),
-            "scaler": data.scaler,
-            "seconds": time.perf_counter() - t_start,
-            "device": str(device),
-        }
+    state = {"epoch": done, "resumed_from": start, "stopped": done < n_steps, "finetuned": False}
+    if options.autoencoder_only or done < n_steps:
+        return TrainResult(model.eval(), history, time.perf_counter() - t_start, str(device), cfg, state)
 
     # ---- Algorithm 1, line 13: fine-tune the classifier on the original data with SGD (fp32: tiny steps)
     sgd = torch.optim.SGD(params["classifier"], lr=cfg.finetune_lr)
@@ -436,67 +338,48 @@ def train(
             loss_ft = class_loss(a, v, ya_train[idx], yv_train[idx], cw)
             backward_step(loss_ft, sgd, params["classifier"])
             meter.add("loss_finetune", loss_ft)
-    check_finite(meter.means(), f"the SGD fine-tuning of {options.desc} seed {cfg.seed}")
-
-    if X_test is None:
-        raise LabkitError("train() needs test data to score the classifier (TrainingSet.X_test is None)")
-    metrics = _evaluate(clf, X_test, data.arousal_test, data.valence_test, device, False)
-    combined = 0.5 * (metrics["arousal"]["combined"] + metrics["valence"]["combined"])
-    result = {
-        "metrics": metrics,
-        "combined": combined,
-        "history": history,
-        "config": cfg.to_dict(),
-        "seconds": time.perf_counter() - t_start,
-        "device": str(device),
-        "model": model,
-        "scaler": data.scaler,
-    }
-    if run is not None and options.save_final:
-        run.save_checkpoint(
-            {
-                "config": cfg.to_dict(),
-                "model": model.state_dict(),
-                **({"scaler": data.scaler.state()} if data.scaler is not None else {}),
-            },
-            f"{options.checkpoint_name}-final",
-        )
-    return result
+    finetune = meter.means()
+    check_finite(finetune, f"the SGD fine-tuning of {options.desc} seed {cfg.seed}")
+    state.update(finetuned=True, **finetune)
+    return TrainResult(model.eval(), history, time.perf_counter() - t_start, str(device), cfg, state)
 
 
 # ---------------------------------------------------------------------------------------------------
-# Scoring
+# Predictions
 
 
-def predict(classifier, X: DeviceData, device, amp: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Arousal and valence predictions (M,) each for standardised X (M, T, F) (one host copy at the end)."""
+@torch.no_grad()
+def predict(model, X: torch.Tensor, device: torch.device, amp: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Arousal and valence class predictions (M,) each of a trained AAEC for standardised X (M, T, F).
+
+    Chunks of 256 on `device`, one host copy at the end. The classifier's mode is restored afterwards.
+    """
+    classifier = model.classifier
+    was_training = classifier.training
     classifier.eval()
     pa, pv = [], []
-    with torch.no_grad(), autocast(device, amp):
-        for xb in X.chunks(256):
-            _, a, v = classifier(xb)
+    with autocast(device, amp):
+        for start in range(0, len(X), 256):
+            _, a, v = classifier(X[start : start + 256].to(device))
             pa.append(a.argmax(1))
             pv.append(v.argmax(1))
-    classifier.train()
-    return torch.cat(pa).cpu().numpy(), torch.cat(pv).cpu().numpy()
+    classifier.train(was_training)
+    both = torch.stack([torch.cat(pa), torch.cat(pv)]).cpu().numpy()  # (2, M)
+    return both[0], both[1]
 
 
-def _evaluate(classifier, X: DeviceData, ya, yv, device, amp) -> dict:
-    pa, pv = predict(classifier, X, device, amp)
-    return {"arousal": scores(ya, pa), "valence": scores(yv, pv)}
+def load_trained(checkpoint: Checkpoint):
+    """The (AAEC model, SpectrogramScaler or None) stored in a training's checkpoint (CPU, eval mode)."""
+    from labkit.features.aaec import SpectrogramScaler
+    from labkit.models.aaec import AAEC, AAECConfig
 
-
-def load_trained(run, name: str = "last-final"):
-    """The (AAEC model, SpectrogramScaler) of a finished run, from its final checkpoint (CPU)."""
-    from labkit.models.aaec import AAEC, AAECConfig, SpectrogramScaler
-
-    state = run.load_checkpoint(name)
+    state = checkpoint.read()
     if state is None:
-        raise LabkitError(f"{run.path}: no checkpoint {name!r}; has the training finished?")
+        raise LabkitError(f"{checkpoint.path}: no checkpoint; has the training run?")
     model = AAEC(AAECConfig.from_dict(state["config"]))
     model.load_state_dict(state["model"])
-    scaler = SpectrogramScaler.from_state(state["scaler"]) if "scaler" in state else None
+    scaler = SpectrogramScaler.from_state(state["extra"]["scaler"]) if "scaler" in state["extra"] else None
     return model.eval(), scaler
 
 
-__all__ = ["TrainOptions", "TrainingSet", "Recorder", "prepare", "scores", "train", "predict", "load_trained"]
+__all__ = ["TrainOptions", "TrainingSet", "train", "predict", "load_trained"]

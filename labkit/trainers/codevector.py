@@ -15,14 +15,19 @@ The model, its losses and the choices behind them are in `labkit.models.codevect
   ``code``): in-context train / test and out-of-context codes per recorded epoch.
 
 GPU-grade: the data live on the device (`DeviceData`), the prior's noise is drawn there, losses are
-summed on the device (`LossMeter`) and read once per epoch, bf16 autocast on CUDA. Seeds: one config
-seed for initialisation (torch), shuffling (a CPU generator) and the prior (a device generator).
+summed on the device (`LossMeter`) and read once per epoch, bf16 autocast on CUDA.
+
+The trainer contract (`labkit.trainers.common`): ``device`` chosen by the caller; ``on_epoch(epoch,
+model, row)`` at epoch 0 (before training, ``row`` = ``{"epoch": 0}``) and after every epoch (a
+`CodeSpaceRecorder` is such a hook); a `Checkpoint` to continue from; a `TrainResult`. Seeds: one
+config seed for the initial weights (`seeded`), shuffling (a CPU generator) and the prior (a device
+generator), both in `Streams`.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -37,24 +42,22 @@ from labkit.models.codevector import (
     per_loss,
     reconstruction_loss,
 )
-from labkit.trainers.common import DeviceData, LossMeter, autocast, backward_step, check_finite, epoch_batches
-from labkit.utils import pick_device, progress, seed_everything
-
-
-@dataclass
-class TrainResult:
-    """What `train` returns."""
-
-    model: CodeVectorAAE  # trained, in eval mode, on `device`
-    history: list[dict]  # one row per epoch: epoch, loss_d, loss_rec, loss_per, loss_adv, loss_total, seconds
-    config: CodeVectorConfig
-    seconds: float
-    device: str
-    extra: dict = field(default_factory=dict)  # e.g. the neighbour indices of `enrich`
-
-    def encode(self, X) -> np.ndarray:
-        """G(X) of standardised rows X (N, d) -> (N, c) float32 numpy."""
-        return encode(self.model, X)
+from labkit.trainers.common import (
+    Checkpoint,
+    DeviceData,
+    LossMeter,
+    OnEpoch,
+    Streams,
+    TrainResult,
+    as_device,
+    autocast,
+    backward_step,
+    call_hook,
+    check_finite,
+    epoch_batches,
+    epochs_bar,
+    seeded,
+)
 
 
 def _tensor(X, dtype=torch.float32) -> torch.Tensor:
@@ -71,11 +74,11 @@ def train(
     X,
     cfg: CodeVectorConfig,
     *,
+    device: torch.device,
     y=None,
     y_aux=None,
-    device=None,
-    recorder=None,
-    record_every: int = 0,
+    on_epoch: OnEpoch | None = None,
+    checkpoint: Checkpoint | None = None,
     show_progress: bool = False,
     desc: str = "AAE",
 ) -> TrainResult:
@@ -85,19 +88,21 @@ def train(
     ----------
     X : (N, d) standardised features of the training rows (numpy or torch)
     cfg : CodeVectorConfig; ``n_features`` must equal d
+    device : the torch device, chosen by the caller
     y : (N,) int in-context classes 0..n_classes-1 (the decoder's condition); needed when n_classes > 0
     y_aux : (N, n_aux) Y_io, the out-of-context label distributions; needed when n_aux > 0
-    device : torch device or name (None: CUDA when present)
-    recorder : callable(epoch, model) or None, called at epoch 0 (before training) and every
-        `record_every` epochs (e.g. a `CodeSpaceRecorder`)
+    on_epoch : ``on_epoch(epoch, model, row)`` at epoch 0 (before training) and after every epoch
+        (e.g. a `CodeSpaceRecorder`)
+    checkpoint : a `labkit.trainers.common.Checkpoint` to save to and resume from, or None
     show_progress : a progress bar over epochs
 
     Returns
     -------
-    TrainResult
+    TrainResult (``history``: epoch, loss_d, loss_rec, loss_per, loss_adv, loss_total, seconds)
     """
     cfg.validate()
     t_start = time.perf_counter()
+    device = as_device(device)
     X = _tensor(X)
     if X.ndim != 2 or X.shape[1] != cfg.n_features:
         raise LabkitError(f"codevector: X must be (N, {cfg.n_features}), got {tuple(X.shape)}")
@@ -109,8 +114,6 @@ def train(
         raise LabkitError("codevector: a conditional decoder (n_classes > 0) needs the labels y")
     if cfg.n_aux and y_aux is None:
         raise LabkitError("codevector: the head M (n_aux > 0) needs the out-of-context label distributions y_aux")
-    seed_everything(cfg.seed)
-    device = pick_device(device) if not isinstance(device, torch.device) else device
 
     # ---- data on the device (once): features, one-hot condition, Y_io
     data = DeviceData(X, device)  # (N, d)
@@ -128,26 +131,31 @@ def train(
             raise LabkitError(f"codevector: y_aux must be ({n}, {cfg.n_aux}), got {tuple(Y_io.shape)}")
 
     # ---- the players: D against G, F and M (one Adam each)
-    model = CodeVectorAAE(cfg).to(device)
+    with seeded(cfg.seed):
+        model = CodeVectorAAE(cfg).to(device)
     d_params = list(model.discriminator.parameters())
     g_params = model.autoencoder_parameters()
     # fused: one kernel updates all of a player's tensors (these layers are small; Adam's per-tensor
     # loop cost more than the arithmetic, about 5x on a CPU)
     opt_d = torch.optim.Adam(d_params, lr=cfg.lr, betas=(cfg.beta1, 0.999), fused=True)
     opt_g = torch.optim.Adam(g_params, lr=cfg.lr, betas=(cfg.beta1, 0.999), fused=True)
-    shuffle_gen = torch.Generator().manual_seed(cfg.seed)  # CPU: the same batches on every device
-    noise_gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)
+    opts = {"d": opt_d, "g": opt_g}
+    streams = Streams(
+        cfg.seed, device
+    )  # shuffling on the CPU (the same batches on every device), the prior on the device
     zero = torch.zeros((), device=device)
+    start, history, _ = (
+        checkpoint.resume(cfg, model, opts, {"streams": streams}, on_epoch) if checkpoint else (0, [], {})
+    )
 
-    if recorder is not None:
-        recorder(0, model)
-    history: list[dict] = []
-    bar = progress(range(1, cfg.epochs + 1), desc=desc, disable=None if show_progress else True)
+    if not start:
+        call_hook(on_epoch, 0, model, {"epoch": 0})
+    done = start
     model.train()
-    for epoch in bar:
+    for epoch in epochs_bar(start + 1, cfg.epochs + 1, show_progress, desc):
         t_epoch = time.perf_counter()
         meter = LossMeter()
-        for idx in epoch_batches(n, cfg.batch_size, shuffle_gen, device):
+        for idx in epoch_batches(n, cfg.batch_size, streams.shuffle, device):
             x = data[idx]  # (B, d)
 
             with autocast(device):
@@ -155,7 +163,7 @@ def train(
 
             # ---- Train Discriminator: z ~ N(0, I) is real, G(x) is fake
             with autocast(device):
-                z = torch.randn(c.shape, generator=noise_gen, device=device)  # (B, c)
+                z = torch.randn(c.shape, generator=streams.noise, device=device)  # (B, c)
                 loss_d = discriminator_loss(model.discriminator(z), model.discriminator(c.detach()))
             backward_step(loss_d, opt_d, d_params)  # the detached codes keep G out of this step
 
@@ -176,16 +184,20 @@ def train(
 
         means = meter.means()  # the epoch's one host sync
         check_finite(means, f"epoch {epoch} of {desc}")
-        history.append({"epoch": epoch, **means, "seconds": time.perf_counter() - t_epoch})
-        if recorder is not None and record_every and epoch % record_every == 0:
-            recorder(epoch, model)
+        row = {"epoch": epoch, **means, "seconds": time.perf_counter() - t_epoch}
+        done = epoch
+        stop = call_hook(on_epoch, epoch, model, row)
+        history.append(row)
+        if checkpoint is not None and checkpoint.due(epoch, final=epoch == cfg.epochs or stop):
+            checkpoint.save(epoch, cfg, model, opts, {"streams": streams}, history, on_epoch)
+        if stop:
+            break
     model.eval()
-    return TrainResult(
-        model=model, history=history, config=cfg, seconds=time.perf_counter() - t_start, device=str(device)
-    )
+    state = {"epoch": done, "resumed_from": start, "stopped": done < cfg.epochs}
+    return TrainResult(model, history, time.perf_counter() - t_start, str(device), cfg, state)
 
 
-def neighbourhood_space(X_in, X_o, cfg: CodeVectorConfig, *, device=None, show_progress: bool = False):
+def neighbourhood_space(X_in, X_o, cfg: CodeVectorConfig, *, device: torch.device, show_progress: bool = False):
     """Train the plain ("conventional") AAE on both corpora and map both into its latent space.
 
     Parameters
@@ -203,7 +215,7 @@ def neighbourhood_space(X_in, X_o, cfg: CodeVectorConfig, *, device=None, show_p
     knn_cfg = replace(cfg, n_classes=0, n_aux=0, code_size=cfg.knn_code_size)
     X = torch.cat([X_in, X_o])  # (N_in + N_o, d): one latent space for both corpora
     res = train(X, knn_cfg, device=device, show_progress=show_progress, desc="neighbourhood AAE")
-    E = res.model.encode(X.to(torch.device(res.device)))  # (N_in + N_o, e)
+    E = res.model.encode(X.to(as_device(device)))  # (N_in + N_o, e)
     return E[: len(X_in)], E[len(X_in) :], res
 
 
@@ -213,9 +225,9 @@ def enrich(
     y_io,
     cfg: CodeVectorConfig,
     *,
-    device=None,
-    recorder=None,
-    record_every: int = 0,
+    device: torch.device,
+    on_epoch: OnEpoch | None = None,
+    checkpoint: Checkpoint | None = None,
     show_progress: bool = False,
     desc: str = "enriched code",
 ) -> TrainResult:
@@ -232,8 +244,8 @@ def enrich(
         y=y,
         y_aux=y_io,
         device=device,
-        recorder=recorder,
-        record_every=record_every,
+        on_epoch=on_epoch,
+        checkpoint=checkpoint,
         show_progress=show_progress,
         desc=desc,
     )
@@ -247,6 +259,9 @@ class CodeSpaceRecorder:
     with origins ``in-context train`` / ``in-context test`` / ``out-of-context`` and their class
     names as labels. The reference (train / test codes) is rewritten at each recorded epoch, so the
     dashboard's fixed plane is fitted on the latest codes and earlier epochs are drawn in it.
+
+    It is an ``on_epoch`` hook of `train`: called at epoch 0 (before training) and after every
+    epoch, it records epoch 0 and every `every`-th epoch.
     """
 
     def __init__(
@@ -262,6 +277,7 @@ class CodeSpaceRecorder:
         n_record: int = 200,
         seed: int = 0,
         space: str = "code",
+        every: int = 1,
     ):
         rng = np.random.default_rng(seed)
         names = np.asarray(class_names, dtype=object)
@@ -270,7 +286,7 @@ class CodeSpaceRecorder:
             keep = np.sort(rng.choice(len(X), size=min(cap, len(X)), replace=False)) if cap else np.arange(len(X))
             return _tensor(np.asarray(X)[keep]), names[np.asarray(y)[keep]].astype(str)
 
-        self.run, self.space = run, space
+        self.run, self.space, self.every = run, space, int(every)
         self.groups = [
             ("in-context train",) + pick(X_train, y_train, n_record),
             ("in-context test",) + pick(X_test, y_test, 0),
@@ -279,7 +295,10 @@ class CodeSpaceRecorder:
             self.groups.append(("out-of-context",) + pick(X_o, y_o, n_record))
         self.n_written = 0
 
-    def __call__(self, epoch: int, model: CodeVectorAAE) -> None:
+    def __call__(self, epoch: int, model: CodeVectorAAE, row: dict | None = None) -> None:
+        """The trainer's ``on_epoch`` hook: record epoch 0 and every `every` epochs (0: epoch 0 only)."""
+        if epoch and (not self.every or epoch % self.every):
+            return
         device = next(model.parameters()).device
         codes = [model.encode(X.to(device)).float().cpu().numpy() for _, X, _ in self.groups]
         self.run.save_reference(self.space, codes[0], self.groups[0][2], codes[1], self.groups[1][2])

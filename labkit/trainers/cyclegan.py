@@ -20,17 +20,23 @@ drawn there from the loop's own `torch.Generator`, losses are summed on the devi
 read once per epoch (one history row per epoch); `check_finite` stops a diverged run with
 `TrainingDiverged`; bf16 autocast on CUDA. The same seed on the same rows gives the same result.
 
-``callback(epoch, model, row)`` is called once after pre-training (epoch 0) and after every
-adversarial epoch: the augmenter records snapshots with it. `translate` and `generate` turn a
-trained model into rows.
+It follows the trainer contract of `labkit.trainers.common`: ``device`` chosen by the caller,
+``on_epoch(epoch, model, row)`` once after pre-training (epoch 0) and after every adversarial epoch
+(the augmenter records snapshots with it), a `Checkpoint` written every ``checkpoint.every``
+adversarial epochs from which a second call continues exactly (pre-training is not repeated: its
+result is in the model, the optimisers and the checkpoint's extras), and a `TrainResult` whose
+``state`` holds ``source``, ``targets`` and ``pretrain``. Seeds: the initial weights from a CPU
+generator seeded ``cfg.seed`` (the stacked layers take one), then `Streams` from ``cfg.seed + 1``:
+C's minibatch order on the CPU, the domain draws and WGAN-div's interpolation weights on the device.
+The rows always live on the device (feature vectors; `DeviceData` with no memory limit), because the
+domain draws index them with device tensors. `translate` and `generate` turn a trained model into rows.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -47,28 +53,21 @@ from labkit.models.cyclegan import (
     wdiv_generator_loss,
     wdiv_penalty,
 )
-from labkit.trainers.common import DeviceData, LossMeter, autocast, backward_step, check_finite, epoch_batches
-
-Callback = Callable[[int, CycleGANs, dict], None]
-
-
-@dataclass
-class TrainResult:
-    """What `train` returns."""
-
-    model: CycleGANs  # the trained networks (on `device`, eval mode)
-    history: list[dict]  # one row per adversarial epoch: epoch, losses, monitors, lr, seconds
-    seconds: float  # wall time of the whole call
-    device: str  # where it trained
-    source: int  # class index of the source domain (neutral)
-    targets: list[int]  # class index of each stacked emotion, in stack order
-    pretrain: dict = field(default_factory=dict)  # C's training accuracy, the last pre-training cycle loss
-
-
-def _device(device) -> torch.device:
-    from labkit.utils import pick_device
-
-    return device if isinstance(device, torch.device) else pick_device(device)
+from labkit.trainers.common import (
+    Checkpoint,
+    DeviceData,
+    LossMeter,
+    OnEpoch,
+    Streams,
+    TrainResult,
+    as_device,
+    autocast,
+    backward_step,
+    call_hook,
+    check_finite,
+    epoch_batches,
+    epochs_bar,
+)
 
 
 def _check(X: torch.Tensor, y: torch.Tensor, cfg: CycleGANConfig, source: int, targets: list[int]) -> None:
@@ -119,8 +118,9 @@ def train(
     *,
     source: int,
     targets: Sequence[int],
-    device=None,
-    callback: Callback | None = None,
+    device: torch.device,
+    on_epoch: OnEpoch | None = None,
+    checkpoint: Checkpoint | None = None,
     progress: bool = False,
     desc: str = "cycle-GAN",
 ) -> TrainResult:
@@ -133,19 +133,23 @@ def train(
     cfg : `labkit.models.cyclegan.CycleGANConfig` (``n_targets`` = len(targets), ``n_classes`` = K)
     source : class index of the source domain (neutral)
     targets : class index of each target emotion; slice i of every stacked network is targets[i]
-    device : torch device (None: CUDA when available)
-    callback : ``callback(epoch, model, row)`` after pre-training (epoch 0) and every epoch
-    """
-    from labkit.utils import progress as progress_bar
+    device : the torch device, chosen by the caller
+    on_epoch : ``on_epoch(epoch, model, row)`` after pre-training (epoch 0) and every adversarial epoch
+    checkpoint : a `labkit.trainers.common.Checkpoint` to save to and resume from, or None
 
+    Returns
+    -------
+    TrainResult; ``state`` holds ``source``, ``targets`` (stack order) and ``pretrain`` (C's training
+    accuracy, the last pre-training cycle loss).
+    """
     t_start = time.perf_counter()
-    device = _device(device)
+    device = as_device(device)
     targets = [int(t) for t in targets]
     X = X.float() if isinstance(X, torch.Tensor) else torch.as_tensor(np.asarray(X), dtype=torch.float32)
     y = y.long() if isinstance(y, torch.Tensor) else torch.as_tensor(np.asarray(y), dtype=torch.long)
     cfg.validate()
     _check(X, y, cfg, int(source), targets)
-    data, labels = DeviceData(X, device), y.to(device)
+    data, labels = DeviceData(X, device, max_fraction=math.inf), y.to(device)
     domains = _Domains(data, y, int(source), targets, device)
     target_class = torch.tensor(targets, device=device)  # (E,) the class C should see in G_i(s)
 
@@ -162,47 +166,54 @@ def train(
     opt_g = torch.optim.Adam(g_params, lr=cfg.lr, betas=betas)
     opt_d = torch.optim.Adam(d_params, lr=cfg.lr, betas=betas)
     opt_c = torch.optim.Adam(c_params, lr=cfg.cls_lr)
-    scheds = [
+    sched_g, sched_d = (
         torch.optim.lr_scheduler.StepLR(o, step_size=cfg.lr_decay_every, gamma=cfg.lr_decay) for o in (opt_g, opt_d)
-    ]
-    shuffle = torch.Generator().manual_seed(cfg.seed + 1)  # minibatch order of C's epochs (CPU: same on every device)
-    draws = torch.Generator(device=device).manual_seed(cfg.seed + 2)  # domain draws and WGAN-div's xi
+    )
+    opts = {"g": opt_g, "d": opt_d, "c": opt_c, "sched_g": sched_g, "sched_d": sched_d}
+    # C's minibatch order (CPU: the same on every device); the domain draws and WGAN-div's xi (device)
+    streams = Streams(cfg.seed + 1, device)
+    shuffle, draws = streams.shuffle, streams.noise
     steps = math.ceil(domains.largest / cfg.batch_size)
     wdiv = cfg.divergence == "wdiv"
+    start, history, extra = (
+        checkpoint.resume(cfg, model, opts, {"streams": streams}, on_epoch) if checkpoint else (0, [], {})
+    )
+    pretrain = dict(extra.get("pretrain", {}))
 
-    # ---- Pre-train Classifier C on the real rows (all K classes); frozen afterwards
     model.train()
-    for _ in range(cfg.cls_epochs):
-        for idx in epoch_batches(len(data), cfg.batch_size, shuffle, device):
-            with autocast(device):
-                loss_c = torch.nn.functional.cross_entropy(model.C(data[idx]), labels[idx])
-            backward_step(loss_c, opt_c, c_params)
-    with torch.no_grad(), autocast(device):
-        cls_train_acc = torch.cat(
-            [
-                (model.C(x).argmax(-1) == labels[i]).float()
-                for i, x in zip(torch.arange(len(data), device=device).split(1024), data.chunks(1024))
-            ]
-        ).mean()
+    if not start:
+        # ---- Pre-train Classifier C on the real rows (all K classes); frozen afterwards
+        for _ in range(cfg.cls_epochs):
+            for idx in epoch_batches(len(data), cfg.batch_size, shuffle, device):
+                with autocast(device):
+                    loss_c = torch.nn.functional.cross_entropy(model.C(data[idx]), labels[idx])
+                backward_step(loss_c, opt_c, c_params)
+        with torch.no_grad(), autocast(device):
+            cls_train_acc = torch.cat(
+                [
+                    (model.C(x).argmax(-1) == labels[i]).float()
+                    for i, x in zip(torch.arange(len(data), device=device).split(1024), data.chunks(1024))
+                ]
+            ).mean()
 
-    # ---- Pre-train Generators: G_i and F_i on the reconstruction (cycle) loss alone
-    meter = LossMeter()
-    for _ in range(cfg.pretrain_epochs):
+        # ---- Pre-train Generators: G_i and F_i on the reconstruction (cycle) loss alone
         meter = LossMeter()
-        for _ in range(steps):
-            s, t = domains.draw(cfg.batch_size, draws)
-            with autocast(device):
-                loss_rec = cycle_loss(s, model.F(model.G(s)), t, model.G(model.F(t))).sum()
-            backward_step(loss_rec, opt_g, g_params)
-            meter.add("loss_cyc", loss_rec / cfg.n_targets)
-    pretrain = {"cls_train_acc": float(cls_train_acc), **meter.means()}
-    check_finite(pretrain, "pre-training")
-    if callback is not None:
-        callback(0, model, {"epoch": 0, **pretrain})
+        for _ in range(cfg.pretrain_epochs):
+            meter = LossMeter()
+            for _ in range(steps):
+                s, t = domains.draw(cfg.batch_size, draws)
+                with autocast(device):
+                    loss_rec = cycle_loss(s, model.F(model.G(s)), t, model.G(model.F(t))).sum()
+                backward_step(loss_rec, opt_g, g_params)
+                meter.add("loss_cyc", loss_rec / cfg.n_targets)
+        acc = LossMeter()
+        acc.add("cls_train_acc", cls_train_acc)
+        pretrain = {**acc.means(), **meter.means()}  # read once, after the whole pre-training
+        check_finite(pretrain, "pre-training")
+        call_hook(on_epoch, 0, model, {"epoch": 0, **pretrain})
 
-    history: list[dict] = []
-    epochs = progress_bar(range(cfg.epochs), desc=desc, disable=None if progress else True)
-    for epoch in epochs:
+    done = start
+    for epoch in epochs_bar(start, cfg.epochs, progress, desc):
         t0, meter = time.perf_counter(), LossMeter()
         for _ in range(steps):
             # ---- Train Discriminators: D_T on real emotion-i rows vs G_i(s), D_S on real neutral rows vs F_i(t)
@@ -254,18 +265,32 @@ def train(
                 meter.add("cls_acc", (logits.detach().argmax(-1) == target_class[:, None]).float().mean())
         row = {
             "epoch": epoch + 1,
-            **meter.means(),
+            **meter.means(),  # the epoch's one host sync
             "lr": opt_g.param_groups[0]["lr"],
             "seconds": time.perf_counter() - t0,
         }
         check_finite(row, f"cycle-GAN epoch {epoch + 1}")
-        for sched in scheds:
-            sched.step()
+        sched_g.step()
+        sched_d.step()
+        done = epoch + 1
+        stop = call_hook(on_epoch, done, model, row)
         history.append(row)
-        if callback is not None:
-            callback(epoch + 1, model, row)
+        if checkpoint is not None and checkpoint.due(done, final=done == cfg.epochs or stop):
+            checkpoint.save(
+                done, cfg, model, opts, {"streams": streams}, history, on_epoch, extra={"pretrain": pretrain}
+            )
+        if stop:
+            break
     model.eval()
-    return TrainResult(model, history, time.perf_counter() - t_start, str(device), int(source), targets, pretrain)
+    state = {
+        "epoch": done,
+        "resumed_from": start,
+        "stopped": done < cfg.epochs,
+        "source": int(source),
+        "targets": targets,
+        "pretrain": pretrain,
+    }
+    return TrainResult(model, history, time.perf_counter() - t_start, str(device), cfg, state)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -18,11 +18,13 @@ is repeatable for a seed. Optional:
 * ``X_dev`` / ``y_dev``: rows the losses are also *evaluated* on after every epoch (no gradient ever
   comes from them): the "development split" curves of Figure 4. The reproduction passes the held-out
   fold here for the recorded task only, as the paper did with its validation session.
-* ``callback(epoch, model, row)``: called after every epoch (snapshots for the dashboard, streaming
-  history); `labkit.augment.sahu` and `labkit.reproductions.sahu` use it.
-* ``checkpoint``: a `Checkpoint` (run, name, every): the loop saves its whole state (modules,
-  optimisers, random generators, history) every ``every`` epochs and, when started again with the
-  same checkpoint, continues from it; the result equals an uninterrupted run.
+
+They follow the trainer contract of `labkit.trainers.common`: ``device`` chosen by the caller,
+``on_epoch(epoch, model, row)`` after every epoch (snapshots for the dashboard, streaming history;
+`labkit.augment.sahu` and `labkit.reproductions.sahu` use it), a `Checkpoint` saved every
+``checkpoint.every`` epochs from which a second call continues (the result equals an uninterrupted
+run), a `TrainResult`, and `Streams` (shuffling on the CPU, noise on the device) seeded from
+``cfg.seed``, with the initial weights drawn under `seeded(cfg.seed)`.
 
 The helpers after the loops turn trained models into samples: `encode`, `decode`, `generate_gan`,
 `generate_cgan` and `sample_labelled_codes` (the vanilla GAN's codes, labelled by the GMM component
@@ -32,8 +34,6 @@ with the highest membership, as many per emotion as asked).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -50,45 +50,25 @@ from labkit.models.sahu import (
     generator_loss,
     reconstruction_loss,
 )
-from labkit.trainers.common import DeviceData, LossMeter, autocast, backward_step, check_finite, epoch_batches
-
-Callback = Callable[[int, torch.nn.Module, dict], None]
-
-
-@dataclass
-class Checkpoint:
-    """Where a loop keeps its state: ``run.checkpoint_path(name)``, saved every `every` epochs."""
-
-    run: Any  # labkit.runstore.Run
-    name: str  # checkpoint name (a run-store key, e.g. "s0_f03-cgan-improved")
-    every: int = 10  # epochs between saves
-
-    def load(self) -> dict | None:
-        return self.run.load_checkpoint(self.name)
-
-    def save(self, state: dict) -> None:
-        self.run.save_checkpoint(state, self.name)
-
-
-@dataclass
-class TrainResult:
-    """What every loop returns."""
-
-    model: torch.nn.Module  # the trained model (on `device`)
-    history: list[dict]  # one row per epoch: epoch, losses, D(x) / D(G(z)) means, seconds
-    seconds: float  # wall time of this call (a resumed call counts only its own epochs)
-    device: str  # where it trained
-    resumed_from: int = 0  # epochs found in the checkpoint (0: started fresh)
-
+from labkit.trainers.common import (
+    Checkpoint,
+    DeviceData,
+    LossMeter,
+    OnEpoch,
+    Streams,
+    TrainResult,
+    as_device,
+    autocast,
+    backward_step,
+    call_hook,
+    check_finite,
+    epoch_batches,
+    epochs_bar,
+    seeded,
+)
 
 # ---------------------------------------------------------------------------------------------------
 # Shared set-up
-
-
-def _device(device) -> torch.device:
-    from labkit.utils import pick_device
-
-    return device if isinstance(device, torch.device) else pick_device(device)
 
 
 def _tensor(X, dtype=torch.float32) -> torch.Tensor:
@@ -102,53 +82,26 @@ def _tensor(X, dtype=torch.float32) -> torch.Tensor:
 
 def _build(cls, cfg, device: torch.device) -> torch.nn.Module:
     """The model with the seed's initial weights, without touching the global random state."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(cfg.seed))
+    with seeded(cfg.seed):
         return cls(cfg).to(device)
-
-
-def _generators(seed: int, device: torch.device) -> tuple[torch.Generator, torch.Generator]:
-    """(shuffling generator on the CPU, noise generator on the device), seeded from `seed`."""
-    shuffle = torch.Generator().manual_seed(int(seed))
-    noise = torch.Generator(device=device).manual_seed(int(seed) + 1)
-    return shuffle, noise
 
 
 def _adam(params, lr: float, beta1: float) -> torch.optim.Adam:
     return torch.optim.Adam(params, lr=lr, betas=(beta1, 0.999))
 
 
-def _resume(checkpoint: Checkpoint | None, model, optimizers: dict, gens: tuple, device) -> tuple[int, list[dict]]:
-    """Load `checkpoint` into the model, optimisers and generators; (epochs done, history)."""
-    state = checkpoint.load() if checkpoint is not None else None
-    if state is None:
-        return 0, []
-    model.load_state_dict(state["model"])
-    for name, opt in optimizers.items():
-        opt.load_state_dict(state[f"opt_{name}"])
-    gens[0].set_state(state["gen_shuffle"])
-    gens[1].set_state(state["gen_noise"])  # a CPU byte tensor for CPU and CUDA generators alike
-    return int(state["epoch"]), list(state["history"])
+def _end_epoch(row, epoch, total, model, cfg, opts, gens, history, on_epoch, checkpoint) -> bool:
+    """The contract's epoch end: the hook, the history row, the checkpoint; True when a hook stopped it."""
+    stop = call_hook(on_epoch, epoch, model, row)
+    history.append(row)
+    if checkpoint is not None and checkpoint.due(epoch, final=epoch == total or stop):
+        checkpoint.save(epoch, cfg, model, opts, {"streams": gens}, history, on_epoch)
+    return stop
 
 
-def _save(checkpoint: Checkpoint | None, epoch: int, model, optimizers: dict, gens: tuple, history, final: bool):
-    if checkpoint is None or not (final or epoch % max(1, int(checkpoint.every)) == 0):
-        return
-    state = {
-        "epoch": epoch,
-        "model": model.state_dict(),
-        "history": history,
-        "gen_shuffle": gens[0].get_state(),
-        "gen_noise": gens[1].get_state().cpu(),
-    }
-    state.update({f"opt_{name}": opt.state_dict() for name, opt in optimizers.items()})
-    checkpoint.save(state)
-
-
-def _epochs(start: int, total: int, progress: bool, desc: str):
-    from labkit.utils import progress as progress_bar
-
-    return progress_bar(range(start, total), total=total - start, desc=desc, disable=None if progress else True)
+def _result(model, history, t_start, device, cfg, start, epoch, total) -> TrainResult:
+    state = {"epoch": epoch, "resumed_from": start, "stopped": epoch < total}
+    return TrainResult(model.eval(), history, time.perf_counter() - t_start, str(device), cfg, state)
 
 
 def _finish_epoch(meter: LossMeter, epoch: int, t0: float, what: str) -> dict:
@@ -167,14 +120,14 @@ def train_aae(
     y,
     cfg: AAEConfig,
     *,
-    device=None,
-    callback: Callback | None = None,
+    device: torch.device,
+    on_epoch: OnEpoch | None = None,
     checkpoint: Checkpoint | None = None,
     progress: bool = False,
 ) -> TrainResult:
     """Train the label-aware 2-D AAE on standardised features X (n, D) with emotions y (n,) in 0..K-1."""
     t_start = time.perf_counter()
-    device = _device(device)
+    device = as_device(device)
     X, y = _tensor(X), _tensor(y, torch.long)
     _check_xy(X, y, cfg.n_features, cfg.n_classes, "AAE")
     data, labels = DeviceData(X, device), y.to(device)
@@ -187,12 +140,13 @@ def train_aae(
         "d": _adam(d_params, cfg.lr_adv, cfg.beta1),
         "g": _adam(e_params, cfg.lr_adv, cfg.beta1),
     }
-    gens = _generators(cfg.seed, device)
-    start, history = _resume(checkpoint, model, opts, gens, device)
+    gens = Streams(cfg.seed, device)
+    start, history, _ = checkpoint.resume(cfg, model, opts, {"streams": gens}, on_epoch) if checkpoint else (0, [], {})
+    done = start
 
-    for epoch in _epochs(start, cfg.epochs, progress, "AAE"):
+    for epoch in epochs_bar(start, cfg.epochs, progress, "AAE"):
         t0, meter = time.perf_counter(), LossMeter()
-        for idx in epoch_batches(len(data), cfg.batch_size, gens[0], device):
+        for idx in epoch_batches(len(data), cfg.batch_size, gens.shuffle, device):
             x, c, oh = data[idx], labels[idx], onehot_all[idx]
             with autocast(device):
                 # ---- Reconstruction: encoder + decoder
@@ -202,7 +156,7 @@ def train_aae(
             with autocast(device):
                 # ---- Train Discriminator: prior draws of the batch's emotions are real, codes are fake
                 z_fake = model.encode(x).detach()
-                z_real = model.prior.sample(c, gens[1])
+                z_real = model.prior.sample(c, gens.noise)
                 real_logits, fake_logits = model.critic(z_real, oh), model.critic(z_fake, oh)
                 loss_d = discriminator_loss(real_logits, fake_logits)
             backward_step(loss_d, opts["d"], d_params)
@@ -218,11 +172,10 @@ def train_aae(
             meter.add("d_real", torch.sigmoid(real_logits.detach()).mean())
             meter.add("d_fake", torch.sigmoid(fake_logits.detach()).mean())
         row = _finish_epoch(meter, epoch + 1, t0, "AAE")
-        history.append(row)
-        _save(checkpoint, epoch + 1, model, opts, gens, history, final=epoch + 1 == cfg.epochs)
-        if callback is not None:
-            callback(epoch + 1, model, row)
-    return TrainResult(model, history, time.perf_counter() - t_start, str(device), start)
+        done = epoch + 1
+        if _end_epoch(row, done, cfg.epochs, model, cfg, opts, gens, history, on_epoch, checkpoint):
+            break
+    return _result(model, history, t_start, device, cfg, start, done, cfg.epochs)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -233,16 +186,16 @@ def train_gan(
     X,
     cfg: GANConfig,
     *,
-    device=None,
+    device: torch.device,
     X_dev=None,
-    callback: Callback | None = None,
+    on_epoch: OnEpoch | None = None,
     checkpoint: Checkpoint | None = None,
     progress: bool = False,
     desc: str = "GAN",
 ) -> TrainResult:
     """Train a vanilla GAN on rows X (n, data_dim): N(0, I) noise -> data. Labels play no part."""
     t_start = time.perf_counter()
-    device = _device(device)
+    device = as_device(device)
     X = _tensor(X)
     if X.ndim != 2 or X.shape[1] != cfg.data_dim:
         raise _shape_error("GAN", f"(n, {cfg.data_dim})", tuple(X.shape))
@@ -251,25 +204,26 @@ def train_gan(
     model = _build(GAN, cfg, device)
     g_params, d_params = list(model.generator.parameters()), list(model.discriminator.parameters())
     opts = {"g": _adam(g_params, cfg.lr_g, cfg.beta1), "d": _adam(d_params, cfg.lr_d, cfg.beta1)}
-    gens = _generators(cfg.seed, device)
-    start, history = _resume(checkpoint, model, opts, gens, device)
+    gens = Streams(cfg.seed, device)
+    start, history, _ = checkpoint.resume(cfg, model, opts, {"streams": gens}, on_epoch) if checkpoint else (0, [], {})
+    done = start
 
-    for epoch in _epochs(start, cfg.epochs, progress, desc):
+    for epoch in epochs_bar(start, cfg.epochs, progress, desc):
         t0, meter = time.perf_counter(), LossMeter()
-        for idx in epoch_batches(len(data), cfg.batch_size, gens[0], device):
+        for idx in epoch_batches(len(data), cfg.batch_size, gens.shuffle, device):
             x = data[idx]
             b = len(idx)
             with autocast(device):
                 # ---- Train Discriminator: one forward over [real; fake]
                 with torch.no_grad():
-                    x_fake = model.generate(model.noise(b, gens[1], device))
+                    x_fake = model.generate(model.noise(b, gens.noise, device))
                 logits = model.critic(torch.cat([x, x_fake]))  # (2B,)
                 loss_d = discriminator_loss(logits[:b], logits[b:])
             backward_step(loss_d, opts["d"], d_params)
 
             with autocast(device):
                 # ---- Train Generator
-                loss_g = generator_loss(model.critic(model.generate(model.noise(b, gens[1], device))))
+                loss_g = generator_loss(model.critic(model.generate(model.noise(b, gens.noise, device))))
             backward_step(loss_g, opts["g"], g_params)
 
             meter.add("loss_d", loss_d)
@@ -280,11 +234,10 @@ def train_gan(
             g = _dev_generator(cfg.seed, epoch, device)
             _dev_losses(meter, lambda n: model.generate(model.noise(n, g, device)), model.critic, dev, device)
         row = _finish_epoch(meter, epoch + 1, t0, desc)
-        history.append(row)
-        _save(checkpoint, epoch + 1, model, opts, gens, history, final=epoch + 1 == cfg.epochs)
-        if callback is not None:
-            callback(epoch + 1, model, row)
-    return TrainResult(model, history, time.perf_counter() - t_start, str(device), start)
+        done = epoch + 1
+        if _end_epoch(row, done, cfg.epochs, model, cfg, opts, gens, history, on_epoch, checkpoint):
+            break
+    return _result(model, history, t_start, device, cfg, start, done, cfg.epochs)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -297,10 +250,10 @@ def train_cgan(
     cfg: CGANConfig,
     *,
     decoder: torch.nn.Module | None = None,
-    device=None,
+    device: torch.device,
     X_dev=None,
     y_dev=None,
-    callback: Callback | None = None,
+    on_epoch: OnEpoch | None = None,
     checkpoint: Checkpoint | None = None,
     progress: bool = False,
     desc: str = "cGAN",
@@ -313,7 +266,7 @@ def train_cgan(
     from labkit.errors import LabkitError
 
     t_start = time.perf_counter()
-    device = _device(device)
+    device = as_device(device)
     X, y = _tensor(X), _tensor(y, torch.long)
     _check_xy(X, y, cfg.n_features, cfg.n_classes, "cGAN")
     if cfg.init_from_decoder and decoder is None:
@@ -332,19 +285,20 @@ def train_cgan(
         model.init_from_decoder(decoder)
     g_params, d_params = list(model.generator.parameters()), list(model.discriminator.parameters())
     opts = {"g": _adam(g_params, cfg.lr_g, cfg.beta1), "d": _adam(d_params, cfg.lr_d, cfg.beta1)}
-    gens = _generators(cfg.seed, device)
-    start, history = _resume(checkpoint, model, opts, gens, device)
+    gens = Streams(cfg.seed, device)
+    start, history, _ = checkpoint.resume(cfg, model, opts, {"streams": gens}, on_epoch) if checkpoint else (0, [], {})
+    done = start
 
-    for epoch in _epochs(start, cfg.epochs, progress, desc):
+    for epoch in epochs_bar(start, cfg.epochs, progress, desc):
         t0, meter = time.perf_counter(), LossMeter()
-        for idx in epoch_batches(len(data), cfg.batch_size, gens[0], device):
+        for idx in epoch_batches(len(data), cfg.batch_size, gens.shuffle, device):
             x, c, oh = data[idx], labels[idx], onehot_all[idx]
             b = len(idx)
             oh2 = torch.cat([oh, oh])  # (2B, K): fakes are made for the real rows' emotions
             with autocast(device):
                 # ---- Train Discriminator: one forward over [real; fake], each with its one-hot emotion
                 with torch.no_grad():
-                    x_fake = model.generate(model.noise(c, gens[1]), oh)
+                    x_fake = model.generate(model.noise(c, gens.noise), oh)
                 logits = model.critic(torch.cat([x, x_fake]), oh2)  # (2B,)
                 loss_d = discriminator_loss(logits[:b], logits[b:])
             backward_step(loss_d, opts["d"], d_params)
@@ -352,7 +306,7 @@ def train_cgan(
             for _ in range(cfg.g_steps):
                 with autocast(device):
                     # ---- Train Generator (g_steps per discriminator step; fresh noise each time)
-                    loss_g = generator_loss(model.critic(model.generate(model.noise(c, gens[1]), oh), oh))
+                    loss_g = generator_loss(model.critic(model.generate(model.noise(c, gens.noise), oh), oh))
                 backward_step(loss_g, opts["g"], g_params)
                 meter.add("loss_g", loss_g)
 
@@ -370,11 +324,10 @@ def train_cgan(
                 device,
             )
         row = _finish_epoch(meter, epoch + 1, t0, desc)
-        history.append(row)
-        _save(checkpoint, epoch + 1, model, opts, gens, history, final=epoch + 1 == cfg.epochs)
-        if callback is not None:
-            callback(epoch + 1, model, row)
-    return TrainResult(model, history, time.perf_counter() - t_start, str(device), start)
+        done = epoch + 1
+        if _end_epoch(row, done, cfg.epochs, model, cfg, opts, gens, history, on_epoch, checkpoint):
+            break
+    return _result(model, history, t_start, device, cfg, start, done, cfg.epochs)
 
 
 def _dev_generator(seed: int, epoch: int, device: torch.device) -> torch.Generator:

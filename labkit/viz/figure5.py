@@ -1,8 +1,9 @@
 """AAEC's Figure 5 recording: generated samples of every iteration, in spaces that never move.
 
 The paper projects "randomly generated samples" of every iteration with PCA, accumulated over
-training, against the real train and test samples. `Figure5Recorder` is what `labkit.trainers.aaec.train`
-calls (its ``recorder``) to write them to the run store, in two representations ("spaces"):
+training, against the real train and test samples. `Figure5Recorder` is an ``on_epoch`` hook of
+`labkit.trainers.aaec.train` (the trainer contract of `labkit.trainers.common`) that writes them to the
+run store, in two representations ("spaces"):
 
 * ``spectrum``: a training-independent summary of a spectrogram, `labkit.models.aaec.spectrum_summary`
   (mean and std over time of the log power in 32 mel-spaced bands, 64 numbers). Generated samples are
@@ -41,16 +42,44 @@ class Figure5Recorder:
     n_record : training utterances whose Decoder(E), Decoder(Z), X' are recorded
     ref_epochs : epochs of the frozen reference classifier behind the "embedding" space
     spectrum_bands : mel-spaced bands of the "spectrum" space (2 x bands numbers)
+    data : the `labkit.data.aaec.TrainingSet` the training runs on (needed when used as the hook)
     """
 
-    def __init__(self, run, every: int = 1, n_record: int = 48, ref_epochs: int = 3, spectrum_bands: int = 32):
+    def __init__(
+        self, run, every: int = 1, n_record: int = 48, ref_epochs: int = 3, spectrum_bands: int = 32, *, data=None
+    ):
         self.run = run
+        self.data = data
+        self._pending: dict | None = None
         self.every = int(every)
         self.n_record = int(n_record)
         self.ref_epochs = int(ref_epochs)
         self.spectrum_bands = int(spectrum_bands)
 
-    # ------------------------------------------------------------------ called by train()
+    # ------------------------------------------------------------------ the trainer's on_epoch hook
+    def __call__(self, iteration: int, model, row: dict) -> None:
+        """Record every `every` iterations while the autoencoder trains; set up on the first call."""
+        if row.get("stage") == "classifier" or model.encoder is None or iteration % self.every:
+            return
+        if not hasattr(self, "gen"):
+            # References are written when missing (a resumed run keeps its own); see `start`.
+            self.start(model, self.data, model.cfg, next(model.parameters()).device, resumed=True)
+            if self._pending is not None:
+                self.load_state(self._pending)
+        self.record(iteration, model)
+
+    def state_dict(self) -> dict:
+        return self.state() if hasattr(self, "gen") else dict(self._pending or {})
+
+    def load_state_dict(self, state: dict) -> None:
+        if not state:
+            return
+        if hasattr(self, "gen"):
+            self.load_state(state)
+        else:
+            self._pending = state  # applied when the first call sets the recorder up
+
+    # ------------------------------------------------------------------ set-up and recording
     def start(self, model, data, cfg, device, resumed: bool) -> None:
         """Write the real samples once, train (or reload) the reference classifier, choose what to record."""
         from labkit.models.aaec import Classifier

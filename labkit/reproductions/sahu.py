@@ -428,7 +428,7 @@ def fold_task(task: dict, context: dict, run_path: str) -> dict:
     import torch
     from sklearn.preprocessing import StandardScaler
 
-    from labkit.experiment.runner import task_seed
+    from labkit.experiment.pipeline import task_seed
     from labkit.models.sahu import AAEConfig, CGANConfig, ClassGMM, GANConfig
     from labkit.runstore import Run
     from labkit.trainers.sahu import (

@@ -34,8 +34,19 @@ scheduler hands its tasks to another worker; finished tasks are already saved. `
 ``{"GPU": 1}`` for tasks that train a model) are requested only when some worker of the cluster
 offers them (``dask worker ... --resources GPU=1``), so the same command runs on a CPU-only cluster.
 
-This is the only place in labkit that decides which work is pending; the comparison runner and the
-reproduction framework (`labkit.experiment.reproduce`) both call it.
+This is the only place in labkit that decides which work is pending; the one run lifecycle
+(`labkit.runs.lifecycle`, behind ``labkit compare`` and ``labkit reproduce``) calls it.
+
+Workers
+-------
+``n_jobs`` is clamped to the pending tasks (and -1 to this machine's cores): three tasks never start a
+hundred thousand workers. `note` hears the clamp, so the lifecycle can print it.
+
+Interruptions
+-------------
+A ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM turned into one by `labkit.runs.lifecycle`) leaves the run
+"interrupted", any other error "failed" with the reason (`failure_status`); either way every lock this
+process holds is released and the finished tasks stay saved.
 """
 
 from __future__ import annotations
@@ -89,6 +100,27 @@ def check_jobs(n_jobs) -> int:
     return n_jobs
 
 
+def failure_status(err: BaseException, done: str = "") -> tuple[str, str]:
+    """(state, message) of a run stopped by `err`: "interrupted" for Ctrl-C / SIGTERM, else "failed" with the reason.
+
+    `done` (e.g. "3 of 10 tasks done") is added to the message with how to resume.
+    """
+    if isinstance(err, KeyboardInterrupt):
+        state, reason = "interrupted", "interrupted"
+    else:
+        state, reason = "failed", f"{type(err).__name__}: {err}"
+    return state, (f"{reason} ({done}; rerun the same command to resume)" if done else reason)
+
+
+def worker_count(n_jobs: int, n_pending: int) -> int:
+    """Worker processes for `n_pending` tasks: `n_jobs` (-1 = every core), at most one per pending task."""
+    import os
+
+    cores = os.cpu_count() or 1
+    wanted = cores if n_jobs == -1 else n_jobs
+    return max(1, min(wanted, n_pending))
+
+
 def run_tasks(
     run,
     tasks: list[dict],
@@ -102,6 +134,7 @@ def run_tasks(
     on_result: Callable[[dict, dict], None] | None = None,
     scheduler: Any = None,
     resources: dict | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> TaskOutcome:
     """Compute the pending tasks of `tasks` into `run` and return every finished result.
 
@@ -131,11 +164,13 @@ def run_tasks(
     resources : dict or None
         Dask worker resources each task needs, e.g. ``{"GPU": 1}``; ignored without a scheduler and
         when no worker offers them.
+    note : callable ``note(message)`` or None
+        Hears what the user should know, such as ``n_jobs`` clamped to the pending tasks.
 
     Raises
     ------
-    Whatever `fn` raises; the run's status is set to "failed" with the reason first, and the tasks
-    finished before the failure stay saved.
+    Whatever `fn` raises; the run's status is set first ("failed" with the reason, or "interrupted";
+    `failure_status`), the tasks finished before stay saved and every lock taken is released.
     """
     from labkit.utils import progress as progress_bar
 
@@ -156,6 +191,11 @@ def run_tasks(
     run.set_status("running", f"{len(pending)} of {len(tasks)} tasks to compute", n_tasks=len(tasks), n_done=n_reused)
 
     n_computed = 0
+    if pending and scheduler is None and n_jobs != 1:
+        workers = worker_count(n_jobs, len(pending))
+        if workers != n_jobs and n_jobs > len(pending) and note is not None:
+            note(f"--jobs {n_jobs} clamped to {workers} (the pending tasks)")
+        n_jobs = workers
     if pending:
         locks: dict[str, Any] = {}
         bar = progress_bar(total=len(pending), desc=desc, disable=None if progress is None else not progress)
@@ -210,13 +250,8 @@ def run_tasks(
                     )
                     time.sleep(POLL_SECONDS)
         except BaseException as err:
-            reason = "interrupted" if isinstance(err, KeyboardInterrupt) else f"{type(err).__name__}: {err}"
-            run.set_status(
-                "failed",
-                f"{reason} ({len(done)} of {len(tasks)} tasks done; rerun the same command to resume)",
-                n_tasks=len(tasks),
-                n_done=len(done),
-            )
+            state, message = failure_status(err, f"{len(done)} of {len(tasks)} tasks done")
+            run.set_status(state, message, n_tasks=len(tasks), n_done=len(done))
             raise
         finally:
             for lock in locks.values():  # tasks in flight when a failure stopped the loop
@@ -433,4 +468,14 @@ def _close_clients() -> None:  # pragma: no cover - process exit
     _CLIENTS.clear()
 
 
-__all__ = ["TaskOutcome", "check_jobs", "check_plan", "check_scheduler", "get_client", "joblib_on", "run_tasks"]
+__all__ = [
+    "TaskOutcome",
+    "check_jobs",
+    "check_plan",
+    "check_scheduler",
+    "failure_status",
+    "get_client",
+    "joblib_on",
+    "run_tasks",
+    "worker_count",
+]

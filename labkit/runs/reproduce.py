@@ -1,4 +1,4 @@
-"""The reproduction framework: every ``labkit reproduce <paper>-<experiment>`` runs through here.
+"""``labkit reproduce``: the registry of paper experiments and their way into the one run lifecycle.
 
 A paper's experiment is an `Experiment`: a name (``aaec-table1``), its options, and three functions
 
@@ -11,12 +11,14 @@ A paper's experiment is an `Experiment`: a name (``aaec-table1``), its options, 
   `labkit.experiment.tables.PaperTable` (our means and CIs from `labkit.experiment.stats`, the
   paper's numbers beside them), the ``--json`` output, and the tables the dashboard reads.
 
-`run_experiment` does the rest, the same way for every paper: create or reopen the run directory,
-run the pending tasks with the one resume loop (`labkit.experiment.tasks.run_tasks`), write the
-``tasks`` and ``summary`` tables and ``results/<experiment>.json``, set the run's status, and print
-the table (``--format text|markdown|csv|latex``) or JSON (``--json``). Every run also gets
-``config.toml``, the options that reproduce it (`labkit.configfile`; ``labkit rerun RUNDIR``), and
-``--log mlflow|tensorboard`` mirrors it to an experiment tracker (`labkit.tracking`).
+The types are in `labkit.reproductions.base`. `run_experiment` hands the experiment to the one run
+lifecycle (`labkit.runs.lifecycle.run_command`, the same one ``labkit compare`` uses) as a `Job`
+(`experiment_job`): create or reopen the run directory, run the pending tasks with the one resume
+loop (`labkit.runs.tasks.run_tasks`), write the ``tasks`` table, the report's frames (at least
+``summary``) and ``results/<experiment>.json``, set the run's status, and print the table
+(``--format text|markdown|csv|latex``) or JSON (``--json``). Every run also gets ``config.toml``,
+the options that reproduce it (`labkit.configfile`; ``labkit rerun RUNDIR``), and ``--log
+mlflow|tensorboard`` mirrors it to an experiment tracker (`labkit.runs.tracking`).
 
 Experiments live in ``labkit/reproductions/<paper>.py``; each module lists its experiments in
 ``EXPERIMENTS``. `experiments()` finds them all (``labkit reproduce --list``); a module must not
@@ -29,13 +31,13 @@ import argparse
 import importlib
 import json
 import pkgutil
-import sys
 import time
 
 import pandas as pd
 
 from labkit.errors import LabkitError
-from labkit.reproductions.base import Experiment, Plan, Report, slug, summary_by, summary_frame  # noqa: F401  (re-exported)
+from labkit.reproductions.base import Experiment, Plan, Report
+from labkit.runs.lifecycle import Output, json_default
 
 # --------------------------------------------------------------------------- registry
 _PACKAGE = "labkit.reproductions"
@@ -127,7 +129,7 @@ def add_common_arguments(p: argparse.ArgumentParser, exp: Experiment) -> None:
         p.set_defaults(tune=False)
     from labkit.configfile import add_config_argument
     from labkit.experiment.tables import FORMATS
-    from labkit.tracking import add_log_arguments
+    from labkit.runs.tracking import add_log_arguments
 
     g.add_argument(
         "--format",
@@ -158,125 +160,75 @@ def check_common_values(args: argparse.Namespace) -> None:
 
 
 def run_experiment(exp: Experiment, args: argparse.Namespace) -> int:
-    """Plan, run (resuming), summarise, write and print one experiment (see the module docstring)."""
-    from labkit.experiment.tasks import check_scheduler, run_tasks
-    from labkit.runstore import Run, check_run_dir, default_root
+    """Plan, run (resuming), summarise, write and print one experiment, through the one run lifecycle."""
+    from labkit.runs.lifecycle import run_command
 
-    if args.seeds < 1:
-        raise LabkitError(f"--seeds must be at least 1, got {args.seeds}")
-    if args.jobs == 0 or args.jobs < -1:
-        raise LabkitError(f"--jobs must be a positive number or -1 (all cores), got {args.jobs}")
-    if args.max_tasks is not None and args.max_tasks < 0:
-        raise LabkitError(f"--max-tasks must be >= 0, got {args.max_tasks}")
+    return run_command(args, lambda opts: experiment_job(exp, args, opts), prog=f"labkit reproduce {exp.name}")
+
+
+def experiment_job(exp: Experiment, args: argparse.Namespace, opts):
+    """The `labkit.runs.lifecycle.Job` of one experiment: its options checked, its plan made (data loaded)."""
+    from labkit.runs.lifecycle import Job
+
     check_common_values(args)  # every check before the data is loaded and before a run directory exists
-    from labkit.configfile import write_run_config
-    from labkit.tracking import check_trackers, push_run
-
-    trackers = check_trackers(getattr(args, "log", None))
-
-    def track() -> None:  # mirror the run to the trackers of --log (labkit.tracking)
-        for line in push_run(run, trackers, getattr(args, "log_uri", None)) if trackers else []:
-            print(f"logged to {line}", file=sys.stderr)
-
-    if args.out:
-        check_run_dir(args.out)
-    scheduler = check_scheduler(getattr(args, "scheduler", None))
-    quiet = bool(getattr(args, "json", False))
     t0 = time.perf_counter()
     plan = exp.plan(args)  # validates everything and loads the data before a run directory exists
-    out = args.out or str(default_root() / plan.default_out)
-    run = Run.create(out, plan.run_kind or exp.name, plan.config, name=plan.name)
-    write_run_config(run.path, args)  # the TOML that reproduces this run (labkit rerun)
-    in_tasks = False  # run_tasks records its own failures; anything else after Run.create is recorded here
-    try:
+
+    def setup(run) -> None:
         run.write_json("data", {"description": plan.data, "experiment": exp.name, "paper": exp.paper})
 
-        on_result = None
-        if exp.on_task_done is not None:
-            on_result = lambda task, result: exp.on_task_done(task, result, run)  # noqa: E731
-        in_tasks = True
-        outcome = run_tasks(
-            run,
-            plan.tasks,
-            exp.run_task,
-            (plan.context, str(run.path)),
-            n_jobs=args.jobs,
-            progress=not quiet,
-            max_tasks=args.max_tasks,
-            desc=exp.name,
-            on_result=on_result,
-            scheduler=scheduler,
-            resources=exp.resources,
-        )
-        in_tasks = False
-        if not outcome.finished:
-            run.set_status(
-                "running",
-                f"stopped after {outcome.n_done} of {outcome.n_tasks} tasks (--max-tasks); rerun to resume",
-                n_tasks=outcome.n_tasks,
-                n_done=outcome.n_done,
-            )
-            if quiet:  # --json promises JSON on stdout, also for a run that is not finished yet
-                print(
-                    json.dumps(
-                        {"finished": False, "n_done": outcome.n_done, "n_tasks": outcome.n_tasks, "run": str(run.path)}
-                    )
-                )
-            else:
-                print(
-                    f"{outcome.n_done} of {outcome.n_tasks} tasks done; rerun the same command to finish. "
-                    f"Run: {run.path}"
-                )
-            track()
-            return 0
-
+    def finish(run, outcome):
         tasks = pd.DataFrame(outcome.results)
         run.write_table("tasks", _tabular(tasks))
         report = exp.summarize(tasks, plan)
         for name, df in report.frames.items():
             run.write_table(name, df)
-        seconds = time.perf_counter() - t0
         payload = {
             "experiment": exp.name,
             "paper": exp.paper,
             "data": plan.data,
             "config": plan.config,
-            "seeds": int(args.seeds),
+            "seeds": int(opts.seeds),
             "n_tasks": outcome.n_tasks,
             "n_computed": outcome.n_computed,
-            "seconds": seconds,
+            "seconds": time.perf_counter() - t0,
             "result": report.json,
             "tables": [t.to_dict() for t in report.tables],
             "findings": report.findings,
         }
         run.write_json(exp.name, payload)
-    except BaseException as err:
-        if not in_tasks:
-            reason = "interrupted" if isinstance(err, KeyboardInterrupt) else f"{type(err).__name__}: {err}"
-            run.set_status("failed", reason)
-        raise
-    run.set_status(
-        "finished",
-        f"{outcome.n_tasks} tasks ({outcome.n_computed} computed now) in {seconds:.0f} s",
-        n_tasks=outcome.n_tasks,
-        n_done=outcome.n_tasks,
+        return Output(json=report.json, frames=report.frames, render=lambda fmt, only: _render(report, plan, fmt, only))
+
+    on_result = None
+    if exp.on_task_done is not None:
+        on_result = lambda run, task, result: exp.on_task_done(task, result, run)  # noqa: E731
+    return Job(
+        kind=plan.run_kind or exp.name,
+        config=plan.config,
+        tasks=plan.tasks,
+        run_task=exp.run_task,
+        shared=lambda run: (plan.context, str(run.path)),
+        finish=finish,
+        name=plan.name,
+        default_out=plan.default_out,
+        desc=exp.name,
+        resources=exp.resources,
+        setup=setup,
+        on_result=on_result,
     )
-    track()
-    if args.json:
-        print(json.dumps(report.json, indent=2, default=_json_default))
-        return 0
-    if args.format in ("csv", "latex"):  # only the table(s) on stdout, ready for a file
-        print("\n".join(table.render(args.format) for table in report.tables))
-        return 0
+
+
+def _render(report: Report, plan: Plan, fmt: str, table_only: bool) -> str:
+    """What ``labkit reproduce`` prints: the data line, the paper's table(s) and the findings."""
+    if table_only:
+        return "\n".join(table.render(fmt) for table in report.tables)
+    lines = []
     if not any(plan.data in note for t in report.tables for note in t.notes):
-        print(f"Data: {plan.data}\n")
+        lines.append(f"Data: {plan.data}\n")
     for table in report.tables:
-        print(table.render(args.format))
-        print()
-    for line in report.findings:
-        print(line)
-    print(f"Run: {run.path}  ({outcome.n_computed} of {outcome.n_tasks} tasks computed now, {seconds:.0f} s)")
-    return 0
+        lines += [table.render(fmt), ""]
+    lines += report.findings
+    return "\n".join(lines)
 
 
 def _tabular(df: pd.DataFrame) -> pd.DataFrame:
@@ -284,32 +236,16 @@ def _tabular(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
         if out[col].map(lambda v: isinstance(v, (list, dict))).any():
-            out[col] = out[col].map(
-                lambda v: json.dumps(v, default=_json_default) if isinstance(v, (list, dict)) else v
-            )
+            out[col] = out[col].map(lambda v: json.dumps(v, default=json_default) if isinstance(v, (list, dict)) else v)
     return out
 
 
-def _json_default(obj):
-    import numpy as np
-
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
-
-
 __all__ = [
-    "Experiment",
-    "Plan",
-    "Report",
     "experiments",
     "get_experiment",
     "list_text",
     "add_common_arguments",
+    "check_common_values",
+    "experiment_job",
     "run_experiment",
-    "summary_by",
-    "summary_frame",
-    "slug",
 ]

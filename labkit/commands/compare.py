@@ -106,9 +106,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="reduced: protocol whose training sides are cut (default: split)",
     )
     p.add_argument(
-        "--seeds", type=int, default=3, metavar="N", help="repetitions with seeds 0..N-1 (default: %(default)s)"
-    )
-    p.add_argument(
         "--classifier",
         default="svm-linear",
         choices=["svm-linear", "svm-rbf", "mlp"],
@@ -155,21 +152,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="iterative generators: record generated samples every N iterations (first seed and fold)",
     )
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="tasks run in parallel (default: %(default)s)")
-    p.add_argument(
-        "--out",
-        default=None,
-        metavar="RUNDIR",
-        help="run directory; an existing one with the same settings is resumed "
-        "(default: a new run under $LABKIT_RUNS or ./runs)",
-    )
-    p.add_argument(
-        "--max-tasks",
-        type=int,
-        default=None,
-        metavar="N",
-        help="compute at most N tasks, then stop (resume later with the same command)",
-    )
     p.add_argument("--skip-bad", action="store_true", help="corpus SOURCE: skip unusable audio files")
     p.add_argument(
         "--tune",
@@ -178,27 +160,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "training fold by a speaker-independent inner CV; the chosen values are printed and "
         "stored per fold (grids: labkit.experiment.classifiers.TUNING_GRIDS)",
     )
-    p.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS|local",
-        help="run the tasks (and feature extraction) on a Dask cluster: a scheduler address such as "
-        "tcp://10.0.0.5:8786, or 'local' for a LocalCluster of --jobs workers on this machine",
-    )
     p.add_argument("--no-cache", action="store_true", help="corpus SOURCE: neither read nor fill the feature cache")
-    p.add_argument(
-        "--json", action="store_true", help='print only JSON: {augmenter: {metric: {"mean", "ci_low", "ci_high", "n"}}}'
-    )
-    from labkit.configfile import add_config_argument
-    from labkit.experiment.tables import FORMATS
-    from labkit.runs.tracking import add_log_arguments
-
-    p.add_argument(
-        "--format",
-        default="text",
-        choices=FORMATS,
-        help="how the summary table is printed; csv and latex print only the table (default: %(default)s)",
-    )
     t = p.add_argument_group("a feature table of your own as SOURCE (FILE.csv, .tsv or .parquet)")
     t.add_argument(
         "--label-column",
@@ -214,8 +176,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="A,B",
         help="further non-feature columns (every other column must be a numeric feature)",
     )
-    add_config_argument(p)
-    add_log_arguments(p)
+    from labkit.runs.lifecycle import add_run_arguments
+
+    add_run_arguments(
+        p,
+        json_help='print only JSON: {augmenter: {metric: {"mean", "ci_low", "ci_high", "n"}}}',
+        scheduler_help="the tasks (and feature extraction)",
+    )
     p.set_defaults(func=run)
 
 

@@ -109,6 +109,75 @@ class Result:
 
 
 # --------------------------------------------------------------------------- 1. options
+def add_run_arguments(
+    parser: argparse.ArgumentParser,
+    *,
+    seeds: int | None = 3,
+    jobs: int = 1,
+    out_default: str = "a new run under $LABKIT_RUNS or ./runs",
+    json_help: str = "print the results as JSON instead of the table",
+    scheduler_help: str = "the tasks",
+) -> None:
+    """The options every experiment command shares, in one group: where the run goes and how it runs.
+
+    ``--out``, ``--seeds`` (left out with `seeds` None: the command has one run, ``seeds`` = 1),
+    ``--jobs``, ``--max-tasks``, ``--scheduler``, ``--format``, ``--json``, ``--config``, ``--log`` and
+    ``--log-uri``. `check_options` checks their values.
+    """
+    from labkit.configfile import add_config_argument
+    from labkit.experiment.tables import FORMATS
+    from labkit.runs.tracking import add_log_arguments
+
+    g = parser.add_argument_group("run options (every experiment command)")
+    g.add_argument(
+        "--out",
+        default=None,
+        metavar="RUNDIR",
+        help=f"run directory; an existing one with the same settings is resumed (default: {out_default})",
+    )
+    if seeds is None:
+        parser.set_defaults(seeds=1)
+    else:
+        g.add_argument(
+            "--seeds",
+            type=int,
+            default=seeds,
+            metavar="N",
+            help="repetitions with seeds 0..N-1; may grow on a later run into the same --out (default: %(default)s)",
+        )
+    g.add_argument(
+        "--jobs",
+        type=int,
+        default=jobs,
+        metavar="N",
+        help="tasks computed in parallel worker processes, -1 = all cores; clamped to the cores and the "
+        "pending tasks (default: %(default)s)",
+    )
+    g.add_argument(
+        "--max-tasks",
+        type=int,
+        default=None,
+        metavar="N",
+        help="compute at most N pending tasks, then stop (resume later with the same command)",
+    )
+    g.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS|local",
+        help=f"run {scheduler_help} on a Dask cluster: a scheduler address such as tcp://10.0.0.5:8786, "
+        "or 'local' for a LocalCluster of --jobs workers on this machine",
+    )
+    g.add_argument(
+        "--format",
+        default="text",
+        choices=FORMATS,
+        help="how the table is printed; csv and latex print only the table(s) (default: %(default)s)",
+    )
+    g.add_argument("--json", action="store_true", help=json_help)
+    add_config_argument(g)
+    add_log_arguments(g)
+
+
 def check_options(args: argparse.Namespace, prog: str) -> Options:
     """The shared options of `args`, checked before any data is read (`LabkitError`, exit 2)."""
     from labkit.runs.tasks import check_scheduler
@@ -396,6 +465,7 @@ def json_default(obj):
 
 __all__ = [
     "Job",
+    "add_run_arguments",
     "Options",
     "Output",
     "Result",

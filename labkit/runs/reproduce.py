@@ -79,47 +79,17 @@ def list_text() -> str:
 
 # --------------------------------------------------------------------------- command-line glue
 def add_common_arguments(p: argparse.ArgumentParser, exp: Experiment) -> None:
-    """Options every experiment has: where the run goes, seeds, workers, output form."""
-    g = p.add_argument_group("common to every experiment")
-    g.add_argument(
-        "--out",
-        default=None,
-        metavar="DIR",
-        help="run directory; rerunning into it resumes (default: <run store>/<experiment>-<data>-...)",
-    )
-    if exp.seeds_option:
-        g.add_argument(
-            "--seeds",
-            type=int,
-            default=exp.default_seeds,
-            metavar="N",
-            help="seeds 0..N-1; may grow on a later run into the same --out (default: %(default)s)",
-        )
-    else:
-        p.set_defaults(seeds=1)
-    g.add_argument(
-        "--jobs",
-        type=int,
-        default=exp.default_jobs,
-        metavar="N",
-        help="tasks computed in parallel worker processes, -1 = all cores (default: %(default)s)",
-    )
-    g.add_argument(
-        "--max-tasks",
-        type=int,
-        default=None,
-        metavar="N",
-        help="compute at most N pending tasks, then stop (the run resumes later)",
-    )
-    g.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS|local",
-        help="run the tasks on a Dask cluster: a scheduler address such as tcp://10.0.0.5:8786, or "
-        "'local' for a LocalCluster of --jobs workers on this machine",
+    """Options every experiment has: the run options of the lifecycle, and --tune where it applies."""
+    from labkit.runs.lifecycle import add_run_arguments
+
+    add_run_arguments(
+        p,
+        seeds=exp.default_seeds if exp.seeds_option else None,
+        jobs=exp.default_jobs,
+        out_default="<run store>/<experiment>-<data>-...",
     )
     if exp.tunable:
-        g.add_argument(
+        p.add_argument(
             "--tune",
             action="store_true",
             help="choose the classifier's hyperparameters inside every training fold by a speaker-"
@@ -127,19 +97,6 @@ def add_common_arguments(p: argparse.ArgumentParser, exp: Experiment) -> None:
         )
     else:
         p.set_defaults(tune=False)
-    from labkit.configfile import add_config_argument
-    from labkit.experiment.tables import FORMATS
-    from labkit.runs.tracking import add_log_arguments
-
-    g.add_argument(
-        "--format",
-        default="text",
-        choices=FORMATS,
-        help="how the table is printed; csv and latex print only the table(s) (default: %(default)s)",
-    )
-    add_config_argument(g)
-    add_log_arguments(g)
-    g.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
 
 
 def check_common_values(args: argparse.Namespace) -> None:

@@ -39,8 +39,8 @@ This is the only place in labkit that decides which work is pending; the one run
 
 Workers
 -------
-``n_jobs`` is clamped to the pending tasks (and -1 to this machine's cores): three tasks never start a
-hundred thousand workers. `note` hears the clamp, so the lifecycle can print it.
+``n_jobs`` is clamped to the pending tasks and this machine's cores (-1 = every core): three tasks
+never start a hundred thousand workers. `note` hears the clamp, so the lifecycle can print it.
 
 Interruptions
 -------------
@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import re
 import time
 import warnings
@@ -113,12 +114,11 @@ def failure_status(err: BaseException, done: str = "") -> tuple[str, str]:
 
 
 def worker_count(n_jobs: int, n_pending: int) -> int:
-    """Worker processes for `n_pending` tasks: `n_jobs` (-1 = every core), at most one per pending task."""
-    import os
+    """Worker processes for `n_pending` tasks: `n_jobs` (-1 = every core), at most one per core and per pending task."""
 
     cores = os.cpu_count() or 1
     wanted = cores if n_jobs == -1 else n_jobs
-    return max(1, min(wanted, n_pending))
+    return max(1, min(wanted, cores, n_pending))
 
 
 def run_tasks(
@@ -193,8 +193,8 @@ def run_tasks(
     n_computed = 0
     if pending and scheduler is None and n_jobs != 1:
         workers = worker_count(n_jobs, len(pending))
-        if workers != n_jobs and n_jobs > len(pending) and note is not None:
-            note(f"--jobs {n_jobs} clamped to {workers} (the pending tasks)")
+        if n_jobs > workers and note is not None:  # -1 asked for "as many as useful": no note
+            note(f"--jobs {n_jobs} clamped to {workers} ({len(pending)} pending tasks, {os.cpu_count() or 1} cores)")
         n_jobs = workers
     if pending:
         locks: dict[str, Any] = {}
@@ -409,9 +409,8 @@ def get_client(scheduler: Any, n_jobs: int = -1):
         return scheduler
     spec = str(scheduler)
     if spec == "local":
-        import os
-
-        n_workers = (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
+        cores = os.cpu_count() or 1
+        n_workers = cores if n_jobs == -1 else min(int(n_jobs), cores)  # never more workers than cores
         cache_key = ("local", n_workers)
         if cache_key not in _CLIENTS or _CLIENTS[cache_key].status != "running":
             from distributed import LocalCluster

@@ -406,7 +406,7 @@ def run_command(args: argparse.Namespace, plan: Callable[[Options], Job], prog: 
             f"{outcome.n_computed} tasks computed, {outcome.n_reused} reused from {run.path} ({outcome.n_tasks} in all)"
         )
         _track(run, opts)
-        warned = sorted({w for r in outcome.results for w in r.get("warnings", []) or []})
+        warned = sorted({str(w) for r in outcome.results if isinstance(r.get("warnings"), list) for w in r["warnings"]})
         for w in warned[:5]:
             opts.note(f"warning (in some tasks): {w}")
         _print(result, opts)

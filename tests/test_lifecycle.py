@@ -200,17 +200,31 @@ def test_sigterm_ends_a_run_interrupted_with_its_locks_released(toy_registry, tm
     assert run.status["state"] == "finished"
 
 
+def _children(pid: int) -> list[int]:
+    """The child processes of `pid`, started by any of its threads (Linux; empty elsewhere)."""
+    kids = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return kids
+
+
 @pytest.mark.slow
 def test_sigterm_to_a_compare_subprocess_leaves_it_interrupted_and_resumable(tmp_path):
+    """What `timeout` and SLURM do: the run ends "interrupted", its locks freed and its worker processes gone."""
     features = _features(tmp_path / "big.parquet", n_per=40, dim=100, separation=0.3)
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "labkit", "compare", str(features), "--augmenters", "none,smote"]
-    cmd += ["--protocol", "loso", "--seeds", "1", "--classifier", "svm-rbf", "--out", str(out)]
+    cmd += ["--protocol", "loso", "--seeds", "1", "--classifier", "svm-rbf", "--jobs", "2", "--out", str(out)]
     env = {**os.environ, "LABKIT_QUIET": "1"}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None and len(list(out.glob("tasks/*.json"))) < 2:
         time.sleep(0.05)
+    workers = _children(proc.pid)
+    assert workers or not Path("/proc/self/task").exists(), "--jobs 2 should have started worker processes"
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     done_before = len(list((out / "tasks").glob("*.json")))
@@ -219,6 +233,10 @@ def test_sigterm_to_a_compare_subprocess_leaves_it_interrupted_and_resumable(tmp
     run = open_run(out)
     assert run.status["state"] == "interrupted"
     assert not (out / "locks").exists() or not any((out / "locks").iterdir())
+    deadline = time.time() + 20
+    while time.time() < deadline and any(Path(f"/proc/{w}").exists() for w in workers):
+        time.sleep(0.2)
+    assert not [w for w in workers if Path(f"/proc/{w}").exists()], "worker processes outlived the run"
     finished = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0, finished.stderr
     assert f"{12 - done_before} tasks computed, {done_before} reused" in finished.stderr
@@ -264,6 +282,23 @@ def test_a_run_made_with_a_relative_source_before_resolving_still_resumes_and_re
     assert "same results as" in err and "DIFFER" not in err
     command, values = read_run_config(project / "runs" / "r")
     assert command == "compare" and Path(values["source"]).is_absolute()
+
+
+def test_experiment_holds_only_primitives():
+    """Nothing in labkit/experiment imports the layers that run experiments (runs, reproductions, augment)."""
+    import ast
+
+    import labkit.experiment as pkg
+
+    above = ("labkit.augment", "labkit.reproductions", "labkit.runs", "labkit.commands", "labkit.tracking")
+    found = []
+    for path in Path(pkg.__path__[0]).glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            found += [f"{path.name}: {n}" for n in names if n.startswith(above)]
+    assert not found
 
 
 def test_identity_resolves_only_paths_that_exist():

@@ -15,8 +15,8 @@ os.environ.setdefault("LABKIT_QUIET", "1")
 
 
 def main() -> None:
-    from labkit.experiment.runner import CompareConfig, run_comparison
     from labkit.experiment.toy import toy_features
+    from labkit.runs.compare import CompareConfig, run_comparison
     from labkit.runstore import Run
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import signal
 import sys
 
 from labkit import __version__
@@ -54,9 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     except LabkitError as err:
         print(f"labkit {args.command}: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"labkit {args.command}: interrupted; finished work is kept in the run store", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM during a run (labkit.runs.lifecycle.Terminated)
+        signum = int(getattr(err, "signum", signal.SIGINT))
+        what = "interrupted" if signum == signal.SIGINT else f"stopped by signal {signum}"
+        print(f"labkit {args.command}: {what}; finished work is kept in the run store", file=sys.stderr)
+        return 128 + signum
     return int(status or 0)
 
 

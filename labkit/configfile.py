@@ -24,6 +24,12 @@ wins over the file, and choices and types are checked as for typed values (error
 and the key). A run directory gets ``config.toml`` (`write_run_config`): the options that produced
 it, minus where it went (``out``), how far it got (``max_tasks``) and where it ran or logged
 (``scheduler``, ``log``); `labkit rerun RUNDIR` feeds it back through the same command.
+
+A run's config.toml is not trusted with those keys on the way back either: a config file that lies
+in a run directory (`in_a_run`, whether `labkit rerun` reads it or you pass it as ``--config``) never
+sets ``scheduler``, ``log``, ``log_uri``, ``out`` or ``max_tasks`` (`NOT_FROM_A_RUN`); a planted
+``scheduler = "tcp://HOST:PORT"`` is named on stderr and ignored. Those come only from the command
+line or a config file of your own outside the run store.
 """
 
 from __future__ import annotations
@@ -40,6 +46,11 @@ RUN_CONFIG = "config.toml"  # the file name in a run directory
 # Options that say where a run goes or how this invocation behaves, not what the run computes: never
 # written to a run's config.toml (a config file you write may hold them, except ``config`` itself).
 NOT_RECORDED = {"config", "out", "max_tasks", "scheduler", "log", "log_uri", "help", "list"}
+# Options a config file found inside a run directory (a run's own config.toml, read by `labkit rerun` or
+# passed as --config) may not set: they say where work goes and what a process connects to. A planted
+# ``scheduler = "tcp://HOST:PORT"`` would hand the run to a stranger's Dask cluster, ``log_uri`` would
+# send its values wherever the planter chose. They come only from the command line or your own file.
+NOT_FROM_A_RUN = {"scheduler", "log", "log_uri", "out", "max_tasks"}
 _COMMAND = "_labkit_command"  # Namespace attribute: the sub-command path, e.g. "reproduce aaec-table1"
 _DESTS = "_labkit_dests"  # Namespace attribute: the option names of that sub-command, in order
 
@@ -141,10 +152,33 @@ def _coerce(action: argparse.Action, key: str, value, path: Path):
     return value
 
 
+def in_a_run(path: str | os.PathLike) -> bool:
+    """Whether the config file `path` lies in a run directory (beside a run.json): not the user's own file."""
+    try:
+        return (Path(path).expanduser().resolve().parent / "run.json").exists()
+    except OSError:
+        return False
+
+
 def apply_config(parser: argparse.ArgumentParser, values: dict, path: str | os.PathLike, command: str) -> None:
-    """Make `values` (from `read_config`) the defaults of `parser`, the sub-command's own parser."""
+    """Make `values` (from `read_config`) the defaults of `parser`, the sub-command's own parser.
+
+    A file in a run directory (`in_a_run`) sets none of `NOT_FROM_A_RUN`; such keys are named on
+    stderr and ignored.
+    """
+    import sys
+
     path = Path(path)
     actions = _option_actions(parser)
+    if in_a_run(path):
+        ignored = sorted(k for k in values if k.replace("-", "_") in NOT_FROM_A_RUN)
+        if ignored:
+            print(
+                f"labkit: {path} is in a run directory, so its keys {', '.join(ignored)} are ignored (where a run goes and "
+                "what it connects to come only from the command line or your own config file)",
+                file=sys.stderr,
+            )
+        values = {k: v for k, v in values.items() if k.replace("-", "_") not in NOT_FROM_A_RUN}
     for key, value in values.items():
         dest = key.replace("-", "_")
         if dest == "command":
@@ -188,8 +222,12 @@ def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None = None) -
 
 
 # --------------------------------------------------------------------------- writing
-def _absolute_source(value: str) -> str:
-    """A source whose path exists here, made absolute, so the run can be repeated from any folder."""
+def resolve_source(value: str) -> str:
+    """A source whose path exists here, made absolute, so the run can be repeated from any folder.
+
+    ``tables/good.csv`` and ``csv:corpus/manifest.csv`` become absolute paths; a source that names no
+    existing path (``synthetic``, ``synthetic:phone``) is returned as it is.
+    """
     if Path(value).expanduser().exists():
         return str(Path(value).expanduser().resolve())
     prefix, sep, rest = value.partition(":")
@@ -213,7 +251,7 @@ def run_options(args: argparse.Namespace) -> tuple[str, dict] | None:
         if isinstance(value, Path):
             value = str(value)
         if dest == "source" and isinstance(value, str):
-            value = _absolute_source(value)
+            value = resolve_source(value)
         values[dest] = value
     return command, values
 
@@ -269,13 +307,16 @@ def read_run_config(run_path: str | os.PathLike) -> tuple[str, dict]:
 
 
 __all__ = [
+    "NOT_FROM_A_RUN",
     "RUN_CONFIG",
     "add_config_argument",
     "apply_config",
     "config_text",
+    "in_a_run",
     "parse_args",
     "read_config",
     "read_run_config",
+    "resolve_source",
     "run_options",
     "write_run_config",
 ]

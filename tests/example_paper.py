@@ -118,7 +118,7 @@ def method_task(task: dict, context: ExampleContext, run_path: str) -> dict:
     from labkit.augment import make_augmenter
     from labkit.experiment.classifiers import make_classifier, tune_on_real
     from labkit.experiment.metrics import scores
-    from labkit.experiment.runner import build_pipeline, task_seed
+    from labkit.experiment.pipeline import build_pipeline, task_seed
 
     seed, k = int(task["seed"]), int(task["fold"])
     fold, rs = context.folds[k], task_seed(seed, k)

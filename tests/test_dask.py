@@ -18,10 +18,10 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from labkit.cli import main  # noqa: E402
-from labkit.experiment.runner import CompareConfig, run_comparison  # noqa: E402
-from labkit.experiment.tasks import run_tasks  # noqa: E402
 from labkit.experiment.toy import toy_features  # noqa: E402
 from labkit.features import Features  # noqa: E402
+from labkit.runs.compare import CompareConfig, run_comparison  # noqa: E402
+from labkit.runs.tasks import run_tasks  # noqa: E402
 from labkit.runstore import Run, RunStore  # noqa: E402
 
 pytestmark = [
@@ -171,7 +171,7 @@ def test_shared_arguments_are_scattered_once(cluster, tmp_path):
 def test_every_model_training_experiment_asks_dask_for_a_gpu():
     """Every paper experiment trains a model per task, so on a cluster it asks for a worker offering a GPU
     (ignored where none does, as the test above shows)."""
-    from labkit.experiment.reproduce import experiments
+    from labkit.runs.reproduce import experiments
 
     found = experiments()
     assert {"aaec-table1", "codevector-exp1", "sahu-table1", "shilandari-table1"} <= set(found)

@@ -31,8 +31,7 @@ def tiny_source(tmp_path_factory):
 
 def _args(argv: list[str]) -> argparse.Namespace:
     """The options as `labkit reproduce example-table1 ...` parses them: the paper's, then the shared ones."""
-    # The lifecycle lives in labkit.experiment.reproduce today; it is moving to labkit.runs.reproduce.
-    from labkit.experiment.reproduce import add_common_arguments
+    from labkit.runs.reproduce import add_common_arguments
 
     p = argparse.ArgumentParser(prog="labkit reproduce example-table1")
     paper.EXPERIMENT.add_arguments(p)
@@ -41,7 +40,7 @@ def _args(argv: list[str]) -> argparse.Namespace:
 
 
 def _run(argv: list[str]) -> int:
-    from labkit.experiment.reproduce import run_experiment
+    from labkit.runs.reproduce import run_experiment
 
     return run_experiment(paper.EXPERIMENT, _args(argv))
 

@@ -138,7 +138,7 @@ def test_compare_runs_record_one_shot_augmenters_for_the_distribution_page(tmp_p
     import numpy as np
     import pandas as pd
 
-    from labkit.experiment.runner import CompareConfig, run_comparison
+    from labkit.runs.compare import CompareConfig, run_comparison
     from labkit.runstore import Run
 
     rng = np.random.default_rng(0)

@@ -192,7 +192,7 @@ def test_every_paper_context_is_a_frozen_dataclass_with_a_comment_per_field_and_
 
 
 def test_every_experiment_task_function_pickles():
-    from labkit.experiment.reproduce import experiments
+    from labkit.runs.reproduce import experiments
 
     for exp in experiments().values():
         assert pickle.loads(pickle.dumps(exp.run_task)) is exp.run_task, exp.name

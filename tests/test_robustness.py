@@ -392,7 +392,7 @@ def _toy_experiment(run_task, summarize=None):
         summarize=summarize or default_summary,
     )
     parser = argparse.ArgumentParser()
-    from labkit.experiment.reproduce import add_common_arguments
+    from labkit.runs.reproduce import add_common_arguments
 
     exp.add_arguments(parser)
     add_common_arguments(parser, exp)
@@ -417,7 +417,7 @@ def _diverging_task(task, context, run_path):
     + ([["--device", "cuda"]] if not __import__("torch").cuda.is_available() else []),
 )
 def test_bad_reproduce_options_exit_2_and_leave_no_run(option, tmp_path):
-    from labkit.experiment.reproduce import run_experiment
+    from labkit.runs.reproduce import run_experiment
 
     exp, parser = _toy_experiment(_ok_task)
     args = parser.parse_args(["--out", str(tmp_path / "run"), *option])
@@ -427,7 +427,7 @@ def test_bad_reproduce_options_exit_2_and_leave_no_run(option, tmp_path):
 
 
 def test_a_diverging_task_leaves_the_run_failed_with_the_reason(tmp_path, capsys):
-    from labkit.experiment.reproduce import run_experiment
+    from labkit.runs.reproduce import run_experiment
 
     exp, parser = _toy_experiment(_diverging_task)
     with pytest.raises(LabkitError, match="diverged"):
@@ -508,7 +508,7 @@ def _slow_task(task, marker_dir):
 
 
 def _compute_into(run_path, marker_dir, result_file):
-    from labkit.experiment.tasks import run_tasks
+    from labkit.runs.tasks import run_tasks
 
     tasks = [{"key": f"t{i}", "i": i} for i in range(10)]
     outcome = run_tasks(Run(run_path), tasks, _slow_task, (marker_dir,), progress=False)
@@ -558,7 +558,7 @@ def test_a_dead_holders_lock_is_taken_over(tmp_path):
 
 
 def test_a_damaged_task_file_is_computed_again(tmp_path):
-    from labkit.experiment.tasks import run_tasks
+    from labkit.runs.tasks import run_tasks
 
     run = RunStore(tmp_path).create("toy", {}, run_id="r")
     tasks = [{"key": f"t{i}", "i": i} for i in range(3)]
@@ -620,7 +620,7 @@ def test_paired_table_has_raw_and_bh_adjusted_p_values():
 
 
 def test_task_seeds_do_not_collide_past_1000_folds():
-    from labkit.experiment.runner import task_seed
+    from labkit.experiment.pipeline import task_seed
 
     # the old rule seed * 1000 + fold gave (0, 1000) and (1, 0) the same random state
     seeds = {task_seed(s, f) for s in range(3) for f in range(1500)}
@@ -990,16 +990,6 @@ def test_augment_exports_fill_the_users_own_id_and_speaker_columns(tmp_path, cap
         assert not back.meta["utt"].isin(["", "nan"]).any()
 
 
-def _resume_loop_checks_task_results() -> bool:
-    import inspect
-
-    try:
-        from labkit.runs import tasks as loop
-    except ImportError:
-        from labkit.experiment import tasks as loop
-    return "check_task_result" in inspect.getsource(loop)
-
-
 def test_check_task_result_names_an_edited_task(toy_file, tmp_path):
     from labkit.experiment.metrics import check_task_result
 
@@ -1020,11 +1010,6 @@ def test_check_task_result_names_an_edited_task(toy_file, tmp_path):
         check_task_result({"emotion:svm:uar": 1.4})
 
 
-@pytest.mark.xfail(
-    not _resume_loop_checks_task_results(),
-    reason="the resume loop (labkit.runs.tasks, moved by the lifecycle change) must call check_task_result",
-    strict=True,
-)
 def test_an_edited_task_is_named_and_computed_again_on_resume(toy_file, tmp_path, capsys):
     out = tmp_path / "run"
     argv = ["compare", str(toy_file), "--augmenters", "none", "--seeds", "1", "--out", str(out), "--json"]

@@ -9,9 +9,10 @@ from sklearn.preprocessing import StandardScaler
 from labkit.augment import register_augmenter
 from labkit.augment.base import Augmenter
 from labkit.errors import LabkitError
-from labkit.experiment.runner import CompareConfig, build_pipeline, folds_by_seed, plan_tasks, run_comparison
+from labkit.experiment.pipeline import build_pipeline
 from labkit.experiment.stats import mean_ci, wilcoxon_p
 from labkit.experiment.toy import toy_features
+from labkit.runs.compare import CompareConfig, folds_by_seed, plan_tasks, run_comparison
 from labkit.runstore import Run, RunStore
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(using SMOTE|using k=).*:UserWarning")
@@ -367,7 +368,7 @@ def test_tuning_never_shows_a_test_speaker_to_the_inner_cv(table, tmp_path, monk
         assert 0 <= task["inner_uar"] <= 1
     tuning = res.run.read_table("tuning")
     assert len(tuning) == len(folds) and set(tuning["param"]) == {"C"}
-    from labkit.experiment.runner import chosen_values, format_table
+    from labkit.runs.compare import chosen_values, format_table
 
     text = format_table(res.summary, chosen=chosen_values(tuning, config))
     assert "chosen (per fold)" in text and "C " in text
@@ -433,7 +434,7 @@ def test_pooled_uar_is_reported_next_to_the_mean_of_folds(table, tmp_path):
             per_seed.append(scores(y[rows], pred)["uar"])
         assert res.summary[name]["uar_pooled"]["mean"] == pytest.approx(np.mean(per_seed))
         assert res.summary[name]["uar_pooled"]["n"] == 2
-    from labkit.experiment.runner import format_table
+    from labkit.runs.compare import format_table
 
     text = format_table(res.summary)
     assert "UAR (mean of folds)" in text and "UAR (pooled)" in text
@@ -442,7 +443,7 @@ def test_pooled_uar_is_reported_next_to_the_mean_of_folds(table, tmp_path):
 def test_format_table_carries_the_paired_test_and_the_sweep_goes_through_the_one_formatter():
     import pandas as pd
 
-    from labkit.experiment.runner import format_sweep, format_table
+    from labkit.runs.compare import format_sweep, format_table
 
     cell = {"mean": 0.60, "ci_low": 0.55, "ci_high": 0.65, "n": 3}
     summary = {"none": {"uar": cell}, "smote": {"uar": {**cell, "mean": 0.62}}}

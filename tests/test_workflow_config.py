@@ -206,7 +206,7 @@ TOY = Experiment(
 
 @pytest.fixture
 def toy_registry(monkeypatch):
-    import labkit.experiment.reproduce as reproduce
+    import labkit.runs.reproduce as reproduce
 
     monkeypatch.setattr(reproduce, "experiments", lambda: {"toy-table": TOY})
 

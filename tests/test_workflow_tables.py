@@ -87,7 +87,7 @@ def test_latex_escape_of_every_special_character():
 
 
 def test_compare_summary_renders_as_csv_and_latex():
-    from labkit.experiment.runner import format_table
+    from labkit.runs.compare import format_table
 
     summary = {
         "none": {"uar": {"mean": 0.637, "ci_low": 0.637, "ci_high": 0.637, "n": 3}},

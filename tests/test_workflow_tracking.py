@@ -6,8 +6,8 @@ import pytest
 
 from labkit.cli import main
 from labkit.errors import LabkitError
+from labkit.runs.tracking import check_trackers, curves, final_scores, push_run
 from labkit.runstore import Run
-from labkit.tracking import check_trackers, curves, final_scores, push_run
 
 # MLflow's own SQLAlchemy models warn about a deprecated loader option: not labkit's to fix
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

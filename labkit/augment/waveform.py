@@ -16,7 +16,7 @@ augmenters (noise, SMOTE, GANs) cannot add a channel that the training features 
 How a waveform augmenter sits in a comparison
 ---------------------------------------------
 It is an `Augmenter` like the others and stands in the same fold pipeline (scaler → augmenter →
-classifier, `labkit.experiment.runner.build_pipeline`), so it is compared under exactly the same
+classifier, `labkit.experiment.pipeline.build_pipeline`), so it is compared under exactly the same
 conditions. What differs is where its samples come from:
 
 1. Before the tasks, ``labkit compare`` records the utterance table (id, path, ...) and the feature
@@ -252,7 +252,7 @@ class WaveformAugmenter(Augmenter):
         """
         from sklearn.preprocessing import StandardScaler
 
-        from labkit.experiment.runner import FrameScaler
+        from labkit.experiment.pipeline import FrameScaler
         from labkit.metrics.coverage import pairwise_distances
 
         X_real = self.audio.X_real

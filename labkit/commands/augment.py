@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
 
     from labkit.augment import augmenter_class, make_augmenter
     from labkit.errors import LabkitError, os_errors
-    from labkit.experiment.runner import FrameScaler, amount_str
+    from labkit.experiment.pipeline import FrameScaler, amount_str
     from labkit.features import FEATURE_SETS, Features, extract
     from labkit.features.core import is_table_source, read_table
     from labkit.utils import atomic_path, check_writable

@@ -106,9 +106,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="reduced: protocol whose training sides are cut (default: split)",
     )
     p.add_argument(
-        "--seeds", type=int, default=3, metavar="N", help="repetitions with seeds 0..N-1 (default: %(default)s)"
-    )
-    p.add_argument(
         "--classifier",
         default="svm-linear",
         choices=["svm-linear", "svm-rbf", "mlp"],
@@ -155,21 +152,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="iterative generators: record generated samples every N iterations (first seed and fold)",
     )
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="tasks run in parallel (default: %(default)s)")
-    p.add_argument(
-        "--out",
-        default=None,
-        metavar="RUNDIR",
-        help="run directory; an existing one with the same settings is resumed "
-        "(default: a new run under $LABKIT_RUNS or ./runs)",
-    )
-    p.add_argument(
-        "--max-tasks",
-        type=int,
-        default=None,
-        metavar="N",
-        help="compute at most N tasks, then stop (resume later with the same command)",
-    )
     p.add_argument("--skip-bad", action="store_true", help="corpus SOURCE: skip unusable audio files")
     p.add_argument(
         "--tune",
@@ -178,27 +160,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "training fold by a speaker-independent inner CV; the chosen values are printed and "
         "stored per fold (grids: labkit.experiment.classifiers.TUNING_GRIDS)",
     )
-    p.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS|local",
-        help="run the tasks (and feature extraction) on a Dask cluster: a scheduler address such as "
-        "tcp://10.0.0.5:8786, or 'local' for a LocalCluster of --jobs workers on this machine",
-    )
     p.add_argument("--no-cache", action="store_true", help="corpus SOURCE: neither read nor fill the feature cache")
-    p.add_argument(
-        "--json", action="store_true", help='print only JSON: {augmenter: {metric: {"mean", "ci_low", "ci_high", "n"}}}'
-    )
-    from labkit.configfile import add_config_argument
-    from labkit.experiment.tables import FORMATS
-    from labkit.tracking import add_log_arguments
-
-    p.add_argument(
-        "--format",
-        default="text",
-        choices=FORMATS,
-        help="how the summary table is printed; csv and latex print only the table (default: %(default)s)",
-    )
     t = p.add_argument_group("a feature table of your own as SOURCE (FILE.csv, .tsv or .parquet)")
     t.add_argument(
         "--label-column",
@@ -214,8 +176,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="A,B",
         help="further non-feature columns (every other column must be a numeric feature)",
     )
-    add_config_argument(p)
-    add_log_arguments(p)
+    from labkit.runs.lifecycle import add_run_arguments
+
+    add_run_arguments(
+        p,
+        json_help='print only JSON: {augmenter: {metric: {"mean", "ci_low", "ci_high", "n"}}}',
+        scheduler_help="the tasks (and feature extraction)",
+    )
     p.set_defaults(func=run)
 
 
@@ -309,39 +276,30 @@ def _warn_duplicates(table, folds, err) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from labkit.runs.lifecycle import run_command
+
+    return run_command(args, lambda opts: _plan(args, opts), prog="labkit compare")
+
+
+def _plan(args: argparse.Namespace, opts):
+    """The comparison's `labkit.runs.lifecycle.Job`: options read, data loaded, everything checked."""
     import hashlib
 
     import numpy as np
 
     from labkit.errors import LabkitError
-    from labkit.experiment.runner import (
-        CompareConfig,
-        amount_str,
-        chosen_values,
-        format_sweep,
-        format_table,
-        prepare,
-        run_comparison,
-    )
-    from labkit.experiment.tasks import check_jobs, check_scheduler, joblib_on
-    from labkit.runstore import Run, RunStore, check_run_dir
+    from labkit.experiment.pipeline import amount_str
+    from labkit.runs.compare import CompareConfig, comparison_job, prepare
+    from labkit.runs.tasks import joblib_on
 
-    err = sys.stderr
     augmenters = [a.strip() for a in args.augmenters.split(",") if a.strip()]
     if not augmenters:
         raise LabkitError("--augmenters is empty")
     sweep = [float(amount_str(a)) for a in args.sweep.split(",") if a.strip()] if args.sweep else []
     amount = amount_str(args.amount)
-    # option values first, before any data is read or a run directory exists
-    check_jobs(args.jobs)
-    if args.max_tasks is not None and args.max_tasks < 0:
-        raise LabkitError(f"--max-tasks must be >= 0, got {args.max_tasks}")
     if args.record_every < 0:
         raise LabkitError(f"--record-every must be >= 0, got {args.record_every}")
-    if args.out:
-        check_run_dir(args.out)
-    scheduler = check_scheduler(args.scheduler)
-    with joblib_on(scheduler, args.jobs):  # feature extraction of a large corpus runs on the cluster too
+    with joblib_on(opts.scheduler, opts.jobs):  # feature extraction of a large corpus runs on the cluster too
         meta, X, table, feature_set = _load(args)
     config = CompareConfig(
         augmenters=augmenters,
@@ -361,66 +319,14 @@ def run(args: argparse.Namespace) -> int:
         # the data's fingerprint: resuming a run on different features would mix two experiments
         data_hash=hashlib.sha1(np.ascontiguousarray(X).tobytes()).hexdigest()[:16],
     )
-    # every check before the run directory exists: a typo must not leave a run behind
-    _, _, _, _, folds, _ = prepare(meta, X, config)
     from labkit.augment.waveform import audio_augmenters, check_audio, prepare_run
-    from labkit.configfile import write_run_config
-    from labkit.tracking import check_trackers, push_run
 
+    # every check before the run directory exists: a typo must not leave a run behind
+    prepared = prepare(meta, X, config)
     check_audio(augmenters, meta, feature_set)  # waveform augmenters need the audio behind the rows
-    trackers = check_trackers(args.log)
     if table is not None:
-        _warn_duplicates(table, folds[0], err)
-
-    if args.out:
-        run = Run.create(args.out, kind="compare", config=config.to_dict())
-    else:
-        run = RunStore().create("compare", config.to_dict(), name=f"{args.protocol}-{feature_set}")
-    write_run_config(run.path, args)  # the TOML that reproduces this run (labkit rerun)
+        _warn_duplicates(table, prepared[4][0], sys.stderr)
+    setup = None
     if audio_augmenters(augmenters):
-        prepare_run(run, meta, feature_set, args.feature_settings)
-    if not args.json:
-        print(f"run: {run.path}", file=err)
-    result = run_comparison(meta, X, config, run, n_jobs=args.jobs, max_tasks=args.max_tasks, scheduler=scheduler)
-    print(
-        f"labkit compare: {result.n_computed} tasks computed, {result.n_reused} reused from {run.path} "
-        f"({result.n_tasks} in all)",
-        file=err,
-    )
-    for line in push_run(run, trackers, args.log_uri) if trackers else []:
-        print(f"labkit compare: logged to {line}", file=err)
-    for w in result.warnings[:5]:
-        print(f"labkit compare: warning (in some tasks): {w}", file=err)
-    if not result.finished:
-        print(
-            f"labkit compare: stopped after --max-tasks {args.max_tasks}; run the same command again to finish",
-            file=err,
-        )
-        return 0
-
-    if args.json:
-        print(json.dumps(result.summary, indent=2))
-        return 0
-    chosen = chosen_values(result.tables.get("tuning"), config)
-    paired = result.tables.get("paired")
-    if args.format in ("csv", "latex"):  # only the table on stdout, ready for a file
-        print(format_table(result.summary, fmt=args.format, chosen=chosen, paired=paired))
-        return 0
-    print(
-        f"\n{config.protocol} | {feature_set} | {config.classifier} | target {config.target} | "
-        f"amount {amount} | {config.seeds} seed(s) | mean [95% CI] in %"
-    )
-    print(format_table(result.summary, fmt=args.format, chosen=chosen, paired=paired))
-    print("UAR (mean of folds): the mean of per-fold UARs; UAR (pooled): one UAR of all folds' predictions.")
-    if paired is not None and len(paired):
-        n = paired[paired["metric"] == "uar"].iloc[0]
-        print(
-            f"Δ UAR vs none: difference in points (seeds averaged within each fold), Wilcoxon p over "
-            f"{n.n_folds} folds ({n.n_seeds} seeds), raw / Benjamini-Hochberg adjusted across the augmenters."
-        )
-    sweep_table = result.tables.get("sweep")
-    if sweep_table is not None and len(sweep_table):
-        print("\nUAR (%) against the amount of synthetic data (ratio of each class's size)")
-        print(format_sweep(sweep_table, fmt=args.format))
-    print(f"\nrun written to {run.path}")
-    return 0
+        setup = lambda run: prepare_run(run, meta, feature_set, args.feature_settings)  # noqa: E731
+    return comparison_job(meta, X, config, prepared=prepared, setup=setup, name=f"{args.protocol}-{feature_set}")

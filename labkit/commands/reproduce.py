@@ -1,7 +1,7 @@
 """`labkit reproduce <paper>-<experiment>`: re-run a paper's experiment on the data at hand.
 
 The sub-commands are built from the experiments in `labkit/reproductions/` (see
-`labkit.experiment.reproduce`): each adds its own options to the ones every experiment shares
+`labkit.runs.reproduce`): each adds its own options to the ones every experiment shares
 (--out, --seeds, --jobs, --max-tasks, --format, --json). `labkit reproduce --list` lists them.
 """
 
@@ -21,7 +21,7 @@ gives the options of one.
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from labkit.experiment.reproduce import add_common_arguments, experiments
+    from labkit.runs.reproduce import add_common_arguments, experiments
 
     p = sub.add_parser(
         "reproduce",
@@ -45,7 +45,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from labkit.experiment.reproduce import get_experiment, list_text, run_experiment
+    from labkit.runs.reproduce import get_experiment, list_text, run_experiment
 
     if args.experiment_spec is None:
         print(list_text())

@@ -57,7 +57,7 @@ def _new_dir(rundir) -> str:
 def options_from_run_json(run) -> tuple[str, dict]:
     """(command, options) rebuilt from a ``compare`` run's run.json, for runs made before config.toml.
 
-    Every option of a comparison is in its config (`labkit.experiment.runner.CompareConfig`); a
+    Every option of a comparison is in its config (`labkit.runs.compare.CompareConfig`); a
     reproduce run's config is only its identity (seeds and the like are left out), so it cannot be
     rebuilt this way.
     """
@@ -97,6 +97,27 @@ def options_from_run_json(run) -> tuple[str, dict]:
     return "compare", values
 
 
+def _identity(run) -> dict:
+    """run.json's config with its sources resolved, as `labkit.runs.lifecycle.identity` does for new runs.
+
+    A run made before identities were resolved holds a source as it was typed (``tables/good.csv``);
+    its config.toml, written by the same invocation, holds the resolved path, which is taken then.
+    """
+    from labkit.configfile import read_run_config
+    from labkit.errors import LabkitError
+    from labkit.runs.lifecycle import identity, is_source_key
+
+    config = dict(run.config)
+    try:
+        recorded = read_run_config(run.path)[1]
+    except LabkitError:
+        recorded = {}
+    for key, value in config.items():
+        if is_source_key(key) and isinstance(value, str) and isinstance(recorded.get(key), str):
+            config[key] = recorded[key]
+    return identity(config)
+
+
 def compare_runs(old, new) -> tuple[bool, list[str]]:
     """(same, lines): whether two runs have one identity and equal summary tables, and what differs."""
     import json
@@ -107,8 +128,9 @@ def compare_runs(old, new) -> tuple[bool, list[str]]:
     lines = []
     same = True
     canonical = lambda obj: json.dumps(obj, sort_keys=True, default=str)  # noqa: E731
-    if old.kind != new.kind or canonical(old.config) != canonical(new.config):
-        diff = sorted(k for k in set(old.config) | set(new.config) if old.config.get(k) != new.config.get(k))
+    a_config, b_config = _identity(old), _identity(new)
+    if old.kind != new.kind or canonical(a_config) != canonical(b_config):
+        diff = sorted(k for k in set(a_config) | set(b_config) if a_config.get(k) != b_config.get(k))
         lines.append(f"the experiment differs: run.json config keys {', '.join(diff) or '(kind)'} are not the same")
         same = False
     if not (old.has_table("summary") and new.has_table("summary")):

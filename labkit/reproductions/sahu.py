@@ -395,7 +395,7 @@ def fold_task(task: dict, context: SahuContext, run_path: str) -> dict:
     import torch
     from sklearn.preprocessing import StandardScaler
 
-    from labkit.experiment.runner import task_seed
+    from labkit.experiment.pipeline import task_seed
     from labkit.models.sahu import AAEConfig, CGANConfig, ClassGMM, GANConfig
     from labkit.runstore import Run
     from labkit.trainers.sahu import (

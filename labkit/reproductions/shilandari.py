@@ -10,7 +10,7 @@
   run-store ``sweep`` table the dashboard's Comparison page plots and ``results/sweep-uar.html``.
 
 One task = one method x seed x fold. On the fold's training rows only, the comparison runner's
-leak-proof pipeline (`labkit.experiment.runner.build_pipeline`: scaler -> augmenter -> classifier)
+leak-proof pipeline (`labkit.experiment.pipeline.build_pipeline`: scaler -> augmenter -> classifier)
 is fitted with the first classifier, which trains the generator once; every other classifier (and,
 in the sweep, every other amount) reuses that trained generator through
 `labkit.augment.cyclegan.FittedSampler` in a pipeline of its own. The cycle-GANs are the
@@ -436,7 +436,7 @@ def method_task(task: dict, context: ShilandariContext, run_path: str) -> dict:
     from labkit.augment.cyclegan import FittedSampler
     from labkit.experiment.classifiers import make_classifier
     from labkit.experiment.metrics import scores
-    from labkit.experiment.runner import build_pipeline, task_seed
+    from labkit.experiment.pipeline import build_pipeline, task_seed
     from labkit.runstore import Run
 
     torch.set_num_threads(context.threads)
@@ -735,7 +735,7 @@ def _table1_findings(summary: dict, long, paired: dict, diag: dict) -> list[str]
 # --------------------------------------------------------------------------- shilandari-table1
 def _table1_plan(args) -> Plan:
     from labkit.errors import LabkitError
-    from labkit.experiment.runner import amount_str
+    from labkit.experiment.pipeline import amount_str
 
     methods = _list(args.methods, list(METHODS), "--methods")
     methods = ["none"] + [m for m in methods if m != "none"]

@@ -1,4 +1,4 @@
-"""The comparison runner: augmenters × amounts × seeds × folds on one feature table.
+"""The comparison (``labkit compare``): augmenters × amounts × seeds × folds on one feature table.
 
 One *task* is one (augmenter, amount, seed, fold). A task
 
@@ -9,7 +9,7 @@ One *task* is one (augmenter, amount, seed, fold). A task
 3. predicts the test rows and scores them (`labkit.experiment.metrics.scores`).
 
 Tasks are independent: `run_task` is a module-level function of picklable arguments that returns a
-JSON-able dict. The resume loop is labkit's one loop, `labkit.experiment.tasks.run_tasks` (joblib
+JSON-able dict. The resume loop is labkit's one loop, `labkit.runs.tasks.run_tasks` (joblib
 workers, ``n_jobs``): each finished task is saved at once as ``tasks/<key>.json`` in the run store; a
 rerun with the same run directory and config skips every saved task, so a killed comparison resumes
 where it stopped and a finished one recomputes nothing (`CompareResult.n_computed` says how many ran).
@@ -66,10 +66,10 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
 
 from labkit.errors import LabkitError
 from labkit.experiment.metrics import SCALAR_METRICS, scores
+from labkit.experiment.pipeline import FrameScaler, amount_str, build_pipeline, sampling_strategy, task_seed
 from labkit.experiment.protocols import Fold, check_fold, make_folds
 
 BASELINE = "none"
@@ -115,71 +115,7 @@ class CompareResult:
     finished: bool = True  # False when max_tasks stopped the run early
 
 
-# --------------------------------------------------------------------------- pipeline pieces
-class FrameScaler(TransformerMixin, BaseEstimator):
-    """Standardise (n, T, F) frame features per frequency bin, with statistics of the training frames."""
-
-    def fit(self, X, y=None):
-        X = np.asarray(X)
-        self.mean_ = X.mean(axis=(0, 1))  # (F,)
-        self.scale_ = X.std(axis=(0, 1)) + 1e-8  # (F,)
-        return self
-
-    def transform(self, X):
-        return ((np.asarray(X) - self.mean_) / self.scale_).astype(np.float32)
-
-
-class Flatten(TransformerMixin, BaseEstimator):
-    """(n, T, F) -> (n, T*F), so a vector classifier can follow a frame-level augmenter."""
-
-    def fit(self, X, y=None):
-        return self
-
-    def transform(self, X):
-        X = np.asarray(X)
-        return X.reshape(len(X), -1)  # (n, T*F)
-
-
-def build_pipeline(augmenter, classifier, frames: bool = False):
-    """The leak-proof fold pipeline: scaler -> augmenter -> classifier (imblearn Pipeline).
-
-    For frame features (n, T, F) the scaler works per frequency bin and a Flatten step feeds the
-    classifier; the augmenter then sees frames.
-    """
-    from imblearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    if frames:
-        return Pipeline(
-            [("scale", FrameScaler()), ("augment", augmenter), ("flatten", Flatten()), ("classify", classifier)]
-        )
-    return Pipeline([("scale", StandardScaler()), ("augment", augmenter), ("classify", classifier)])
-
-
 # --------------------------------------------------------------------------- tasks
-def amount_str(amount) -> str:
-    """Canonical text of an amount ("balance", "1", "0.5"), used in task keys and tables."""
-    if isinstance(amount, str):
-        if amount in ("balance", "auto"):
-            return "balance"
-        try:
-            amount = float(amount)
-        except ValueError:
-            raise LabkitError(f"amount {amount!r}: use 'balance' or a ratio such as 1.0") from None
-    if not np.isfinite(float(amount)) or float(amount) < 0:
-        raise LabkitError(f"amount must be 'balance' or a ratio >= 0, got {amount!r}")
-    return f"{float(amount):g}"
-
-
-def _strategy(amount: str):
-    return "balance" if amount == "balance" else float(amount)
-
-
-def task_seed(seed: int, fold: int) -> int:
-    """The random state of one (seed, fold): 32 bits of ``numpy.random.SeedSequence([seed, fold])``."""
-    return int(np.random.SeedSequence([int(seed), int(fold)]).generate_state(1)[0])
-
-
 def task_key(augmenter: str, amount: str, seed: int, fold: int) -> str:
     return f"{augmenter}__a{amount}__s{seed}__f{fold:03d}"
 
@@ -255,7 +191,7 @@ def run_task(
     if "random_state" in names:
         params.setdefault("random_state", rs)
     if "sampling_strategy" in names:
-        params["sampling_strategy"] = _strategy(task["amount"]) if task["augmenter"] != BASELINE else "balance"
+        params["sampling_strategy"] = sampling_strategy(task["amount"]) if task["augmenter"] != BASELINE else "balance"
     # Iterative generators record every `record_every` iterations; one-shot ones (SMOTE, noise, ...)
     # their synthetic rows once, as iteration 0 (`Recorder.finish`), so every augmenter can be viewed.
     iterative = "record_every" in names
@@ -529,6 +465,54 @@ def check_memory(X: np.ndarray, y: np.ndarray, folds: dict, config: CompareConfi
         )
 
 
+def comparison_job(
+    meta: pd.DataFrame,
+    X: np.ndarray,
+    config: CompareConfig,
+    *,
+    pipeline_factory: Callable | None = None,
+    setup: Callable | None = None,
+    name: str = "",
+    prepared: tuple | None = None,
+):
+    """The comparison as a `labkit.runs.lifecycle.Job`: checks everything (`prepare`) and plans its tasks.
+
+    `setup(run)` runs once the run exists, before the tasks (``labkit compare`` writes the waveform
+    augmenters' utterance table there). `prepared` is what `prepare(meta, X, config)` returned, when
+    the caller has called it already.
+    """
+    from labkit.runs.lifecycle import Job
+
+    meta, X, y, labels, folds, tasks = prepared if prepared is not None else prepare(meta, X, config)
+    groups = meta["speaker"].astype(str).to_numpy() if "speaker" in meta.columns else None
+    plain = config.to_dict()  # after prepare, which fills tune_grid
+    return Job(
+        kind="compare",
+        config=plain,
+        tasks=tasks,
+        run_task=fold_task,
+        shared=lambda run: (X, y, folds, plain, labels, pipeline_factory, str(run.path), groups),
+        finish=lambda run, outcome: _finish(run, outcome.results, config),
+        name=name,
+        desc="compare",
+        setup=setup,
+    )
+
+
+def _finish(run, results: list[dict], config: CompareConfig):
+    """Write the comparison's tables and results from the finished tasks; what the command prints."""
+    from labkit.runs.lifecycle import Output
+
+    tables, summary = summarise(results, config)
+    for name, df in tables.items():
+        run.write_table(name, df)
+    run.write_json("summary", summary)
+    run.write_json("confusion", _confusions(results, config))
+    return Output(
+        json=summary, frames=tables, render=lambda fmt, table_only: render(summary, tables, config, fmt, table_only)
+    )
+
+
 def run_comparison(
     meta: pd.DataFrame,
     X: np.ndarray,
@@ -541,7 +525,7 @@ def run_comparison(
     pipeline_factory: Callable | None = None,
     scheduler=None,
 ) -> CompareResult:
-    """Run (or resume) a comparison into `run` and write its tables.
+    """Run (or resume) a comparison into `run` and write its tables (the library's way in).
 
     Parameters
     ----------
@@ -556,52 +540,30 @@ def run_comparison(
     pipeline_factory : replaces `build_pipeline` (tests use it to spy on what gets fitted)
     scheduler : None, "local" or a Dask scheduler address: where the tasks run (`run_tasks`)
 
-    Whatever goes wrong after the run exists (a task's error, an interruption, a summary that cannot
-    be formed) leaves the run "failed" with the reason, never "running".
+    The tasks, the tables and the status go through `labkit.runs.lifecycle.execute`, as for ``labkit
+    compare``: whatever goes wrong after the run exists (a task's error, a summary that cannot be
+    formed) leaves the run "failed" with the reason, an interruption "interrupted", never "running".
     """
-    from labkit.experiment.tasks import run_tasks
+    from labkit.runs.lifecycle import execute
+    from labkit.runs.tasks import failure_status
 
-    in_tasks = False  # run_tasks records its own failures (with how many tasks were done)
     try:
-        meta, X, y, labels, folds, tasks = prepare(meta, X, config)
-        groups = meta["speaker"].astype(str).to_numpy() if "speaker" in meta.columns else None
-        shared = (X, y, folds, config.to_dict(), labels, pipeline_factory, str(run.path), groups)
-        in_tasks = True
-        outcome = run_tasks(
-            run,
-            tasks,
-            fold_task,
-            shared,
-            n_jobs=n_jobs,
-            progress=progress,
-            max_tasks=max_tasks,
-            desc="compare",
-            scheduler=scheduler,
-        )
-        in_tasks = False
-        results, n_computed, n_reused = outcome.results, outcome.n_computed, outcome.n_reused
-        warn = sorted({w for r in results for w in r.get("warnings", [])})
-        if len(results) < len(tasks):
-            return CompareResult(run, {}, {}, len(tasks), n_computed, n_reused, warn, finished=False)
-        tables, summary = summarise(results, config)
-        for name, df in tables.items():
-            run.write_table(name, df)
-        run.write_json("summary", summary)
-        run.write_json("confusion", _confusions(results, config))
+        job = comparison_job(meta, X, config, pipeline_factory=pipeline_factory)
     except BaseException as err:
-        if not in_tasks:
-            reason = "interrupted" if isinstance(err, KeyboardInterrupt) else f"{type(err).__name__}: {err}"
-            run.set_status("failed", reason)
+        run.set_status(*failure_status(err))
         raise
-    run.set_status(
-        "finished",
-        f"{len(tasks)} tasks",
-        n_tasks=len(tasks),
-        n_done=len(tasks),
-        n_computed=n_computed,
-        n_reused=n_reused,
-    )
-    return CompareResult(run, summary, tables, len(tasks), n_computed, n_reused, warn)
+    result = execute(run, job, n_jobs=n_jobs, max_tasks=max_tasks, scheduler=scheduler, progress=progress)
+    return compare_result(result)
+
+
+def compare_result(result) -> CompareResult:
+    """The `CompareResult` of a lifecycle `Result` of a comparison."""
+    outcome = result.outcome
+    warn = sorted({w for r in outcome.results for w in r.get("warnings", [])})
+    counts = (outcome.n_tasks, outcome.n_computed, outcome.n_reused)
+    if result.output is None:
+        return CompareResult(result.run, {}, {}, *counts, warn, finished=False)
+    return CompareResult(result.run, result.output.json, result.output.frames, *counts, warn)
 
 
 def _main_rows(df: pd.DataFrame, config: CompareConfig) -> pd.DataFrame:
@@ -822,3 +784,32 @@ def format_sweep(sweep, fmt: str = "text", metric: str = "uar") -> str:
     return PaperTable(
         title="", columns=[Column(a, f"x{a}") for a in amounts], ours=ours, row_header="augmenter", ci="bracket"
     ).render(fmt)
+
+
+def render(summary: dict, tables: dict, config: CompareConfig, fmt: str = "text", table_only: bool = False) -> str:
+    """What ``labkit compare`` prints for a finished run: the table, its notes and the sweep.
+
+    `table_only` (``--format csv|latex``) gives the summary table alone, ready for a file.
+    """
+    chosen = chosen_values(tables.get("tuning"), config)
+    paired = tables.get("paired")
+    table = format_table(summary, fmt=fmt, chosen=chosen, paired=paired)
+    if table_only:
+        return table
+    lines = [
+        f"\n{config.protocol} | {config.features} | {config.classifier} | target {config.target} | "
+        f"amount {amount_str(config.amount)} | {config.seeds} seed(s) | mean [95% CI] in %",
+        table,
+        "UAR (mean of folds): the mean of per-fold UARs; UAR (pooled): one UAR of all folds' predictions.",
+    ]
+    if paired is not None and len(paired):
+        n = paired[paired["metric"] == "uar"].iloc[0]
+        lines.append(
+            f"Δ UAR vs none: difference in points (seeds averaged within each fold), Wilcoxon p over "
+            f"{n.n_folds} folds ({n.n_seeds} seeds), raw / Benjamini-Hochberg adjusted across the augmenters."
+        )
+    sweep_table = tables.get("sweep")
+    if sweep_table is not None and len(sweep_table):
+        lines.append("\nUAR (%) against the amount of synthetic data (ratio of each class's size)")
+        lines.append(format_sweep(sweep_table, fmt=fmt))
+    return "\n".join(lines) + "\n"

@@ -16,7 +16,7 @@ resumed run continues its tracker run:
   metrics of `labkit.metrics.coverage.coverage_for_run` as ``coverage-<space>/<metric>``;
 * final scores, once the run is finished: the ``summary`` table, ``<row>/<metric>`` (the mean) with
   ``_ci_low`` / ``_ci_high`` beside it; MLflow also gets ``config.toml``, ``run.json`` and
-  ``results/*.json`` as artifacts and the run's state (FINISHED / FAILED / RUNNING).
+  ``results/*.json`` as artifacts and the run's state (FINISHED / FAILED / KILLED / RUNNING).
 
 What was sent is remembered in ``<run>/cache/tracking-<tracker>-<hash of the destination>.json``.
 
@@ -232,7 +232,9 @@ def _push_mlflow(run, uri: str) -> str:
     for i in range(0, len(metrics), 1000):  # and at most 1000 metrics
         client.log_batch(run_id, metrics=metrics[i : i + 1000])
     client.log_batch(run_id, tags=[RunTag("labkit.state", str(status.get("state", "unknown")))])
-    mlflow_state = {"finished": "FINISHED", "failed": "FAILED"}.get(status.get("state"), "RUNNING")
+    mlflow_state = {"finished": "FINISHED", "failed": "FAILED", "interrupted": "KILLED"}.get(
+        status.get("state"), "RUNNING"
+    )
     client.update_run(run_id, status=mlflow_state)
     _save_state(state_path, state)
     return f"MLflow run {run_id} in {uri} ({len(metrics)} new metric values)"

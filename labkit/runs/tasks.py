@@ -34,14 +34,26 @@ scheduler hands its tasks to another worker; finished tasks are already saved. `
 ``{"GPU": 1}`` for tasks that train a model) are requested only when some worker of the cluster
 offers them (``dask worker ... --resources GPU=1``), so the same command runs on a CPU-only cluster.
 
-This is the only place in labkit that decides which work is pending; the comparison runner and the
-reproduction framework (`labkit.experiment.reproduce`) both call it.
+This is the only place in labkit that decides which work is pending; the one run lifecycle
+(`labkit.runs.lifecycle`, behind ``labkit compare`` and ``labkit reproduce``) calls it.
+
+Workers
+-------
+``n_jobs`` is clamped to the pending tasks and this machine's cores (-1 = every core): three tasks
+never start a hundred thousand workers. `note` hears the clamp, so the lifecycle can print it.
+
+Interruptions
+-------------
+A ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM turned into one by `labkit.runs.lifecycle`) leaves the run
+"interrupted", any other error "failed" with the reason (`failure_status`); either way every lock this
+process holds is released and the finished tasks stay saved.
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
+import os
 import re
 import time
 import warnings
@@ -89,6 +101,26 @@ def check_jobs(n_jobs) -> int:
     return n_jobs
 
 
+def failure_status(err: BaseException, done: str = "") -> tuple[str, str]:
+    """(state, message) of a run stopped by `err`: "interrupted" for Ctrl-C / SIGTERM, else "failed" with the reason.
+
+    `done` (e.g. "3 of 10 tasks done") is added to the message with how to resume.
+    """
+    if isinstance(err, KeyboardInterrupt):
+        state, reason = "interrupted", "interrupted"
+    else:
+        state, reason = "failed", f"{type(err).__name__}: {err}"
+    return state, (f"{reason} ({done}; rerun the same command to resume)" if done else reason)
+
+
+def worker_count(n_jobs: int, n_pending: int) -> int:
+    """Worker processes for `n_pending` tasks: `n_jobs` (-1 = every core), at most one per core and per pending task."""
+
+    cores = os.cpu_count() or 1
+    wanted = cores if n_jobs == -1 else n_jobs
+    return max(1, min(wanted, cores, n_pending))
+
+
 def run_tasks(
     run,
     tasks: list[dict],
@@ -102,6 +134,7 @@ def run_tasks(
     on_result: Callable[[dict, dict], None] | None = None,
     scheduler: Any = None,
     resources: dict | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> TaskOutcome:
     """Compute the pending tasks of `tasks` into `run` and return every finished result.
 
@@ -131,11 +164,13 @@ def run_tasks(
     resources : dict or None
         Dask worker resources each task needs, e.g. ``{"GPU": 1}``; ignored without a scheduler and
         when no worker offers them.
+    note : callable ``note(message)`` or None
+        Hears what the user should know, such as ``n_jobs`` clamped to the pending tasks.
 
     Raises
     ------
-    Whatever `fn` raises; the run's status is set to "failed" with the reason first, and the tasks
-    finished before the failure stay saved.
+    Whatever `fn` raises; the run's status is set first ("failed" with the reason, or "interrupted";
+    `failure_status`), the tasks finished before stay saved and every lock taken is released.
     """
     from labkit.utils import progress as progress_bar
 
@@ -156,6 +191,11 @@ def run_tasks(
     run.set_status("running", f"{len(pending)} of {len(tasks)} tasks to compute", n_tasks=len(tasks), n_done=n_reused)
 
     n_computed = 0
+    if pending and scheduler is None and n_jobs != 1:
+        workers = worker_count(n_jobs, len(pending))
+        if n_jobs > workers and note is not None:  # -1 asked for "as many as useful": no note
+            note(f"--jobs {n_jobs} clamped to {workers} ({len(pending)} pending tasks, {os.cpu_count() or 1} cores)")
+        n_jobs = workers
     if pending:
         locks: dict[str, Any] = {}
         bar = progress_bar(total=len(pending), desc=desc, disable=None if progress is None else not progress)
@@ -210,13 +250,8 @@ def run_tasks(
                     )
                     time.sleep(POLL_SECONDS)
         except BaseException as err:
-            reason = "interrupted" if isinstance(err, KeyboardInterrupt) else f"{type(err).__name__}: {err}"
-            run.set_status(
-                "failed",
-                f"{reason} ({len(done)} of {len(tasks)} tasks done; rerun the same command to resume)",
-                n_tasks=len(tasks),
-                n_done=len(done),
-            )
+            state, message = failure_status(err, f"{len(done)} of {len(tasks)} tasks done")
+            run.set_status(state, message, n_tasks=len(tasks), n_done=len(done))
             raise
         finally:
             for lock in locks.values():  # tasks in flight when a failure stopped the loop
@@ -244,8 +279,10 @@ def _load_result(run, key: str) -> dict | None:
     """The saved result of `key`, or None when there is none or its file is damaged (computed again)."""
     if not run.has_task(key):
         return None
-    try:
-        return run.load_task(key)
+    from labkit.experiment.metrics import check_task_result
+
+    try:  # a stored result is range-checked and re-scored from its predictions before it is reused
+        return check_task_result(run.load_task(key), f"{run.path}/tasks/{key}.json")
     except (LabkitError, OSError) as err:
         warnings.warn(f"{err}; the task is computed again", stacklevel=3)
         return None
@@ -374,9 +411,8 @@ def get_client(scheduler: Any, n_jobs: int = -1):
         return scheduler
     spec = str(scheduler)
     if spec == "local":
-        import os
-
-        n_workers = (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
+        cores = os.cpu_count() or 1
+        n_workers = cores if n_jobs == -1 else min(int(n_jobs), cores)  # never more workers than cores
         cache_key = ("local", n_workers)
         if cache_key not in _CLIENTS or _CLIENTS[cache_key].status != "running":
             from distributed import LocalCluster
@@ -433,4 +469,14 @@ def _close_clients() -> None:  # pragma: no cover - process exit
     _CLIENTS.clear()
 
 
-__all__ = ["TaskOutcome", "check_jobs", "check_plan", "check_scheduler", "get_client", "joblib_on", "run_tasks"]
+__all__ = [
+    "TaskOutcome",
+    "check_jobs",
+    "check_plan",
+    "check_scheduler",
+    "failure_status",
+    "get_client",
+    "joblib_on",
+    "run_tasks",
+    "worker_count",
+]

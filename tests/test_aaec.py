@@ -28,7 +28,7 @@ from labkit.reproductions.aaec import evaluate, task_key
 from labkit.runstore import Run
 from labkit.trainers.aaec import TrainOptions, train
 from labkit.trainers.common import Checkpoint, HistoryWriter, hooks, stop_after
-from labkit.viz.figure5 import Figure5Recorder
+from labkit.trainers.figure5 import Figure5Recorder
 
 CPU = torch.device("cpu")
 

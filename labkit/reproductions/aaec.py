@@ -3,7 +3,7 @@
 * ``aaec-table1``: the five configurations of Table 1 × seeds. One task = one configuration and seed,
   trained with Algorithm 1 (`labkit.trainers.aaec.train`) and scored on the held-out speakers.
 * ``aaec-train``: one configuration, one seed, recording generated samples for Figure 5
-  (`labkit.viz.figure5.Figure5Recorder`); what the demo and the dashboard's Distribution page use.
+  (`labkit.trainers.figure5.Figure5Recorder`); what the demo and the dashboard's Distribution page use.
 
 The metric is MuSe 2020's: the paper's scores are "identical with the baseline", and the baseline's F1
 is *micro* F1 (for single-label classes that is plain accuracy), so Combined = 0.66 · micro-F1 + 0.34 ·
@@ -424,7 +424,7 @@ def train_task(task: dict, context: AAECContext, run_path: str) -> dict:
     """One training with Figure 5 recording; the final scores also go to results/final.json."""
     from labkit.models.aaec import make_config
     from labkit.runstore import Run
-    from labkit.viz.figure5 import Figure5Recorder
+    from labkit.trainers.figure5 import Figure5Recorder
 
     run = Run(run_path)
     cfg = make_config(context.preset, task["configuration"], seed=int(task["seed"]), **context.overrides)

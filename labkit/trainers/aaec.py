@@ -32,7 +32,7 @@ How the five configurations run (switches from `labkit.models.aaec.CONFIGURATION
 Every configuration ends with the same fine-tuning, so Table 1's rows differ only in what the paper varies.
 
 Where the rest lives: the data (`labkit.data.aaec`, prepared by `labkit.features.aaec`), the model and
-its losses (`labkit.models.aaec`), Figure 5 recording (`labkit.viz.figure5`, an ``on_epoch`` hook),
+its losses (`labkit.models.aaec`), Figure 5 recording (`labkit.trainers.figure5`, an ``on_epoch`` hook),
 Table 1 and the scoring (`labkit.reproductions.aaec`), the augmenter (`labkit.augment.aaec`), the
 trainer contract and the shared loop pieces (`labkit.trainers.common`).
 
@@ -126,7 +126,7 @@ def train(
     options : TrainOptions
     on_epoch : ``on_epoch(iteration, model, row)`` after every iteration (1-based), with ``row`` holding
         the iteration's stage ("aae", "classifier" or "joint") and mean losses. Figure 5 recording
-        (`labkit.viz.figure5.Figure5Recorder`) and the reproduction's test scores are such hooks.
+        (`labkit.trainers.figure5.Figure5Recorder`) and the reproduction's test scores are such hooks.
     checkpoint : a `labkit.trainers.common.Checkpoint` to save to and resume from, or None
 
     Returns

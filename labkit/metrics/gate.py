@@ -1,0 +1,286 @@
+"""The "learned the data" gate: did a generator learn the data before its verdict is read?
+
+A paper's claim ("augmenting with generator G raises UAR") can only be judged on generators that
+produce samples like the real ones. A generator that collapsed (every row near one point), blew up
+(rows far off the data) or ignores its class condition makes "not reproduced" mean "this training
+failed", not "the idea does not work". The gate measures, per generator and fold, against the
+fold's real (training) rows:
+
+* **class fidelity**: the share of generated rows that a classifier trained on the fold's real rows
+  assigns to their intended class, next to the same kind of classifier's accuracy on held-out real
+  rows (speaker-grouped cross-validation over the real rows when their speakers are given, so the
+  held-out rows are unseen people, as generated rows are). The classifier is labkit's default: a
+  StandardScaler fitted on the real rows and a linear SVC (C = 1).
+* **C2ST AUC** against the real rows (`labkit.metrics.coverage.c2st_auc`): 0.5 when a k-NN classifier
+  cannot tell generated from real rows, 1 when it always can.
+* **precision** and **recall** (`labkit.metrics.coverage.prdc`, k = 5): the share of generated rows
+  inside the real k-NN manifold, and of real rows inside the generated one.
+
+Every distance is taken after standardising each feature with the real rows' mean and deviation.
+
+Thresholds (`GateThresholds`; fixed, so a verdict does not depend on who reads it)
+-----------------------------------------------------------------------------------
+A generator passes when all four hold:
+
+=================  ===========  ================================================================
+criterion          threshold    why
+=================  ===========  ================================================================
+fidelity           >= 0.75 x    generated rows are recognised as their class at least three
+                   real acc.    quarters as often as unseen real rows are; rows whose labels do
+                                not match them (a generator that ignores its condition) fall
+                                to chance
+C2ST AUC           <= 0.98      not trivially separable from the real rows. Deliberately loose:
+                                new *real* speakers of the ``shifted`` scenario reach 0.94-0.96
+                                against a fold's training rows (other people are another
+                                distribution too), and a k-NN C2ST cannot see rows spread far
+                                wider than the data (they reach about 0.5); precision does
+precision          >= 0.35      at least a third of the rows lie on the real manifold (far-off
+                                and blown-up rows reach 0)
+recall             >= 0.15      the rows spread over a real share of the data (rows collapsed
+                                onto their class means reach 0)
+=================  ===========  ================================================================
+
+Measured on a 6-speaker subset of ``synthetic:shifted`` (egemaps, standardised LOSO training folds,
+mean [min or max] over the 6 folds; held-out real accuracy 0.24, chance 0.14): oracle-population
+fidelity 0.34, C2ST 0.94 [max 0.96], precision 0.54 [0.46], recall 0.59 [0.54]; oracle-speakers
+0.66, 0.35, 0.93, 0.95; SMOTE, ROS and Gaussian noise fidelity 1.0, C2ST <= 0.50, precision 1.0,
+recall >= 0.84: all pass in every fold. Fail in every fold: oracle-population rows with shuffled
+labels (fidelity 0.15), rows collapsed onto their class means (std 0.01 or 0.1: recall 0.00), noise
+8 sd off the data (C2ST 1.00, precision 0.00), rows with std 6.65 (precision 0.00; C2ST 0.50),
+independent Gaussians with each class's mean and the features' deviations (precision 0.01: they
+miss the correlations between features).
+
+A generator's result over folds (`combine`) applies the same thresholds to the fold means.
+
+Usage (per generator and fold, then one line per table)::
+
+    result = gate(X_real, y_real, X_gen, y_gen, groups=speakers, generator="cgan", fold=0)
+    result.passed, result.verdict, result.to_dict()   # verdict: "passed" or "inconclusive: cgan failed ..."
+    line = gate_verdict([combine(folds) for folds in results_by_generator.values()])
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from labkit.errors import LabkitError
+
+PASSED = "claim not reproduced by generators that learned the data"
+
+
+@dataclass(frozen=True)
+class GateThresholds:
+    """The fixed pass marks of the gate (see the module docstring for why each)."""
+
+    fidelity_share: float = 0.75  # fidelity must reach this share of the real rows' held-out accuracy
+    c2st_max: float = 0.98  # highest C2ST AUC (real vs generated) that passes
+    precision_min: float = 0.35  # lowest precision (generated rows on the real manifold)
+    recall_min: float = 0.15  # lowest recall (real rows inside the generated manifold)
+    k: int = 5  # neighbours of the k-NN balls (precision, recall) and of the C2ST
+
+
+THRESHOLDS = GateThresholds()
+
+
+@dataclass
+class GateResult:
+    """The gate's numbers for one generator (and fold); JSON-able through `to_dict`."""
+
+    generator: str  # the generator's name (registry name or a label)
+    fold: int | None  # fold number; None for a result combined over folds
+    fidelity: float  # share of generated rows the real-trained classifier gives their intended class
+    real_accuracy: float  # the classifier's accuracy on held-out real rows
+    chance: float  # share of the most frequent class among the real rows (what a constant guess scores)
+    c2st_auc: float  # k-NN C2ST AUC, real vs generated
+    precision: float  # share of generated rows inside the real k-NN manifold
+    recall: float  # share of real rows inside the generated k-NN manifold
+    n_real: int
+    n_generated: int
+    failed: list[str] = field(default_factory=list)  # the criteria not met: fidelity, c2st, precision, recall
+    thresholds: dict = field(default_factory=lambda: asdict(THRESHOLDS))
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed
+
+    @property
+    def verdict(self) -> str:
+        """``"passed"``, or the one-line inconclusive text naming the generator and its numbers."""
+        return "passed" if self.passed else f"inconclusive: {self.generator} failed the gate ({self.reason()})"
+
+    def reason(self) -> str:
+        """The numbers behind a failure: fidelity against real rows first, then each other failed criterion."""
+        t = self.thresholds
+        parts = [f"fidelity {100 * self.fidelity:.0f} % against {100 * self.real_accuracy:.0f} % for real rows"]
+        if "c2st" in self.failed:
+            parts.append(f"C2ST AUC {self.c2st_auc:.2f} > {t['c2st_max']:.2f}")
+        if "precision" in self.failed:
+            parts.append(f"precision {self.precision:.2f} < {t['precision_min']:.2f}")
+        if "recall" in self.failed:
+            parts.append(f"recall {self.recall:.2f} < {t['recall_min']:.2f}")
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.update(passed=self.passed, verdict=self.verdict)
+        return d
+
+
+def _check(result: GateResult, t: GateThresholds) -> GateResult:
+    failed = []
+    if not result.fidelity >= t.fidelity_share * result.real_accuracy:
+        failed.append("fidelity")
+    if not result.c2st_auc <= t.c2st_max:
+        failed.append("c2st")
+    if not result.precision >= t.precision_min:
+        failed.append("precision")
+    if not result.recall >= t.recall_min:
+        failed.append("recall")
+    result.failed = failed
+    result.thresholds = asdict(t)
+    return result
+
+
+def _classifier(random_state: int):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    return make_pipeline(StandardScaler(), SVC(kernel="linear", C=1.0, random_state=random_state))
+
+
+def real_accuracy(X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None, seed: int = 0) -> float:
+    """Accuracy of the gate's classifier on held-out real rows: 5-fold CV, speaker-grouped when `groups` is given."""
+    from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
+
+    if groups is not None and len(np.unique(groups)) >= 2:
+        cv = GroupKFold(n_splits=min(5, len(np.unique(groups))))
+        pred = cross_val_predict(_classifier(seed), X, y, groups=groups, cv=cv)
+    else:
+        smallest = int(np.unique(y, return_counts=True)[1].min())
+        if smallest < 2:
+            raise LabkitError("gate: every class needs at least 2 real rows to measure held-out accuracy")
+        cv = StratifiedKFold(n_splits=min(5, smallest), shuffle=True, random_state=seed)
+        pred = cross_val_predict(_classifier(seed), X, y, cv=cv)
+    return float(np.mean(pred == y))
+
+
+def gate(
+    X_real: np.ndarray,
+    y_real: np.ndarray,
+    X_gen: np.ndarray,
+    y_gen: np.ndarray,
+    *,
+    groups: np.ndarray | None = None,
+    generator: str = "generator",
+    fold: int | None = None,
+    thresholds: GateThresholds = THRESHOLDS,
+    seed: int = 0,
+    max_samples: int = 2000,
+) -> GateResult:
+    """Measure one generator's rows against one fold's real rows and apply the thresholds.
+
+    Parameters
+    ----------
+    X_real : (n, d) the fold's real training rows (any scaling; frames (n, T, F) are flattened)
+    y_real : (n,) their classes
+    X_gen : (m, d) the generator's rows for this fold; y_gen : (m,) their intended classes
+    groups : (n,) speaker of each real row (held-out accuracy is then speaker-independent)
+    generator : the name the verdict uses; fold : the fold number, for the record
+    thresholds : the pass marks (default `THRESHOLDS`, the documented ones)
+    seed : seeds the classifier, the C2ST folds and the subsampling
+    max_samples : cap on rows per set for the k-NN measures (a seeded subsample beyond it)
+
+    Returns
+    -------
+    GateResult (``passed``, ``verdict``, ``to_dict()``)
+    """
+    from labkit.metrics.coverage import c2st_auc, prdc, subsample
+
+    X_real = np.asarray(X_real, np.float64).reshape(len(X_real), -1)
+    X_gen = np.asarray(X_gen, np.float64).reshape(len(X_gen), -1)
+    y_real, y_gen = np.asarray(y_real), np.asarray(y_gen)
+    if len(y_real) != len(X_real) or len(y_gen) != len(X_gen):
+        raise LabkitError(
+            f"gate: {len(X_real)} real rows with {len(y_real)} labels, {len(X_gen)} generated with {len(y_gen)}"
+        )
+    if X_real.shape[1] != X_gen.shape[1]:
+        raise LabkitError(f"gate: real rows have {X_real.shape[1]} features, generated rows {X_gen.shape[1]}")
+    k = thresholds.k
+    if len(X_gen) <= k or len(X_real) <= k:
+        raise LabkitError(
+            f"gate: {generator} needs more than k={k} real and generated rows, got {len(X_real)} and {len(X_gen)}"
+        )
+    unknown = sorted(set(y_gen.tolist()) - set(y_real.tolist()))
+    if unknown:
+        raise LabkitError(f"gate: generated classes {unknown} are not among the real rows' classes")
+    if not (np.isfinite(X_real).all() and np.isfinite(X_gen).all()):
+        # rows that are not even numbers have learned nothing: they fail, they do not crash the table
+        return _check(
+            GateResult(generator, fold, 0.0, real_accuracy(X_real, y_real, groups, seed), _chance(y_real),
+                       1.0, 0.0, 0.0, len(X_real), len(X_gen)),
+            thresholds,
+        )  # fmt: skip
+
+    clf = _classifier(seed).fit(X_real, y_real)
+    fidelity = float(np.mean(clf.predict(X_gen) == y_gen))
+    acc = real_accuracy(X_real, y_real, groups, seed)
+
+    mean, scale = X_real.mean(axis=0), X_real.std(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    real = subsample((X_real - mean) / scale, max_samples, seed)
+    gen = subsample((X_gen - mean) / scale, max_samples, seed + 1)
+    pr = prdc(real, gen, k=k)
+    auc = c2st_auc(real, gen, k=k, seed=seed)
+    result = GateResult(
+        generator=generator,
+        fold=fold,
+        fidelity=fidelity,
+        real_accuracy=acc,
+        chance=_chance(y_real),
+        c2st_auc=auc,
+        precision=pr["precision"],
+        recall=pr["recall"],
+        n_real=int(len(X_real)),
+        n_generated=int(len(X_gen)),
+    )
+    return _check(result, thresholds)
+
+
+def _chance(y: np.ndarray) -> float:
+    return float(np.unique(y, return_counts=True)[1].max() / len(y))
+
+
+def combine(results: list[GateResult], thresholds: GateThresholds | None = None) -> GateResult:
+    """One generator's results over folds: the fold means, judged by the same thresholds."""
+    if not results:
+        raise LabkitError("gate: no results to combine")
+    names = {r.generator for r in results}
+    if len(names) > 1:
+        raise LabkitError(f"gate: combine takes one generator's folds, got {sorted(names)}")
+    t = thresholds or GateThresholds(**results[0].thresholds)
+    mean = {m: float(np.mean([getattr(r, m) for r in results])) for m in
+            ("fidelity", "real_accuracy", "chance", "c2st_auc", "precision", "recall")}  # fmt: skip
+    combined = GateResult(
+        generator=results[0].generator,
+        fold=None,
+        n_real=int(sum(r.n_real for r in results)),
+        n_generated=int(sum(r.n_generated for r in results)),
+        **mean,
+    )
+    return _check(combined, t)
+
+
+def gate_verdict(results: list[GateResult]) -> str:
+    """The verdict line for a table whose claim did not reproduce, from its generators' (combined) results.
+
+    ``"claim not reproduced by generators that learned the data"`` when every generator passed, else
+    ``"inconclusive: <generator> failed the gate (fidelity <x> % against <y> % for real rows)"``, one
+    clause per failing generator, the clauses joined by ``" | "``.
+    """
+    failing = [r for r in results if not r.passed]
+    if not failing:
+        return PASSED
+    return "inconclusive: " + " | ".join(f"{r.generator} failed the gate ({r.reason()})" for r in failing)

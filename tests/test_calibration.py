@@ -21,6 +21,9 @@ from labkit.augment import make_augmenter
 from labkit.metrics.coverage import coverage_gain_on_test, prdc
 from labkit.metrics.gate import combine, gate
 
+# Synthesizes and featurises a corpus and its pools (minutes on a loaded 2-core machine).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def shifted(tmp_path_factory):

@@ -18,6 +18,9 @@ from labkit.augment import make_augmenter
 from labkit.augment.oracle import fit_metadata
 from labkit.errors import LabkitError
 
+# Synthesizes and featurises a corpus and its pools (minutes on a loaded 2-core machine).
+pytestmark = pytest.mark.slow
+
 NAMES = ["oracle-speakers", "oracle-population"]
 EMOTIONS = ["neutral", "anger", "sadness"]
 

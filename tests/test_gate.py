@@ -53,11 +53,12 @@ def test_rows_from_the_real_class_distributions_pass(real):
     assert result.fidelity >= THRESHOLDS.fidelity_share * result.real_accuracy
     assert result.real_accuracy > result.chance + 0.2  # the classes are learnable: the check has teeth
     assert 0.4 < result.c2st_auc < 0.8 and result.precision > 0.6 and result.recall > 0.6
+    assert 0.7 < result.spread < 1.4
 
 
 @pytest.mark.parametrize(
     "case, criterion",
-    [("far", "precision"), ("collapsed", "recall"), ("blown_up", "precision"), ("shuffled", "fidelity")],
+    [("far", "precision"), ("collapsed", "spread"), ("blown_up", "spread"), ("shuffled", "fidelity")],
 )
 def test_hand_built_failing_generators_fail_for_their_reason(real, case, criterion):
     X, y, groups = real

@@ -15,12 +15,15 @@ fold's real (training) rows:
   cannot tell generated from real rows, 1 when it always can.
 * **precision** and **recall** (`labkit.metrics.coverage.prdc`, k = 5): the share of generated rows
   inside the real k-NN manifold, and of real rows inside the generated one.
+* **spread**: how widely each class's generated rows scatter against its real rows: per class, the
+  mean over features of the generated rows' standard deviation divided by the real rows' one; the
+  geometric mean over classes (1 when alike, 0 for rows collapsed onto a point, large when blown up).
 
 Every distance is taken after standardising each feature with the real rows' mean and deviation.
 
 Thresholds (`GateThresholds`; fixed, so a verdict does not depend on who reads it)
 -----------------------------------------------------------------------------------
-A generator passes when all four hold:
+A generator passes when all four hold (recall is measured and reported, but is no pass mark; see below):
 
 =================  ===========  ================================================================
 criterion          threshold    why
@@ -36,19 +39,29 @@ C2ST AUC           <= 0.98      not trivially separable from the real rows. Deli
                                 wider than the data (they reach about 0.5); precision does
 precision          >= 0.35      at least a third of the rows lie on the real manifold (far-off
                                 and blown-up rows reach 0)
-recall             >= 0.15      the rows spread over a real share of the data (rows collapsed
-                                onto their class means reach 0)
+spread             0.4 .. 4     the rows of a class scatter like real rows of that class, within
+                                a factor of 2.5 below and 4 above (rows collapsed onto their class
+                                means reach 0.01-0.12, rows with std 6.65 about 8; new speakers of
+                                ``shifted`` reach 2.2 in a fold, being other people)
 =================  ===========  ================================================================
+
+Why recall is no pass mark: k-NN recall asks whether real rows fall inside the generated rows' own
+k-NN balls. Rows that lie on a low-dimensional sheet are dense on it, so their balls are tiny and no
+real row is inside any, however well the sheet follows the data. Every generator that draws from a
+2-D code does (Sahu et al.'s decoder-initialised cGAN, the 2-D GAN, AAE decoders): the 2-D AAE's own
+reconstructions of its training rows have recall 0.00 (fidelity 91-93 %, precision 1.00) on IS10
+and on eGeMAPS. A recall mark would fail the paper's design, not its training; spread catches the
+collapse that recall was meant to catch.
 
 Measured on a 6-speaker subset of ``synthetic:shifted`` (egemaps, standardised LOSO training folds,
 mean [min or max] over the 6 folds; held-out real accuracy 0.24, chance 0.14): oracle-population
-fidelity 0.34, C2ST 0.94 [max 0.96], precision 0.54 [0.46], recall 0.59 [0.54]; oracle-speakers
-0.66, 0.35, 0.93, 0.95; SMOTE, ROS and Gaussian noise fidelity 1.0, C2ST <= 0.50, precision 1.0,
-recall >= 0.84: all pass in every fold. Fail in every fold: oracle-population rows with shuffled
-labels (fidelity 0.15), rows collapsed onto their class means (std 0.01 or 0.1: recall 0.00), noise
-8 sd off the data (C2ST 1.00, precision 0.00), rows with std 6.65 (precision 0.00; C2ST 0.50),
-independent Gaussians with each class's mean and the features' deviations (precision 0.01: they
-miss the correlations between features).
+fidelity 0.34, C2ST 0.94 [max 0.96], precision 0.54 [0.46], recall 0.59; oracle-speakers 0.66, 0.35,
+0.93; SMOTE, ROS and Gaussian noise fidelity 1.0, C2ST <= 0.50, precision 1.0, recall >= 0.84;
+spread (first two folds): oracle-population 1.2-2.2, ROS 0.9, SMOTE 0.8, noise 1.0: all pass. Fail:
+oracle-population rows with shuffled labels (fidelity 0.15), rows collapsed onto their class means
+(std 0.01 or 0.1: spread 0.01-0.12), noise 8 sd off the data (C2ST 1.00, precision 0.00), rows with
+std 6.65 (precision 0.00), independent Gaussians with each class's mean and the features' deviations
+(precision 0.01: they miss the correlations between features).
 
 A generator's result over folds (`combine`) applies the same thresholds to the fold means.
 
@@ -77,7 +90,8 @@ class GateThresholds:
     fidelity_share: float = 0.75  # fidelity must reach this share of the real rows' held-out accuracy
     c2st_max: float = 0.98  # highest C2ST AUC (real vs generated) that passes
     precision_min: float = 0.35  # lowest precision (generated rows on the real manifold)
-    recall_min: float = 0.15  # lowest recall (real rows inside the generated manifold)
+    spread_min: float = 0.4  # lowest spread (generated / real within-class standard deviation)
+    spread_max: float = 4.0  # highest spread
     k: int = 5  # neighbours of the k-NN balls (precision, recall) and of the C2ST
 
 
@@ -95,10 +109,11 @@ class GateResult:
     chance: float  # share of the most frequent class among the real rows (what a constant guess scores)
     c2st_auc: float  # k-NN C2ST AUC, real vs generated
     precision: float  # share of generated rows inside the real k-NN manifold
-    recall: float  # share of real rows inside the generated k-NN manifold
+    recall: float  # share of real rows inside the generated k-NN manifold (reported, no pass mark)
+    spread: float  # generated / real within-class standard deviation (geometric mean over classes)
     n_real: int
     n_generated: int
-    failed: list[str] = field(default_factory=list)  # the criteria not met: fidelity, c2st, precision, recall
+    failed: list[str] = field(default_factory=list)  # the criteria not met: fidelity, c2st, precision, spread
     thresholds: dict = field(default_factory=lambda: asdict(THRESHOLDS))
 
     @property
@@ -118,8 +133,8 @@ class GateResult:
             parts.append(f"C2ST AUC {self.c2st_auc:.2f} > {t['c2st_max']:.2f}")
         if "precision" in self.failed:
             parts.append(f"precision {self.precision:.2f} < {t['precision_min']:.2f}")
-        if "recall" in self.failed:
-            parts.append(f"recall {self.recall:.2f} < {t['recall_min']:.2f}")
+        if "spread" in self.failed:
+            parts.append(f"spread {self.spread:.2f} outside {t['spread_min']:g}-{t['spread_max']:g}")
         return "; ".join(parts)
 
     def to_dict(self) -> dict:
@@ -136,8 +151,8 @@ def _check(result: GateResult, t: GateThresholds) -> GateResult:
         failed.append("c2st")
     if not result.precision >= t.precision_min:
         failed.append("precision")
-    if not result.recall >= t.recall_min:
-        failed.append("recall")
+    if not t.spread_min <= result.spread <= t.spread_max:
+        failed.append("spread")
     result.failed = failed
     result.thresholds = asdict(t)
     return result
@@ -220,7 +235,7 @@ def gate(
         # rows that are not even numbers have learned nothing: they fail, they do not crash the table
         return _check(
             GateResult(generator, fold, 0.0, real_accuracy(X_real, y_real, groups, seed), _chance(y_real),
-                       1.0, 0.0, 0.0, len(X_real), len(X_gen)),
+                       1.0, 0.0, 0.0, float("inf"), len(X_real), len(X_gen)),
             thresholds,
         )  # fmt: skip
 
@@ -243,10 +258,27 @@ def gate(
         c2st_auc=auc,
         precision=pr["precision"],
         recall=pr["recall"],
+        spread=spread(X_real, y_real, X_gen, y_gen),
         n_real=int(len(X_real)),
         n_generated=int(len(X_gen)),
     )
     return _check(result, thresholds)
+
+
+def spread(X_real: np.ndarray, y_real: np.ndarray, X_gen: np.ndarray, y_gen: np.ndarray) -> float:
+    """Generated / real within-class scatter: per class, mean feature std of generated over real rows; geometric mean.
+
+    Classes with fewer than 2 generated or real rows are left out; with none left, 1.0 (nothing to judge).
+    """
+    ratios = []
+    for c in np.unique(y_gen):
+        G, R = X_gen[y_gen == c], X_real[y_real == c]
+        if len(G) < 2 or len(R) < 2:
+            continue
+        real = float(R.std(axis=0).mean())
+        if real > 0:
+            ratios.append(max(float(G.std(axis=0).mean()) / real, 1e-12))
+    return float(np.exp(np.mean(np.log(ratios)))) if ratios else 1.0
 
 
 def _chance(y: np.ndarray) -> float:
@@ -263,6 +295,7 @@ def combine(results: list[GateResult], thresholds: GateThresholds | None = None)
     t = thresholds or GateThresholds(**results[0].thresholds)
     mean = {m: float(np.mean([getattr(r, m) for r in results])) for m in
             ("fidelity", "real_accuracy", "chance", "c2st_auc", "precision", "recall")}  # fmt: skip
+    mean["spread"] = float(np.exp(np.mean([np.log(max(r.spread, 1e-12)) for r in results])))
     combined = GateResult(
         generator=results[0].generator,
         fold=None,

@@ -43,6 +43,27 @@ the corpus's largest group, so doubling a LOSO fold never repeats a row); past t
 and a warning says so. One-shot: no ``record_every``; the comparison runner records their rows once
 (iteration 0), as it does for SMOTE. After generating, ``last_speakers_`` and ``last_ids_`` name the
 speaker and pool utterance of every generated row (the leak test reads them).
+
+What the oracles reach (measured)
+---------------------------------
+Per scenario, eGeMAPS, StandardScaler + linear SVC (C = 1, untuned), leave one speaker out, amount
+1.0 (the training fold doubled), seeds 0 and 1; Δ UAR against ``none`` in points, the per-fold
+differences averaged over the seeds, mean [95 % t interval over the folds]; ``test_gain`` of the
+first seed's samples (`labkit.metrics.coverage.coverage_gain_on_test`, mean over folds):
+
+============  =====  =====================  =====================  =====================
+scenario      none   ros                    oracle-speakers        oracle-population
+============  =====  =====================  =====================  =====================
+balanced      0.637  +0.0 [-1.6, +1.6] .017 -1.9 [-5.4, +1.7] .089 +4.9 [-3.2, +12.9] .116
+imbalanced    0.673  -0.2 [-2.0, +1.5] .019 +0.7 [-1.8, +3.2] .076 +3.3 [-2.0, +8.6] .114
+scarce        0.576  +0.7 [-1.6, +3.0] .005 -1.2 [-7.2, +4.8] .105 +8.1 [-3.0, +19.2] .095
+shifted       0.359  -0.6 [-3.2, +2.1] .033 +2.0 [-2.1, +6.1] .127 +8.8 [+1.8, +15.7] .267
+incontext     0.595  +0.0 [+0.0, +0.0] .024 +1.8 [-6.7, +10.2] .071 +3.9 [-8.2, +15.9] .060
+============  =====  =====================  =====================  =====================
+
+More utterances of the same people (oracle-speakers) gain nothing under LOSO in any scenario; new
+people (oracle-population) gain 3-9 points, clearly only on ``shifted``, where held-out speakers lie
+farthest outside the training data. With two seeds and 6-10 folds the other intervals include 0.
 """
 
 from __future__ import annotations

@@ -99,10 +99,12 @@ budget, batch size or Adam beta_1 within the paper's recipe fixed it:
   the discriminator wins and the rows lose their classes (fidelity 38 % at 25 epochs, 12 % at 100,
   spread 0.18).
 
-What would make them learn lies outside the printed recipe (a discriminator warm-up against the
-decoder-initialised generator, a gradient penalty or spectral norm on the discriminator, or a lower
-generator rate), so the presets stay the paper's, and a table built on them should read
-"inconclusive" through the gate. Note also: any generator drawing from a 2-D code (all of this
+Spectral normalisation of the discriminator (outside the recipe, tried in a side script) does not
+help either: ``baseline`` stays at std 0.07-0.12 (spread 0.02) through 200 epochs, ``improved`` still
+runs off (std 83 at 50 epochs). What is left outside the printed recipe (a discriminator warm-up
+against the decoder-initialised generator, a lower generator rate, a gradient penalty) is untried
+here; the presets stay the paper's, and a table built on them reads "inconclusive" through the gate.
+Note also: any generator drawing from a 2-D code (all of this
 paper's) puts its rows on a 2-D sheet of the 1582-d space, so its k-NN recall is 0 by construction
 (the AAE's own reconstructions: recall 0.00); the gate therefore judges spread, not recall.
 """

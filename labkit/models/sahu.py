@@ -83,13 +83,13 @@ budget, batch size or Adam beta_1 within the paper's recipe fixed it:
   epoch ~200), and the generator then drifts off the data instead of towards it: std 0.98 and
   precision 0.11 at 500 epochs, std 1.22, precision 0.06, fidelity 22 % at 1000. With "the same
   learning rates" read as 1e-3 for both, it collapses onto its class means instead: fidelity
-  25-69 %, oscillating, but within-class spread 0.12-0.26 of the real rows' through 1200 epochs.
+  9-69 %, oscillating, but within-class spread 0.12-0.26 of the real rows' through 1200 epochs.
 * ``improved`` (decoder initialisation, generator 1e-3, discriminator 1e-4, five generator steps
   per discriminator step). At epoch 0 the generator is the AAE decoder, which passes the gate
   (fidelity 97 %, precision 0.99, C2ST 0.79, spread 0.38). The generator then moves 50 times as fast
   as the discriminator that guides it and follows the discriminator's (piecewise linear,
   unbounded) logit off the data within the first epoch: precision 0.00 and C2ST 1.00 after one
-  epoch, mean |x| 1.1; std 5.4 after 3 epochs, 19 after 6, 25-45 between 10 and 200 (the "std 6.65"
+  epoch, mean |x| 1.1; std 5.4 after 3 epochs, 19 after 6, 13-45 between 10 and 200 (the "std 6.65"
   is one moment of this excursion). The discriminator reaches its equilibrium (d_real = d_fake = 0.5
   from ~600 epochs) without pulling the rows back: at 800 epochs std 1.8, mean |x| 1.3, precision
   0.00, fidelity 38 %. The earlier "settles after about 300 epochs" was measured on three 10-row
@@ -104,9 +104,10 @@ help either: ``baseline`` stays at std 0.07-0.12 (spread 0.02) through 200 epoch
 runs off (std 83 at 50 epochs). What is left outside the printed recipe (a discriminator warm-up
 against the decoder-initialised generator, a lower generator rate, a gradient penalty) is untried
 here; the presets stay the paper's, and a table built on them reads "inconclusive" through the gate.
-Note also: any generator drawing from a 2-D code (all of this
-paper's) puts its rows on a 2-D sheet of the 1582-d space, so its k-NN recall is 0 by construction
-(the AAE's own reconstructions: recall 0.00); the gate therefore judges spread, not recall.
+
+Note also: any generator drawing from a 2-D code (all of this paper's) puts its rows on a 2-D sheet
+of the 1582-d space, so its k-NN recall is 0 by construction (the AAE's own reconstructions: recall
+0.00); the gate therefore judges spread, not recall.
 """
 
 from __future__ import annotations

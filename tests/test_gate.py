@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from labkit.errors import LabkitError
-from labkit.metrics.gate import PASSED, THRESHOLDS, combine, gate, gate_verdict
+from labkit.metrics.gate import PASSED, THRESHOLDS, combine, gate, gate_augmenter, gate_verdict
 
 D = 8
 
@@ -118,3 +118,13 @@ def test_bad_input_is_refused(real):
         gate(X, y[:-1], X, y)
     with pytest.raises(LabkitError, match="not among"):
         gate(X, y, X, np.full(len(y), "c9"))
+
+
+def test_gate_augmenter_draws_one_row_per_real_row_from_a_fitted_augmenter(real):
+    from labkit.augment import make_augmenter
+
+    X, y, groups = real
+    smote = make_augmenter("smote", sampling_strategy=0.5, random_state=0).fit(X, y)
+    result = gate_augmenter(smote, X, y, groups=groups, generator="smote", fold=1)
+    assert result.passed and result.n_generated == len(y) and result.generator == "smote"
+    assert gate_augmenter(make_augmenter("none").fit(X, y), X, y) is None  # generates nothing

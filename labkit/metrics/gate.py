@@ -71,6 +71,7 @@ Usage (per generator and fold, then one line per table)::
     result = gate(X_real, y_real, X_gen, y_gen, groups=speakers, generator="cgan", fold=0)
     result.passed, result.verdict, result.to_dict()   # verdict: "passed" or "inconclusive: cgan failed ..."
     line = gate_verdict([combine(folds) for folds in results_by_generator.values()])
+    result = gate_augmenter(pipe.named_steps["augment"], X_scaled_train, y_train, groups=..., fold=k)  # or None
 """
 
 from __future__ import annotations
@@ -280,6 +281,39 @@ def spread(X_real: np.ndarray, y_real: np.ndarray, X_gen: np.ndarray, y_gen: np.
         if real > 0:
             ratios.append(max(float(G.std(axis=0).mean()) / real, 1e-12))
     return float(np.exp(np.mean(np.log(ratios)))) if ratios else 1.0
+
+
+def gate_augmenter(
+    augmenter,
+    X_real: np.ndarray,
+    y_real: np.ndarray,
+    *,
+    groups: np.ndarray | None = None,
+    generator: str | None = None,
+    fold: int | None = None,
+    **options,
+) -> GateResult | None:
+    """Gate a *fitted* augmenter on the fold's real rows, in the space it was fitted in.
+
+    It draws one generated row per real row of each class (``augmenter.sample(class_counts_)``), so
+    the numbers do not depend on the amount the comparison asked for. Returns None for an augmenter
+    that generates nothing (``generates = False``: the "none" baseline) or cannot draw again after
+    fitting (``sample`` raises NotImplementedError or LabkitError). `options` go to `gate`.
+
+    In a comparison task: ``X_real = pipe.named_steps["scale"].transform(X_train)`` (the space the
+    augmenter saw), ``augmenter = pipe.named_steps["augment"]``.
+    """
+    if not getattr(augmenter, "generates", True):
+        return None
+    counts = dict(getattr(augmenter, "class_counts_", {}))
+    if not counts:
+        raise LabkitError(f"gate: {type(augmenter).__name__} is not fitted")
+    try:
+        X_gen, y_gen = augmenter.sample(counts)
+    except (NotImplementedError, LabkitError):
+        return None
+    name = generator or type(augmenter).__name__
+    return gate(X_real, y_real, X_gen, y_gen, groups=groups, generator=name, fold=fold, **options)
 
 
 def _chance(y: np.ndarray) -> float:

@@ -101,7 +101,11 @@ budget, batch size or Adam beta_1 within the paper's recipe fixed it:
 
 Spectral normalisation of the discriminator (outside the recipe, tried in a side script) does not
 help either: ``baseline`` stays at std 0.07-0.12 (spread 0.02) through 200 epochs, ``improved`` still
-runs off (std 83 at 50 epochs). What is left outside the printed recipe (a discriminator warm-up
+runs off (std 83 at 50 epochs). Lower generator rates with the 5:1 updates (also outside the
+recipe) pass only while the generator is still the decoder: lr_g 1e-4 passes at epochs 1-5, then
+leaves the data (precision 0.20 at 25 epochs, 0.05-0.09 at 100-200); lr_g 1e-5 passes through epoch
+25, then the discriminator wins and the classes go (fidelity 45 % at 50, 1 % at 200). Training, in
+every variant tried, only degrades the decoder it starts from. What is left outside the printed recipe (a discriminator warm-up
 against the decoder-initialised generator, a lower generator rate, a gradient penalty) is untried
 here; the presets stay the paper's, and a table built on them reads "inconclusive" through the gate.
 

@@ -87,6 +87,8 @@ def _data_for(name, **kw):
     """
     if getattr(augmenter_class(name), "needs_audio", False):
         pytest.skip("waveform augmenter: needs audio, checked in tests/test_workflow_waveform.py")
+    if getattr(augmenter_class(name), "needs_corpus", False):
+        pytest.skip("oracle: draws from the synthesizer of a synthetic corpus, checked in tests/test_oracle.py")
     return _data(kind="frames" if augmenter_class(name).input_kind == "frames" else "vector", **kw)
 
 

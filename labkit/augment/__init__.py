@@ -37,6 +37,9 @@ AUGMENTERS: dict[str, str] = {
     "wav-band": "labkit.augment.waveform:WavBand",
     "wav-reverb": "labkit.augment.waveform:WavReverb",
     "wav-speed": "labkit.augment.waveform:WavSpeed",
+    # known-answer oracles: new real utterances from the synthesizer (synthetic sources only); labkit.augment.oracle
+    "oracle-speakers": "labkit.augment.oracle:OracleSpeakers",
+    "oracle-population": "labkit.augment.oracle:OraclePopulation",
 }
 
 

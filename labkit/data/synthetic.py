@@ -907,14 +907,18 @@ def utterance_id(context: str, speaker_id: str, emotion: str, index: int) -> str
     return f"{context}_{speaker_id}_{emotion}_{index:02d}"
 
 
-def _write_group(config: SynthConfig, out_dir: Path, number: int, emotion: str) -> list[dict]:
-    """Synthesize and write the utterances of one speaker × emotion; return their table rows."""
+def _write_group(config: SynthConfig, out_dir: Path, number: int, emotion: str, indices=None) -> list[dict]:
+    """Synthesize and write the utterances of one speaker × emotion; return their table rows.
+
+    `indices` (utterance numbers) defaults to the corpus's own, ``range(config.group_size(...))``;
+    the oracle pools (`synthesize_pool`) pass others.
+    """
     import soundfile as sf
 
     speaker = make_speaker(config, number)
     arousal, valence = EMOTION_AV[emotion]
     rows = []
-    for index in range(config.group_size(number, emotion)):
+    for index in range(config.group_size(number, emotion)) if indices is None else indices:
         uid = utterance_id(config.context, speaker.id, emotion, index)
         y = synthesize_utterance(config, number, emotion, index)
         path = out_dir / "wav" / f"{uid}.wav"
@@ -935,6 +939,35 @@ def _write_group(config: SynthConfig, out_dir: Path, number: int, emotion: str) 
             }
         )
     return rows
+
+
+def _synthesize_groups(
+    config: SynthConfig, out_dir: Path, groups: list, n_utterances: int, progress: bool, n_jobs, desc: str
+) -> list[list[dict]]:
+    """Write the (speaker number, emotion, indices or None) groups into ``out_dir/wav``; their rows per group."""
+    from labkit.utils import progress as progress_bar
+
+    (out_dir / "wav").mkdir(parents=True, exist_ok=True)
+    if n_jobs is None:
+        # Starting worker processes costs a second or more (they import scipy); worth it only for
+        # corpora that take longer than that to synthesize in one process.
+        n_jobs = (os.cpu_count() or 1) if n_utterances >= 150 else 1
+    n_jobs = max(1, min(n_jobs, len(groups)))
+    bar = progress_bar(total=len(groups), desc=desc, disable=None if progress else True)
+    results = []
+    if n_jobs == 1:
+        for s, e, idx in groups:
+            results.append(_write_group(config, out_dir, s, e, idx))
+            bar.update(1)
+    else:
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+        for rows in parallel(delayed(_write_group)(config, out_dir, s, e, idx) for s, e, idx in groups):
+            results.append(rows)
+            bar.update(1)
+    bar.close()
+    return results
 
 
 def synthesize_corpus(
@@ -961,34 +994,13 @@ def synthesize_corpus(
         The utterance table (`labkit.data.schema.UTTERANCE_COLUMNS`), one row per utterance,
         ordered by speaker, emotion, index; absolute paths; corpus ``"synthetic"``.
     """
-    from labkit.utils import progress as progress_bar
-
     config = (config or SynthConfig()).validate()
     out_dir = Path(out_dir)
-    (out_dir / "wav").mkdir(parents=True, exist_ok=True)
-    groups = [(s, e) for s in range(config.n_speakers) for e in config.emotions]
-    n_utterances = sum(config.group_size(s, e) for s, e in groups)
-    if n_jobs is None:
-        # Starting worker processes costs a second or more (they import scipy); worth it only for
-        # corpora that take longer than that to synthesize in one process.
-        n_jobs = (os.cpu_count() or 1) if n_utterances >= 150 else 1
-    n_jobs = max(1, min(n_jobs, len(groups)))
-    bar = progress_bar(
-        total=len(groups), desc=f"synthesizing {config.context} corpus", disable=None if progress else True
+    groups = [(s, e, None) for s in range(config.n_speakers) for e in config.emotions]
+    n_utterances = sum(config.group_size(s, e) for s, e, _ in groups)
+    results = _synthesize_groups(
+        config, out_dir, groups, n_utterances, progress, n_jobs, desc=f"synthesizing {config.context} corpus"
     )
-    results = []
-    if n_jobs == 1:
-        for s, e in groups:
-            results.append(_write_group(config, out_dir, s, e))
-            bar.update(1)
-    else:
-        from joblib import Parallel, delayed
-
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-        for rows in parallel(delayed(_write_group)(config, out_dir, s, e) for s, e in groups):
-            results.append(rows)
-            bar.update(1)
-    bar.close()
     table = pd.DataFrame([row for rows in results for row in rows], columns=UTTERANCE_COLUMNS)
 
     write_json_atomic(out_dir / "synth_config.json", {"generator_version": GENERATOR_VERSION, **config.to_dict()})
@@ -1025,6 +1037,27 @@ def config_hash(config: SynthConfig) -> str:
     return hashlib.sha1(blob.encode("utf-8")).hexdigest()[:10]
 
 
+def _build_cached(final: Path, build) -> None:
+    """Run ``build(tmp_dir)`` in a temporary folder beside `final` and rename it into place.
+
+    A killed build leaves no half-corpus that a later call would take for a finished one; when
+    another process finishes the same folder first, theirs is used.
+    """
+    if (final / "manifest.csv").is_file():
+        return
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}.", dir=final.parent))
+    try:
+        build(tmp)
+        os.rename(tmp, final)
+    except OSError:
+        if not (final / "manifest.csv").is_file():
+            raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def default_corpus(config: SynthConfig | None = None, progress: bool = True) -> pd.DataFrame:
     """The embedded corpus, built once under ``cache_root()/corpora/synthetic-<hash>/`` and reused.
 
@@ -1034,19 +1067,162 @@ def default_corpus(config: SynthConfig | None = None, progress: bool = True) -> 
     from labkit.paths import cache_root
 
     config = (config or SynthConfig()).validate()
-    root = cache_root() / "corpora"
-    final = root / f"synthetic-{config_hash(config)}"
-    if not (final / "manifest.csv").is_file():
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}.", dir=root))
-        try:
-            synthesize_corpus(tmp, config, progress=progress)
-            os.rename(tmp, final)
-        except OSError:
-            # Another process finished the same corpus first: use theirs.
-            if not (final / "manifest.csv").is_file():
-                raise
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
+    final = cache_root() / "corpora" / f"synthetic-{config_hash(config)}"
+    _build_cached(final, lambda tmp: synthesize_corpus(tmp, config, progress=progress))
     return read_synthetic(final)
+
+
+# ----------------------------------------------------------------------------------------------
+# Oracle pools: new real samples from the same source (labkit.augment.oracle)
+# ----------------------------------------------------------------------------------------------
+# The synthesizer is the known source of the embedded corpus, so it can draw what a perfect
+# generator would: new utterances of a corpus speaker (same voice and personal emotion style, new
+# utterance seeds), or utterances of new speakers drawn from the same speaker population. Neither
+# changes anything the corpora produce: a corpus uses speaker numbers 0 .. n_speakers-1 and utterance
+# numbers 0 .. group size-1, the pools numbers from 1000 on, and every random draw is keyed by those
+# numbers (see "Determinism"), so corpus files stay byte-identical.
+
+POOL_FIRST_INDEX = 1000  # first utterance number of a corpus speaker's new utterances
+POPULATION_FIRST_SPEAKER = 1000  # first speaker number of the population's new speakers
+POOL_KINDS = ("speakers", "population")
+
+
+def pool_groups(config: SynthConfig, kind: str, n_per_group: int, n_speakers: int | None = None) -> list:
+    """The (speaker number, emotion, utterance numbers) groups of an oracle pool.
+
+    Parameters
+    ----------
+    kind : "speakers" (each corpus speaker × emotion gets `n_per_group` new utterances, numbers
+        ``POOL_FIRST_INDEX ..``) or "population" (`n_speakers` new speakers, numbers
+        ``POPULATION_FIRST_SPEAKER ..``, default as many as the corpus has, each saying `n_per_group`
+        utterances per emotion). Sentence texts are the corpus's (utterance i says sentence
+        ``i % n_sentences``), so only voices, styles and utterance variation are new.
+    """
+    config = config.validate()
+    if kind not in POOL_KINDS:
+        raise LabkitError(f"unknown oracle pool kind {kind!r}; known: {', '.join(POOL_KINDS)}")
+    if not isinstance(n_per_group, (int, np.integer)) or isinstance(n_per_group, bool) or n_per_group < 1:
+        raise LabkitError(
+            f"oracle pool: utterances per speaker and emotion must be a positive integer, got {n_per_group!r}"
+        )
+    biggest = max(config.group_size(s, e) for s in range(config.n_speakers) for e in config.emotions)
+    if config.n_speakers > POPULATION_FIRST_SPEAKER or biggest > POOL_FIRST_INDEX:
+        raise LabkitError(
+            f"oracle pool: the corpus uses speaker or utterance numbers from {POOL_FIRST_INDEX} on "
+            f"({config.n_speakers} speakers, groups up to {biggest}); the pools cannot be told apart from it"
+        )
+    if kind == "speakers":
+        indices = list(range(POOL_FIRST_INDEX, POOL_FIRST_INDEX + int(n_per_group)))
+        return [(s, e, indices) for s in range(config.n_speakers) for e in config.emotions]
+    n_new = config.n_speakers if n_speakers is None else n_speakers
+    if not isinstance(n_new, (int, np.integer)) or isinstance(n_new, bool) or n_new < 1:
+        raise LabkitError(f"oracle pool: the number of new speakers must be a positive integer, got {n_new!r}")
+    indices = list(range(int(n_per_group)))
+    first = POPULATION_FIRST_SPEAKER
+    return [(s, e, indices) for s in range(first, first + int(n_new)) for e in config.emotions]
+
+
+def pool_corpus(
+    config: SynthConfig, kind: str, n_per_group: int, n_speakers: int | None = None, progress: bool = True
+) -> pd.DataFrame:
+    """An oracle pool (see `pool_groups`), synthesized once under ``cache_root()/corpora/`` and reused.
+
+    Returns its utterance table, laid out like a corpus's (speaker ``synthetic:s1001``, ids
+    ``<context>_<speaker>_<emotion>_<index>``); the folder holds ``pool.json`` (what made it).
+    """
+    from labkit.paths import cache_root
+
+    config = config.validate()
+    groups = pool_groups(config, kind, n_per_group, n_speakers)
+    spec = {"corpus": config_hash(config), "kind": kind, "n_per_group": int(n_per_group)}
+    if kind == "population":
+        spec["n_speakers"] = len({s for s, _, _ in groups})
+    key = hashlib.sha1(json.dumps(spec, sort_keys=True).encode("utf-8")).hexdigest()[:10]
+    final = cache_root() / "corpora" / f"oracle-{kind}-{key}"
+
+    def build(tmp: Path) -> None:
+        n = sum(len(idx) for _, _, idx in groups)
+        results = _synthesize_groups(config, tmp, groups, n, progress, None, desc=f"synthesizing oracle pool ({kind})")
+        table = pd.DataFrame([row for rows in results for row in rows], columns=UTTERANCE_COLUMNS)
+        write_json_atomic(
+            tmp / "pool.json", {"generator_version": GENERATOR_VERSION, **spec, "config": config.to_dict()}
+        )
+        manifest = table.copy()
+        manifest["path"] = "wav/" + manifest["id"] + ".wav"
+        with atomic_path(tmp / "manifest.csv") as out:
+            manifest[MANIFEST_COLUMNS].to_csv(out, index=False)
+
+    _build_cached(final, build)
+    return read_synthetic(final)
+
+
+def config_from_dict(d: dict) -> SynthConfig:
+    """A `SynthConfig` from `SynthConfig.to_dict()` output (e.g. a corpus folder's synth_config.json)."""
+    d = {k: v for k, v in dict(d).items() if k != "generator_version"}
+    names = {f.name for f in dataclasses.fields(SynthConfig)}
+    unknown = sorted(set(d) - names)
+    if unknown:
+        raise LabkitError(f"synthesizer config has unknown field(s) {', '.join(unknown)}")
+    if "profiles" in d:
+        d["profiles"] = {k: EmotionProfile(**v) if isinstance(v, dict) else v for k, v in d["profiles"].items()}
+    if "duration" in d:
+        d["duration"] = tuple(d["duration"])
+    return SynthConfig(**d).validate()
+
+
+@dataclass
+class SourcePart:
+    """One synthesizer config behind a `synthetic...` source, and how its table names speakers and ids."""
+
+    config: SynthConfig
+    speaker_prefix: str  # a speaker column value is speaker_prefix + "s01"
+    id_prefix: str  # an id column value is id_prefix + utterance_id(...)
+
+
+def source_parts(source: str) -> list[SourcePart]:
+    """The synthesizer configs behind a corpus source, as `labkit.data.loaders.load_synthetic` builds them.
+
+    ``synthetic`` (the default corpus), ``synthetic:<scenario>``, ``synthetic:<context>+<context>``
+    (one part per context) and ``synthetic:DIR`` (its ``synth_config.json``). Anything else raises a
+    LabkitError: only the embedded synthesizer can draw new samples of its own corpus.
+    """
+    source = str(source or "")
+    kind, sep, location = source.partition(":")
+    if kind != "synthetic":
+        raise LabkitError(
+            f"source {source!r} is not a synthetic corpus: the oracles draw new utterances from labkit's "
+            "synthesizer, so they only work on synthetic, synthetic:<scenario> or synthetic:DIR sources"
+        )
+    if not location:
+        return [SourcePart(SynthConfig().validate(), "synthetic:", "")]
+    directory = Path(os.path.expanduser(location))
+    if location in SCENARIOS and not directory.exists():
+        return [SourcePart(scenario_config(location), f"synthetic:{location}-", f"{location}-")]
+    contexts = location.split("+")
+    if not directory.exists() and all(c in CONTEXTS for c in contexts):
+        return [
+            SourcePart(SynthConfig(context=c, seed=k).validate(), f"synthetic:{c}-", "") for k, c in enumerate(contexts)
+        ]
+    config_file = directory / "synth_config.json"
+    if not config_file.is_file():
+        raise LabkitError(
+            f"source {source!r}: {config_file} is missing, so labkit cannot tell which synthesizer config "
+            "made this corpus (a folder written by `labkit corpus synth` has one)"
+        )
+    try:
+        stored = json.loads(config_file.read_text())
+    except (OSError, ValueError) as err:
+        raise LabkitError(f"{config_file}: unreadable synthesizer config ({err})") from None
+    if stored.get("generator_version") != GENERATOR_VERSION:
+        raise LabkitError(
+            f"{config_file}: written by synthesizer version {stored.get('generator_version')!r}, this is version "
+            f"{GENERATOR_VERSION}; new samples would not come from the same source"
+        )
+    return [SourcePart(config_from_dict(stored), "synthetic:", "")]
+
+
+def speaker_number(speaker_id: str) -> int:
+    """The 0-based speaker number of a synthesizer speaker id (``s01`` -> 0, ``s1001`` -> 1000)."""
+    if not (speaker_id.startswith("s") and speaker_id[1:].isdigit()):
+        raise LabkitError(f"{speaker_id!r} is not a synthesizer speaker id (s01, s02, ...)")
+    return int(speaker_id[1:]) - 1

@@ -77,7 +77,7 @@ import warnings
 import imblearn.base  # noqa: F401 - registers "fit_resample" with scikit-learn's metadata routing
 import numpy as np
 
-from labkit.augment.base import Augmenter
+from labkit.augment.base import OPTIONAL_COUNT, Augmenter
 from labkit.errors import LabkitError
 
 # The metadata the oracles take from a pipeline's fit, per training row.
@@ -144,6 +144,13 @@ class _Oracle(Augmenter):
     # set_fit_resample_request call; `fit_metadata` says what to pass).
     __metadata_request__fit_resample = {"speaker": True, "utterance": True}
     __metadata_request__fit = {"speaker": True, "utterance": True}
+    _parameter_constraints = {
+        **Augmenter._parameter_constraints,
+        "source": [str, None],  # a synthetic source ("synthetic", "synthetic:shifted", ...); checked when fitting
+        "features": [str, None],  # a labkit.features.FEATURE_SETS name
+        "feature_settings": [dict, None],
+        "pool_utterances": OPTIONAL_COUNT,
+    }
 
     # ------------------------------------------------------------------ metadata in
     def fit(self, X, y, *, speaker=None, utterance=None) -> "_Oracle":
@@ -383,6 +390,7 @@ class OraclePopulation(_Oracle):
     """
 
     kind = "population"
+    _parameter_constraints = {**_Oracle._parameter_constraints, "n_speakers": OPTIONAL_COUNT}
 
     def __init__(
         self,

@@ -246,3 +246,34 @@ def test_an_oracle_never_draws_a_test_speaker(name, corpus):
             assert drawn <= set(corpus["speaker"][tr])  # the training fold's own speakers
         else:
             assert not drawn & set(corpus["speaker"])  # new people: no corpus speaker at all
+
+
+def test_labkit_compare_runs_both_oracles_end_to_end(corpus, tmp_path, capsys):
+    """`labkit compare` hands the oracles the source, the feature set and the fold's speakers and
+    utterance ids (metadata routing), and every oracle row is an utterance of a permitted speaker."""
+    import json
+
+    from labkit.cli import main
+    from labkit.runstore import Run
+
+    out = tmp_path / "run"
+    argv = [
+        "compare",
+        corpus["source"],
+        "--features",
+        "egemaps",
+        "--augmenters",
+        "none,oracle-speakers,oracle-population",
+    ]
+    argv += ["--protocol", "loso", "--seeds", "1", "--classifier", "svm-linear", "--amount", "1.0"]
+    assert main([*argv, "--out", str(out), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    tasks = [json.loads(p.read_text()) for p in sorted((Run(out).path / "tasks").glob("*.json"))]
+    n_speakers = len(set(corpus["speaker"]))
+    for name in NAMES:
+        mine = [t for t in tasks if t["augmenter"] == name]
+        assert len(mine) == n_speakers  # one task per left-out speaker
+        # amount 1.0 adds one synthetic row per training row of every class
+        assert all(t["n_synthetic"] == t["n_train"] for t in mine), [(t["n_synthetic"], t["n_train"]) for t in mine]
+    assert set(result) == {"none", *NAMES}  # --json: {augmenter: {metric: summary}}
+    assert all(0 <= result[name]["uar"]["mean"] <= 1 and result[name]["uar"]["n"] == n_speakers for name in NAMES)

@@ -377,7 +377,13 @@ def _resolve(value, n_features: int):
 
 
 def tune_pipeline(
-    pipeline, X: np.ndarray, y: np.ndarray, groups: np.ndarray, grid: dict[str, list], step: str = "classify"
+    pipeline,
+    X: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    grid: dict[str, list],
+    step: str = "classify",
+    **metadata,
 ):
     """Choose the hyperparameters of `pipeline`'s step `step` by inner CV, refit, return the result.
 
@@ -386,6 +392,8 @@ def tune_pipeline(
     pipeline : an unfitted (imblearn) Pipeline: scaler -> augmenter -> classifier
     X : (n, ...) the training fold only; y : (n,) labels; groups : (n,) speaker of each row
     grid : {parameter: [values]} (`tuning_grid`); "k/d" values are k / n_features
+    metadata : per-row arrays a step requests through scikit-learn's metadata routing (the oracle
+        augmenters' ``speaker`` / ``utterance``); the search slices them per inner fold
 
     Returns
     -------
@@ -400,7 +408,13 @@ def tune_pipeline(
     search = GridSearchCV(
         pipeline, resolved, scoring="balanced_accuracy", cv=inner_cv(groups), refit=True, n_jobs=1, error_score="raise"
     )
-    search.fit(X, y, groups=groups)
+    if metadata:
+        import sklearn
+
+        with sklearn.config_context(enable_metadata_routing=True):
+            search.fit(X, y, groups=groups, **metadata)
+    else:
+        search.fit(X, y, groups=groups)
     chosen = {}
     for k, vals in labels.items():
         value = search.best_params_[f"{step}__{k}"]

@@ -164,6 +164,7 @@ def run_task(
     pipeline_factory: Callable | None = None,
     run_path: str | None = None,
     groups: np.ndarray | None = None,
+    utterances: np.ndarray | None = None,
 ) -> dict:
     """Fit one fold's pipeline on its training rows, predict its test rows, return the scores.
 
@@ -176,12 +177,18 @@ def run_task(
     pipeline_factory : ``f(augmenter, classifier, frames) -> Pipeline``; default `build_pipeline`
     run_path : run directory where snapshots of iterative generators go (first seed, first fold)
     groups : (n,) speaker of every row; with ``config["tune"]`` the inner CV splits the training rows by it
+    utterances : (n,) utterance id of every row
+    ``groups`` and ``utterances`` reach the augmenters that ask for them (the oracles) through
+    scikit-learn's metadata routing (`labkit.augment.oracle.fit_metadata`), sliced to the training rows.
 
     Returns
     -------
     dict: the task's identity, sizes, every metric, recall and confusion, test rows and predictions.
     """
+    import sklearn
+
     from labkit.augment import augmenter_class, make_augmenter
+    from labkit.augment.oracle import fit_metadata
     from labkit.experiment.classifiers import make_classifier, tune_pipeline
 
     rs = task_seed(task["seed"], task["fold"])
@@ -190,6 +197,9 @@ def run_task(
     names = cls._get_param_names()
     if "random_state" in names:
         params.setdefault("random_state", rs)
+    for key in ("source", "features"):  # the oracles synthesize and extract from the compared corpus
+        if key in names and config.get(key):
+            params.setdefault(key, config[key])
     if "sampling_strategy" in names:
         params["sampling_strategy"] = sampling_strategy(task["amount"]) if task["augmenter"] != BASELINE else "balance"
     # Iterative generators record every `record_every` iterations; one-shot ones (SMOTE, noise, ...)
@@ -219,14 +229,22 @@ def run_task(
         augmenter.set_recorder(recorder)
     tuned: dict = {}
     inner_uar = None
+    routed = fit_metadata(
+        augmenter,
+        speaker=None if groups is None else np.asarray(groups)[fold.train_idx],
+        utterance=None if utterances is None else np.asarray(utterances)[fold.train_idx],
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if config.get("tune"):
             if groups is None:
                 raise LabkitError("tuning needs the speaker of every row (groups)")
             pipe, tuned, inner_uar = tune_pipeline(
-                pipe, X_train, y_train, np.asarray(groups)[fold.train_idx], config["tune_grid"]
+                pipe, X_train, y_train, np.asarray(groups)[fold.train_idx], config["tune_grid"], **routed
             )
+        elif routed:
+            with sklearn.config_context(enable_metadata_routing=True):
+                pipe.fit(X_train, y_train, **routed)
         else:
             pipe.fit(X_train, y_train)
         y_pred = pipe.predict(X_test)
@@ -268,9 +286,11 @@ def fold_task(
     pipeline_factory: Callable | None = None,
     run_path: str | None = None,
     groups: np.ndarray | None = None,
+    utterances: np.ndarray | None = None,
 ) -> dict:
     """`run_task` for the task's seed and fold: the function the resume loop (`run_tasks`) maps."""
-    return run_task(X, y, folds[task["seed"]][task["fold"]], task, config, labels, pipeline_factory, run_path, groups)
+    fold = folds[task["seed"]][task["fold"]]
+    return run_task(X, y, fold, task, config, labels, pipeline_factory, run_path, groups, utterances)
 
 
 class Recorder:
@@ -485,13 +505,14 @@ def comparison_job(
 
     meta, X, y, labels, folds, tasks = prepared if prepared is not None else prepare(meta, X, config)
     groups = meta["speaker"].astype(str).to_numpy() if "speaker" in meta.columns else None
+    utterances = meta["id"].astype(str).to_numpy() if "id" in meta.columns else None
     plain = config.to_dict()  # after prepare, which fills tune_grid
     return Job(
         kind="compare",
         config=plain,
         tasks=tasks,
         run_task=fold_task,
-        shared=lambda run: (X, y, folds, plain, labels, pipeline_factory, str(run.path), groups),
+        shared=lambda run: (X, y, folds, plain, labels, pipeline_factory, str(run.path), groups, utterances),
         finish=lambda run, outcome: _finish(run, outcome.results, config),
         name=name,
         desc="compare",

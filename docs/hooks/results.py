@@ -243,12 +243,29 @@ def render_block(name: str, opts: str = "") -> str:
     return "\n\n".join([provenance(d), *parts]) + "\n"
 
 
+FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.S | re.M)
+
+
 def render_text(text: str) -> str:
-    """`text` with every marked block rendered again from its JSON."""
-    return MARKER.sub(
-        lambda m: f"<!-- results {m['name']}{m['opts']}-->\n{render_block(m['name'], m['opts'])}<!-- /results -->",
-        text,
-    )
+    """`text` with every marked block rendered again from its JSON (markers inside code fences are examples
+    and are left alone)."""
+
+    def render(part: str) -> str:
+        return MARKER.sub(
+            lambda m: f"<!-- results {m['name']}{m['opts']}-->\n{render_block(m['name'], m['opts'])}<!-- /results -->",
+            part,
+        )
+
+    out, pos = [], 0
+    for fence in FENCE.finditer(text):
+        out += [render(text[pos : fence.start()]), fence.group(0)]
+        pos = fence.end()
+    return "".join(out + [render(text[pos:])])
+
+
+def markers(text: str) -> list[re.Match]:
+    """The marked blocks of `text` outside code fences."""
+    return list(MARKER.finditer(FENCE.sub("", text)))
 
 
 def pages() -> list[Path]:

@@ -186,16 +186,25 @@ def measure_table(d: dict, rows: list[str] | None = None) -> str:
     for key in rows or list(d["items"]):
         m = d["items"][key]
         u, o = m["uar"], m["outside"]
-        classes = m["n_classes"]
+        per_uar = [f["uar"] for f in m["folds"]]
+        per_out = [f["outside"] for f in m["folds"]]
         lines.append(
-            f"| {key} | {m['n_utterances']} | {m['n_speakers']} | {classes} ({100 / classes:.1f}) "
-            f"| {_pct(u['mean'])} [{_pct(u['ci_low'])}, {_pct(u['ci_high'])}] | {_pct(u['min'])}–{_pct(u['max'])} "
-            f"| {_pct(o['mean'])} [{_pct(o['ci_low'])}, {_pct(o['ci_high'])}] | {_pct(o['min'])}–{_pct(o['max'])} |"
+            f"| {m['source']} | {m['n_utterances']} | {m['n_speakers']} | {len(m['classes'])} ({_pct(m['chance'])}) "
+            f"| {_pct(u['mean'])} [{_pct(u['ci_low'])}, {_pct(u['ci_high'])}] "
+            f"| {_pct(min(per_uar))}–{_pct(max(per_uar))} "
+            f"| {_pct(o['mean'])} [{_pct(o['ci_low'])}, {_pct(o['ci_high'])}] "
+            f"| {_pct(min(per_out))}–{_pct(max(per_out))} |"
         )
     return "\n".join(lines)
 
 
 COVERAGE_COLUMNS = ["precision", "recall", "density", "coverage", "frechet", "test_in_train", "test_gain"]
+
+
+def _metric(name: str, v) -> str:
+    if not isinstance(v, (int, float)):
+        return "–"
+    return f"{v:.1f}" if name == "frechet" else f"{v:.3f}"
 
 
 def coverage_table(d: dict, rows: list[str] | None = None) -> str:
@@ -208,7 +217,7 @@ def coverage_table(d: dict, rows: list[str] | None = None) -> str:
         for r in records:
             if rows and str(r.get("iteration")) not in rows:
                 continue
-            cells = [f"{r[c]:.3g}" if isinstance(r.get(c), (int, float)) else "–" for c in cols]
+            cells = [_metric(c, r.get(c)) for c in cols]
             lines.append(f"| {r.get('iteration')} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines).rstrip()

@@ -120,6 +120,7 @@ def test_the_site_builds_in_strict_mode(tmp_path):
         **os.environ,
         "JUPYTER_PATH": str(tmp_path / "jupyter") + os.pathsep + os.environ.get("JUPYTER_PATH", ""),
         "LABKIT_NOTEBOOK_SMALL": "1",
+        "LABKIT_DOCS_NB_CACHE": "false",  # execute every notebook now, whatever a local build cached
         "NO_MKDOCS_2_WARNING": "1",
     }
     site = tmp_path / "site"

@@ -9,12 +9,15 @@ does:
 * gives the kernels an IPython start-up file that makes plotly's default renderer write each figure as
   plain HTML without plotly.js (a kernel started by nbclient would otherwise emit only plotly's JSON
   mimetype, which nbconvert cannot render, and plotly's "notebook" renderer needs require.js from a CDN);
+* keys mkdocs-jupyter's cache of executed notebooks by labkit's code (`code_key`), so ``./lab docs``
+  executes the notebooks again only when the code or a notebook changed;
 * ships plotly's own ``plotly.min.js`` (from the installed plotly package) as ``assets/plotly.min.js``
   and loads it at the top of every notebook page, so the figures draw without a network.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -38,8 +41,20 @@ class _DocsHTML(_Base):
 _pio.renderers["labkit-docs"] = _DocsHTML()
 _pio.renderers.default = "labkit-docs"
 """
+ROOT = Path(__file__).resolve().parents[2]
 ASSET = "assets/plotly.min.js"
 _TMP: tempfile.TemporaryDirectory | None = None
+
+
+def code_key(root: Path = ROOT) -> str:
+    """A hash of everything an executed notebook's outputs depend on in this repository: labkit's sources,
+    the notebooks, pyproject.toml and the small-budget switch. mkdocs-jupyter's own cache key is the
+    notebook alone, so its cache lives under this key: a change of labkit's code executes them again."""
+    h = hashlib.sha1(os.environ.get("LABKIT_NOTEBOOK_SMALL", "").encode())
+    files = sorted((root / "labkit").rglob("*.py")) + sorted((root / "notebooks").glob("*.ipynb"))
+    for path in [*files, root / "pyproject.toml"]:
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def on_config(config, **kwargs):
@@ -53,6 +68,9 @@ def on_config(config, **kwargs):
     os.environ.setdefault("LABKIT_NOTEBOOK_SMALL", "1")
     os.environ.setdefault("LABKIT_QUIET", "1")
     os.environ["LABKIT_RUNS"] = str(tmp / "runs")
+    jupyter = config.plugins.get("mkdocs-jupyter")
+    if jupyter is not None and jupyter.config.get("cache"):
+        jupyter.config["cache_dir"] = str(Path(jupyter.config["cache_dir"]) / code_key())
     return config
 
 

@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = {"site-home.png": ("index.html", 1000), "site-paper.png": ("papers/sahu.html", 1500)}
+# name -> (page, anchor it is scrolled to, viewport height)
+SHOTS = {"site-home.png": ("index.html", "", 1000), "site-paper.png": ("papers/sahu.html", "#results", 1300)}
 
 
 def main(site: Path) -> None:
@@ -20,9 +21,9 @@ def main(site: Path) -> None:
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        for name, (page_path, height) in SHOTS.items():
+        for name, (page_path, anchor, height) in SHOTS.items():
             page = browser.new_page(viewport={"width": 1280, "height": height})
-            page.goto((site / page_path).resolve().as_uri())
+            page.goto((site / page_path).resolve().as_uri() + anchor)
             page.wait_for_load_state("networkidle")
             page.screenshot(path=str(ROOT / "docs" / "img" / name))
             page.close()

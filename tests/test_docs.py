@@ -87,6 +87,24 @@ def test_the_api_reference_has_a_page_for_every_public_module():
     assert names == {n for n in on_disk if not any(part.startswith("_") for part in n.split("."))}
 
 
+@pytest.mark.parametrize("name, options", [("demo", []), ("demo-quick", ["--quick"])])
+def test_the_demo_tables_were_made_with_the_demos_current_options(name, options):
+    """Cheap staleness check of both demo tables: the options the demo's comparison step uses today (its
+    augmenters, their parameters, seeds, classifier, features, scenario) are the ones their JSON records."""
+    from labkit.cli import build_parser
+    from labkit.commands import demo
+
+    args = build_parser().parse_args(["demo", *options, "--no-dashboard"])
+    argv = next(a for _, a in demo.steps(args) if a[0] == "compare")
+    planned = build_parser().parse_args(argv)
+    config = results.load(name)["config"]
+    recorded_params = sorted(f"{aug}.{k}={v}" for aug, kv in config["augmenter_params"].items() for k, v in kv.items())
+    assert config["augmenters"] == planned.augmenters.split(","), f"docs/results/{name}.json: augmenters changed"
+    assert recorded_params == sorted(planned.param or []), f"docs/results/{name}.json: augmenter parameters changed"
+    for key in ("seeds", "classifier", "features", "source", "protocol", "record_every"):
+        assert config[key] == getattr(planned, key), f"docs/results/{name}.json: {key} changed"
+
+
 @pytest.mark.slow
 def test_the_demo_table_is_what_labkit_demo_quick_prints(tmp_path, capsys):
     """The comparison step of `labkit demo --quick` on the real scenario, run as the demo runs it (its own

@@ -157,6 +157,16 @@ class PaperTable:
         return {
             "title": self.title,
             "notes": list(self.notes),
+            # the layout, so that `from_dict` prints the same table again (docs, reports)
+            "layout": {
+                "row_header": self.row_header,
+                "info_header": self.info_header,
+                "extra_columns": list(self.extra_columns),
+                "paper_label": self.paper_label,
+                "ci": self.ci,
+                "decimals": self.decimals,
+                "paper_decimals": self.paper_decimals,
+            },
             "columns": [{"key": c.key, "label": c.label, "percent": c.percent} for c in self.columns],
             "rows": [
                 {
@@ -173,6 +183,30 @@ class PaperTable:
                 for row in self.ours
             ],
         }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "PaperTable":
+        """The table back from its `to_dict` form (what ``results/<experiment>.json`` holds).
+
+        A dict written before the layout was stored gets the defaults (row header "Model", ± intervals)
+        and its extra columns in the order the rows first name them.
+        """
+        rows = d.get("rows", [])
+        layout = dict(d.get("layout") or {})
+        if "extra_columns" not in layout:
+            layout["extra_columns"] = list(dict.fromkeys(k for r in rows for k in (r.get("extra") or {})))
+        if "info_header" not in layout and any(r.get("info") for r in rows):
+            layout["info_header"] = "info"
+        return cls(
+            title=d.get("title", ""),
+            columns=[Column(c["key"], c["label"], c.get("percent", True)) for c in d.get("columns", [])],
+            ours={r["row"]: r.get("ours", {}) for r in rows},
+            paper={r["row"]: r["paper"] for r in rows if r.get("paper")},
+            info={r["row"]: r["info"] for r in rows if r.get("info")},
+            extra={r["row"]: r["extra"] for r in rows if r.get("extra")},
+            notes=list(d.get("notes", [])),
+            **layout,
+        )
 
     def to_csv(self) -> str:
         """CSV for spreadsheets and pandas: numbers, not formatted cells.

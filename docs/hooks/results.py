@@ -1,0 +1,347 @@
+"""Results tables in the docs, rendered from committed result files: the one renderer, and its mkdocs hook.
+
+Every results table on a docs page sits between two markers and is *rendered*, never typed:
+
+    <!-- results demo-quick -->
+    ...what `render` writes from docs/results/demo-quick.json...
+    <!-- /results -->
+
+``docs/results/NAME.json`` is a result file a run wrote, copied with where it came from (`collect`): the
+command, the commit, labkit's version, when it ran. The tables are built by labkit's own formatters, so
+a page shows what the command printed: `labkit.experiment.tables.PaperTable.from_dict` for a
+reproduction's ``results/<experiment>.json``, `labkit.experiment.runner.format_table` for a comparison's
+summary and paired tests; `labkit corpus measure --json` and `labkit coverage --json` outputs get the
+small tables defined here.
+
+Use (from the repository root)::
+
+    python docs/hooks/results.py collect RUNDIR NAME --command "labkit demo --quick"   # copy a run's results
+    python docs/hooks/results.py collect-json NAME FILE... --kind measure --command "labkit corpus measure ..."
+    python docs/hooks/results.py render            # rewrite every marked block of docs/*.md from its JSON
+    python docs/hooks/results.py render --check    # exit 1, naming the pages, when a page differs
+
+As an mkdocs hook it checks every page while the site is built: a page whose block differs from its
+JSON is a warning, which fails the strict build (``./lab docs`` renders first, so it never fails there;
+the test suite builds what is committed).
+
+A marker may pick tables: ``<!-- results sahu-table1 tables=0 -->`` (indices of a reproduction's tables)
+or ``<!-- results scenarios rows=balanced,shifted -->``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import logging
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+RESULTS = DOCS / "results"
+MARKER = re.compile(r"<!-- results (?P<name>[A-Za-z0-9_.-]+)(?P<opts>[^>]*?)-->\n(?P<body>.*?)<!-- /results -->", re.S)
+log = logging.getLogger("mkdocs.hooks.results")
+
+
+# ---------------------------------------------------------------------------------------------- collecting
+def _git_commit() -> str:
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "--", "labkit"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+changes" if dirty else "")
+
+
+def _frame_records(run, name: str) -> list[dict] | None:
+    if not run.has_table(name):
+        return None
+    return json.loads(run.read_table(name).to_json(orient="records"))
+
+
+def collect_run(rundir: str | Path, name: str, command: str, commit: str | None = None) -> Path:
+    """Copy what a run wrote (a comparison's summary and tests, or a reproduction's result JSON) to
+    ``docs/results/<name>.json`` with its provenance; returns the path written."""
+    from labkit.runstore import open_run
+    from labkit.utils import write_json_atomic
+
+    run = open_run(rundir)
+    meta = json.loads((run.path / "run.json").read_text())
+    payload = {
+        "name": name,
+        "command": command,
+        "commit": commit or _git_commit(),
+        "labkit_version": meta.get("labkit_version"),
+        "created": meta.get("created"),
+        "run_kind": meta.get("kind"),
+        "config": meta.get("config"),
+    }
+    results = sorted(p.stem for p in (run.path / "results").glob("*.json"))
+    if meta.get("kind") == "compare":
+        payload["kind"] = "compare"
+        payload["summary"] = json.loads((run.path / "results" / "summary.json").read_text())
+        for table in ("paired", "tuning", "sweep"):
+            payload[table] = _frame_records(run, table)
+    else:
+        experiment = next((r for r in results if r not in ("data",)), None)
+        if experiment is None:
+            raise SystemExit(f"{run.path}: no results/<experiment>.json to collect (is the run finished?)")
+        payload["kind"] = "reproduce"
+        payload["result"] = json.loads((run.path / "results" / f"{experiment}.json").read_text())
+    out = RESULTS / f"{name}.json"
+    write_json_atomic(out, payload)
+    return out
+
+
+def collect_json(name: str, files: list[str], kind: str, command: str, commit: str | None = None) -> Path:
+    """Wrap the ``--json`` outputs of a command (one file per item, keyed by the file's stem) as
+    ``docs/results/<name>.json``."""
+    from labkit import __version__
+    from labkit.utils import write_json_atomic
+
+    items = {Path(f).stem: json.loads(Path(f).read_text()) for f in files}
+    payload = {
+        "name": name,
+        "kind": kind,
+        "command": command,
+        "commit": commit or _git_commit(),
+        "labkit_version": __version__,
+        "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "items": items,
+    }
+    out = RESULTS / f"{name}.json"
+    write_json_atomic(out, payload)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- rendering
+def load(name: str) -> dict:
+    path = RESULTS / f"{name}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path.relative_to(ROOT)}: no such result file (collect it first)")
+    return json.loads(path.read_text())
+
+
+def provenance(d: dict) -> str:
+    day = str(d.get("created") or "")[:10]
+    return (
+        f"*Rendered from `docs/results/{d['name']}.json`, written by `{d['command']}` at commit "
+        f"`{d.get('commit', 'unknown')}` (labkit {d.get('labkit_version', '?')}, {day}).*"
+    )
+
+
+def compare_table(d: dict, fmt: str = "markdown") -> str:
+    """The comparison's summary exactly as `labkit compare` prints it (`format_table`), in `fmt`."""
+    import pandas as pd
+
+    from labkit.experiment.runner import format_table
+
+    paired = pd.DataFrame(d["paired"]) if d.get("paired") else None
+    chosen = None
+    if d.get("tuning"):
+        from labkit.experiment.runner import CompareConfig, chosen_values
+
+        chosen = chosen_values(pd.DataFrame(d["tuning"]), CompareConfig(**_compare_config(d["config"])))
+    return format_table(d["summary"], fmt=fmt, chosen=chosen, paired=paired)
+
+
+def _compare_config(config: dict) -> dict:
+    import dataclasses
+
+    from labkit.experiment.runner import CompareConfig
+
+    fields = {f.name for f in dataclasses.fields(CompareConfig)}
+    return {k: v for k, v in config.items() if k in fields}
+
+
+def reproduce_tables(d: dict, fmt: str = "markdown", tables: list[int] | None = None) -> list[str]:
+    from labkit.experiment.tables import PaperTable
+
+    dicts = d["result"].get("tables", [])
+    picked = [dicts[i] for i in tables] if tables is not None else dicts
+    return [PaperTable.from_dict(t).render(fmt) for t in picked]
+
+
+def _pct(v) -> str:
+    return "–" if v is None else f"{100 * v:.1f}"
+
+
+def measure_table(d: dict, rows: list[str] | None = None) -> str:
+    """`labkit corpus measure --json`, one row per corpus: size, no-augmentation UAR, share outside."""
+    lines = [
+        "| corpus | utterances | speakers | classes (chance %) | UAR, no augmentation (%) | per speaker "
+        "| test share outside every training ball (%) | per speaker |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for key in rows or list(d["items"]):
+        m = d["items"][key]
+        u, o = m["uar"], m["outside"]
+        per_uar = [f["uar"] for f in m["folds"]]
+        per_out = [f["outside"] for f in m["folds"]]
+        lines.append(
+            f"| {m['source']} | {m['n_utterances']} | {m['n_speakers']} | {len(m['classes'])} ({_pct(m['chance'])}) "
+            f"| {_pct(u['mean'])} [{_pct(u['ci_low'])}, {_pct(u['ci_high'])}] "
+            f"| {_pct(min(per_uar))}–{_pct(max(per_uar))} "
+            f"| {_pct(o['mean'])} [{_pct(o['ci_low'])}, {_pct(o['ci_high'])}] "
+            f"| {_pct(min(per_out))}–{_pct(max(per_out))} |"
+        )
+    return "\n".join(lines)
+
+
+COVERAGE_COLUMNS = ["precision", "recall", "density", "coverage", "frechet", "test_in_train", "test_gain"]
+
+
+def _metric(name: str, v) -> str:
+    if not isinstance(v, (int, float)):
+        return "–"
+    return f"{v:.1f}" if name == "frechet" else f"{v:.3f}"
+
+
+def coverage_table(d: dict, rows: list[str] | None = None) -> str:
+    """`labkit coverage --json`: one row per recorded iteration, the metrics of `COVERAGE_COLUMNS`."""
+    lines = []
+    for space, per in d["items"].items():
+        records = per if isinstance(per, list) else per.get("iterations", per)
+        cols = [c for c in COVERAGE_COLUMNS if any(c in r for r in records)]
+        lines += [f"**{space}**", "", "| iteration | " + " | ".join(cols) + " |", "| --- " * (len(cols) + 1) + "|"]
+        for r in records:
+            if rows and str(r.get("iteration")) not in rows:
+                continue
+            cells = [_metric(c, r.get(c)) for c in cols]
+            lines.append(f"| {r.get('iteration')} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def _options(text: str) -> dict[str, list[str]]:
+    out = {}
+    for part in text.split():
+        key, _, value = part.partition("=")
+        out[key] = [v for v in value.split(",") if v]
+    return out
+
+
+def render_block(name: str, opts: str = "") -> str:
+    """The text between the markers for result `name` (provenance line, tables)."""
+    d = load(name)
+    o = _options(opts)
+    kind = d.get("kind")
+    if kind == "compare":
+        parts = [compare_table(d)]
+    elif kind == "reproduce":
+        tables = [int(i) for i in o["tables"]] if "tables" in o else None
+        parts = reproduce_tables(d, tables=tables)
+        if "findings" in o:
+            parts += ["\n".join(f"* {f}" for f in d["result"].get("findings", []))]
+    elif kind == "measure":
+        parts = [measure_table(d, o.get("rows"))]
+    elif kind == "coverage":
+        parts = [coverage_table(d, o.get("rows"))]
+    else:
+        raise ValueError(f"docs/results/{name}.json: unknown kind {kind!r}")
+    return "\n\n".join([provenance(d), *parts]) + "\n"
+
+
+FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.S | re.M)
+
+
+def render_text(text: str) -> str:
+    """`text` with every marked block rendered again from its JSON (markers inside code fences are examples
+    and are left alone)."""
+
+    def render(part: str) -> str:
+        return MARKER.sub(
+            lambda m: f"<!-- results {m['name']}{m['opts']}-->\n{render_block(m['name'], m['opts'])}<!-- /results -->",
+            part,
+        )
+
+    out, pos = [], 0
+    for fence in FENCE.finditer(text):
+        out += [render(text[pos : fence.start()]), fence.group(0)]
+        pos = fence.end()
+    return "".join(out + [render(text[pos:])])
+
+
+def markers(text: str) -> list[re.Match]:
+    """The marked blocks of `text` outside code fences."""
+    return list(MARKER.finditer(FENCE.sub("", text)))
+
+
+def pages() -> list[Path]:
+    return sorted(p for p in DOCS.rglob("*.md") if "hooks" not in p.parts and not p.is_symlink())
+
+
+def render_pages(check: bool = False) -> list[Path]:
+    """Render every page's blocks; return the pages that differed (rewritten unless `check`)."""
+    changed = []
+    for page in pages():
+        text = page.read_text(encoding="utf-8")
+        if "<!-- results " not in text:
+            continue
+        new = render_text(text)
+        if new != text:
+            changed.append(page)
+            if not check:
+                page.write_text(new, encoding="utf-8")
+    return changed
+
+
+# ---------------------------------------------------------------------------------------------- mkdocs hook
+def on_page_markdown(markdown, page, config, files, **kwargs):
+    try:
+        fresh = render_text(markdown)
+    except (OSError, ValueError, KeyError) as err:
+        log.warning("%s: a results block cannot be rendered: %s", page.file.src_path, err)
+        return markdown
+    if fresh != markdown:
+        log.warning(
+            "%s: a results table differs from its JSON under docs/results/; run `python docs/hooks/results.py "
+            "render` (./lab docs does) and commit the page",
+            page.file.src_path,
+        )
+    return fresh
+
+
+# ---------------------------------------------------------------------------------------------- command line
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="docs/hooks/results.py", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("collect", help="copy a run's results to docs/results/NAME.json")
+    c.add_argument("rundir")
+    c.add_argument("name")
+    c.add_argument("--command", required=True, help="the command that made the run, as a user types it")
+    c.add_argument("--commit", default=None, help="the commit the run was made at (default: HEAD)")
+    j = sub.add_parser("collect-json", help="wrap --json outputs (one file per item) as docs/results/NAME.json")
+    j.add_argument("name")
+    j.add_argument("files", nargs="+")
+    j.add_argument("--kind", required=True, choices=["measure", "coverage"])
+    j.add_argument("--command", required=True)
+    j.add_argument("--commit", default=None)
+    r = sub.add_parser("render", help="render every marked block of docs/*.md from its JSON")
+    r.add_argument("--check", action="store_true", help="change nothing; exit 1 when a page differs")
+    args = p.parse_args(argv)
+    if args.cmd == "collect":
+        print(collect_run(args.rundir, args.name, args.command, args.commit))
+    elif args.cmd == "collect-json":
+        print(collect_json(args.name, args.files, args.kind, args.command, args.commit))
+    else:
+        changed = render_pages(check=args.check)
+        for page in changed:
+            print(f"{page.relative_to(ROOT)}: {'differs from its JSON' if args.check else 'rendered'}")
+        return 1 if (args.check and changed) else 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())

@@ -195,6 +195,7 @@ class _Panel:
         return self.scatter(
             x=xy[idx, 0],
             y=xy[idx, 1],
+            customdata=point_codes(self.proj, source, idx),
             mode="markers",
             name=self.prefix + name,
             marker=marker,
@@ -262,6 +263,46 @@ class _Panel:
             elif source == "test":
                 out.append(self._points(name, source, cls, np.flatnonzero(mask), self.proj.xy_test))
         return out
+
+
+def point_codes(proj, source: str, idx: np.ndarray) -> np.ndarray:
+    """Integer codes naming points across sources (train rows, then test rows, then generated rows);
+    every marker carries its code as ``customdata``, so a selection says which points it holds
+    (`labkit.viz.inspect.decode` turns a code back into a source and row)."""
+    base = {"train": 0, "test": len(proj.y_train), "generated": len(proj.y_train) + len(proj.y_test)}[source]
+    return (np.asarray(idx, np.int64) + base).astype(np.int32)
+
+
+# How highlighted test samples are drawn (rings above every other point), by highlight name.
+HIGHLIGHT_STYLE = {
+    "outside": {"color": "#D55E00", "size": 13, "name": "test · outside every training ball"},
+    "reached": {"color": "#000000", "size": 17, "name": "test · outside, reached by this frame's generated"},
+}
+
+
+def highlight_traces(proj, highlight: dict | None, scatter) -> list:
+    """Rings around test samples: {"outside": mask (n_test,), "reached": mask (n_test,)} (either optional)."""
+    out = []
+    for name, mask in (highlight or {}).items():
+        style = HIGHLIGHT_STYLE[name]
+        idx = np.flatnonzero(np.asarray(mask, bool))
+        out.append(
+            scatter(
+                x=proj.xy_test[idx, 0],
+                y=proj.xy_test[idx, 1],
+                customdata=point_codes(proj, "test", idx),
+                mode="markers",
+                name=f"{style['name']} ({idx.size})",
+                marker={
+                    "symbol": "circle-open",
+                    "size": style["size"],
+                    "color": style["color"],
+                    "line": {"width": 2, "color": style["color"]},
+                },
+                hovertemplate=f"{style['name']}<extra></extra>",
+            )
+        )
+    return out
 
 
 def generated_opacity(n: int) -> float:
@@ -348,6 +389,8 @@ def distribution_figure(
     generated_as: str = "points",
     x_range=None,
     y_range=None,
+    highlight: dict | None = None,
+    dragmode: str | None = None,
 ):
     """The animated scatter of real and generated samples in the run's fixed projection.
 
@@ -366,6 +409,9 @@ def distribution_figure(
     generated_as : "points" (markers that fade as they crowd, `generated_opacity`) or "density"
         (filled contours of a 2-D histogram: readable at any number of generated samples).
     x_range, y_range : fixed axis ranges; default `axis_ranges(proj)` (every point of every frame).
+    highlight : rings around test samples, {"outside": mask, "reached": mask} (`highlight_traces`);
+        drawn above everything and not animated.
+    dragmode : plotly's drag mode on opening (the dashboard opens on "lasso" for selecting points).
 
     Returns
     -------
@@ -404,6 +450,7 @@ def distribution_figure(
     data = panel.generated_traces(iteration)
     gen_index = list(range(len(data)))
     data += panel.real_traces()
+    data += highlight_traces(proj, highlight, panel.scatter)
 
     x_label, y_label = proj.axis_labels()
     fig = go.Figure(data=data)
@@ -419,6 +466,7 @@ def distribution_figure(
         yaxis={"range": y_range, "autorange": False, "title": y_label, "zeroline": False},
         legend={"itemsizing": "constant"},
         uirevision=f"{proj.space}-{proj.method}",
+        **({"dragmode": dragmode} if dragmode else {}),
     )
     if not iterations:
         return fig

@@ -631,14 +631,19 @@ class Inspection:
         from IPython.display import Markdown, display
 
         display(self.table)
-        display(Markdown(f"Plane: trustworthiness {self.trust['trustworthiness']:.2f}, {100 * self.trust['preserved']:.0f}% "
-                         f"of {self.trust['k']} nearest neighbours kept. {self.trust['warning']}"))
+        display(
+            Markdown(
+                f"Plane: trustworthiness {self.trust['trustworthiness']:.2f}, {100 * self.trust['preserved']:.0f}% "
+                f"of {self.trust['k']} nearest neighbours kept. {self.trust['warning']}"
+            )
+        )
         for w in self.widgets():
             display(w)
 
 
-def inspect(run, space: str, iteration: int | None = None, ids=None, *, method: str = "pca", k: int = K,
-            limit: int = 3) -> Inspection:
+def inspect(
+    run, space: str, iteration: int | None = None, ids=None, *, method: str = "pca", k: int = K, limit: int = 3
+) -> Inspection:
     """The inspector for a notebook: the table of points `ids` and their audio/spectrogram widgets.
 
     Parameters
@@ -666,7 +671,7 @@ def inspect(run, space: str, iteration: int | None = None, ids=None, *, method: 
         n_it = int((proj.iter_gen == iteration).sum()) if iteration is not None else 0
         rows = spec["rows"][:limit] if spec is not None else np.arange(min(limit, n_it))
         ids = [f"gen:{iteration}:{r}" for r in rows]
-    codes = [_code_for(proj, meta, i) for i in ids]
+    codes = [code_for(proj, meta, i) for i in ids]
     full = full_space(run, space)
     return Inspection(
         table=point_table(proj, codes, meta),
@@ -675,7 +680,7 @@ def inspect(run, space: str, iteration: int | None = None, ids=None, *, method: 
     )
 
 
-def _code_for(proj, meta, ident) -> int:
+def code_for(proj, meta, ident) -> int:
     """A point code from a key or an utterance id."""
     text = str(ident)
     if text.split(":")[0] in ("train", "test", "gen"):
@@ -684,4 +689,24 @@ def _code_for(proj, meta, ident) -> int:
         hit = meta[meta["id"].astype(str) == text]
         if not hit.empty:
             return code_of_key(proj, f"{hit.iloc[0]['side']}:{int(hit.iloc[0]['row'])}")
-    raise LabkitError(f"{text!r} is neither a point key (train:<row>, test:<row>, gen:<it>:<row>) nor a known utterance id")
+    raise LabkitError(
+        f"{text!r} is neither a point key (train:<row>, test:<row>, gen:<it>:<row>) nor a known utterance id"
+    )
+
+
+def playable(run, proj, codes, meta: pd.DataFrame | None) -> list[str]:
+    """Keys of those `codes` that can be heard: real rows with a known utterance, generated rows with a
+    stored spectrogram (in the order given)."""
+    out, stored = [], {}
+    for code in codes:
+        source, row = decode(proj, code)
+        if source == "generated":
+            it, r = snapshot_row(proj, row)
+            if it not in stored:
+                spec = generated_spectrograms(run, it)
+                stored[it] = set() if spec is None else set(spec["rows"].tolist())
+            if r in stored[it]:
+                out.append(f"gen:{it}:{r}")
+        elif meta is not None:
+            out.append(f"{source}:{row}")
+    return out

@@ -680,6 +680,23 @@ def default_metric(metrics) -> str:
     return next((m for m in metrics if "uar" in m), metrics[0])
 
 
+def opening_metric(summary: pd.DataFrame) -> str:
+    """The metric a comparison opens on: `default_metric` among those whose means differ between rows.
+
+    A metric that is equal for every augmenter (or shown for one row only) makes a flat, uninformative
+    chart; the first metric that does differ wins, in `default_metric`'s order (uar first).
+    """
+    metrics = [str(m) for m in dict.fromkeys(summary["metric"].astype(str))]
+    labels = _label_column(summary) if "augmenter" in summary.columns else pd.Series("", index=summary.index)
+    differing = []
+    for m in metrics:
+        rows = summary[summary["metric"].astype(str) == m]
+        means = pd.to_numeric(rows["mean"], errors="coerce")
+        if labels[rows.index].nunique() > 1 and means.nunique(dropna=True) > 1:
+            differing.append(m)
+    return default_metric(differing or metrics)
+
+
 def comparison_bar(summary: pd.DataFrame, metric: str = "uar", height: int = 420):
     """Bars of `metric`'s mean per augmenter with its confidence interval as error bars.
 
@@ -792,22 +809,45 @@ def sweep_figure(sweep: pd.DataFrame, metric: str = "uar", height: int = 420):
     return fig
 
 
+def is_score(values) -> bool:
+    """Whether a column holds scores or shares (every finite value within [0, 1]) rather than counts."""
+    v = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(np.float64)
+    v = v[np.isfinite(v)]
+    return v.size > 0 and bool((v >= 0).all() and (v <= 1).all())
+
+
 def curves_figure(
-    df: pd.DataFrame, columns, *, x: str = "iteration", title: str = "", height: int = 380, log_y: bool = False
+    df: pd.DataFrame,
+    columns,
+    *,
+    x: str = "iteration",
+    title: str = "",
+    height: int = 380,
+    log_y: bool = False,
+    split_axes: bool = False,
 ):
-    """One line per column of `df` against `x` (losses or metrics over training)."""
+    """One line per column of `df` against `x` (losses or metrics over training).
+
+    With ``split_axes=True`` scores (columns within [0, 1], `is_score`) keep the left axis and every
+    other column (counts such as ``steps``) goes to a right axis, so a count of 32 does not flatten
+    UARs between 0 and 1.
+    """
     import plotly.graph_objects as go
 
     require_columns(df, [x, *columns], title or "history")
     df = df.sort_values(x)
+    right = [c for c in columns if split_axes and not is_score(df[c])]
+    if len(right) == len(columns):
+        right = []  # nothing left for the left axis: one axis is enough
     fig = go.Figure()
     for i, col in enumerate(columns):
         fig.add_scatter(
             x=df[x],
             y=df[col],
             mode="lines+markers" if len(df) < 60 else "lines",
-            name=str(col),
-            line={"color": CLASS_COLORS[i % len(CLASS_COLORS)]},
+            name=str(col) + (" (right axis)" if col in right else ""),
+            line={"color": CLASS_COLORS[i % len(CLASS_COLORS)], "dash": "dot" if col in right else "solid"},
+            yaxis="y2" if col in right else "y",
         )
     fig.update_layout(
         template="plotly_white",
@@ -817,6 +857,12 @@ def curves_figure(
         margin={"t": 40},
         yaxis_type="log" if log_y else "linear",
     )
+    if right:
+        fig.update_layout(
+            yaxis_title="score",
+            yaxis2={"title": ", ".join(map(str, right)), "overlaying": "y", "side": "right", "showgrid": False},
+            legend={"orientation": "h", "y": -0.2},
+        )
     return fig
 
 

@@ -325,7 +325,7 @@ if not picked:
 if meta is None and meta_message:
     st.caption(f"Utterances unknown: {meta_message}")
 table = data.point_table(row.path, space, method, tuple(picked))
-st.dataframe(table.drop(columns=["x", "y"]), hide_index=True, key="dist_selected")
+st.dataframe(table.drop(columns=["x", "y"]), hide_index=True, height=250, key="dist_selected")
 st.caption(f"{len(table)} point(s) selected.")
 playable = data.playable_keys(row.path, space, method, tuple(picked))
 options = playable + [k for k in table["key"] if k not in set(playable)]

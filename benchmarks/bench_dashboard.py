@@ -204,6 +204,7 @@ _ARM_FRAME_TIMER = """(label) => {
     };
     const obs = new MutationObserver(check);
     obs.observe(document.body, {subtree: true, childList: true, characterData: true});
+    setTimeout(() => { obs.disconnect(); resolve(NaN); }, 60000);  // a frame that never shows: NaN, not a hang
   });
 }"""
 _DRAWN = (
@@ -294,11 +295,16 @@ def browser_times(root: str, frames: list[str], proj=None, metrics=None, rounds:
                 executable_path="/usr/bin/chromium",
                 args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
             )
-            _first_render(browser, url)  # warm the server's caches (projection, figure): a second visitor
+            warm = _first_render(browser, url)  # warm the server's caches (projection, figure): a second visitor
+            print(f"browser  (warm-up visit of the dashboard: {warm:.2f} s)", flush=True)
             firsts = {"bare": [], "dashboard": []}
-            for _ in range(rounds):
+            for i in range(rounds):
                 firsts["bare"].append(_first_render(browser, bare.as_uri()))
                 firsts["dashboard"].append(_first_render(browser, url))
+                print(
+                    f"browser  (round {i + 1}: bare {firsts['bare'][-1]:.2f} s, dashboard {firsts['dashboard'][-1]:.2f} s)",
+                    flush=True,
+                )
             targets = [f for f in frames[:-1]][:3] + [frames[-1]]
             changes = {
                 "bare": _frame_changes(browser, bare.as_uri(), targets),

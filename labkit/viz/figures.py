@@ -361,8 +361,9 @@ def _animation_controls(fig, iterations: list[int], active: int, frame_ms: int) 
         sliders=[
             {
                 "active": active,
-                "x": 0.2,
-                "len": 0.8,
+                # Starts well right of Play/Pause: in a narrow plot the first step sat under Pause.
+                "x": 0.3,
+                "len": 0.7,
                 "y": 0.0,
                 "xanchor": "left",
                 "yanchor": "top",

@@ -230,6 +230,8 @@ def test_labkit_dashboard_command(monkeypatch, tmp_path, capsys):
     # The committed dashboard/.streamlit/config.toml travels as flags: no Deploy button, no statistics.
     assert cmd[cmd.index("--client.toolbarMode") + 1] == "minimal"
     assert cmd[cmd.index("--browser.gatherUsageStats") + 1] == "false"
+    # ... and Streamlit's promotional "install skills" card stays away from non-headless servers too.
+    assert cmd[cmd.index("--logger.hideWelcomeMessage") + 1] == "true"
     assert seen["env"]["LABKIT_RUNS"] == str(tmp_path.resolve())
 
     assert main(["dashboard", "--runs", str(tmp_path / "nope")]) == 2

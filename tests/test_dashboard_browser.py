@@ -412,7 +412,7 @@ def test_inspector_lasso_audio_neighbours_and_uncovered_rings(dashboard_url):
 
             # A lasso around everything lists the points in the table.
             _lasso_everything(page)
-            page.get_by_text(re.compile(r"^\d+ point\(s\) selected\.$")).wait_for()
+            page.get_by_text(re.compile(r"^\d+ point\(s\) selected\.")).wait_for()
             n_selected = int(page.get_by_text(re.compile(r"point\(s\) selected")).inner_text().split()[0])
             assert n_selected > 20
             page.locator('[data-testid="stDataFrame"]').first.wait_for()

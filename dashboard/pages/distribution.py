@@ -39,6 +39,7 @@ if not candidates:
     st.stop()
 
 NOTHING = "(nothing)"
+MAX_LISTED = 2000  # selected points listed in the inspector's table at most
 
 
 def short_name(row, space: str, other_row) -> str:
@@ -324,9 +325,14 @@ if not picked:
     st.stop()
 if meta is None and meta_message:
     st.caption(f"Utterances unknown: {meta_message}")
+n_picked = len(picked)
+picked = picked[:MAX_LISTED]  # a lasso over a 20,000-point plane: list (and offer) the first ones only
 table = data.point_table(row.path, space, method, tuple(picked))
 st.dataframe(table.drop(columns=["x", "y"]), hide_index=True, height=250, key="dist_selected")
-st.caption(f"{len(table)} point(s) selected.")
+st.caption(
+    f"{n_picked} point(s) selected."
+    + (f" The first {MAX_LISTED} are listed; draw a smaller lasso to see the others." if n_picked > MAX_LISTED else "")
+)
 playable = data.playable_keys(row.path, space, method, tuple(picked))
 options = playable + [k for k in table["key"] if k not in set(playable)]
 choice = st.selectbox(

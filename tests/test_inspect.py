@@ -158,3 +158,33 @@ def test_moved_audio_gets_a_note(tmp_path):
 def test_utterances_refused_when_the_reference_does_not_match(tmp_path):
     run = make_training_run(tmp_path)  # config {"fake": True}: no source
     assert I.utterances(run)[0] is None and "source" in I.utterances(run)[1]
+
+
+def test_aaec_recorder_keeps_spectrograms_the_inspector_plays(tmp_path):
+    """A tiny AAEC training with Figure 5 recording: every recorded iteration (here 2 of 2) keeps six
+    generated power spectrograms per origin, rows matching the snapshot, which turn into audio."""
+    torch = pytest.importorskip("torch")
+    from test_aaec import TINY, tiny_data
+
+    from labkit.models.aaec import make_config
+    from labkit.runstore import Run
+    from labkit.trainers.aaec import TrainOptions, train
+    from labkit.viz.figure5 import Figure5Recorder
+
+    torch.set_num_threads(1)
+    data = tiny_data(n_train=24, n_test=12)
+    cfg = make_config("small", "AAEC", **{**TINY, "iterations": 2})
+    run = Run.create(tmp_path / "run", "aaec", cfg.to_dict())
+    train(
+        data, cfg, run, TrainOptions(progress=False), recorder=Figure5Recorder(run, every=1, n_record=8, ref_epochs=1)
+    )
+    proj = load_or_compute(run, "spectrum")
+    for it in (1, 2):
+        spec = I.generated_spectrograms(run, it)
+        n_snap = len(run.load_snapshot("spectrum", it)["X"])
+        assert spec is not None and spec["log_power"].dtype == np.float32
+        assert spec["rows"].tolist() == [r + o * 8 for o in range(n_snap // 8) for r in range(6)]
+        assert spec["freq_pool"] == cfg.freq_pool and np.isfinite(spec["log_power"]).all()
+    power, note = I.generated_power(run, proj, I.code_of_key(proj, "gen:2:8"))
+    assert note == "" and power.shape[1] == min(513, spec["log_power"].shape[2] * cfg.freq_pool)
+    assert I.griffin_lim(power).size > 0

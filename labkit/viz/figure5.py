@@ -122,9 +122,17 @@ class Figure5Recorder:
         ``spectrograms/iter_<it>.npz``: ``rows`` (rows of the iteration's snapshots, the same in both
         spaces), ``log_power`` (k, T, F) float16 log(P + eps) of the pooled bins, ``log_eps`` and
         ``freq_pool``; the dashboard's inspector (`labkit.viz.inspect`) spreads the bins back and
-        reconstructs audio with Griffin-Lim. A few per origin keep the file small (~0.5 MB at 3 s).
+        reconstructs audio with Griffin-Lim. A few per origin keep the file small (~0.4 MB at 3 s).
         """
-        n, listen = len(self.rec_idx), min(self.n_listen, len(self.rec_idx))
+        # Bounded on disk at any preset: about 1 MB a file at most (the paper preset's 15 s x 513 bins keeps
+        # one sample per origin), and files at about 20 iterations over the run plus its first and last.
+        total = int(getattr(self.cfg, "iterations", 0) or 0)
+        every = max(self.every, (total // 20) // self.every * self.every)  # a multiple of the recording interval
+        if not (iteration == self.every or iteration % every == 0 or iteration == total):
+            return
+        per_sample = int(np.prod(Xg.shape[1:])) * 2  # float16 bytes of one spectrogram
+        n = len(self.rec_idx)
+        listen = min(self.n_listen, n, max(1, (1 << 20) // (n_origins * per_sample)))
         rows = np.concatenate([np.arange(listen) + o * n for o in range(n_origins)])
         scaler = self.data.scaler
         logp = scaler.to_log_power(Xg[rows]) if scaler is not None else Xg[rows]

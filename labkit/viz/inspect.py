@@ -483,14 +483,15 @@ def unpool_power(log_power: np.ndarray, log_eps: float, freq_pool: int, n_bins: 
 
 
 def griffin_lim(power: np.ndarray, n_iter: int = 32, seed: int = 0) -> np.ndarray:
-    """Audio from a (T, F) power spectrogram without phase: librosa's Griffin-Lim (FFT 1024, hop 512)."""
+    """Audio from a (T, F) power spectrogram without phase: librosa's Griffin-Lim (F = 513: FFT 1024, hop 512)."""
     import librosa
 
+    n_fft = 2 * (power.shape[1] - 1)  # 513 bins: AAEC's FFT 1024 (other bin counts: the FFT they imply)
     y = librosa.griffinlim(
         np.sqrt(power).T.astype(np.float32),
         n_iter=n_iter,
-        hop_length=HOP,
-        n_fft=N_FFT,
+        hop_length=min(HOP, n_fft // 2),
+        n_fft=n_fft,
         random_state=seed,
     )
     peak = float(np.abs(y).max()) if y.size else 0.0
@@ -505,7 +506,12 @@ def generated_power(run, proj, code: int) -> tuple[np.ndarray | None, str]:
     it, r = snapshot_row(proj, row)
     spec = generated_spectrograms(run, it)
     if spec is None:
-        return None, "this run stores no generated spectrograms (only AAEC runs record them)"
+        folder = run.path / "spectrograms"
+        stored = sorted(int(p.stem[5:]) for p in folder.glob("iter_*.npz") if p.stem[5:].isdigit())
+        if not stored:
+            return None, "this run stores no generated spectrograms (only AAEC runs record them)"
+        shown = ", ".join(map(str, stored[:8])) + (", ..." if len(stored) > 8 else "")
+        return None, f"no spectrograms stored at iteration {it}; this run keeps them at iterations {shown}"
     hit = np.flatnonzero(spec["rows"] == r)
     if not hit.size:
         listed = ", ".join(f"gen:{it}:{x}" for x in spec["rows"][:6])

@@ -13,6 +13,12 @@ same comparison) in the same plane with the same axes; both play together.
 The iteration slider picks the frame the plot opens on and the metrics shown beside it; moving it
 only indexes cached arrays (the figure for each slider position is cached too). Every figure can be
 downloaded as interactive HTML (button) or PNG (the camera icon of the plot's toolbar).
+
+**Inspect points** (under the plot, single view): a lasso or box selection (or typed keys) lists the
+points; the chosen one gets a card with its audio, spectrogram and, for a generated sample, its
+nearest real samples in the full feature space (`labkit.viz.inspect`). Two toggles ring the test
+samples outside every training ball and those this frame's generated samples reach (`test_gain`);
+the plane's trustworthiness is printed under the plot. The page opens on the last iteration.
 """
 
 import common

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 import time
@@ -43,12 +44,16 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=10, help="recorded iterations")
     parser.add_argument("--dim", type=int, default=32, help="feature dimension")
     parser.add_argument("--browser", action="store_true", help="also time the page in headless Chromium")
+    parser.add_argument(
+        "--browser-only",
+        action="store_true",
+        help="only the headless-Chromium comparison (skips the server-side parts)",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="first renders per page in the browser comparison")
     args = parser.parse_args()
 
     os.environ.setdefault("LABKIT_QUIET", "1")
-    import streamlit as st
     from dashboard_fixtures import make_training_run
-    from streamlit.testing.v1 import AppTest
 
     from labkit.metrics.coverage import coverage_for_run
     from labkit.viz.figures import distribution_figure
@@ -89,35 +94,43 @@ def main() -> None:
         )
 
         os.environ["LABKIT_RUNS"] = root
-        st.cache_data.clear()
-        st.cache_resource.clear()
-        t0 = time.perf_counter()
-        at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=300).run()
-        first = time.perf_counter() - t0
-        assert not at.exception, at.exception
-        print(f"first render (AppTest, cold Streamlit caches):     {first:7.2f} s")
+        if not args.browser_only:
+            apptest_times(iterations)
+        if not args.browser_only:
+            pair_times(root, args, n_real)
+            report_times(run)
+        if args.browser or args.browser_only:
+            browser_times(root, [str(it) for it in iterations], proj, metrics, rounds=args.rounds)
 
-        slider = at.select_slider(key="dist_iter")
-        times_new, times_seen = [], []
-        for it in iterations[1:4]:
-            t0 = time.perf_counter()
-            slider.set_value(it).run()
-            times_new.append(time.perf_counter() - t0)
-        for it in iterations[1:4]:
-            t0 = time.perf_counter()
-            slider.set_value(it).run()
-            times_seen.append(time.perf_counter() - t0)
-        assert not at.exception
-        print(
-            f"frame change, new opening frame (mean of {len(times_new)}):      {sum(times_new) / len(times_new):7.3f} s"
-        )
-        print(
-            f"frame change, frame seen before (mean of {len(times_seen)}):      {sum(times_seen) / len(times_seen):7.3f} s"
-        )
-        pair_times(root, args, n_real)
-        report_times(run)
-        if args.browser:
-            browser_times(root, [str(it) for it in iterations])
+
+def apptest_times(iterations) -> None:
+    """The Distribution page under Streamlit's AppTest: first render and slider moves (server side)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    t0 = time.perf_counter()
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=300).run()
+    first = time.perf_counter() - t0
+    assert not at.exception, at.exception
+    print(f"first render (AppTest, cold Streamlit caches):     {first:7.2f} s")
+
+    slider = at.select_slider(key="dist_iter")
+    times_new, times_seen = [], []
+    for it in iterations[1:4]:
+        t0 = time.perf_counter()
+        slider.set_value(it).run()
+        times_new.append(time.perf_counter() - t0)
+    for it in iterations[1:4]:
+        t0 = time.perf_counter()
+        slider.set_value(it).run()
+        times_seen.append(time.perf_counter() - t0)
+    assert not at.exception
+    print(f"frame change, new opening frame (mean of {len(times_new)}):      {sum(times_new) / len(times_new):7.3f} s")
+    print(
+        f"frame change, frame seen before (mean of {len(times_seen)}):      {sum(times_seen) / len(times_seen):7.3f} s"
+    )
 
 
 def pair_times(root: str, args, n_real: int) -> None:
@@ -177,38 +190,101 @@ def report_times(run) -> None:
         )
 
 
-def browser_times(root: str, frames: list[str]) -> None:
-    """Start the dashboard on `root` and time it in headless Chromium (first render, frame change)."""
+# In-page timing of one plotly frame change: from the slider's mousedown (captured before plotly sees
+# it) until the title shows the new frame and the browser has painted it (two animation frames later).
+_ARM_FRAME_TIMER = """(label) => {
+  window.__frame = new Promise((resolve) => {
+    let t0 = null;
+    const down = () => { t0 = performance.now(); };
+    document.addEventListener('mousedown', down, {capture: true, once: true});
+    const done = () => requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - t0)));
+    const check = () => {
+      const e = document.querySelector('.gtitle');
+      if (t0 !== null && e && e.textContent.startsWith('iteration ' + label + ' ')) { obs.disconnect(); done(); }
+    };
+    const obs = new MutationObserver(check);
+    obs.observe(document.body, {subtree: true, childList: true, characterData: true});
+    setTimeout(() => { obs.disconnect(); resolve(NaN); }, 60000);  // a frame that never shows: NaN, not a hang
+  });
+}"""
+_DRAWN = (
+    "() => { const e = document.querySelector('.gtitle'); const gl = document.querySelector('.gl-canvas-context');"
+    " return e && e.textContent.startsWith('iteration') && (gl === null || gl.width > 0); }"
+)
+
+
+def _first_render(browser, url: str) -> float:
+    """Seconds from opening `url` in a fresh browser context (cold cache) to the plot drawn."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1200})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        t0 = time.perf_counter()
+        page.goto(url)
+        page.wait_for_function(_DRAWN, polling="raf")
+        page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        return time.perf_counter() - t0
+    finally:
+        context.close()
+
+
+def _frame_changes(browser, url: str, frames: list[str]) -> list[float]:
+    """In-page seconds of plotly frame changes through its own slider (see `_ARM_FRAME_TIMER`)."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1200})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(url)
+        page.wait_for_function(_DRAWN, polling="raf")
+        page.wait_for_timeout(1000)  # let the page settle (Streamlit's first rerun, fonts)
+        out = []
+        for label in frames:
+            page.evaluate(_ARM_FRAME_TIMER, label)
+            step = page.locator(".slider-label-group").filter(has_text=re.compile(rf"^{re.escape(label)}$")).first
+            box = step.bounding_box()
+            # plotly's slider takes clicks on its rail; click above the step's label.
+            page.mouse.click(box["x"] + box["width"] / 2, box["y"] - 10)
+            out.append(page.evaluate("() => window.__frame") / 1000)
+        return out
+    finally:
+        context.close()
+
+
+def browser_times(root: str, frames: list[str], proj=None, metrics=None, rounds: int = 3) -> None:
+    """The dashboard against a bare plotly page of the same figure, side by side in headless Chromium.
+
+    The bare page is `figure_html` of the very figure the Distribution page opens on (same traces,
+    frames and options), one offline HTML file: what plotly alone costs. Both are opened alternately
+    `rounds` times in fresh browser contexts (cold caches) of one browser, so the ratio compares them
+    under the same machine load; frame changes are timed inside the page (mousedown → painted).
+    """
     import socket
+    import statistics
     import subprocess
     import urllib.request
 
     from playwright.sync_api import sync_playwright
 
+    from labkit.viz.figures import distribution_figure, figure_html
+
+    bare = Path(root) / "bare-plotly.html"
+    fig = distribution_figure(proj, cumulative=True, metrics=metrics, iteration=int(frames[-1]), dragmode="lasso")
+    bare.write_text(figure_html(fig), encoding="utf-8")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(REPO / "dashboard" / "app.py"),
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
+    app = REPO / "dashboard" / "app.py"
+    from labkit.commands.dashboard import config_flags
+
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), *config_flags(app)]
+    cmd += ["--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"]
+    cmd += ["--server.fileWatcherType", "none"]
     server = subprocess.Popen(
         cmd, env={**os.environ, "LABKIT_RUNS": root}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        for _ in range(200):
             try:
                 urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
                 break
@@ -219,35 +295,45 @@ def browser_times(root: str, frames: list[str]) -> None:
                 executable_path="/usr/bin/chromium",
                 args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
             )
-            page = browser.new_page(viewport={"width": 1500, "height": 1200})
-            page.set_default_timeout(60_000)
-            t0 = time.perf_counter()
-            page.goto(url)
-            page.locator(".updatemenu-button").first.wait_for()
-            page.wait_for_function(
-                "() => { const e = document.querySelector('.gtitle');"
-                " return e && e.textContent.startsWith('iteration'); }"
-            )
-            print(f"browser  first render (page open -> plot drawn):    {time.perf_counter() - t0:7.2f} s")
-            steps = page.locator(".slider-step-group, .slider-label-group")
-            changes = []
-            for label in frames[1:4]:
-                t0 = time.perf_counter()
-                # plotly's slider takes clicks on its rail; click where the step's label sits.
-                box = page.locator(".slider-label-group", has_text=label).first.bounding_box()
-                page.mouse.click(box["x"] + box["width"] / 2, box["y"] - 10)
-                page.wait_for_function(
-                    f"() => document.querySelector('.gtitle').textContent.startsWith('iteration {label}')"
+            warm = _first_render(browser, url)  # warm the server's caches (projection, figure): a second visitor
+            print(f"browser  (warm-up visit of the dashboard: {warm:.2f} s)", flush=True)
+            firsts = {"bare": [], "dashboard": []}
+            for i in range(rounds):
+                firsts["bare"].append(_first_render(browser, bare.as_uri()))
+                firsts["dashboard"].append(_first_render(browser, url))
+                print(
+                    f"browser  (round {i + 1}: bare {firsts['bare'][-1]:.2f} s, dashboard {firsts['dashboard'][-1]:.2f} s)",
+                    flush=True,
                 )
-                changes.append(time.perf_counter() - t0)
-            print(
-                f"browser  frame change, plotly slider (mean of {len(changes)}):  {sum(changes) / len(changes):7.3f} s"
-                f"  ({steps.count()} slider steps)"
-            )
+            targets = [f for f in frames[:-1]][:3] + [frames[-1]]
+            changes = {
+                "bare": _frame_changes(browser, bare.as_uri(), targets),
+                "dashboard": _frame_changes(browser, url, targets),
+            }
             browser.close()
     finally:
         server.terminate()
         server.wait(timeout=20)
+    med = {k: statistics.median(v) for k, v in firsts.items()}
+    print(
+        f"browser  first render, bare plotly page (median of {rounds}):  {med['bare']:7.2f} s  "
+        f"({', '.join(f'{v:.2f}' for v in firsts['bare'])})"
+    )
+    print(
+        f"browser  first render, dashboard (median of {rounds}):         {med['dashboard']:7.2f} s  "
+        f"({', '.join(f'{v:.2f}' for v in firsts['dashboard'])})"
+    )
+    print(
+        f"browser  first render ratio, dashboard / bare:           {med['dashboard'] / med['bare']:7.2f} x  (target <= 1.5)"
+    )
+    for name in ("bare", "dashboard"):
+        ms = [1000 * v for v in changes[name]]
+        print(
+            f"browser  frame change, {name:9s} (median of {len(ms)}):       {statistics.median(ms):7.0f} ms  "
+            f"({', '.join(f'{v:.0f}' for v in ms)})" + ("  (target <= 100 ms)" if name == "dashboard" else "")
+        )
+    ratio = statistics.median(changes["dashboard"]) / statistics.median(changes["bare"])
+    print(f"browser  frame change ratio, dashboard / bare:           {ratio:7.2f} x")
 
 
 if __name__ == "__main__":

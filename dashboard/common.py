@@ -42,13 +42,15 @@ def run_picker_ui(rows: list, key: str, label: str = "Run"):
     return rows[labels.index(choice)] if choice in labels else rows[0]
 
 
-def plot(fig, key: str | None = None, filename: str = "labkit-figure") -> None:
+def plot(fig, key: str | None = None, filename: str = "labkit-figure", select: bool = False):
     """Draw a plotly figure at full width with its own colours (not Streamlit's theme).
 
     The plot's toolbar is always shown; its camera icon saves the figure as a PNG (``filename.png``,
-    twice the screen resolution).
+    twice the screen resolution). With ``select=True`` box and lasso selections rerun the page and
+    the selection event is returned (its points carry the point codes as ``customdata``).
     """
-    st.plotly_chart(
+    extra = {"on_select": "rerun", "selection_mode": ("lasso", "box", "points")} if select else {}
+    return st.plotly_chart(
         fig,
         theme=None,
         key=key,
@@ -57,13 +59,14 @@ def plot(fig, key: str | None = None, filename: str = "labkit-figure") -> None:
             "displayModeBar": True,
             "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
         },
+        **extra,
     )
 
 
 def download_ui(fig, filename: str, key: str) -> None:
     """A button that downloads the figure as interactive HTML (works offline), and a PNG hint."""
-    col, note = st.columns([1, 3])
-    col.download_button(
+    row = st.container(horizontal=True, vertical_alignment="center")  # buttons at their own width: never cut
+    row.download_button(
         "Download HTML",
         lambda: data.html_bytes(fig),
         f"{filename}.html",
@@ -73,4 +76,40 @@ def download_ui(fig, filename: str, key: str) -> None:
         icon=":material/download:",
         help="the interactive figure (animation included) as one offline HTML file",
     )
-    note.caption("PNG: the camera icon in the plot's toolbar (top right of the plot).")
+    row.caption("PNG: the camera icon in the plot's toolbar (top right of the plot).")
+
+
+def card_ui(card) -> None:
+    """One inspected point (`labkit.viz.inspect.Card`): audio, spectrogram, metadata, full-space neighbours."""
+    row = card.row
+    where = f"iteration {row['iteration']} · origin {row['origin']}" if row["source"] == "generated" else row["source"]
+    st.markdown(f"**{card.key}** · class **{row['class']}** · {where}")
+    for note in card.notes:
+        st.info(note)
+    left, right = st.columns([2, 3])
+    with left:
+        if card.wav is not None:
+            st.caption(card.audio_label)
+            st.audio(card.wav, format="audio/wav")
+        details = {k: v for k, v in row.items() if k not in ("x", "y") and v not in ("", None)}
+        st.dataframe(
+            {"field": list(details), "value": [str(v) for v in details.values()]},
+            hide_index=True,
+            key=f"card_meta_{card.key}",
+        )
+    with right:
+        if card.spectrogram is not None:
+            st.plotly_chart(card.spectrogram, theme=None, key=f"card_spec_{card.key}")
+    if card.neighbours is not None:
+        st.markdown(
+            "**Nearest real samples in the full feature space** (standardised; `plane_distance` is the same "
+            "pair in the plane, for comparison)"
+        )
+        st.dataframe(card.neighbours.round(3), hide_index=True, key=f"card_nb_{card.key}")
+        for key, wav in card.neighbour_wavs.items():
+            cols = st.columns([1, 4], vertical_alignment="center")
+            cols[0].write(f"`{key}`")
+            if isinstance(wav, bytes):
+                cols[1].audio(wav, format="audio/wav")
+            else:
+                cols[1].caption(wav)

@@ -9,6 +9,7 @@ from dashboard_fixtures import make_broken_run, make_compare_run, make_partial_r
 from streamlit.testing.v1 import AppTest
 
 from labkit.runstore import RunStore
+from labkit.viz import figures
 from labkit.viz import projection as P
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
@@ -45,15 +46,16 @@ def test_distribution_page(monkeypatch, full_store):
     assert at.title[0].value == "Distribution of generated samples"
     metrics = {m.label: m.value for m in at.metric}
     assert {"precision", "recall", "density", "coverage", "frechet", "mmd", "c2st_auc", "test_gain"} <= set(metrics)
-    assert at.subheader[0].value == "Coverage · iteration 0"
+    # It opens on the last iteration (what the training reached), not the first.
+    assert at.subheader[0].value == "Coverage · iteration 40"
     # The broken run is reported in the sidebar, not as a traceback.
     assert any("cannot be read" in e.label for e in at.sidebar.expander)
 
     slider = at.select_slider(key="dist_iter")
     assert slider.options == ["0", "10", "20", "30", "40"]
-    slider.set_value(40).run()
+    slider.set_value(0).run()
     assert not at.exception
-    assert at.subheader[0].value == "Coverage · iteration 40"
+    assert at.subheader[0].value == "Coverage · iteration 0"
     assert {m.label: m.value for m in at.metric}["test_gain"] != metrics["test_gain"]
 
     at.radio(key="dist_view").set_value("per iteration").run()
@@ -228,6 +230,8 @@ def test_labkit_dashboard_command(monkeypatch, tmp_path, capsys):
     # The committed dashboard/.streamlit/config.toml travels as flags: no Deploy button, no statistics.
     assert cmd[cmd.index("--client.toolbarMode") + 1] == "minimal"
     assert cmd[cmd.index("--browser.gatherUsageStats") + 1] == "false"
+    # ... and Streamlit's promotional "install skills" card stays away from non-headless servers too.
+    assert cmd[cmd.index("--logger.hideWelcomeMessage") + 1] == "true"
     assert seen["env"]["LABKIT_RUNS"] == str(tmp_path.resolve())
 
     assert main(["dashboard", "--runs", str(tmp_path / "nope")]) == 2
@@ -296,11 +300,89 @@ def test_two_augmenters_side_by_side_in_one_plane(monkeypatch, tmp_path):
     # The slider runs over both generators' iterations; the metrics table has one column per generator.
     assert at.select_slider(key="dist_iter").options == ["0", "5", "10", "15"]
     table = at.dataframe[0].value
-    assert list(table.columns) == ["smote · 0", "gan · 0"] and "test_gain" in table.index
-    at.select_slider(key="dist_iter").set_value(15).run()
+    # Opening on the last frame: SMOTE's single frame stays shown beside the GAN's last one.
+    assert list(table.columns) == ["smote · 0", "gan · 15"] and "test_gain" in table.index
+    at.select_slider(key="dist_iter").set_value(0).run()
     assert not at.exception
-    # SMOTE's single frame stays shown beside the GAN's last one.
-    assert list(at.dataframe[0].value.columns) == ["smote · 0", "gan · 15"]
+    assert list(at.dataframe[0].value.columns) == ["smote · 0", "gan · 0"]
     at.radio(key="dist_gen_as").set_value("density").run()
     at.radio(key="dist_view").set_value("per iteration").run()
     assert not at.exception
+
+
+# ------------------------------------------------------------------------------------ the inspector
+def test_inspector_table_card_rings_and_trust(monkeypatch, tmp_path):
+    """Named points fill the table; a test utterance gets audio; a generated sample its neighbours and a
+    Griffin-Lim reconstruction; the uncovered-test rings name the set behind test_gain; trust is printed."""
+    from dashboard_fixtures import make_audio_run
+
+    from labkit.metrics.coverage import coverage_for_run
+
+    run = make_audio_run(tmp_path / "runs", tmp_path / "corpus", n_speakers=4, per_speaker=4, iterations=(1, 2))
+    at = open_app(monkeypatch, tmp_path / "runs")
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "How far to trust the plane at this frame" in captions and "trustworthiness" in captions
+
+    at.toggle(key="dist_outside").set_value(True).run()
+    at.toggle(key="dist_reached").set_value(True).run()
+    assert not at.exception
+    last = coverage_for_run(run, "spectrum", show_progress=False)[-1]
+    ring = next(c.value for c in at.caption if c.value.startswith("Rings at iteration 2"))
+    assert f"test_gain = {last['test_gain']:.3f}" in ring
+
+    at.text_input(key="dist_keys").set_value("gen:2:10, test:1, gen:2:0, nonsense").run()
+    assert not at.exception
+    assert any("neither a point key" in w.value for w in at.warning)
+    table = next(d.value for d in at.dataframe if "source" in d.value.columns)
+    assert table["key"].tolist() == ["gen:2:10", "test:1", "gen:2:0"]
+    assert table.loc[1, "utterance"] != "" and table.loc[1, "speaker"] != ""
+    point = at.selectbox(key="dist_point")
+    assert point.options == ["test:1", "gen:2:0", "gen:2:10"]  # what can be heard comes first
+    assert point.value == "test:1"
+    assert len(at.get("audio")) == 1
+    point.set_value("gen:2:0").run()
+    assert not at.exception
+    assert len(at.get("audio")) == 1 + 5  # the reconstruction and every neighbour
+    assert any("Griffin-Lim" in c.value for c in at.caption)
+    neighbours = next(d.value for d in at.dataframe if "distance" in d.value.columns)
+    assert len(neighbours) == 5 and neighbours["distance"].is_monotonic_increasing
+
+
+def test_comparison_opens_on_the_newest_comparison_and_a_differing_metric(monkeypatch, tmp_path):
+    import json
+
+    make_compare_run(tmp_path, "compare-old")
+    newest = make_compare_run(tmp_path, "compare-new", metrics=("wa", "uar"))
+    summary = newest.read_table("summary")
+    summary.loc[summary["metric"] == "uar", "mean"] = 0.5  # equal for every augmenter: a flat chart
+    newest.write_table("summary", summary)
+    paper = RunStore(tmp_path).create("aaec", {"fake": 1}, run_id="zz-aaec-newer")
+    paper.write_table(
+        "summary",
+        pd.DataFrame(
+            {"augmenter": ["AAEC"], "metric": ["uar"], "mean": [0.4], "ci_low": [0.3], "ci_high": [0.5], "n": [1]}
+        ),
+    )
+    for run_id, when in (
+        ("compare-old", "2026-01-01T00:00:00+00:00"),
+        ("compare-new", "2026-01-02T00:00:00+00:00"),
+        ("zz-aaec-newer", "2026-01-03T00:00:00+00:00"),
+    ):
+        meta_path = tmp_path / run_id / "run.json"
+        meta = json.loads(meta_path.read_text())
+        meta["created"] = when
+        meta_path.write_text(json.dumps(meta))
+    at = open_app(monkeypatch, tmp_path)
+    at.switch_page("pages/comparison.py").run()
+    assert not at.exception
+    assert at.multiselect(key="cmp_runs").value == ["compare-new [compare]"]
+    assert at.selectbox(key="cmp_metric").value == "wa"  # uar is equal for every row: wa differs
+
+
+def test_training_puts_counts_on_their_own_axis():
+    history = pd.DataFrame({"iteration": [1, 2, 3], "val_uar": [0.3, 0.4, 0.5], "steps": [32, 32, 32]})
+    fig = figures.curves_figure(history, ["val_uar", "steps"], split_axes=True)
+    assert [t.yaxis for t in fig.data] == ["y", "y2"]
+    assert fig.layout.yaxis2.overlaying == "y" and fig.layout.yaxis2.title.text == "steps"
+    assert [t.yaxis for t in figures.curves_figure(history, ["val_uar"], split_axes=True).data] == ["y"]

@@ -18,13 +18,12 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from dashboard_fixtures import make_augmenter_run, make_store
+from dashboard_fixtures import make_audio_run, make_augmenter_run, make_store
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -59,29 +58,24 @@ def dashboard_url(tmp_path_factory):
         store = Path(given)
     else:
         store = tmp_path_factory.mktemp("browser-runs")
-        make_augmenter_run(store)  # made first, so the training run of make_store is the newest
+        make_audio_run(store, tmp_path_factory.mktemp("browser-corpus"))  # the inspector's run (real wavs)
+        make_augmenter_run(store)  # made before make_store, so the training run of make_store is the newest
         make_store(store)
     port = _free_port()
     log = open(tmp_path_factory.mktemp("browser-log") / "streamlit.log", "w+")
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(REPO / "dashboard" / "app.py"),
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
+    from labkit.commands.dashboard import streamlit_command
+
+    # Started as `labkit dashboard` starts it, not headless: Streamlit withholds its promotional
+    # pop-ups from headless servers anyway, so only a non-headless start tests that the app's own
+    # config keeps them away. BROWSER=true makes "opening a browser" a no-op.
+    cmd = streamlit_command(REPO / "dashboard" / "app.py", port, "127.0.0.1", headless=False)
+    cmd += ["--server.fileWatcherType", "none"]
     server = subprocess.Popen(
-        cmd, env={**os.environ, "LABKIT_RUNS": str(store)}, stdout=log, stderr=subprocess.STDOUT, cwd=REPO
+        cmd,
+        env={**os.environ, "LABKIT_RUNS": str(store), "BROWSER": "true"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=REPO,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -124,6 +118,16 @@ def _opening_and_last_iteration(store: Path) -> tuple[int, int]:
 def _no_exception(page) -> None:
     errors = page.locator('[data-testid="stException"]')
     assert errors.count() == 0, errors.first.inner_text()
+    _no_promotion(page)
+
+
+# Streamlit's promotional cards and banners (1.67: "Help agents write better apps — Install").
+PROMOTIONS = '[data-testid="stSkillsNudge"], .stSkillsNudge, [data-testid*="Nudge"], [data-testid*="Promo"]'
+
+
+def _no_promotion(page) -> None:
+    assert page.locator(PROMOTIONS).count() == 0, page.locator(PROMOTIONS).first.inner_text()
+    assert page.get_by_text("Help agents write better apps").count() == 0
 
 
 def test_dashboard_in_chromium(dashboard_url):
@@ -143,15 +147,22 @@ def test_dashboard_in_chromium(dashboard_url):
             plot = page.locator(".js-plotly-plot").first
             plot.wait_for()
             page.locator(".updatemenu-button").first.wait_for()
-            # The coverage panel beside the plot, for the opening frame (iteration 0).
-            page.get_by_text(f"Coverage · iteration {first}").wait_for()
+            # The page opens on the last iteration; the coverage panel beside the plot follows it.
+            page.get_by_text(f"Coverage · iteration {last}").wait_for()
             _no_exception(page)
             # dashboard/.streamlit/config.toml: no Deploy button, no developer menu.
             assert page.locator('[data-testid="stAppDeployButton"]').count() == 0
             assert page.locator('[data-testid="stMainMenu"]').count() == 0
             title = page.locator(".gtitle").first
+            assert title.text_content().startswith(f"iteration {last} (cumulative)")
+            # Back to the first frame with the Streamlit slider, then play from there.
+            page.get_by_role("slider").first.focus()
+            page.keyboard.press("Home")
+            page.get_by_text(f"Coverage · iteration {first}").wait_for()
+            page.wait_for_function(
+                f"() => document.querySelector('.gtitle').textContent.startsWith('iteration {first} (cumulative)')"
+            )
             title_before = title.text_content()
-            assert title_before.startswith(f"iteration {first} (cumulative)")
 
             # Play: plotly steps through the frames in the browser until the last iteration.
             page.locator(".updatemenu-button", has_text="Play").first.click()
@@ -188,6 +199,9 @@ def test_dashboard_in_chromium(dashboard_url):
             page.get_by_text("Coverage of the real data by generated samples").wait_for()
             page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 3")
             _no_exception(page)
+            # Every button label whole: none is cut to "Downloa…".
+            for button in page.get_by_role("button", name="Download HTML").all():
+                assert button.evaluate("b => b.scrollWidth <= b.clientWidth + 1"), "a button label is cut"
             page.screenshot(path=str(SHOTS / "training.png"), full_page=True)
         finally:
             browser.close()
@@ -212,7 +226,7 @@ def _pair_in(store: Path):
     pytest.skip(f"no run in {store} recorded two generators on the same real data")
 
 
-def _choose(page, label: str, option: str, attempts: int = 3) -> None:
+def _choose(page, label: str, option: str, attempts: int = 3, typed: bool = False) -> None:
     """Pick `option` in the Streamlit selectbox labelled `label`.
 
     The previous choice reruns the app; on a loaded machine that rerun can replace the open dropdown
@@ -223,6 +237,8 @@ def _choose(page, label: str, option: str, attempts: int = 3) -> None:
 
     for attempt in range(attempts):
         page.get_by_role("combobox", name=label).click()
+        if typed:  # long lists are drawn only in part: filter them first
+            page.keyboard.type(option)
         try:
             page.get_by_role("option", name=option, exact=True).click(timeout=20_000)
             return
@@ -323,5 +339,111 @@ def test_labkit_report_opens_offline_and_plays(dashboard_url, tmp_path):
             plot.locator(".gtitle", has_text=f"iteration {last} ").wait_for(timeout=60_000)
             assert errors == []
             page.screenshot(path=str(SHOTS / "report.png"), full_page=False)
+        finally:
+            browser.close()
+
+
+_AUDIO_DURATION = """(el) => new Promise((resolve) => {
+  const done = () => resolve(el.duration);
+  if (el.readyState >= 1) { done(); return; }
+  el.addEventListener('loadedmetadata', done, {once: true});
+  el.addEventListener('error', () => resolve(-1), {once: true});
+  el.load();
+})"""
+_DRAWN_POINTS = (
+    "() => { const gd = document.querySelector('.js-plotly-plot');"
+    " return gd.calcdata.reduce((n, trace) => n + trace.filter(p => p.x !== undefined).length, 0); }"
+)
+
+
+def _lasso_everything(page) -> None:
+    """Drag plotly's lasso (the Distribution plot opens in lasso mode) around the whole plot area."""
+    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    x0, y0, x1, y1 = box["x"] + 2, box["y"] + 2, box["x"] + box["width"] - 2, box["y"] + box["height"] - 2
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for x, y in ((x1, y0), (x1, y1), (x0, y1), (x0, y0 + 5)):
+        page.mouse.move(x, y, steps=8)
+    page.mouse.up()
+
+
+def test_inspector_lasso_audio_neighbours_and_uncovered_rings(dashboard_url):
+    """The whole inspection path on a run over real wav files (`make_audio_run`): a lasso fills the
+    table; a test utterance plays; a generated sample shows its full-space neighbours and a playable
+    Griffin-Lim reconstruction; the uncovered-test ring changes what is drawn; no promotional pop-up on
+    any page. Saves docs/img/inspector.png (the README's picture) when LABKIT_E2E_SCREENSHOT=1."""
+    from playwright.sync_api import sync_playwright
+
+    from labkit.runstore import Run, RunStore
+
+    dashboard_url, _, store = dashboard_url
+    # The fabricated store's aaec-audio, or in a `labkit demo` store (LABKIT_E2E_RUNS) its AAEC run.
+    audio_run = next(
+        (i for i in RunStore(store).list_runs() if not i.error and (Path(i.path) / "spectrograms").is_dir()), None
+    )
+    if audio_run is None:
+        pytest.skip(f"{store} has no run that stored generated spectrograms (an AAEC run)")
+    run = Run(audio_run.path)
+    last = run.snapshot_iterations(run.spaces()[0])[-1]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1500})
+            page.set_default_timeout(60_000)
+            page.goto(dashboard_url)
+            page.get_by_text("Distribution of generated samples").wait_for()
+            page.locator(".js-plotly-plot").first.wait_for()
+            _choose(page, "Run", f"{audio_run.run_id} [{audio_run.kind}]")
+            page.get_by_text(f"Coverage · iteration {last}").wait_for()
+            page.wait_for_function(
+                f"() => document.querySelector('.gtitle').textContent.startsWith('iteration {last} ')"
+            )
+            _no_exception(page)
+
+            # How far to trust the plane is printed under it.
+            page.get_by_text("How far to trust the plane at this frame").wait_for()
+
+            # The uncovered-test toggle adds rings around test samples: more points drawn.
+            before = page.evaluate(_DRAWN_POINTS)
+            page.get_by_text("Ring test samples outside every training ball").click()
+            page.get_by_text("test samples lie outside every training ball").wait_for()
+            page.wait_for_function(f"() => ({_DRAWN_POINTS})() > {before}")
+            _no_exception(page)
+
+            # A lasso around everything lists the points in the table.
+            _lasso_everything(page)
+            page.get_by_text(re.compile(r"^\d+ point\(s\) selected\.")).wait_for()
+            n_selected = int(page.get_by_text(re.compile(r"point\(s\) selected")).inner_text().split()[0])
+            assert n_selected > 20
+            page.locator('[data-testid="stDataFrame"]').first.wait_for()
+
+            # A real test utterance: an <audio> whose source loads, with a duration.
+            _choose(page, "Point to inspect", "test:0", typed=True)
+            page.get_by_text(re.compile(r"^test:0 · class")).first.wait_for()
+            audio = page.locator("audio").first
+            audio.wait_for(state="attached")
+            assert audio.evaluate(_AUDIO_DURATION) > 0.5
+            _no_exception(page)
+
+            # A generated sample with a stored spectrogram: full-space neighbours and a playable reconstruction.
+            _choose(page, "Point to inspect", f"gen:{last}:0", typed=True)
+            page.get_by_text("Nearest real samples in the full feature space").wait_for()
+            page.get_by_text("reconstructed with Griffin-Lim").wait_for()
+            page.wait_for_function("() => document.querySelectorAll('audio').length >= 6")  # its own + 5 neighbours
+            durations = [a.evaluate(_AUDIO_DURATION) for a in page.locator("audio").all()]
+            assert all(d > 0.5 for d in durations), durations
+            _no_exception(page)
+            page.wait_for_timeout(800)
+            if os.environ.get("LABKIT_E2E_SCREENSHOT"):
+                page.get_by_text("Point to inspect").first.evaluate("e => e.scrollIntoView({block: 'start'})")
+                page.wait_for_timeout(500)
+                page.screenshot(path=str(REPO / "docs" / "img" / "inspector.png"))
+
+            # No promotional pop-up on the other pages either.
+            for link, heading in (("Comparison", "Augmenter comparison"), ("Training", "Training curves")):
+                page.get_by_role("link", name=link).click()
+                page.get_by_text(heading).first.wait_for()
+                page.wait_for_timeout(1500)  # the pop-up, when enabled, comes with the session
+                _no_exception(page)
         finally:
             browser.close()

@@ -40,6 +40,25 @@ def test_model_augmenters_that_do_not_exist_are_left_out(monkeypatch):
     assert demo.model_augmenters() == ["smote"]
 
 
+def test_the_demo_silences_joblibs_worker_warning(monkeypatch):
+    import warnings
+
+    monkeypatch.delenv("PYTHONWARNINGS", raising=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        demo.quiet_library_warnings()
+        warnings.warn(
+            "A worker stopped while some jobs were given to the executor. This can be caused by a too short "
+            "worker timeout or by a memory leak.",
+            UserWarning,
+        )
+        warnings.warn("another warning", UserWarning)
+    assert [str(w.message) for w in caught] == ["another warning"]
+    import os
+
+    assert "A worker stopped" in os.environ["PYTHONWARNINGS"]
+
+
 def test_bad_demo_options_exit_2(capsys):
     from labkit.cli import main
 
@@ -67,10 +86,17 @@ def test_quick_demo_end_to_end(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(synthetic.SCENARIOS, "shifted", tiny)
     runs = tmp_path / "runs"
     assert main(["demo", "--quick", "--no-dashboard", "--runs", str(runs), "--jobs", "1"]) == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert "test samples outside every training" in out and "Demo experiments finished" in out
+    # How far to trust each run's plane, printed for every space of both runs.
+    assert "how far to trust the dashboard's PCA planes" in out
+    for line in ("demo-compare · aug-smote: trustworthiness", "demo-aaec · spectrum: trustworthiness"):
+        assert line in out
+    assert "A worker stopped" not in captured.err and "UserWarning" not in captured.err
     compare = open_run(runs / "demo-compare")
     assert compare.spaces() == ["aug-noise", "aug-smote"] and compare.has_table("summary")
     aaec = open_run(runs / "demo-aaec")
     assert aaec.snapshot_iterations("spectrum") == [1, 2, 3]
+    assert sorted(p.name for p in (runs / "demo-aaec" / "spectrograms").iterdir())[-1] == "iter_0000003.npz"
     assert (runs / "demo-compare" / "report.html").stat().st_size > 1_000_000

@@ -25,8 +25,10 @@ if not candidates:
     st.stop()
 
 labels = [r.label for r in candidates]
+# Open on the newest comparison (runs are listed newest first); a paper run only when there is none.
+opening = next((r.label for r in candidates if r.kind == "compare"), labels[0])
 chosen = st.sidebar.multiselect(
-    "Runs", labels, default=labels[:1], key="cmp_runs", help="several runs are shown side by side"
+    "Runs", labels, default=[opening], key="cmp_runs", help="several runs are shown side by side"
 )
 chosen_rows = [candidates[labels.index(label)] for label in chosen]
 if not chosen_rows:
@@ -58,7 +60,7 @@ except LabkitError as err:
     st.stop()
 
 metrics = list(dict.fromkeys(summary["metric"].astype(str)))
-metric = st.sidebar.selectbox("Metric", metrics, index=metrics.index(figures.default_metric(metrics)), key="cmp_metric")
+metric = st.sidebar.selectbox("Metric", metrics, index=metrics.index(figures.opening_metric(summary)), key="cmp_metric")
 
 st.subheader("Summary (mean [95% CI])")
 table = summary.assign(
@@ -71,9 +73,9 @@ index = ["run", "augmenter"] if len(chosen_rows) > 1 else ["augmenter"]
 pivot = table.pivot_table(index=index, columns="metric", values="cell", aggfunc="first")
 st.dataframe(pivot, key="cmp_table")
 export = PaperTable.from_frame(summary, rows=index, title="Augmenter comparison: mean [95% CI] in %")
-csv_col, tex_col, _ = st.columns([1, 1, 4])
-csv_col.download_button("Download CSV", export.to_csv(), "comparison.csv", "text/csv", key="cmp_csv")
-tex_col.download_button("Download LaTeX", export.to_latex(), "comparison.tex", "text/x-tex", key="cmp_tex")
+buttons = st.container(horizontal=True)  # each button at its own width: labels are never cut
+buttons.download_button("Download CSV", export.to_csv(), "comparison.csv", "text/csv", key="cmp_csv")
+buttons.download_button("Download LaTeX", export.to_latex(), "comparison.tex", "text/x-tex", key="cmp_tex")
 
 st.subheader(f"{metric} by augmenter")
 bar = figures.comparison_bar(summary, metric)

@@ -13,15 +13,23 @@ same comparison) in the same plane with the same axes; both play together.
 The iteration slider picks the frame the plot opens on and the metrics shown beside it; moving it
 only indexes cached arrays (the figure for each slider position is cached too). Every figure can be
 downloaded as interactive HTML (button) or PNG (the camera icon of the plot's toolbar).
+
+**Inspect points** (under the plot, single view): a lasso or box selection (or typed keys) lists the
+points; the chosen one gets a card with its audio, spectrogram and, for a generated sample, its
+nearest real samples in the full feature space (`labkit.viz.inspect`). Two toggles ring the test
+samples outside every training ball and those this frame's generated samples reach (`test_gain`);
+the plane's trustworthiness is printed under the plot. The page opens on the last iteration.
 """
 
 import common
 import pandas as pd
 import streamlit as st
 
+from labkit.errors import LabkitError
 from labkit.metrics.coverage import METRIC_HELP
 from labkit.runstore import Run
 from labkit.viz import data
+from labkit.viz.inspect import code_for as inspect_code
 from labkit.viz.projection import run_fingerprint
 
 st.title("Distribution of generated samples")
@@ -37,6 +45,7 @@ if not candidates:
     st.stop()
 
 NOTHING = "(nothing)"
+MAX_LISTED = 2000  # selected points listed in the inspector's table at most
 
 
 def short_name(row, space: str, other_row) -> str:
@@ -125,13 +134,29 @@ with left:
         st.session_state["dist_classes"] = all_classes
     st.session_state["dist_all_classes"] = all_classes
     classes = st.multiselect("Classes", all_classes, default=all_classes, key="dist_classes")
+    highlight = ()
+    if pair is None:
+        t1, t2 = st.columns(2)
+        show_outside = t1.toggle(
+            "Ring test samples outside every training ball",
+            key="dist_outside",
+            help="test samples in no training sample's k-NN ball (k = 5, full feature space): what the "
+            "training data alone do not cover",
+        )
+        show_reached = t2.toggle(
+            "Ring those of them this frame's samples reach",
+            key="dist_reached",
+            help="outside every training ball but inside a ball of this iteration's generated samples: the "
+            "test samples behind test_gain",
+        )
+        highlight = tuple(n for n, on in (("outside", show_outside), ("reached", show_reached)) if on)
     iterations = sorted({int(i) for i in proj.iterations} | ({int(i) for i in proj_b.iterations} if proj_b else set()))
     iteration = None
     if len(iterations) > 1:
         iteration = st.select_slider(
             "Iteration (opening frame)",
             iterations,
-            value=iterations[0],
+            value=iterations[-1],
             key="dist_iter",
             help="press ▶ Play under the plot to animate all iterations",
         )
@@ -157,6 +182,7 @@ if pair is None:
         iteration,
         cov is not None,
         generated_as=generated_as,
+        highlight=highlight,
     )
     names = None
     file_stem = f"{row.run_id}-{space}"
@@ -180,7 +206,7 @@ else:
     file_stem = f"{row.run_id}-{space}-vs-{pair[1]}"
 
 with left:
-    common.plot(fig, key="dist_plot", filename=file_stem)
+    event = common.plot(fig, key="dist_plot", filename=file_stem, select=pair is None)
     if not iterations:
         st.info("This run has real data but no generated snapshots yet (snapshots/<space>/iter_*.npz).")
     n_gen = len(proj.y_gen) + (len(proj_b.y_gen) if proj_b is not None else 0)
@@ -190,6 +216,29 @@ with left:
         + (" of both generators." if pair is not None else ".")
     )
     common.download_ui(fig, file_stem, key="dist_html")
+    if highlight:
+        masks, message = data.uncovered(row.path, space, iteration)
+        if masks is None:
+            st.warning(message)
+        else:
+            n_test = len(masks["outside"])
+            st.caption(
+                f"Rings at iteration {iteration}: {int(masks['outside'].sum())} of {n_test} test samples lie "
+                f"outside every training ball (1 − test_in_train); {int(masks['reached'].sum())} of them lie in "
+                f"a ball of this iteration's generated samples (test_gain = {masks['reached'].mean():.3f})."
+            )
+    trust, message = data.trust(row.path, space, method, iteration)
+    if trust is None:
+        st.caption(message)
+    else:
+        st.caption(
+            f"How far to trust the plane at this frame ({trust['n']} points, k = {trust['k']}): "
+            f"trustworthiness **{trust['trustworthiness']:.2f}** (1 = no false neighbours in the plane); "
+            f"**{100 * trust['preserved']:.0f}%** of each point's full-space nearest neighbours stay its nearest "
+            "in the plane."
+        )
+        if trust["warning"]:
+            st.warning(trust["warning"])
 
 
 def own_iteration(its, t):
@@ -246,3 +295,61 @@ with right:
                 # Lower is better for distances and for the classifier's AUC.
                 color = "inverse" if name in ("frechet", "mmd", "c2st_auc") else "normal"
                 st.metric(name, f"{value:.3f}", delta=delta, delta_color=color, help=help_text)
+
+
+# ---------------------------------------------------------------------------------------- inspector
+st.subheader("Inspect points")
+if pair is not None:
+    st.info("Choose (nothing) in **Beside it** to select and inspect points of one generator.")
+    st.stop()
+picked = []
+if event is not None:
+    for point in event.get("selection", {}).get("points", []):
+        code = point.get("customdata")
+        if isinstance(code, list):
+            code = code[0] if code else None
+        if code is not None:
+            picked.append(int(code))
+typed = st.text_input(
+    "…or name points",
+    key="dist_keys",
+    placeholder="e.g. test:3, gen:20:5",
+    help="point keys: train:<row>, test:<row>, gen:<iteration>:<row>; or utterance ids",
+)
+meta, meta_message = data.utterances(row.path, space)
+for text in [t.strip() for t in typed.split(",") if t.strip()]:
+    try:
+        picked.append(inspect_code(proj, meta, text))
+    except LabkitError as err:
+        st.warning(str(err))
+picked = list(dict.fromkeys(picked))
+if not picked:
+    st.caption(
+        "Draw a lasso or a box on the plot (toolbar, top right) to list the points inside it; then choose one "
+        "to hear it, see its spectrogram and, for a generated sample, its nearest real samples in the full space."
+    )
+    st.stop()
+if meta is None and meta_message:
+    st.caption(f"Utterances unknown: {meta_message}")
+n_picked = len(picked)
+picked = picked[:MAX_LISTED]  # a lasso over a 20,000-point plane: list (and offer) the first ones only
+table = data.point_table(row.path, space, method, tuple(picked))
+st.dataframe(table.drop(columns=["x", "y"]), hide_index=True, height=250, key="dist_selected")
+st.caption(
+    f"{n_picked} point(s) selected."
+    + (f" The first {MAX_LISTED} are listed; draw a smaller lasso to see the others." if n_picked > MAX_LISTED else "")
+)
+playable = data.playable_keys(row.path, space, method, tuple(picked))
+options = playable + [k for k in table["key"] if k not in set(playable)]
+choice = st.selectbox(
+    "Point to inspect",
+    options,
+    key="dist_point",
+    help="points that can be heard come first (real utterances, generated spectrograms the run stored)",
+)
+if choice:
+    chosen_card, message = data.card(row.path, space, method, inspect_code(proj, meta, choice))
+    if chosen_card is None:
+        st.warning(message)
+    else:
+        common.card_ui(chosen_card)

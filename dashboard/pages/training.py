@@ -52,7 +52,7 @@ else:
                 st.info("The history table has no loss columns.")
         with right:
             if others:
-                fig = figures.curves_figure(history, others, x=x, title="metrics")
+                fig = figures.curves_figure(history, others, x=x, title="metrics", split_axes=True)
                 common.plot(fig, key="train_metrics", filename=f"{row.run_id}-metrics")
                 common.download_ui(fig, f"{row.run_id}-metrics", key="train_metrics_html")
             else:
@@ -77,7 +77,7 @@ shares = [
 distances = [m for m in ("frechet", "mmd") if m in cov.columns]
 try:
     with left:
-        fig = figures.curves_figure(cov, shares, title="shares and AUC (k-NN balls)")
+        fig = figures.curves_figure(cov, shares, title="shares and AUC (k-NN balls)", split_axes=True)
         common.plot(fig, key="train_cov", filename=f"{row.run_id}-{space}-coverage")
         common.download_ui(fig, f"{row.run_id}-{space}-coverage", key="train_cov_html")
     with right:

@@ -15,7 +15,10 @@ Start the labkit dashboard (a Streamlit app) on a run store. It only reads the r
 
   Distribution  real train/test samples and generated samples in a fixed PCA or UMAP plane, played
                 over training iterations (cumulative as in AAEC's Figure 5, or per iteration),
-                with the coverage metrics of the current iteration beside the plot
+                with the coverage metrics of the current iteration beside the plot; select
+                points (lasso or box) to list them, hear an utterance or a generated spectrogram
+                (Griffin-Lim), see a sample's nearest real samples in the full feature space, ring
+                the uncovered test samples, and read how far the plane can be trusted
   Comparison    augmenters side by side from `labkit compare` runs: table with confidence
                 intervals, bar chart, per-class recall, UAR against the amount of synthetic data
   Training      losses and coverage metrics against iteration

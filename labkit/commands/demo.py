@@ -179,13 +179,65 @@ def steps(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     ]
 
 
+# Library warnings the demo does not show, each with why it is harmless here.
+QUIET_WARNINGS = [
+    # joblib's loky executor restarts a worker whose memory grew (torch's allocator in the cGAN tasks) and
+    # says so; the task is resubmitted and its result is the same, so a new user only sees noise.
+    ("A worker stopped while some jobs were given to the executor", UserWarning),
+]
+
+
+def quiet_library_warnings() -> None:
+    """Silence `QUIET_WARNINGS` in this process and in worker processes it starts (PYTHONWARNINGS)."""
+    import os
+    import warnings
+
+    entries = []
+    for message, category in QUIET_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, category=category)
+        entries.append(f"ignore:{message}:{category.__name__}")
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS", ""), *entries]))
+
+
+def trust_lines(runs: Path) -> list[str]:
+    """One line per demo run and space: how far its PCA plane keeps full-space neighbourhoods."""
+    from labkit.errors import LabkitError
+    from labkit.runstore import Run
+    from labkit.viz.inspect import trust_summary
+
+    lines = []
+    for name in ("demo-compare", "demo-aaec"):
+        path = runs / name
+        if not (path / "run.json").exists():
+            continue
+        run = Run(path)
+        for space in run.spaces():
+            try:
+                t = trust_summary(run, space)
+            except (LabkitError, OSError, ValueError) as err:
+                lines.append(f"  {name} · {space}: cannot measure ({err})")
+                continue
+            flag = "  (low: judge closeness by the full-space neighbours)" if t["warning"] else ""
+            lines.append(
+                f"  {name} · {space}: trustworthiness {t['trustworthiness']:.2f}, "
+                f"{100 * t['preserved']:.0f}% of {t['k']} nearest neighbours kept "
+                f"(iteration {t['iteration']}, {t['n']} points){flag}"
+            )
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
     plan = steps(args)
     runs = Path(args.runs)
     runs.mkdir(parents=True, exist_ok=True)
+    quiet_library_warnings()
     t0 = time.perf_counter()
     for title, argv in plan:
         _step(title, argv)
+    lines = trust_lines(runs)
+    if lines:
+        print("\n== how far to trust the dashboard's PCA planes (sklearn trustworthiness; k-NN kept in the plane)")
+        print("\n".join(lines))
 
     print(f"\nDemo experiments finished in {time.perf_counter() - t0:.0f} s; runs are in {runs.resolve()}")
     print(

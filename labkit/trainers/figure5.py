@@ -55,6 +55,7 @@ class Figure5Recorder:
         self.n_record = int(n_record)
         self.ref_epochs = int(ref_epochs)
         self.spectrum_bands = int(spectrum_bands)
+        self.n_listen = 6  # generated samples per origin whose spectrograms are kept (labkit.viz.inspect)
 
     # ------------------------------------------------------------------ the trainer's on_epoch hook
     def __call__(self, iteration: int, model, row: dict) -> None:
@@ -142,6 +143,35 @@ class Figure5Recorder:
         origin = np.repeat(names, len(self.rec_idx))
         self.run.save_snapshot("spectrum", iteration, self._spectrum(Xg.numpy()), y, origin)
         self.run.save_snapshot("embedding", iteration, self._embed(Xg), y, origin)
+        self._save_spectrograms(iteration, Xg.numpy(), len(names))
+
+    def _save_spectrograms(self, iteration: int, Xg: np.ndarray, n_origins: int) -> None:
+        """The first `n_listen` samples of each origin as log power, so a reader can see and hear them.
+
+        ``spectrograms/iter_<it>.npz``: ``rows`` (rows of the iteration's snapshots, the same in both
+        spaces), ``log_power`` (k, T, F) float16 log(P + eps) of the pooled bins, ``log_eps`` and
+        ``freq_pool``; the dashboard's inspector (`labkit.viz.inspect`) spreads the bins back and
+        reconstructs audio with Griffin-Lim. A few per origin keep the file small (~0.4 MB at 3 s).
+        """
+        # Bounded on disk at any preset: about 1 MB a file at most (the paper preset's 15 s x 513 bins keeps
+        # one sample per origin), and files at about 20 iterations over the run plus its first and last.
+        total = int(getattr(self.cfg, "iterations", 0) or 0)
+        every = max(self.every, (total // 20) // self.every * self.every)  # a multiple of the recording interval
+        if not (iteration == self.every or iteration % every == 0 or iteration == total):
+            return
+        per_sample = int(np.prod(Xg.shape[1:])) * 2  # float16 bytes of one spectrogram
+        n = len(self.rec_idx)
+        listen = min(self.n_listen, n, max(1, (1 << 20) // (n_origins * per_sample)))
+        rows = np.concatenate([np.arange(listen) + o * n for o in range(n_origins)])
+        scaler = self.data.scaler
+        logp = scaler.to_log_power(Xg[rows]) if scaler is not None else Xg[rows]
+        self.run.write_npz(
+            f"spectrograms/iter_{int(iteration):07d}",
+            rows=rows.astype(np.int64),
+            log_power=np.asarray(logp, np.float16),
+            log_eps=np.float64(getattr(scaler, "log_eps", 0.0)),
+            freq_pool=np.int64(getattr(self.cfg, "freq_pool", 1)),
+        )
 
     def state(self) -> dict:
         return {"gen": self.gen.get_state()}

@@ -183,11 +183,14 @@ def distribution_figure(
     with_metrics: bool,
     k: int = 5,
     generated_as: str = "points",
+    highlight: tuple = (),
 ):
     """The animated distribution figure, built once per set of options (see figures.distribution_figure).
 
     Cached as a resource: the figure is never changed after it is built. `iteration` is part of
     the key because it is the frame the figure opens on; the projection under it is shared.
+    `highlight` names the rings drawn around test samples ("outside", "reached"; `uncovered`) at
+    `iteration`. The figure opens in lasso mode, for selecting points.
     """
     from labkit.viz.figures import distribution_figure as build
 
@@ -196,6 +199,7 @@ def distribution_figure(
     if with_metrics:
         rows = _coverage(run_path, space, k, fingerprint)
         metrics = {int(r["iteration"]): r for r in rows}
+    masks = _uncovered(run_path, space, iteration, k, fingerprint) if highlight else {}
     return build(
         proj,
         cumulative=cumulative,
@@ -204,7 +208,110 @@ def distribution_figure(
         iteration=iteration,
         metrics=metrics,
         generated_as=generated_as,
+        highlight={name: masks[name] for name in highlight},
+        dragmode="lasso",
     )
+
+
+# ------------------------------------------------------------------------------------ the inspector
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _full_space(run_path: str, space: str, fingerprint: str):
+    from labkit.viz.inspect import full_space
+
+    return full_space(Run(run_path), space)
+
+
+@st.cache_resource(show_spinner="Matching the points to their utterances (once per run)…", max_entries=16)
+def _utterances(run_path: str, space: str, fingerprint: str):
+    from labkit.viz.inspect import matched_utterances, utterances
+
+    run = Run(run_path)
+    table, message = utterances(run)
+    if table is None:
+        return None, message
+    return matched_utterances(run, space, table)
+
+
+def utterances(run_path: str, space: str) -> tuple[pd.DataFrame | None, str]:
+    """(the reference rows' utterance table or None, message): see `labkit.viz.inspect.utterances`."""
+    run = Run(run_path)
+    try:
+        return _utterances(run_path, space, run_fingerprint(run, space) + "|" + _run_json_fp(run))
+    except (LabkitError, OSError, ValueError, KeyError) as err:
+        return None, f"Cannot match {run.id!r}'s points to utterances: {err}"
+
+
+def _run_json_fp(run) -> str:
+    path = run.path / "run.json"
+    return file_fingerprint(path) if path.exists() else "-"
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _uncovered(run_path: str, space: str, iteration, k: int, fingerprint: str) -> dict:
+    from labkit.viz.inspect import uncovered_test
+
+    return uncovered_test(_full_space(run_path, space, fingerprint), iteration, k)
+
+
+def uncovered(run_path: str, space: str, iteration, k: int = 5) -> tuple[dict | None, str]:
+    """({"outside": mask, "reached": mask} over test rows, or None, message) at `iteration`."""
+    run = Run(run_path)
+    try:
+        return _uncovered(run_path, space, iteration, k, run_fingerprint(run, space)), ""
+    except (LabkitError, OSError, ValueError, KeyError) as err:
+        return None, f"Cannot find the uncovered test samples of {run.id!r} ({space}): {err}"
+
+
+@st.cache_data(show_spinner="Measuring how well the plane keeps neighbourhoods…", max_entries=64)
+def _trust(run_path: str, space: str, method: str, iteration, k: int, fingerprint: str) -> dict:
+    from labkit.viz.inspect import frame_trust
+
+    return frame_trust(
+        _projection(run_path, space, method, fingerprint), _full_space(run_path, space, fingerprint), iteration, k
+    )
+
+
+def trust(run_path: str, space: str, method: str, iteration, k: int = 5) -> tuple[dict | None, str]:
+    """(`labkit.viz.inspect.frame_trust` of the frame, or None, message)."""
+    run = Run(run_path)
+    try:
+        return _trust(run_path, space, method, iteration, k, run_fingerprint(run, space)), ""
+    except (LabkitError, OSError, ValueError, KeyError) as err:
+        return None, f"Cannot measure the plane's trustworthiness: {err}"
+
+
+def point_table(run_path: str, space: str, method: str, codes: tuple) -> pd.DataFrame:
+    """The inspector's table of the points `codes` (see `labkit.viz.inspect.point_table`)."""
+    from labkit.viz.inspect import point_table as build
+
+    run = Run(run_path)
+    proj = _projection(run_path, space, method, run_fingerprint(run, space))
+    meta, _ = utterances(run_path, space)
+    return build(proj, list(codes), meta)
+
+
+@st.cache_resource(show_spinner="Preparing the point (audio, spectrogram, neighbours)…", max_entries=64)
+def _card(run_path: str, space: str, method: str, code: int, k: int, fingerprint: str):
+    from labkit.viz.inspect import card as build
+
+    meta, _ = utterances(run_path, space)
+    return build(
+        Run(run_path),
+        _projection(run_path, space, method, fingerprint),
+        _full_space(run_path, space, fingerprint),
+        code,
+        meta,
+        k,
+    )
+
+
+def card(run_path: str, space: str, method: str, code: int, k: int = 5):
+    """(`labkit.viz.inspect.Card` of point `code`, or None, message): cached, so a rerun does not redo Griffin-Lim."""
+    run = Run(run_path)
+    try:
+        return _card(run_path, space, method, int(code), k, run_fingerprint(run, space)), ""
+    except (LabkitError, OSError, ValueError, KeyError) as err:
+        return None, f"Cannot inspect point {code} of {run.id!r}: {err}"
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -293,3 +400,16 @@ def html_bytes(fig) -> bytes:
     from labkit.viz.figures import figure_html
 
     return figure_html(fig).encode("utf-8")
+
+
+def playable_keys(run_path: str, space: str, method: str, codes: tuple) -> list[str]:
+    """Keys of the points among `codes` that can be heard (`labkit.viz.inspect.playable`)."""
+    from labkit.viz.inspect import playable
+
+    run = Run(run_path)
+    try:
+        proj = _projection(run_path, space, method, run_fingerprint(run, space))
+        meta, _ = utterances(run_path, space)
+        return playable(run, proj, list(codes), meta)
+    except (LabkitError, OSError, ValueError, KeyError):
+        return []

@@ -195,6 +195,7 @@ class _Panel:
         return self.scatter(
             x=xy[idx, 0],
             y=xy[idx, 1],
+            customdata=point_codes(self.proj, source, idx),
             mode="markers",
             name=self.prefix + name,
             marker=marker,
@@ -264,6 +265,46 @@ class _Panel:
         return out
 
 
+def point_codes(proj, source: str, idx: np.ndarray) -> np.ndarray:
+    """Integer codes naming points across sources (train rows, then test rows, then generated rows);
+    every marker carries its code as ``customdata``, so a selection says which points it holds
+    (`labkit.viz.inspect.decode` turns a code back into a source and row)."""
+    base = {"train": 0, "test": len(proj.y_train), "generated": len(proj.y_train) + len(proj.y_test)}[source]
+    return (np.asarray(idx, np.int64) + base).astype(np.int32)
+
+
+# How highlighted test samples are drawn (rings above every other point), by highlight name.
+HIGHLIGHT_STYLE = {
+    "outside": {"color": "#D55E00", "size": 13, "name": "test · outside every training ball"},
+    "reached": {"color": "#000000", "size": 17, "name": "test · outside, reached by this frame's generated"},
+}
+
+
+def highlight_traces(proj, highlight: dict | None, scatter) -> list:
+    """Rings around test samples: {"outside": mask (n_test,), "reached": mask (n_test,)} (either optional)."""
+    out = []
+    for name, mask in (highlight or {}).items():
+        style = HIGHLIGHT_STYLE[name]
+        idx = np.flatnonzero(np.asarray(mask, bool))
+        out.append(
+            scatter(
+                x=proj.xy_test[idx, 0],
+                y=proj.xy_test[idx, 1],
+                customdata=point_codes(proj, "test", idx),
+                mode="markers",
+                name=f"{style['name']} ({idx.size})",
+                marker={
+                    "symbol": "circle-open",
+                    "size": style["size"],
+                    "color": style["color"],
+                    "line": {"width": 2, "color": style["color"]},
+                },
+                hovertemplate=f"{style['name']}<extra></extra>",
+            )
+        )
+    return out
+
+
 def generated_opacity(n: int) -> float:
     """Marker opacity of generated points when a frame holds up to `n` of them.
 
@@ -320,8 +361,9 @@ def _animation_controls(fig, iterations: list[int], active: int, frame_ms: int) 
         sliders=[
             {
                 "active": active,
-                "x": 0.2,
-                "len": 0.8,
+                # Starts well right of Play/Pause: in a narrow plot the first step sat under Pause.
+                "x": 0.3,
+                "len": 0.7,
                 "y": 0.0,
                 "xanchor": "left",
                 "yanchor": "top",
@@ -348,6 +390,8 @@ def distribution_figure(
     generated_as: str = "points",
     x_range=None,
     y_range=None,
+    highlight: dict | None = None,
+    dragmode: str | None = None,
 ):
     """The animated scatter of real and generated samples in the run's fixed projection.
 
@@ -366,6 +410,9 @@ def distribution_figure(
     generated_as : "points" (markers that fade as they crowd, `generated_opacity`) or "density"
         (filled contours of a 2-D histogram: readable at any number of generated samples).
     x_range, y_range : fixed axis ranges; default `axis_ranges(proj)` (every point of every frame).
+    highlight : rings around test samples, {"outside": mask, "reached": mask} (`highlight_traces`);
+        drawn above everything and not animated.
+    dragmode : plotly's drag mode on opening (the dashboard opens on "lasso" for selecting points).
 
     Returns
     -------
@@ -404,6 +451,7 @@ def distribution_figure(
     data = panel.generated_traces(iteration)
     gen_index = list(range(len(data)))
     data += panel.real_traces()
+    data += highlight_traces(proj, highlight, panel.scatter)
 
     x_label, y_label = proj.axis_labels()
     fig = go.Figure(data=data)
@@ -419,6 +467,7 @@ def distribution_figure(
         yaxis={"range": y_range, "autorange": False, "title": y_label, "zeroline": False},
         legend={"itemsizing": "constant"},
         uirevision=f"{proj.space}-{proj.method}",
+        **({"dragmode": dragmode} if dragmode else {}),
     )
     if not iterations:
         return fig
@@ -632,6 +681,23 @@ def default_metric(metrics) -> str:
     return next((m for m in metrics if "uar" in m), metrics[0])
 
 
+def opening_metric(summary: pd.DataFrame) -> str:
+    """The metric a comparison opens on: `default_metric` among those whose means differ between rows.
+
+    A metric that is equal for every augmenter (or shown for one row only) makes a flat, uninformative
+    chart; the first metric that does differ wins, in `default_metric`'s order (uar first).
+    """
+    metrics = [str(m) for m in dict.fromkeys(summary["metric"].astype(str))]
+    labels = _label_column(summary) if "augmenter" in summary.columns else pd.Series("", index=summary.index)
+    differing = []
+    for m in metrics:
+        rows = summary[summary["metric"].astype(str) == m]
+        means = pd.to_numeric(rows["mean"], errors="coerce")
+        if labels[rows.index].nunique() > 1 and means.nunique(dropna=True) > 1:
+            differing.append(m)
+    return default_metric(differing or metrics)
+
+
 def comparison_bar(summary: pd.DataFrame, metric: str = "uar", height: int = 420):
     """Bars of `metric`'s mean per augmenter with its confidence interval as error bars.
 
@@ -744,22 +810,45 @@ def sweep_figure(sweep: pd.DataFrame, metric: str = "uar", height: int = 420):
     return fig
 
 
+def is_score(values) -> bool:
+    """Whether a column holds scores or shares (every finite value within [0, 1]) rather than counts."""
+    v = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(np.float64)
+    v = v[np.isfinite(v)]
+    return v.size > 0 and bool((v >= 0).all() and (v <= 1).all())
+
+
 def curves_figure(
-    df: pd.DataFrame, columns, *, x: str = "iteration", title: str = "", height: int = 380, log_y: bool = False
+    df: pd.DataFrame,
+    columns,
+    *,
+    x: str = "iteration",
+    title: str = "",
+    height: int = 380,
+    log_y: bool = False,
+    split_axes: bool = False,
 ):
-    """One line per column of `df` against `x` (losses or metrics over training)."""
+    """One line per column of `df` against `x` (losses or metrics over training).
+
+    With ``split_axes=True`` scores (columns within [0, 1], `is_score`) keep the left axis and every
+    other column (counts such as ``steps``) goes to a right axis, so a count of 32 does not flatten
+    UARs between 0 and 1.
+    """
     import plotly.graph_objects as go
 
     require_columns(df, [x, *columns], title or "history")
     df = df.sort_values(x)
+    right = [c for c in columns if split_axes and not is_score(df[c])]
+    if len(right) == len(columns):
+        right = []  # nothing left for the left axis: one axis is enough
     fig = go.Figure()
     for i, col in enumerate(columns):
         fig.add_scatter(
             x=df[x],
             y=df[col],
             mode="lines+markers" if len(df) < 60 else "lines",
-            name=str(col),
-            line={"color": CLASS_COLORS[i % len(CLASS_COLORS)]},
+            name=str(col) + (" (right axis)" if col in right else ""),
+            line={"color": CLASS_COLORS[i % len(CLASS_COLORS)], "dash": "dot" if col in right else "solid"},
+            yaxis="y2" if col in right else "y",
         )
     fig.update_layout(
         template="plotly_white",
@@ -769,6 +858,12 @@ def curves_figure(
         margin={"t": 40},
         yaxis_type="log" if log_y else "linear",
     )
+    if right:
+        fig.update_layout(
+            yaxis_title="score",
+            yaxis2={"title": ", ".join(map(str, right)), "overlaying": "y", "side": "right", "showgrid": False},
+            legend={"orientation": "h", "y": -0.2},
+        )
     return fig
 
 

@@ -265,7 +265,7 @@ def make_audio_run(
     reference rows are that split's utterances (labels: emotions), so `labkit.viz.inspect.utterances`
     can match them; every wav is a tone whose pitch depends on the emotion. Each iteration stores the
     power spectrograms of its first six generated samples (``spectrograms/iter_<it>.npz``) in the
-    layout `labkit.viz.figure5.Figure5Recorder` writes (pooled by 4, log(P + eps)).
+    layout `labkit.trainers.figure5.Figure5Recorder` writes (pooled by 4, log(P + eps)).
     """
     import soundfile as sf
 

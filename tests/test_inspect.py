@@ -169,7 +169,7 @@ def test_aaec_recorder_keeps_spectrograms_the_inspector_plays(tmp_path):
     from labkit.models.aaec import make_config
     from labkit.runstore import Run
     from labkit.trainers.aaec import TrainOptions, train
-    from labkit.viz.figure5 import Figure5Recorder
+    from labkit.trainers.figure5 import Figure5Recorder
 
     torch.set_num_threads(1)
     data = tiny_data(n_train=24, n_test=12)

@@ -9,7 +9,7 @@ Every results table on a docs page sits between two markers and is *rendered*, n
 ``docs/results/NAME.json`` is a result file a run wrote, copied with where it came from (`collect`): the
 command, the commit, labkit's version, when it ran. The tables are built by labkit's own formatters, so
 a page shows what the command printed: `labkit.experiment.tables.PaperTable.from_dict` for a
-reproduction's ``results/<experiment>.json``, `labkit.experiment.runner.format_table` for a comparison's
+reproduction's ``results/<experiment>.json``, `labkit.runs.compare.format_table` for a comparison's
 summary and paired tests; `labkit corpus measure --json` and `labkit coverage --json` outputs get the
 small tables defined here.
 
@@ -144,12 +144,12 @@ def compare_table(d: dict, fmt: str = "markdown") -> str:
     """The comparison's summary exactly as `labkit compare` prints it (`format_table`), in `fmt`."""
     import pandas as pd
 
-    from labkit.experiment.runner import format_table
+    from labkit.runs.compare import format_table
 
     paired = pd.DataFrame(d["paired"]) if d.get("paired") else None
     chosen = None
     if d.get("tuning"):
-        from labkit.experiment.runner import CompareConfig, chosen_values
+        from labkit.runs.compare import CompareConfig, chosen_values
 
         chosen = chosen_values(pd.DataFrame(d["tuning"]), CompareConfig(**_compare_config(d["config"])))
     return format_table(d["summary"], fmt=fmt, chosen=chosen, paired=paired)
@@ -158,7 +158,7 @@ def compare_table(d: dict, fmt: str = "markdown") -> str:
 def _compare_config(config: dict) -> dict:
     import dataclasses
 
-    from labkit.experiment.runner import CompareConfig
+    from labkit.runs.compare import CompareConfig
 
     fields = {f.name for f in dataclasses.fields(CompareConfig)}
     return {k: v for k, v in config.items() if k in fields}

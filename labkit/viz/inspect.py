@@ -22,7 +22,7 @@ The dashboard's Distribution page and `inspect` (for notebooks) ask the same que
   of each point's full-space k nearest neighbours that stay among its k nearest in the plane.
 * **What does the generator make?** AAEC runs store, per recorded iteration, the power
   spectrograms of a few generated samples (``spectrograms/iter_<it>.npz``, written by
-  `labkit.viz.figure5`); `generated_audio` turns one back into audio with Griffin-Lim (librosa).
+  `labkit.trainers.figure5`); `generated_audio` turns one back into audio with Griffin-Lim (librosa).
 
 Everything here reads the run store only (no model, no training). Streamlit caches these calls in
 `labkit.viz.data`; notebooks call `inspect`.

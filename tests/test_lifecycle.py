@@ -309,3 +309,36 @@ def test_identity_resolves_only_paths_that_exist():
     resolved = identity(config)
     assert resolved == {"source": str(here.resolve()), "test_source": "synthetic:phone", "other": ".", "n": 1}
     assert identity(resolved) == resolved  # idempotent
+
+
+def test_a_reproduction_identity_holds_the_data_by_content():
+    """`data_fingerprint` (added to every reproduction's run identity as ``data_hash``) changes when
+    any array or table the tasks read changes, and only then."""
+    from dataclasses import dataclass, replace
+
+    import numpy as np
+    import pandas as pd
+
+    from labkit.runs.reproduce import data_fingerprint
+
+    @dataclass(frozen=True)
+    class Feats:  # shaped like labkit.features.Features
+        meta: pd.DataFrame
+        X: np.ndarray
+
+    @dataclass(frozen=True)
+    class Context:
+        feats: Feats
+        folds: dict
+        preset: str
+
+    meta = pd.DataFrame({"speaker": ["a", "a", "b"], "emotion": ["anger", "neutral", "anger"]})
+    base = Context(Feats(meta, np.arange(6.0).reshape(3, 2)), {"loso": [np.array([0, 1])]}, "small")
+    same = Context(Feats(meta.copy(), np.arange(6.0).reshape(3, 2)), {"loso": [np.array([0, 1])]}, "other preset")
+    assert data_fingerprint(base) == data_fingerprint(same)  # options are not data (they are in config already)
+    X = base.feats.X.copy()
+    X[2, 1] += 1e-3
+    assert data_fingerprint(replace(base, feats=Feats(meta, X))) != data_fingerprint(base)
+    relabelled = meta.assign(emotion=["anger", "anger", "anger"])
+    assert data_fingerprint(replace(base, feats=Feats(relabelled, base.feats.X))) != data_fingerprint(base)
+    assert data_fingerprint(replace(base, folds={"loso": [np.array([0, 2])]})) != data_fingerprint(base)

@@ -123,6 +123,48 @@ def run_experiment(exp: Experiment, args: argparse.Namespace) -> int:
     return run_command(args, lambda opts: experiment_job(exp, args, opts), prog=f"labkit reproduce {exp.name}")
 
 
+def data_fingerprint(context, depth: int = 4) -> str:
+    """A content hash of the data a plan's tasks read: every array (and table) in `context`.
+
+    `context` is a paper's frozen context dataclass; its arrays are found by walking dataclass
+    fields, dicts, lists and tuples (and objects with an ``X`` / ``meta``, such as
+    `labkit.features.Features`) down to `depth` levels, in field order. Two runs whose options match
+    but whose data differ (a corpus folder edited between runs) therefore have different identities,
+    whatever path spelled the source.
+    """
+    import dataclasses
+    import hashlib
+
+    import numpy as np
+
+    h = hashlib.sha1()
+
+    def visit(obj, level: int) -> None:
+        if isinstance(obj, np.ndarray):
+            h.update(str((obj.dtype.str, obj.shape)).encode())
+            h.update(np.ascontiguousarray(obj).tobytes() if obj.dtype != object else repr(obj.tolist()).encode())
+        elif isinstance(obj, pd.DataFrame):
+            h.update(pd.util.hash_pandas_object(obj.astype(str), index=False).to_numpy().tobytes())
+        elif level >= depth or obj is None or isinstance(obj, (str, bytes, int, float, bool)):
+            return
+        elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            for f in dataclasses.fields(obj):
+                visit(getattr(obj, f.name), level + 1)
+        elif isinstance(obj, dict):
+            for k in sorted(obj, key=str):
+                visit(obj[k], level + 1)
+        elif isinstance(obj, (list, tuple)):
+            for v in obj:
+                visit(v, level + 1)
+        else:
+            for name in ("X", "meta"):
+                if isinstance(getattr(obj, name, None), (np.ndarray, pd.DataFrame)):
+                    visit(getattr(obj, name), level + 1)
+
+    visit(context, 0)
+    return h.hexdigest()[:16]
+
+
 def experiment_job(exp: Experiment, args: argparse.Namespace, opts):
     """The `labkit.runs.lifecycle.Job` of one experiment: its options checked, its plan made (data loaded)."""
     from labkit.runs.lifecycle import Job
@@ -161,7 +203,8 @@ def experiment_job(exp: Experiment, args: argparse.Namespace, opts):
         on_result = lambda run, task, result: exp.on_task_done(task, result, run)  # noqa: E731
     return Job(
         kind=plan.run_kind or exp.name,
-        config=plan.config,
+        # the run's identity holds what defines its results: the options, and the data by content
+        config={**plan.config, "data_hash": data_fingerprint(plan.context)},
         tasks=plan.tasks,
         run_task=exp.run_task,
         shared=lambda run: (plan.context, str(run.path)),

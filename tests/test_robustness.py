@@ -889,6 +889,11 @@ def test_augment_amount_0_behaves_as_in_compare(toy_file, tmp_path, capsys):
     # compare accepts amount 0: its augmenters add nothing, the no-augmentation baseline runs
     argv = ["compare", str(toy_file), "--augmenters", "none,smote", "--amount", "0", "--seeds", "1"]
     assert main([*argv, "--out", str(tmp_path / "c")]) == 0
+    # without "none" in the list too (it planned no task and raised KeyError: 'augmenter')
+    argv = ["compare", str(toy_file), "--augmenters", "smote", "--amount", "0", "--seeds", "1", "--json"]
+    capsys.readouterr()
+    assert main([*argv, "--out", str(tmp_path / "c2")]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == {"none"}
 
 
 # --------------------------------------------------------------------------- data-quality guards

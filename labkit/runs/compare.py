@@ -129,8 +129,10 @@ def plan_tasks(config: CompareConfig, n_folds: int) -> list[dict]:
     if any(a == "balance" for a in sweep):
         raise LabkitError("--sweep takes ratios such as 0,0.5,1,2 ('balance' is not a ratio)")
     names = list(dict.fromkeys(config.augmenters))
-    if (sweep or len(names) > 1) and BASELINE not in names:
-        names = [BASELINE] + names  # the paired comparison and amount 0 need the baseline
+    if (sweep or len(names) > 1 or main == "0") and BASELINE not in names:
+        # the paired comparison and amount 0 need the baseline; at amount 0 every augmenter adds
+        # nothing, so the baseline is what runs (`--augmenters smote --amount 0` ran no task at all)
+        names = [BASELINE] + names
     tasks = []
     for name in names:
         augmenter_class(name)  # unknown names fail here, before any work

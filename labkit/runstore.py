@@ -219,13 +219,13 @@ class Run:
             old = run.meta
             if old.get("kind") == kind and _canonical(old.get("config")) == _canonical(config):
                 return run
-            if run.task_keys() or run.status.get("state") not in ("failed", "unknown"):
+            if run.task_keys() or run.status.get("state") not in ("failed", "interrupted", "unknown"):
                 raise LabkitError(
                     f"{run.path} holds a different experiment ({_difference(old, kind, config)}); "
                     "choose another --out directory or delete it"
                 )
-            # A failed run with no finished task holds nothing to mix up: it takes the new config
-            # (e.g. the corrected command after a typo that failed before any task finished).
+            # A failed or interrupted run with no finished task holds nothing to mix up: it takes the
+            # new config (e.g. the corrected command after a typo, or a Ctrl-C before any task finished).
         try:
             run.path.mkdir(parents=True, exist_ok=True)
             write_json_atomic(

@@ -356,6 +356,10 @@ def test_param_typo_then_the_corrected_command_into_the_same_out(toy_file, tmp_p
     failed = RunStore(tmp_path).create("compare", {"a": 1}, run_id="failed")
     failed.set_status("failed", "typo")
     assert Run.create(failed.path, "compare", {"a": 2}).config == {"a": 2}
+    # so may one interrupted (Ctrl-C, SIGTERM) before its first task finished; not one with a task
+    stopped = RunStore(tmp_path).create("compare", {"a": 1}, run_id="stopped")
+    stopped.set_status("interrupted", "SIGTERM")
+    assert Run.create(stopped.path, "compare", {"a": 3}).config == {"a": 3}
 
 
 def _toy_experiment(run_task, summarize=None):

@@ -299,6 +299,9 @@ def read_run_config(run_path: str | os.PathLike) -> tuple[str, dict]:
             f"{run_path}: no {RUN_CONFIG} (runs made before labkit wrote one cannot be rerun "
             "this way; repeat the command instead)"
         )
+    real, base = os.path.realpath(path), os.path.realpath(run_path)
+    if not real.startswith(base.rstrip(os.sep) + os.sep):  # a shared store: never read a planted link out
+        raise LabkitError(f"{path}: a symbolic link out of the run (to {real}); labkit does not follow it")
     values = read_config(path)
     command = values.pop("command", None)
     if not command:

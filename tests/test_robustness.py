@@ -1056,3 +1056,18 @@ def test_report_draws_the_other_spaces_when_one_reference_is_damaged(tmp_path, c
     assert "space &#x27;embedding&#x27; left out" in page and "Generated samples: spectrum" in page
     assert main(["coverage", str(run.path), "--space", "embedding"]) == 2
     assert "embedding.npz" in capsys.readouterr().err
+
+
+def test_rerun_does_not_follow_a_config_toml_linked_out_of_the_run(tmp_path):
+    from labkit.configfile import read_run_config
+
+    elsewhere = tmp_path / "elsewhere.toml"
+    elsewhere.write_text('command = "compare"\nsource = "planted.csv"\n')
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.toml").symlink_to(elsewhere)
+    with pytest.raises(LabkitError, match="symbolic link out of the run"):
+        read_run_config(run)
+    (run / "config.toml").unlink()
+    (run / "config.toml").write_text('command = "compare"\nsource = "mine.csv"\n')
+    assert read_run_config(run) == ("compare", {"source": "mine.csv"})

@@ -166,18 +166,18 @@ def test_aaec_recorder_keeps_spectrograms_the_inspector_plays(tmp_path):
     torch = pytest.importorskip("torch")
     from test_aaec import TINY, tiny_data
 
+    from labkit.features.aaec import prepare
     from labkit.models.aaec import make_config
     from labkit.runstore import Run
     from labkit.trainers.aaec import TrainOptions, train
     from labkit.trainers.figure5 import Figure5Recorder
 
     torch.set_num_threads(1)
-    data = tiny_data(n_train=24, n_test=12)
     cfg = make_config("small", "AAEC", **{**TINY, "iterations": 2})
+    data, cfg = prepare(tiny_data(n_train=24, n_test=12), cfg)
     run = Run.create(tmp_path / "run", "aaec", cfg.to_dict())
-    train(
-        data, cfg, run, TrainOptions(progress=False), recorder=Figure5Recorder(run, every=1, n_record=8, ref_epochs=1)
-    )
+    recorder = Figure5Recorder(run, every=1, n_record=8, ref_epochs=1, data=data)
+    train(data, cfg, device=torch.device("cpu"), options=TrainOptions(progress=False), on_epoch=recorder)
     proj = load_or_compute(run, "spectrum")
     for it in (1, 2):
         spec = I.generated_spectrograms(run, it)

@@ -57,3 +57,29 @@ def test_bad_input():
         scores([1, 2], [1])
     with pytest.raises(LabkitError, match="not in labels"):
         scores([1, 2], [1, 2], labels=[1])
+
+
+def test_oracle_share_is_the_ratio_of_paired_gains_with_a_bootstrap_interval():
+    import numpy as np
+    import pandas as pd
+
+    from labkit.experiment.stats import oracle_share
+
+    rows = []
+    gains = {"none": [0, 0, 0, 0], "oracle-population": [0.10, 0.12, 0.08, 0.10], "half": [0.05, 0.06, 0.04, 0.05]}
+    gains["hurts"] = [-0.05, -0.06, -0.04, -0.05]
+    for name, g in gains.items():
+        for seed in (0, 1):
+            for fold, d in enumerate(g):
+                rows.append({"augmenter": name, "seed": seed, "fold": fold, "uar": 0.5 + d})
+    out = oracle_share(pd.DataFrame(rows), "oracle-population").set_index("augmenter")
+    assert list(out.index) == ["half", "hurts"]  # neither the baseline nor the oracle itself
+    assert out.loc["half", "share"] == pytest.approx(0.5) and out.loc["hurts", "share"] == pytest.approx(-0.5)
+    # every fold's ratio is exactly 1/2, so every bootstrap resample gives 1/2
+    assert out.loc["half", "ci_low"] == pytest.approx(0.5) and out.loc["half", "ci_high"] == pytest.approx(0.5)
+    assert out.loc["half", "oracle_gain"] == pytest.approx(0.10) and out.loc["half", "n_folds"] == 4
+
+    # an oracle that gains nothing leaves no share to read
+    flat = pd.DataFrame(rows).assign(uar=lambda df: np.where(df["augmenter"] == "oracle-population", 0.5, df["uar"]))
+    none_gained = oracle_share(flat, "oracle-population")
+    assert none_gained["share"].isna().all() and (none_gained["oracle_gain"] == 0).all()

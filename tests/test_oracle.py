@@ -277,3 +277,21 @@ def test_labkit_compare_runs_both_oracles_end_to_end(corpus, tmp_path, capsys):
         assert all(t["n_synthetic"] == t["n_train"] for t in mine), [(t["n_synthetic"], t["n_train"]) for t in mine]
     assert set(result) == {"none", *NAMES}  # --json: {augmenter: {metric: summary}}
     assert all(0 <= result[name]["uar"]["mean"] <= 1 and result[name]["uar"]["n"] == n_speakers for name in NAMES)
+
+    # the share of each oracle's gain (labkit.experiment.stats.oracle_share): stored, and printed
+    shares = Run(out).read_table("oracle_share")
+    assert set(zip(shares["oracle"], shares["augmenter"])) == {
+        ("oracle-speakers", "oracle-population"),
+        ("oracle-population", "oracle-speakers"),
+    }
+    uar = {name: result[name]["uar"]["mean"] for name in result}
+    for row in shares.itertuples(index=False):
+        gain = uar[row.oracle] - uar["none"]  # every augmenter ran every fold: mean of paired = difference of means
+        assert row.oracle_gain == pytest.approx(gain) and row.n_folds == n_speakers
+        if gain > 0:
+            assert row.share == pytest.approx((uar[row.augmenter] - uar["none"]) / gain)
+        else:
+            assert np.isnan(row.share)
+    assert main([*argv, "--out", str(out)]) == 0  # finished: reprints the table from the stored tasks
+    printed = capsys.readouterr().out
+    assert "share of oracle-speakers's gain [95% CI]" in printed and "share of oracle-population's gain" in printed

@@ -35,6 +35,14 @@ test speakers, the folds and the classifier's seeds are identical; only the augm
   across the augmenters with Benjamini–Hochberg (false discovery rate;
   `scipy.stats.false_discovery_control`). Both are reported: ``p_value`` (raw) and ``p_adjusted``.
 
+The share of an oracle's gain (`oracle_share`): on a synthetic corpus the oracle augmenters draw new
+real samples, the known answer a learned generator is trying to give. An augmenter's share is
+``mean_f(d_aug) / mean_f(d_oracle)`` over the same folds (``d``: seed-averaged per-fold differences
+from the baseline, as above), so 1 means "as much as more real data", 0 "nothing", below 0 "it hurts".
+Its 95 % interval is a paired bootstrap over folds (both differences of a resampled fold move
+together). A ratio is meaningless when the oracle itself gains nothing: when the oracle's mean
+gain is not above 0 the share is NaN and the table says so.
+
 Bounded metrics: UAR, WA, F1 and the combined score lie in [0, 1], and with few seeds a t interval
 can cross those bounds; `summarize` clips the interval to [0, 1] (``bounds=``).
 """
@@ -172,3 +180,63 @@ def wilcoxon_p(d) -> float:
     a = np.round(np.abs(nonzero), 12)
     exact = np.unique(a).size == a.size and a.size <= 50
     return float(stats.wilcoxon(nonzero, zero_method="wilcox", method="exact" if exact else "asymptotic").pvalue)
+
+
+def _per_fold_diffs(tasks: pd.DataFrame, name: str, baseline: str, metric: str) -> pd.Series:
+    """{fold: seed-averaged (name − baseline) difference of `metric`}, on the (seed, fold) pairs both ran."""
+    base = tasks.loc[tasks["augmenter"] == baseline, ["seed", "fold", metric]]
+    part = tasks.loc[tasks["augmenter"] == name, ["seed", "fold", metric]]
+    joined = part.merge(base, on=["seed", "fold"], how="inner", suffixes=("", "_base"))
+    return (joined[metric] - joined[f"{metric}_base"]).groupby(joined["fold"]).mean()
+
+
+def oracle_share(
+    tasks: pd.DataFrame,
+    oracle: str,
+    metric: str = "uar",
+    baseline: str = "none",
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Each augmenter's gain over `baseline` as a share of `oracle`'s gain, paired per fold (module docstring).
+
+    Returns
+    -------
+    DataFrame with columns ``augmenter, oracle, metric, share, ci_low, ci_high, oracle_gain, n_folds``:
+    one row per augmenter other than `baseline` and `oracle`; ``oracle_gain`` is the oracle's mean
+    difference from the baseline (the denominator). NaN share when ``oracle_gain <= 0``.
+    """
+    columns = ["augmenter", "oracle", "metric", "share", "ci_low", "ci_high", "oracle_gain", "n_folds"]
+    d_or = _per_fold_diffs(tasks, oracle, baseline, metric)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for name in dict.fromkeys(tasks["augmenter"]):
+        if name in (baseline, oracle):
+            continue
+        d_aug = _per_fold_diffs(tasks, name, baseline, metric)
+        folds = d_aug.index.intersection(d_or.index)
+        a, o = d_aug.loc[folds].to_numpy(dtype=float), d_or.loc[folds].to_numpy(dtype=float)
+        gain = float(o.mean()) if o.size else float("nan")
+        share = lo = hi = float("nan")
+        if o.size and gain > 0:
+            share = float(a.mean() / gain)
+            if o.size >= 2:
+                idx = rng.integers(0, o.size, size=(n_boot, o.size))  # (n_boot, n_folds) resampled folds
+                den = o[idx].mean(axis=1)
+                ok = den > 0
+                boot = a[idx].mean(axis=1)[ok] / den[ok]
+                if boot.size:
+                    lo, hi = (float(v) for v in np.quantile(boot, [0.025, 0.975]))
+        rows.append(
+            {
+                "augmenter": name,
+                "oracle": oracle,
+                "metric": metric,
+                "share": share,
+                "ci_low": lo,
+                "ci_high": hi,
+                "oracle_gain": gain,
+                "n_folds": int(o.size),
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)

@@ -73,6 +73,9 @@ from labkit.experiment.pipeline import FrameScaler, amount_str, build_pipeline, 
 from labkit.experiment.protocols import Fold, check_fold, make_folds
 
 BASELINE = "none"
+# the known-answer augmenters (labkit.augment.oracle): with one in a comparison, every augmenter's gain
+# is also given as a share of the oracle's (labkit.experiment.stats.oracle_share)
+ORACLES = ("oracle-speakers", "oracle-population")
 
 
 @dataclass
@@ -663,7 +666,7 @@ def _nan_to_none(v):
 
 def summarise(results: list[dict], config: CompareConfig) -> tuple[dict, dict]:
     """Tables (tasks, summary, per_class, paired, sweep) and the summary JSON from task results."""
-    from labkit.experiment.stats import paired_vs, summarize
+    from labkit.experiment.stats import oracle_share, paired_vs, summarize
 
     cols = ["augmenter", "amount", "seed", "fold", "fold_name", "n_train", "n_test", "n_synthetic", *SCALAR_METRICS]
     tasks = pd.DataFrame([{c: r[c] for c in cols} for r in results], columns=cols)
@@ -693,6 +696,9 @@ def summarise(results: list[dict], config: CompareConfig) -> tuple[dict, dict]:
 
     paired = paired_vs(main, SCALAR_METRICS, BASELINE) if BASELINE in set(tasks["augmenter"]) else pd.DataFrame()
     tables = {"tasks": tasks, "summary": summary, "per_class": per_class, "paired": paired}
+    oracles = [n for n in order if n in ORACLES]
+    if oracles and BASELINE in set(tasks["augmenter"]):  # the share of each oracle's gain (stats.oracle_share)
+        tables["oracle_share"] = pd.concat([oracle_share(main, o, "uar", BASELINE) for o in oracles], ignore_index=True)
     tuning = _tuning_table(results, config)
     if len(tuning):
         tables["tuning"] = tuning
@@ -744,12 +750,14 @@ def format_table(
     fmt: str = "text",
     chosen: dict[str, str] | None = None,
     paired=None,
+    shares=None,
 ) -> str:
     """One row per augmenter, ``mean [ci_low, ci_high]`` per metric (in %), via the one formatter.
 
     `chosen` ({augmenter: text}, from `chosen_values`) adds the hyperparameters ``--tune`` picked;
     `paired` (the run's ``paired`` table) adds the UAR difference from "none" with its raw and
-    Benjamini-Hochberg-adjusted p. Metrics a summary lacks (``uar_pooled`` of runs from older labkit
+    Benjamini-Hochberg-adjusted p; `shares` (the ``oracle_share`` table, when oracle augmenters ran)
+    adds, per oracle, the share of its UAR gain each augmenter reaches. Metrics a summary lacks (``uar_pooled`` of runs from older labkit
     versions) are left out.
     """
     from labkit.experiment.tables import Column, PaperTable
@@ -777,6 +785,12 @@ def format_table(
             extra.setdefault(row.augmenter, {})[header] = (
                 f"{100 * row.mean_diff:+.1f} (p = {row.p_value:.2g} / {row.p_adjusted:.2g})"
             )
+    if shares is not None and len(shares):
+        for oracle, part in shares.groupby("oracle", sort=False):
+            header = f"share of {oracle}'s gain [95% CI]"
+            headers.append(header)
+            for row in part.itertuples(index=False):
+                extra.setdefault(row.augmenter, {})[header] = _share_text(row)
     table = PaperTable(
         title="",
         columns=[Column(m, labels.get(m, m)) for m in metrics],
@@ -787,6 +801,14 @@ def format_table(
         extra=extra,
     )
     return table.render(fmt)
+
+
+def _share_text(row) -> str:
+    """``0.42 [0.10, 0.80]``; ``n/a`` when the oracle gained nothing (no share of nothing)."""
+    if not np.isfinite(row.share):
+        return "n/a"
+    ci = f" [{row.ci_low:.2f}, {row.ci_high:.2f}]" if np.isfinite(row.ci_low) else ""
+    return f"{row.share:.2f}{ci}"
 
 
 def format_sweep(sweep, fmt: str = "text", metric: str = "uar") -> str:
@@ -816,7 +838,8 @@ def render(summary: dict, tables: dict, config: CompareConfig, fmt: str = "text"
     """
     chosen = chosen_values(tables.get("tuning"), config)
     paired = tables.get("paired")
-    table = format_table(summary, fmt=fmt, chosen=chosen, paired=paired)
+    shares = tables.get("oracle_share")
+    table = format_table(summary, fmt=fmt, chosen=chosen, paired=paired, shares=shares)
     if table_only:
         return table
     lines = [
@@ -831,6 +854,18 @@ def render(summary: dict, tables: dict, config: CompareConfig, fmt: str = "text"
             f"Δ UAR vs none: difference in points (seeds averaged within each fold), Wilcoxon p over "
             f"{n.n_folds} folds ({n.n_seeds} seeds), raw / Benjamini-Hochberg adjusted across the augmenters."
         )
+    if shares is not None and len(shares):
+        for oracle, part in shares.groupby("oracle", sort=False):
+            gain = part["oracle_gain"].iloc[0]
+            what = (
+                f"it gains {100 * gain:+.1f} UAR points over none"
+                if np.isfinite(gain) and gain > 0
+                else "it gains nothing over none here, so no augmenter's share can be read (n/a)"
+            )
+            lines.append(
+                f"share of {oracle}'s gain: an augmenter's mean Δ UAR over the oracle's, on the same "
+                f"{int(part['n_folds'].max())} folds (1 = as much as new real data; paired bootstrap CI); {what}."
+            )
     sweep_table = tables.get("sweep")
     if sweep_table is not None and len(sweep_table):
         lines.append("\nUAR (%) against the amount of synthetic data (ratio of each class's size)")

@@ -508,12 +508,19 @@ def test_tune_chooses_each_classifier_inside_the_fold_on_real_rows(tmp_path, mon
     assert "--tune: each classifier's hyperparameters chosen in every fold" in printed
     assert "SVM: C " in printed and "DNN: weight_decay " in printed
     speakers = feats.meta["speaker"].to_numpy()
-    # 2 methods (none, noise) x 4 folds x 2 classifiers
-    assert len(seen) == 16 and {name for name, _, _ in seen} == {"svm-linear", "mlp"}
+    # one inner CV per fold and classifier (4 folds x 2 classifiers), reused by both methods of the
+    # fold (none, noise): the choice is cached per (seed, fold) in the run
+    assert len(seen) == 8 and {name for name, _, _ in seen} == {"svm-linear", "mlp"}
     for _, X, groups in seen:  # exactly one fold's training rows, and none of that fold's test speakers
         (fold,) = [f for f in folds if len(f.train_idx) == len(X) and np.array_equal(feats.X[f.train_idx], X)]
         assert groups == set(speakers[fold.train_idx]) and not groups & set(speakers[fold.test_idx])
     run = open_run(tmp_path / "run")
     assert run.config["tune"] is True
-    tuned = [json.loads(t) for t in run.read_table("tasks")["tuned"]]
+    table = run.read_table("tasks")
+    tuned = [json.loads(t) for t in table["tuned"]]
     assert all(t["SVM"]["C"] in C.TUNING_GRIDS["svm-linear"]["C"] for t in tuned)
+    for _, part in table.groupby("fold"):  # every method of a fold classified with the same values
+        assert len(part) == 2 and len(set(part["tuned"])) == 1
+    # a rerun reuses the finished tasks and tunes nothing
+    seen.clear()
+    assert _run(argv, monkeypatch, feats) == 0 and seen == []

@@ -26,7 +26,8 @@ with every speaker on both sides. The output says which one ran.
 The classifiers keep labkit's defaults (linear SVM C = 1; the DNN's L2 1e-4) unless ``--tune``: then
 the SVM's C and the DNN's L2 are chosen in every fold by a speaker-grouped inner CV on the fold's
 *real* training rows (`labkit.experiment.classifiers.tune_on_real`), and every method of that fold
-uses the chosen values. Not each augmented set's own optimum: an inner CV over augmented sets would
+uses the chosen values (chosen once per (seed, fold), kept in the run's cache, read by the fold's other
+methods). Not each augmented set's own optimum: an inner CV over augmented sets would
 train every cycle-GAN again in every inner fold; the same values for every method keep the
 comparison about the data, not about the tuning.
 
@@ -463,11 +464,7 @@ def method_task(task: dict, context: ShilandariContext, run_path: str) -> dict:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if context.tune:  # on the fold's real training rows only; every method of the fold uses them
-            from labkit.experiment.classifiers import tune_on_real
-
-            for name in context.classifiers:
-                label, clf_name = CLASSIFIERS[name]
-                params[name], tuned[label] = tune_on_real(clf_name, Xtr, ytr, context.speakers[fold.train_idx], rs)
+            params, tuned = _tuned_for_fold(run, context, seed, k, Xtr, ytr, context.speakers[fold.train_idx], rs)
         for amount in amounts:
             for name in context.classifiers:
                 label, clf_name = CLASSIFIERS[name]
@@ -516,6 +513,37 @@ def method_task(task: dict, context: ShilandariContext, run_path: str) -> dict:
         "warnings": sorted({str(w.message) for w in caught})[:5],
         **({"tuned": tuned} if tuned else {}),
     }
+
+
+def _tuned_for_fold(run, context, seed: int, fold: int, Xtr, ytr, groups, rs) -> tuple[dict, dict]:
+    """({classifier: params}, {label: record}) chosen by one inner CV per classifier on the fold's real rows.
+
+    Every method of a (seed, fold) classifies with the same values, so the choice is made once per
+    (seed, fold) and kept in the run (``cache/tuning-s<seed>-f<fold>.json``, written atomically); the
+    other methods' tasks read it. Two tasks of one fold running at the same time may both compute
+    it: the rows, grid and seed are the same, so is the result.
+    """
+    import json
+
+    from labkit.experiment.classifiers import tune_on_real
+    from labkit.utils import write_json_atomic
+
+    path = run.cache_path(f"tuning-s{seed}-f{fold}.json")
+    wanted = sorted(context.classifiers)
+    if path.is_file():
+        try:
+            cached = json.loads(path.read_text())
+            if cached.get("classifiers") == wanted:
+                return cached["params"], cached["tuned"]
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged cache file: computed again and rewritten
+    params, tuned = {}, {}
+    for name in context.classifiers:
+        label, clf_name = CLASSIFIERS[name]
+        params[name], tuned[label] = tune_on_real(clf_name, Xtr, ytr, groups, rs)
+    plain = json.loads(json.dumps({"params": params, "tuned": tuned}, default=float))
+    write_json_atomic(path, {"classifiers": wanted, **plain})
+    return plain["params"], plain["tuned"]
 
 
 def _tuning_note(tasks) -> str:

@@ -125,17 +125,13 @@ def paired_vs(tasks: pd.DataFrame, metrics: list[str], baseline: str = "none") -
     n_folds = n_pairs the folds tested, n_seeds the seeds averaged per fold (see the module docstring).
     """
     columns = ["augmenter", "metric", "mean_diff", "p_value", "p_adjusted", "n_folds", "n_seeds", "n_pairs"]
-    base = tasks.loc[tasks["augmenter"] == baseline, ["seed", "fold", *metrics]]
     rows = []
-    for name, part in tasks.groupby("augmenter", sort=False):
+    for name in dict.fromkeys(tasks["augmenter"]):
         if name == baseline:
             continue
-        joined = part.merge(base, on=["seed", "fold"], how="inner", suffixes=("", "_base"))
         for metric in metrics:
-            diff = (joined[metric] - joined[f"{metric}_base"]).rename("d")
-            per_fold = pd.concat([joined[["fold", "seed"]], diff], axis=1).groupby("fold")
-            d = per_fold["d"].mean().to_numpy(dtype=float)  # (n_folds,) seed-averaged differences
-            n_seeds = int(per_fold["seed"].nunique().max()) if len(joined) else 0
+            per_fold, n_seeds = _fold_differences(tasks, name, baseline, metric)
+            d = per_fold.to_numpy(dtype=float)  # (n_folds,) seed-averaged differences
             p = wilcoxon_p(d) if d.size >= 2 else float("nan")
             rows.append(
                 {
@@ -182,12 +178,15 @@ def wilcoxon_p(d) -> float:
     return float(stats.wilcoxon(nonzero, zero_method="wilcox", method="exact" if exact else "asymptotic").pvalue)
 
 
-def _per_fold_diffs(tasks: pd.DataFrame, name: str, baseline: str, metric: str) -> pd.Series:
-    """{fold: seed-averaged (name − baseline) difference of `metric`}, on the (seed, fold) pairs both ran."""
+def _fold_differences(tasks: pd.DataFrame, name: str, baseline: str, metric: str) -> tuple[pd.Series, int]:
+    """({fold: seed-averaged (name − baseline) difference of `metric`}, seeds averaged per fold), on the
+    (seed, fold) pairs both ran: the one pairing rule of `paired_vs` and `oracle_share`."""
     base = tasks.loc[tasks["augmenter"] == baseline, ["seed", "fold", metric]]
     part = tasks.loc[tasks["augmenter"] == name, ["seed", "fold", metric]]
     joined = part.merge(base, on=["seed", "fold"], how="inner", suffixes=("", "_base"))
-    return (joined[metric] - joined[f"{metric}_base"]).groupby(joined["fold"]).mean()
+    per_fold = (joined[metric] - joined[f"{metric}_base"]).groupby(joined["fold"])
+    n_seeds = int(joined.groupby("fold")["seed"].nunique().max()) if len(joined) else 0
+    return per_fold.mean(), n_seeds
 
 
 def oracle_share(
@@ -207,13 +206,13 @@ def oracle_share(
     difference from the baseline (the denominator). NaN share when ``oracle_gain <= 0``.
     """
     columns = ["augmenter", "oracle", "metric", "share", "ci_low", "ci_high", "oracle_gain", "n_folds"]
-    d_or = _per_fold_diffs(tasks, oracle, baseline, metric)
+    d_or, _ = _fold_differences(tasks, oracle, baseline, metric)
     rng = np.random.default_rng(seed)
     rows = []
     for name in dict.fromkeys(tasks["augmenter"]):
         if name in (baseline, oracle):
             continue
-        d_aug = _per_fold_diffs(tasks, name, baseline, metric)
+        d_aug, _ = _fold_differences(tasks, name, baseline, metric)
         folds = d_aug.index.intersection(d_or.index)
         a, o = d_aug.loc[folds].to_numpy(dtype=float), d_or.loc[folds].to_numpy(dtype=float)
         gain = float(o.mean()) if o.size else float("nan")

@@ -208,3 +208,39 @@ def test_paper_modules_stay_light_at_import():
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_gate_helpers_combine_folds_and_name_the_failing_generator():
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from labkit.metrics.gate import gate
+    from labkit.reproductions.common import gate_json, gate_lines, gate_record, gate_summary, gated_verdict
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 5))
+    y = np.repeat([0, 1, 2], 40)
+    X[:, 0] += 2 * y
+    good = gate(X, y, X + rng.normal(scale=0.3, size=X.shape), y, generator="good", fold=0)
+    collapsed = gate(X, y, 0.01 * X, y, generator="collapsed", fold=0)
+    # one task's record as a dict, the other's as the JSON text the run store gives back
+    tasks = pd.DataFrame(
+        {"gate": [gate_record({"good": good, "collapsed": collapsed, "none": None}),
+                  json.dumps(gate_record({"good": good, "collapsed": collapsed}))]}
+    )  # fmt: skip
+    summary = gate_summary(tasks)
+    assert set(summary) == {"good", "collapsed"}
+    assert summary["good"].passed and not summary["collapsed"].passed
+    assert summary["good"].n_real == 240  # two folds combined
+    lines = gate_lines(summary)
+    assert lines[0].startswith("Gate · good: passed") and "FAILED" in lines[1]
+    js = gate_json(summary)
+    json.dumps(js, allow_nan=False)
+    assert js["verdict"].startswith("inconclusive: collapsed failed the gate (fidelity")
+    assert gated_verdict(False, "GAN helps", summary, ["good"]) == (
+        "GAN helps: claim not reproduced by generators that learned the data."
+    )
+    assert "collapsed failed the gate" in gated_verdict(False, "GAN helps", summary)
+    assert gated_verdict(True, "GAN helps", summary) == "GAN helps: reproduced."

@@ -266,6 +266,95 @@ def tuning_note(tasks, untuned: str, tuned: str, spaces: dict[str, str] | None =
     return f"{tuned}: {chosen}."
 
 
+# --------------------------------------------------------------------------- the learned-the-data gate
+def gate_record(results) -> dict:
+    """A task's ``gate`` entry from its generators' per-fold `labkit.metrics.gate.GateResult` s.
+
+    `results` is {generator label: GateResult or None} (None: that generator made nothing to judge,
+    e.g. the "none" baseline); the entry is {label: ``GateResult.to_dict()``} with non-finite numbers
+    as None, so it is plain JSON. A task that trains several generators (one fold of Sahu et al.'s
+    Table 1) gates each under its own label; the table's rows use the same labels.
+    """
+    out = {}
+    for name, r in results.items():
+        if r is None:
+            continue
+        out[str(name)] = {k: _finite(v) for k, v in r.to_dict().items()}
+    return out
+
+
+def gate_summary(tasks, column: str = "gate") -> dict:
+    """{generator label: `GateResult`} combined over folds (`labkit.metrics.gate.combine`) from the
+    tasks' `gate_record` entries (dicts, or their JSON text as the run store gives them back)."""
+    from dataclasses import fields
+
+    from labkit.metrics.gate import GateResult, combine
+
+    if column not in getattr(tasks, "columns", ()):
+        return {}
+    names = {f.name for f in fields(GateResult)}
+    per: dict[str, list] = {}
+    for entry in tasks[column]:
+        if isinstance(entry, str):
+            entry = json.loads(entry)
+        if not isinstance(entry, dict):
+            continue
+        for label, d in entry.items():
+            kw = {k: (float("nan") if v is None and k != "fold" else v) for k, v in d.items() if k in names}
+            if kw.get("spread") is not None and math.isnan(kw["spread"]):
+                kw["spread"] = float("inf")  # a non-finite spread was stored as None: rows blown up or NaN
+            per.setdefault(label, []).append(GateResult(**kw))
+    return {label: combine(rs) for label, rs in per.items()}
+
+
+def gate_lines(summary: dict) -> list[str]:
+    """One printed line per generator: its verdict and its numbers, fold means (`gate_summary`)."""
+    lines = []
+    for label, r in summary.items():
+        status = "passed" if r.passed else f"FAILED ({', '.join(r.failed)})"
+        lines.append(
+            f"Gate · {label}: {status}: fidelity {100 * r.fidelity:.0f} % against {100 * r.real_accuracy:.0f} % "
+            f"for real rows (chance {100 * r.chance:.0f} %), C2ST AUC {r.c2st_auc:.2f}, precision "
+            f"{r.precision:.2f}, recall {r.recall:.2f}, spread {r.spread:.2f}."
+        )
+    return lines
+
+
+def gate_json(summary: dict) -> dict:
+    """The gate's part of a table's ``--json``: {"generators": {label: numbers}, "verdict": line}."""
+    from labkit.metrics.gate import gate_verdict
+
+    return {
+        "generators": {label: {k: _finite(v) for k, v in r.to_dict().items()} for label, r in summary.items()},
+        "verdict": gate_verdict(list(summary.values())) if summary else None,
+    }
+
+
+def gated_verdict(reproduced: bool, claim: str, summary: dict, generators=None) -> str:
+    """A claim's verdict sentence read through the gate.
+
+    `reproduced`: whether our numbers show the paper's claim; `claim`: the claim in a few words;
+    `generators`: the labels of `summary` the claim rests on (default: all). A reproduced claim says
+    so; one that did not reproduce says "claim not reproduced by generators that learned the data" or
+    "inconclusive: <generator> failed the gate (...)" (`labkit.metrics.gate.gate_verdict`). Without
+    gate numbers (nothing gated) it says that the verdict is not gated.
+    """
+    from labkit.metrics.gate import gate_verdict
+
+    if reproduced:
+        return f"{claim}: reproduced."
+    chosen = [summary[g] for g in (generators if generators is not None else summary) if g in summary]
+    if not chosen:
+        return f"{claim}: not reproduced (no generator was gated)."
+    return f"{claim}: {gate_verdict(chosen)}."
+
+
+def _finite(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
 __all__ = [
     "DEVICE_HELP",
     "FUNCTIONALS",
@@ -276,6 +365,11 @@ __all__ = [
     "describe",
     "drop_checkpoints",
     "emotion_counts",
+    "gate_json",
+    "gate_lines",
+    "gate_record",
+    "gate_summary",
+    "gated_verdict",
     "load_features",
     "long_table",
     "p_text",

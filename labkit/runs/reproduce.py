@@ -91,9 +91,11 @@ def add_common_arguments(p: argparse.ArgumentParser, exp: Experiment) -> None:
     if exp.tunable:
         p.add_argument(
             "--tune",
-            action="store_true",
+            action=argparse.BooleanOptionalAction,
+            default=True,
             help="choose the classifier's hyperparameters inside every training fold by a speaker-"
-            "independent inner CV (labkit.experiment.classifiers.TUNING_GRIDS)",
+            "independent inner CV on its real rows, once per (seed, fold) (labkit.experiment.classifiers."
+            "TUNING_GRIDS); the default. --no-tune keeps the fixed classifier (quicker; the table says which ran)",
         )
     else:
         p.set_defaults(tune=False)

@@ -23,7 +23,7 @@ def emodb(tmp_path_factory):
 def _reproduce(argv, capsys) -> dict:
     from labkit.cli import main
 
-    assert main(["reproduce", *argv, "--json"]) == 0
+    assert main(["reproduce", *argv, "--no-tune", "--json"]) == 0  # tuning is tested elsewhere; here the loaders
     return json.loads(capsys.readouterr().out)
 
 

@@ -578,7 +578,7 @@ def gate_codes(codes, Xtr, labels_train: dict, groups_train, *, seed: int, fold:
     decoder's draws F(z, y), z ~ N(0, I) (`labkit.trainers.codevector.generate`), one per real training
     row of each class, against those real rows: the standardised training rows `Xtr` the AAE was
     trained on, their labels of the task and their speakers as groups. A code whose rows are too few
-    for the gate's k-NN measures is left out (None).
+    for the gate's measures is left out (None).
     """
     import numpy as np
 
@@ -596,8 +596,10 @@ def gate_codes(codes, Xtr, labels_train: dict, groups_train, *, seed: int, fold:
             results[label] = gate(
                 Xtr[mask], y_real, X_gen, y_gen, groups=groups_train[mask], generator=label, fold=fold, seed=seed
             )
-        except LabkitError:
-            results[label] = None  # e.g. fewer rows than the gate's k neighbours (a tiny Exp 2 size)
+        except (LabkitError, ValueError):
+            # too few rows for the gate's k neighbours, or a speaker split without one class (a tiny
+            # Exp 2 size): this code is not gated on this fold, and the task's scores stand
+            results[label] = None
     return common.gate_record(results)
 
 

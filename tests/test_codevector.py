@@ -523,6 +523,9 @@ def test_exp2_sizes_and_the_train_command_records_the_code_space(monkeypatch, tm
     assert _run("codevector-exp2", tmp_path / "e2", "--seeds", "1", "--sizes", "full,500,40") == 0
     out = capsys.readouterr().out
     assert "N=40" in out and "Skipped sizes 500" in out and "Act. enriched 4" in out
+    # the gate per code and size; Table 2's claim is read at the reduced sizes
+    assert "Gate · activation enriched-4 N=40:" in out and "Gate · valence aae:" in out
+    assert "Verdict: valence: an enriched code beats baseline_fs at N = 40:" in out
     tasks = Run(tmp_path / "e2").read_table("tasks")
     assert sorted(set(tasks["size"])) == ["40", "full"] and (tasks.loc[tasks["size"] == "40", "n_train"] == 40).all()
 

@@ -526,6 +526,9 @@ def test_exp2_sizes_and_the_train_command_records_the_code_space(monkeypatch, tm
     # the gate per code and size; Table 2's claim is read at the reduced sizes
     assert "Gate · activation enriched-4 N=40:" in out and "Gate · valence aae:" in out
     assert "Verdict: valence: an enriched code beats baseline_fs at N = 40:" in out
+    # --tune's choices per (size, seed, fold): the cut training sides are other real rows
+    cached = sorted(p.name for p in (tmp_path / "e2" / "cache").iterdir())
+    assert cached == sorted([f"tuning-s0-f{k}.json" for k in range(4)] + [f"tuning-n40-s0-f{k}.json" for k in range(4)])
     tasks = Run(tmp_path / "e2").read_table("tasks")
     assert sorted(set(tasks["size"])) == ["40", "full"] and (tasks.loc[tasks["size"] == "40", "n_train"] == 40).all()
 

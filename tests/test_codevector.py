@@ -135,6 +135,21 @@ def test_tiny_training_run_and_its_history():
 
 
 @pytest.mark.slow
+def test_generate_decodes_prior_draws_with_their_class():
+    """The gate's draws: F(z, y), z ~ N(0, I) from a generator of their own (seeded, torch's global one untouched)."""
+    cfg = make_config("aae-64", n_features=6, code_size=3)
+    model = CodeVectorAAE(cfg)
+    y = np.array([0, 0, 1, 1, 1])
+    state = torch.random.get_rng_state()
+    a, b = trainer.generate(model, y, seed=4), trainer.generate(model, y, seed=4)
+    assert a.shape == (5, 6) and a.dtype == np.float32 and np.array_equal(a, b)
+    assert torch.equal(state, torch.random.get_rng_state())
+    assert not np.allclose(a, trainer.generate(model, 1 - y, seed=4))  # the class condition reaches the rows
+    assert not np.allclose(a, trainer.generate(model, y, seed=5))
+    with pytest.raises(LabkitError, match="conditional decoder"):
+        trainer.generate(CodeVectorAAE(make_config("knn-aae", n_features=6)), y)
+
+
 def test_training_fits_the_out_of_context_labels():
     meta, X = _toy(n_speakers=4, n_per=10)
     Xs = ((X - X.mean(0)) / X.std(0)).astype(np.float32)

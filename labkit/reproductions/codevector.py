@@ -420,7 +420,8 @@ def evaluate_fold(
         groups_train (n,) the training rows' speakers (the inner CV's groups)
     X_test, labels_test : the held-out side, used only to score the fitted pipelines
     X_o : (N_o, d) raw out-of-context features; labels_o {task: (N_o,) 0/1/-1}
-    settings : {"code_sizes", "aae_size", "epochs", "k", "classifier", "C", "tune", "methods"}
+    settings : {"code_sizes", "aae_size", "epochs", "k", "classifier", "C", "methods", ...} (its "tune" is read
+        by `fold_task`, which passes `tuned`)
     seed : seeds every AAE of this fold
     recorder_factory : optional callable(task, method, Xtr, ytr, Xte, yte, Xo, yo) -> an ``on_epoch`` hook
         for `labkit.trainers.codevector.train` (e.g. a `CodeSpaceRecorder`) or None; the arrays are the

@@ -135,6 +135,21 @@ def test_tiny_training_run_and_its_history():
 
 
 @pytest.mark.slow
+def test_generate_decodes_prior_draws_with_their_class():
+    """The gate's draws: F(z, y), z ~ N(0, I) from a generator of their own (seeded, torch's global one untouched)."""
+    cfg = make_config("aae-64", n_features=6, code_size=3)
+    model = CodeVectorAAE(cfg)
+    y = np.array([0, 0, 1, 1, 1])
+    state = torch.random.get_rng_state()
+    a, b = trainer.generate(model, y, seed=4), trainer.generate(model, y, seed=4)
+    assert a.shape == (5, 6) and a.dtype == np.float32 and np.array_equal(a, b)
+    assert torch.equal(state, torch.random.get_rng_state())
+    assert not np.allclose(a, trainer.generate(model, 1 - y, seed=4))  # the class condition reaches the rows
+    assert not np.allclose(a, trainer.generate(model, y, seed=5))
+    with pytest.raises(LabkitError, match="conditional decoder"):
+        trainer.generate(CodeVectorAAE(make_config("knn-aae", n_features=6)), y)
+
+
 def test_training_fits_the_out_of_context_labels():
     meta, X = _toy(n_speakers=4, n_per=10)
     Xs = ((X - X.mean(0)) / X.std(0)).astype(np.float32)
@@ -210,23 +225,21 @@ def test_ds_selection_is_gridsearchcv_over_the_pipeline():
 
     meta, X = _toy(n_speakers=5, dim=6)
     groups = meta["speaker"].to_numpy()
-    for task, tune in [("activation", False), ("valence", False), ("valence", True)]:
+    # the third case: C as --tune chose it on the fold's real rows (tuned_for_fold), Ds still searched
+    for task, C in [("activation", None), ("valence", None), ("valence", 0.03)]:
         y = cv.binary_labels(meta, task)
-        pipe, info = cv.fit_svm(X, y, groups, select=True, tune=tune)
+        pipe, info = cv.fit_svm(X, y, groups, select=True, params=None if C is None else {"C": C, "inner_uar": 0.5})
         ref = Pipeline(
             [
                 ("scale", StandardScaler()),
                 ("select", SelectKBest(f_classif)),
-                ("classify", SVC(kernel="linear", class_weight="balanced", random_state=0)),
+                ("classify", SVC(kernel="linear", class_weight="balanced", random_state=0, C=C or 1.0)),
             ]
         )
-        grid = {
-            "select__k": cv.ds_grid(6),
-            **({"classify__C": [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]} if tune else {}),
-        }
+        grid = {"select__k": cv.ds_grid(6)}
         search = GridSearchCV(ref, grid, scoring="balanced_accuracy", cv=GroupKFold(3)).fit(X, y, groups=groups)
         assert info["ds"] == search.best_params_["select__k"]
-        assert info["C"] == search.best_params_.get("classify__C", 1.0)
+        assert info["C"] == (C or 1.0) and pipe.named_steps["classify"].C == (C or 1.0)
         assert info["inner_uar"] == pytest.approx(search.best_score_)
         np.testing.assert_array_equal(pipe.predict(X), search.best_estimator_.predict(X))
 
@@ -267,6 +280,16 @@ def test_no_test_speaker_reaches_the_scaler_anova_aae_or_svm(monkeypatch):
 
     meta, X = _toy(n_speakers=4)
     meta_o, X_o = _toy(n_speakers=3, seed=5, prefix="ooc-")
+    spk = meta["speaker"].to_numpy()
+    test_speaker = spk[0]
+    tr, te = np.flatnonzero(spk != test_speaker), np.flatnonzero(spk == test_speaker)
+    labels = {t: cv.binary_labels(meta, t) for t in cv.DIMENSIONS}
+    labels_o = {t: cv.binary_labels(meta_o, t) for t in cv.DIMENSIONS}
+    # --tune's choice: made on the training rows alone (its own inputs), before the spies go in
+    tuned = cv.tuned_for_fold(None, "x", X[tr], {t: y[tr] for t, y in labels.items()}, spk[tr], "svm-linear")
+    assert set(tuned) == set(cv.DIMENSIONS) and all(
+        t["C"] in (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0) for t in tuned.values()
+    )
     events = []  # (kind, estimator, rows it was fitted on), in the order the fits happened
     trained, groups_seen = [], []
 
@@ -297,11 +320,6 @@ def test_no_test_speaker_reaches_the_scaler_anova_aae_or_svm(monkeypatch):
 
     monkeypatch.setattr(trainer, "train", spy_train)
 
-    spk = meta["speaker"].to_numpy()
-    test_speaker = spk[0]
-    tr, te = np.flatnonzero(spk != test_speaker), np.flatnonzero(spk == test_speaker)
-    labels = {t: cv.binary_labels(meta, t) for t in cv.DIMENSIONS}
-    labels_o = {t: cv.binary_labels(meta_o, t) for t in cv.DIMENSIONS}
     out = cv.evaluate_fold(
         X[tr],
         {t: y[tr] for t, y in labels.items()},
@@ -312,8 +330,13 @@ def test_no_test_speaker_reaches_the_scaler_anova_aae_or_svm(monkeypatch):
         labels_o,
         SETTINGS,
         seed=0,
+        tuned=tuned,
+        gate=True,  # the gate's classifiers and scalers are spied on too: real training rows only
+        fold=0,
     )
     assert 0 <= out["activation:enriched-4:uar"] <= 1 and out["valence:baseline_fs:ds"] >= 1
+    assert out["valence:baseline_fs:C"] == tuned["valence"]["C"]
+    assert set(out["gate"]) == {f"{t} {m}" for t in cv.DIMENSIONS for m in ("aae", "enriched-4")}
 
     # the in-context input scaler: fitted on exactly the training rows
     first = events[0]
@@ -393,17 +416,36 @@ def _run(exp_name, out, *extra):
     )
 
 
+def _count_tuning(monkeypatch) -> list:
+    """Every inner CV that --tune runs (`tune_on_real`), as (n rows, n speakers)."""
+    from labkit.experiment import classifiers
+
+    calls, original = [], classifiers.tune_on_real
+
+    def spy(name, X, y, groups, *a, **kw):
+        calls.append((len(X), len(set(np.asarray(groups).tolist()))))
+        return original(name, X, y, groups, *a, **kw)
+
+    monkeypatch.setattr(classifiers, "tune_on_real", spy)
+    return calls
+
+
 @pytest.mark.slow
 def test_exp1_resume_equals_uninterrupted(monkeypatch, tmp_path, capsys):
     from labkit.runstore import Run
 
     _fake_loader(monkeypatch)
-    assert _run("codevector-exp1", tmp_path / "whole", "--seeds", "1") == 0
+    tuned = _count_tuning(monkeypatch)
+    assert _run("codevector-exp1", tmp_path / "whole", "--seeds", "1") == 0  # --tune is the default
+    # one inner CV per (seed, fold) and task (activation, valence), on the 3 training speakers' 72 rows
+    assert tuned == [(72, 3)] * 4 * 2
     assert _run("codevector-exp1", tmp_path / "parts", "--seeds", "1", "--max-tasks", "2") == 0
     assert "2 of 4 tasks done" in capsys.readouterr().out
     assert _run("codevector-exp1", tmp_path / "parts", "--seeds", "1") == 0
     out = capsys.readouterr().out
     assert "(2 of 4 tasks computed now" in out and "Val." in out and "paper (creativeit-iemocap)" in out
+    assert "--tune: the SVM's C chosen in every fold" in out and "Gate · valence enriched-4:" in out
+    assert len(tuned) == 8 + 8
     whole, parts = Run(tmp_path / "whole"), Run(tmp_path / "parts")
     cols = [c for c in whole.read_table("tasks").columns if c.endswith(":uar") or c.endswith(":ds")]
     a = whole.read_table("tasks").sort_values("fold")[cols].reset_index(drop=True)
@@ -415,9 +457,76 @@ def test_exp1_resume_equals_uninterrupted(monkeypatch, tmp_path, capsys):
     assert js["tables"][0]["rows"][0]["row"] == "Act." and "Ds enriched 4" in js["tables"][0]["rows"][0]["extra"]
     knn = js["result"]["knn_neighbours"]
     assert set(knn) == {"activation", "valence"} and all(0 <= v <= 1 for d in knn.values() for v in d.values())
+    # the gate: every code of every fold, combined per code, in --json; a verdict per claim
+    assert set(js["result"]["gate"]["generators"]) == {f"{t} {m}" for t in cv.DIMENSIONS for m in ("aae", "enriched-4")}
+    assert all(g["n_generated"] == g["n_real"] == 4 * 72 for g in js["result"]["gate"]["generators"].values())
+    assert len(js["result"]["verdicts"]) == 4 and any(f.startswith("Verdict: ") for f in js["findings"])
     # a finished run recomputes nothing
     assert _run("codevector-exp1", tmp_path / "whole", "--seeds", "1") == 0
     assert "(0 of 4 tasks computed now" in capsys.readouterr().out
+    # a task computed again (its result lost) reads its fold's tuning from the run: no inner CV, same result
+    assert sorted(p.name for p in (whole.path / "cache").iterdir()) == [f"tuning-s0-f{k}.json" for k in range(4)]
+    (whole.path / "tasks" / "seed0_fold02.json").unlink()
+    assert _run("codevector-exp1", tmp_path / "whole", "--seeds", "1") == 0
+    assert "(1 of 4 tasks computed now" in capsys.readouterr().out and len(tuned) == 16
+    again = whole.read_table("tasks").sort_values("fold")[cols].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, again)
+    assert json.loads((whole.path / "run.json").read_text())["config"]["tuning"] == "fold-real-rows"
+
+
+@pytest.mark.slow
+def test_a_killed_task_resumes_mid_training_with_the_same_result(monkeypatch, tmp_path, capsys):
+    """Every AAE of a task is checkpointed: killed in its 4th training, the task resumes there (the first
+    three load their finished checkpoints, the 4th continues from its last epoch) and gives the
+    uninterrupted run's scores and gate numbers; a saved task leaves no checkpoint behind."""
+    from labkit.runstore import Run
+
+    class Killed(Exception):
+        pass
+
+    _fake_loader(monkeypatch)
+    tuned = _count_tuning(monkeypatch)
+    opts = ("--seeds", "1", "--max-tasks", "1", "--epochs", "3", "--checkpoint-every", "1", "--no-tune")
+    assert _run("codevector-exp1", tmp_path / "whole", *opts) == 0
+    original, calls, kill_at = trainer.train, [], [4]
+
+    def train(X, cfg, *, on_epoch=None, **kw):
+        calls.append(kw.get("checkpoint"))
+        hook = on_epoch
+        if len(calls) == kill_at[0]:
+
+            def hook(epoch, model, row):
+                if epoch == 2:
+                    raise Killed("killed in epoch 2")
+                return on_epoch(epoch, model, row) if on_epoch else None
+
+        res = original(X, cfg, on_epoch=hook, **kw)
+        states.append(res.state)
+        return res
+
+    states = []
+    monkeypatch.setattr(trainer, "train", train)
+    with pytest.raises(Killed):
+        _run("codevector-exp1", tmp_path / "cut", *opts)
+    left = sorted(p.name for p in (tmp_path / "cut" / "checkpoints").iterdir())
+    assert left == [f"seed0_fold00-{n}.pt" for n in ("activation-aae", "activation-enriched-4", "knn", "valence-aae")]
+    calls.clear(), states.clear()
+    kill_at[0] = 0
+    capsys.readouterr()
+    assert _run("codevector-exp1", tmp_path / "cut", *opts) == 0
+    said = capsys.readouterr()
+    assert "1 tasks computed, 0 reused" in said.out + said.err
+    assert all(c is not None for c in calls) and len(calls) == 5
+    # the three finished trainings load their last epoch, the killed one continues after its epoch 1
+    assert [s["resumed_from"] for s in states] == [3, 3, 3, 1, 0]
+    assert not list((tmp_path / "cut" / "checkpoints").iterdir())
+    a, b = (Run(tmp_path / name).load_task("seed0_fold00") for name in ("whole", "cut"))
+    keys = [k for k in a if k.endswith((":uar", ":ds", ":C", ":loss_rec", ":loss_per"))] + ["gate"]
+    assert len(keys) > 20 and {k: a[k] for k in keys} == {k: b[k] for k in keys}
+    # --no-tune: no inner CV, and the identity of a run made before --tune was the default
+    config = json.loads((tmp_path / "cut" / "run.json").read_text())["config"]
+    old_keys = {"in_source", "out_of_context", "code_sizes", "aae_size", "epochs", "k", "classifier", "C", "tune"}
+    assert not tuned and config["tune"] is False and set(config) == old_keys | {"medium", "features", "data_hash"}
 
 
 @pytest.mark.slow
@@ -429,6 +538,12 @@ def test_exp2_sizes_and_the_train_command_records_the_code_space(monkeypatch, tm
     assert _run("codevector-exp2", tmp_path / "e2", "--seeds", "1", "--sizes", "full,500,40") == 0
     out = capsys.readouterr().out
     assert "N=40" in out and "Skipped sizes 500" in out and "Act. enriched 4" in out
+    # the gate per code and size; Table 2's claim is read at the reduced sizes
+    assert "Gate · activation enriched-4 N=40:" in out and "Gate · valence aae:" in out
+    assert "Verdict: valence: an enriched code beats baseline_fs at N = 40:" in out
+    # --tune's choices per (size, seed, fold): the cut training sides are other real rows
+    cached = sorted(p.name for p in (tmp_path / "e2" / "cache").iterdir())
+    assert cached == sorted([f"tuning-s0-f{k}.json" for k in range(4)] + [f"tuning-n40-s0-f{k}.json" for k in range(4)])
     tasks = Run(tmp_path / "e2").read_table("tasks")
     assert sorted(set(tasks["size"])) == ["40", "full"] and (tasks.loc[tasks["size"] == "40", "n_train"] == 40).all()
 

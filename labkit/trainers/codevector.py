@@ -11,6 +11,9 @@ The model, its losses and the choices behind them are in `labkit.models.codevect
   out-of-context corpus and map both into its latent space (E_i, E_o); Y_io then comes from
   `labkit.models.codevector.knn_label_distribution` (K cosine-nearest out-of-context rows).
 * `enrich`: `train` with the decoder conditioned on the label and the head M fitting Y_io.
+* `generate`: the conditional AAE's generative path, F(z, y) with z ~ N(0, I): class-conditional rows
+  in the standardised feature space. The paper never samples (its SVM classifies codes of real rows);
+  `labkit.reproductions.codevector` decodes prior draws only to gate the training behind each code.
 * `CodeSpaceRecorder`: the code space over epochs for the dashboard's Distribution page (space
   ``code``): in-context train / test and out-of-context codes per recorded epoch.
 
@@ -197,7 +200,37 @@ def train(
     return TrainResult(model, history, time.perf_counter() - t_start, str(device), cfg, state)
 
 
-def neighbourhood_space(X_in, X_o, cfg: CodeVectorConfig, *, device: torch.device, show_progress: bool = False):
+@torch.no_grad()
+def generate(model: CodeVectorAAE, y, seed: int = 0) -> np.ndarray:
+    """Decode prior draws with the given classes: F(z, one_hot(y)), z ~ N(0, I), on the model's device.
+
+    y (m,) int classes of a conditional decoder (``n_classes > 0``); `seed` seeds a generator of its
+    own (the training's streams and torch's global one are left alone). Returns (m, d) float32 numpy
+    rows in the standardised feature space the AAE was trained in.
+    """
+    cfg = model.cfg
+    if not cfg.n_classes:
+        raise LabkitError("codevector: generate needs a conditional decoder (n_classes > 0)")
+    device = next(model.parameters()).device
+    y = _tensor(y, torch.long).to(device)
+    gen = torch.Generator(device=device).manual_seed(int(seed))
+    z = torch.randn((len(y), cfg.code_size), generator=gen, device=device)  # (m, c) prior draws
+    was = model.training
+    model.eval()
+    x = model.decoder(z, F.one_hot(y, cfg.n_classes).float())  # (m, d)
+    model.train(was)
+    return x.float().cpu().numpy()
+
+
+def neighbourhood_space(
+    X_in,
+    X_o,
+    cfg: CodeVectorConfig,
+    *,
+    device: torch.device,
+    checkpoint: Checkpoint | None = None,
+    show_progress: bool = False,
+):
     """Train the plain ("conventional") AAE on both corpora and map both into its latent space.
 
     Parameters
@@ -205,6 +238,7 @@ def neighbourhood_space(X_in, X_o, cfg: CodeVectorConfig, *, device: torch.devic
     X_in : (N_in, d) standardised in-context TRAINING rows (never test rows)
     X_o : (N_o, d) standardised out-of-context rows
     cfg : the code's config; ``knn_code_size`` and the budget (epochs, lr, seed) are used
+    checkpoint : a `labkit.trainers.common.Checkpoint` to save to and resume from, or None
 
     Returns
     -------
@@ -214,7 +248,7 @@ def neighbourhood_space(X_in, X_o, cfg: CodeVectorConfig, *, device: torch.devic
     X_in, X_o = _tensor(X_in), _tensor(X_o)
     knn_cfg = replace(cfg, n_classes=0, n_aux=0, code_size=cfg.knn_code_size)
     X = torch.cat([X_in, X_o])  # (N_in + N_o, d): one latent space for both corpora
-    res = train(X, knn_cfg, device=device, show_progress=show_progress, desc="neighbourhood AAE")
+    res = train(X, knn_cfg, device=device, checkpoint=checkpoint, show_progress=show_progress, desc="neighbourhood AAE")
     E = res.model.encode(X.to(as_device(device)))  # (N_in + N_o, e)
     return E[: len(X_in)], E[len(X_in) :], res
 
@@ -309,4 +343,4 @@ class CodeSpaceRecorder:
         self.n_written += 1
 
 
-__all__ = ["TrainResult", "train", "encode", "neighbourhood_space", "enrich", "CodeSpaceRecorder"]
+__all__ = ["TrainResult", "train", "encode", "generate", "neighbourhood_space", "enrich", "CodeSpaceRecorder"]

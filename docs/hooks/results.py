@@ -17,6 +17,7 @@ Use (from the repository root)::
 
     python docs/hooks/results.py collect RUNDIR NAME --command "labkit demo --quick"   # copy a run's results
     python docs/hooks/results.py collect-json NAME FILE... --kind measure --command "labkit corpus measure ..."
+    python docs/hooks/results.py collect-reference RUNDIR NAME --command "labkit compare ...; labkit coverage ..."
     python docs/hooks/results.py collect-oracles oracles RUNDIR... --command "labkit compare synthetic:SCENARIO ..."
     python docs/hooks/results.py render            # rewrite every marked block of docs/*.md from its JSON
     python docs/hooks/results.py render --check    # exit 1, naming the pages, when a page differs
@@ -215,6 +216,44 @@ def collect_oracles(name: str, rundirs: list[str], command: str, commit: str | N
     return out
 
 
+def collect_reference(name: str, rundir: str, command: str, commit: str | None = None) -> Path:
+    """A comparison recorded with ``--record-every`` after ``labkit coverage``: per ``aug-*`` space, the
+    generator's coverage metrics at the iteration the reference matched and the oracles' rows of the run's
+    ``coverage-reference`` table, as ``docs/results/<name>.json`` (kind ``coverage-reference``)."""
+    from labkit import __version__
+    from labkit.metrics.coverage import REFERENCE_TABLE, CoverageConfig, coverage_for_run
+    from labkit.runstore import open_run
+    from labkit.utils import write_json_atomic
+
+    run = open_run(rundir)
+    if not run.has_table(REFERENCE_TABLE):
+        raise SystemExit(f"{run.path}: no {REFERENCE_TABLE} table; run `labkit coverage {run.path} --space aug-...`")
+    table = run.read_table(REFERENCE_TABLE)
+    items = {}
+    for space in sorted(set(table["space"])):
+        ref = table[table["space"] == space].sort_values("oracle", kind="stable")
+        iteration = int(ref["iteration"].iloc[0])
+        k, cap, seed = (int(ref[c].iloc[0]) for c in ("k", "max_samples", "seed"))
+        rows = coverage_for_run(run, space, CoverageConfig(k=k, max_samples=cap, seed=seed), show_progress=False)
+        generator = next(r for r in rows if r["iteration"] == iteration)
+        keep = [c for c in ref.columns if c not in ("reference_file", "snapshot_file")]
+        items[space] = {"generator": generator, "oracles": json.loads(ref[keep].to_json(orient="records"))}
+    meta = json.loads((run.path / "run.json").read_text())
+    payload = {
+        "name": name,
+        "kind": "coverage-reference",
+        "command": command,
+        "commit": commit or _git_commit(),
+        "labkit_version": __version__,
+        "created": meta.get("created"),
+        "config": meta.get("config"),
+        "items": items,
+    }
+    out = RESULTS / f"{name}.json"
+    write_json_atomic(out, payload)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------- rendering
 def load(name: str) -> dict:
     path = RESULTS / f"{name}.json"
@@ -352,37 +391,69 @@ def oracle_table(d: dict, rows: list[str] | None = None) -> str:
 
 
 def oracle_findings(d: dict, rows: list[str] | None = None) -> list[str]:
-    """What the file says, in sentences, computed from its numbers (never typed): where even the best oracle
-    gains nothing (mean Δ UAR <= 0 for every oracle: the rule under which `labkit compare`'s share column says
-    n/a), and where an oracle's gain is shown (its 95 % interval above 0)."""
-    keys = rows or list(d["items"])
+    """What the file says, in sentences, computed from its numbers (never typed): where even the oracles
+    gain nothing (no oracle's mean Δ UAR above 0: the rule under which `labkit compare`'s share column says
+    n/a), where an oracle's gain is shown (its 95 % interval above 0), and, for the rest, the best mean."""
     nothing, shown, unclear = [], {}, []
-    for key in keys:
+    for key in rows or list(d["items"]):
         item = d["items"][key]
         gains = {o: r for o, r in item["oracles"].items() if isinstance(r.get("mean_diff"), (int, float))}
-        if all(r["mean_diff"] <= 0 for r in gains.values()):
-            nothing.append(item["scenario"])
         above = [o for o, r in gains.items() if isinstance(r.get("ci_low"), (int, float)) and r["ci_low"] > 0]
         for o in above:
             shown.setdefault(o, []).append(item["scenario"])
-        if not above and item["scenario"] not in nothing:
-            unclear.append(item["scenario"])
+        if all(r["mean_diff"] <= 0 for r in gains.values()):
+            nothing.append(item["scenario"])
+        elif not above:
+            best = max(gains, key=lambda o: gains[o]["mean_diff"])
+            unclear.append(f"`{item['scenario']}` ({best} {_points(gains[best]['mean_diff'])})")
     ticks = lambda names: ", ".join(f"`{n}`" for n in names)  # noqa: E731
     out = []
     if nothing:
         out.append(
-            f"Even the oracles gain nothing on {ticks(nothing)} (mean Δ UAR <= 0 for every oracle): augmentation "
+            f"Even the oracles gain nothing on {ticks(nothing)} (no oracle's mean Δ UAR above 0): augmentation "
             "cannot help there, by construction."
         )
     else:
-        out.append("On every scenario at least one oracle gains on average (mean Δ UAR > 0).")
+        out.append(
+            "No scenario has every oracle's mean Δ UAR at or below 0, so none is shown to be one where augmentation "
+            "cannot help by construction."
+        )
     for o, names in shown.items():
         out.append(f"`{o}`'s gain is shown (95 % interval above 0) on {ticks(names)}.")
     if unclear:
         out.append(
-            f"On {ticks(unclear)} the oracles gain on average but no interval excludes 0 at these folds and seeds."
+            "No gain is shown (every interval includes 0 at these folds and seeds) on "
+            + ", ".join(unclear)
+            + " (the best oracle's mean Δ UAR in points)."
         )
     return out
+
+
+REFERENCE_COLUMNS = ["precision", "recall", "density", "coverage", "test_in_train", "test_gain", "n_generated"]
+
+
+def reference_table(d: dict, rows: list[str] | None = None) -> str:
+    """A ``coverage-reference`` file: each recorded augmenter's coverage metrics, then the oracles' on the
+    same fold, amount and settings (the reference scale; once when every space shares them)."""
+    head = ["samples of", *REFERENCE_COLUMNS]
+    lines = ["| " + " | ".join(head) + " |", "| --- " * len(head) + "|"]
+    spaces = rows or list(d["items"])
+    cols = lambda r: [r.get(c) for c in REFERENCE_COLUMNS]  # noqa: E731
+    refs = [[(o["oracle"], cols(o)) for o in d["items"][s]["oracles"]] for s in spaces]
+    shared = all(r == refs[0] for r in refs)  # one fold, one amount: the oracles' rows are the same for all
+    entries = []
+    for space in spaces:
+        item = d["items"][space]
+        name = space.removeprefix("aug-")
+        entries.append((f"`{name}` (iteration {item['generator']['iteration']})", item["generator"]))
+        if not shared:
+            entries += [(f"{o['oracle']} (reference for `{name}`)", o) for o in item["oracles"]]
+    if shared:
+        entries += [(f"**{o['oracle']}** (reference)", o) for o in d["items"][spaces[0]]["oracles"]]
+    for label, r in entries:
+        cells = [str(r.get(c)) if c == "n_generated" else _metric(c, r.get(c)) for c in REFERENCE_COLUMNS]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _options(text: str) -> dict[str, list[str]]:
@@ -409,6 +480,8 @@ def render_block(name: str, opts: str = "") -> str:
         parts = [measure_table(d, o.get("rows"))]
     elif kind == "coverage":
         parts = [coverage_table(d, o.get("rows"))]
+    elif kind == "coverage-reference":
+        parts = [reference_table(d, o.get("rows"))]
     elif kind == "oracles":
         findings = "\n".join(f"* {f}" for f in oracle_findings(d, o.get("rows")))
         parts = [findings] if "summary" in o else [oracle_table(d, o.get("rows")), findings]
@@ -500,6 +573,11 @@ def main(argv: list[str] | None = None) -> int:
     o.add_argument("rundirs", nargs="+")
     o.add_argument("--command", required=True)
     o.add_argument("--commit", default=None)
+    f = sub.add_parser("collect-reference", help="a run's coverage-reference table as docs/results/NAME.json")
+    f.add_argument("rundir")
+    f.add_argument("name")
+    f.add_argument("--command", required=True)
+    f.add_argument("--commit", default=None)
     r = sub.add_parser("render", help="render every marked block of docs/*.md from its JSON")
     r.add_argument("--check", action="store_true", help="change nothing; exit 1 when a page differs")
     args = p.parse_args(argv)
@@ -507,6 +585,8 @@ def main(argv: list[str] | None = None) -> int:
         print(collect_run(args.rundir, args.name, args.command, args.commit))
     elif args.cmd == "collect-oracles":
         print(collect_oracles(args.name, args.rundirs, args.command, args.commit))
+    elif args.cmd == "collect-reference":
+        print(collect_reference(args.name, args.rundir, args.command, args.commit))
     elif args.cmd == "collect-json":
         print(collect_json(args.name, args.files, args.kind, args.command, args.commit))
     else:

@@ -160,7 +160,9 @@ def test_labkit_coverage_json_and_table(tmp_path, capsys):
     assert main(["coverage", str(run.path)]) == 0  # also precomputes the PCA projection
     out = capsys.readouterr().out
     assert "iteration" in out.splitlines()[1] and "test_gain" in out
-    assert len(out.strip().splitlines()) == 4  # title, header, two iterations
+    lines = out.strip().splitlines()
+    assert len(lines) == 5  # title, header, two iterations, and why there is no oracle reference
+    assert lines[-1].startswith("no oracle reference for space 'spectrum'")  # a training run's spectra: none
     assert (run.path / "cache" / "projection-spectrum-pca-seed0.npz").exists()
 
 

@@ -162,3 +162,36 @@ def test_the_site_builds_in_strict_mode(tmp_path):
     assert (site / "assets" / "plotly.min.js").stat().st_size > 1_000_000
     demo = (site / "getting-started.html").read_text(encoding="utf-8")
     assert "docs/results/demo.json" in demo and "smote" in demo
+
+
+def test_the_oracles_table_and_findings_come_from_the_file(tmp_path, monkeypatch):
+    """An ``oracles`` result file renders a row per scenario and sentences computed from its numbers: the
+    scenarios where no oracle gains are named (and only those), and the summary form (for README.md)
+    holds no table row."""
+
+    def oracle(mean, lo, hi):
+        return {"uar": 0.5 + mean, "mean_diff": mean, "ci_low": lo, "ci_high": hi, "p_value": 0.03, "n_folds": 6}
+
+    items = {
+        "flat": {"scenario": "flat", "none_uar": 0.6, "oracles": {"oracle-speakers": oracle(-0.01, -0.03, 0.01)}},
+        "open": {"scenario": "open", "none_uar": 0.4, "oracles": {"oracle-speakers": oracle(0.08, 0.02, 0.14)}},
+        "vague": {"scenario": "vague", "none_uar": 0.5, "oracles": {"oracle-speakers": oracle(0.02, -0.01, 0.05)}},
+    }
+    for item in items.values():
+        item["oracles"]["oracle-speakers"]["n_seeds"] = 2
+        item["oracles"]["oracle-population"] = {**item["oracles"]["oracle-speakers"], "mean_diff": -0.02}
+    items["open"]["oracles"]["oracle-population"]["mean_diff"] = 0.1
+    d = {"name": "oracles", "kind": "oracles", "command": "labkit compare ...", "commit": "abc", "items": items}
+    (tmp_path / "oracles.json").write_text(json.dumps(d))
+    monkeypatch.setattr(results, "RESULTS", tmp_path)
+    block = results.render_block("oracles")
+    assert "| `open` | 40.0 | +8.0 [+2.0, +14.0] (0.03) | +10.0 [+2.0, +14.0] (0.03) | 6 × 2 |" in block
+    nothing = next(line for line in block.splitlines() if "gain nothing" in line)
+    assert "`flat`" in nothing and "`open`" not in nothing and "`vague`" not in nothing
+    assert "cannot help there, by construction" in nothing
+    assert any("shown" in line and "`open`" in line and "`vague`" not in line for line in block.splitlines())
+    summary = results.render_block("oracles", " summary ")
+    assert "`flat`" in summary and not any(line.startswith("|") for line in summary.splitlines())
+    page = "intro\n<!-- results oracles summary -->\nstale\n<!-- /results -->\n"
+    assert results.render_text(page) == f"intro\n<!-- results oracles summary -->\n{summary}<!-- /results -->\n"
+    assert (results.ROOT / "README.md") in results.pages()  # README blocks are rendered and checked too

@@ -295,3 +295,61 @@ def test_labkit_compare_runs_both_oracles_end_to_end(corpus, tmp_path, capsys):
     assert main([*argv, "--out", str(out)]) == 0  # finished: reprints the table from the stored tasks
     printed = capsys.readouterr().out
     assert "share of oracle-speakers's gain [95% CI]" in printed and "share of oracle-population's gain" in printed
+
+
+def test_labkit_coverage_gives_the_oracles_reference_scale_and_stores_it(corpus, tmp_path, capsys, monkeypatch):
+    """`labkit coverage` on a comparison with a recorded augmenter: the oracles' rows for the same fold, as
+    many per class as the snapshot, measured like the generator's; stored in the run (coverage-reference),
+    read back by the dashboard's reader, reused on the second call; a non-synthetic source has none."""
+    import json
+
+    import pandas as pd
+
+    from labkit.augment import oracle
+    from labkit.cli import main
+    from labkit.metrics.coverage import REFERENCE_TABLE, CoverageConfig
+    from labkit.runstore import Run
+    from labkit.viz import reference
+
+    out = tmp_path / "run"
+    argv = ["compare", corpus["source"], "--features", "egemaps", "--augmenters", "none,ros", "--protocol", "loso"]
+    assert main([*argv, "--seeds", "1", "--record-every", "1", "--out", str(out)]) == 0
+    capsys.readouterr()
+    cov = ["coverage", str(out), "--space", "aug-ros", "--k", "2", "--max-samples", "60", "--projections", "none"]
+    assert main(cov) == 0
+    printed = capsys.readouterr().out
+    assert "oracle-population reaches test_gain" in printed and "this generator" in printed, printed
+    run = Run(out)
+    stored = run.read_table(REFERENCE_TABLE)
+    assert sorted(stored["oracle"]) == ["oracle-population", "oracle-speakers"]
+    snap = run.load_snapshot("aug-ros", run.snapshot_iterations("aug-ros")[-1])
+    assert (stored["n_generated"] == len(snap["y"])).all()  # the same amount as the generator's snapshot
+    # the same numbers as computing it now; the viz reader gives them back
+    fresh = oracle.coverage_reference(run, "aug-ros", CoverageConfig(k=2, max_samples=60))
+    read, message = reference.load(out, "aug-ros")
+    assert message == "" and len(read) == 2
+    for row in fresh:
+        back = read[read["oracle"] == row["oracle"]].iloc[0]
+        for m in ("test_gain", "recall", "precision", "coverage", "test_in_train"):
+            assert back[m] == pytest.approx(row[m]), (row["oracle"], m)
+    assert main([*cov, "--json"]) == 0
+    gen = json.loads(capsys.readouterr().out)
+    assert gen and all("oracle" not in r for r in gen)  # --json prints the generator's rows, as before
+    panel = reference.summary_markdown(out, "aug-ros", pd.DataFrame(gen), gen[-1]["iteration"])
+    assert "| test_gain |" in panel and "oracle-speakers" in panel
+    # the second call reads the table, computes nothing
+    monkeypatch.setattr(oracle, "coverage_reference", lambda *a, **k: pytest.fail("recomputed"))
+    assert main(cov) == 0 and "oracle-population reaches" in capsys.readouterr().out
+
+    # a comparison on a table of features (not synthetic): no reference, and the command says so
+    table = tmp_path / "feats.csv"
+    frame = pd.DataFrame(corpus["X"][:, :6], columns=[f"f{i}" for i in range(6)])
+    frame["emotion"], frame["speaker"], frame["id"] = corpus["y"], corpus["speaker"], corpus["id"]
+    frame.to_csv(table, index=False)
+    other = tmp_path / "csv-run"
+    argv = ["compare", str(table), "--label-column", "emotion", "--speaker-column", "speaker", "--id-column", "id"]
+    assert main([*argv, "--augmenters", "none,ros", "--record-every", "1", "--seeds", "1", "--out", str(other)]) == 0
+    capsys.readouterr()
+    assert main(["coverage", str(other), "--k", "2", "--max-samples", "60", "--projections", "none"]) == 0
+    assert "no oracle reference exists" in capsys.readouterr().out
+    assert reference.load(other, "aug-ros")[0] is None

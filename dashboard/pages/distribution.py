@@ -29,6 +29,7 @@ from labkit.errors import LabkitError
 from labkit.metrics.coverage import METRIC_HELP
 from labkit.runstore import Run
 from labkit.viz import data
+from labkit.viz import reference as reference_view  # --- calib: oracle reference scale ---
 from labkit.viz.inspect import code_for as inspect_code
 from labkit.viz.projection import run_fingerprint
 
@@ -295,6 +296,10 @@ with right:
                 # Lower is better for distances and for the classifier's AUC.
                 color = "inverse" if name in ("frechet", "mmd", "c2st_auc") else "normal"
                 st.metric(name, f"{value:.3f}", delta=delta, delta_color=color, help=help_text)
+    # --- calib: oracle reference scale (what new real rows reach; stored by `labkit coverage`, read only)
+    if pair is None:
+        st.markdown(reference_view.summary_markdown(row.path, space, cov, iteration))
+    # ---
 
 
 # ---------------------------------------------------------------------------------------- inspector

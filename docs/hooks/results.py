@@ -17,6 +17,8 @@ Use (from the repository root)::
 
     python docs/hooks/results.py collect RUNDIR NAME --command "labkit demo --quick"   # copy a run's results
     python docs/hooks/results.py collect-json NAME FILE... --kind measure --command "labkit corpus measure ..."
+    python docs/hooks/results.py collect-reference RUNDIR NAME --command "labkit compare ...; labkit coverage ..."
+    python docs/hooks/results.py collect-oracles oracles RUNDIR... --command "labkit compare synthetic:SCENARIO ..."
     python docs/hooks/results.py render            # rewrite every marked block of docs/*.md from its JSON
     python docs/hooks/results.py render --check    # exit 1, naming the pages, when a page differs
 
@@ -25,7 +27,9 @@ JSON is a warning, which fails the strict build (``./lab docs`` renders first, s
 the test suite builds what is committed).
 
 A marker may pick tables: ``<!-- results sahu-table1 tables=0 -->`` (indices of a reproduction's tables)
-or ``<!-- results scenarios rows=balanced,shifted -->``.
+or ``<!-- results scenarios rows=balanced,shifted -->``; ``<!-- results oracles summary -->`` gives an ``oracles``
+file's findings without its table (for README.md, which holds no results table). README.md's blocks are
+rendered and checked as the pages' are.
 """
 
 from __future__ import annotations
@@ -90,7 +94,7 @@ def collect_run(rundir: str | Path, name: str, command: str, commit: str | None 
     if meta.get("kind") == "compare":
         payload["kind"] = "compare"
         payload["summary"] = json.loads((run.path / "results" / "summary.json").read_text())
-        for table in ("paired", "tuning", "sweep"):
+        for table in ("paired", "tuning", "sweep", "oracle_share"):
             payload[table] = _frame_records(run, table)
     else:
         experiment = next((r for r in results if r not in ("data",)), None)
@@ -117,6 +121,132 @@ def collect_json(name: str, files: list[str], kind: str, command: str, commit: s
         "commit": commit or _git_commit(),
         "labkit_version": __version__,
         "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "items": items,
+    }
+    out = RESULTS / f"{name}.json"
+    write_json_atomic(out, payload)
+    return out
+
+
+def oracle_item(rundir: str | Path) -> dict:
+    """One comparison run with the oracle augmenters, as an item of an ``oracles`` result file.
+
+    Per oracle: the UAR difference from ``none`` in points-as-fractions, seeds averaged within each fold
+    (`labkit.experiment.stats` pairing rule), its mean with a Student t 95 % interval over the folds, the
+    Wilcoxon p over the folds (raw and Benjamini-Hochberg adjusted, from the run's ``paired`` table), and
+    the per-fold differences themselves, so that a reader can recompute everything.
+    """
+    import pandas as pd
+
+    from labkit.experiment.stats import _fold_differences, mean_ci
+    from labkit.runs.compare import BASELINE, ORACLES
+    from labkit.runstore import open_run
+
+    run = open_run(rundir)
+    meta = json.loads((run.path / "run.json").read_text())
+    config = meta.get("config") or {}
+    if meta.get("kind") != "compare" or not run.has_table("tasks"):
+        raise SystemExit(f"{run.path}: not a finished comparison (no tables/tasks.parquet)")
+    tasks = run.read_table("tasks")
+    tasks = tasks[(tasks["augmenter"] == BASELINE) | (tasks["amount"] == _amount(config))]
+    paired = run.read_table("paired") if run.has_table("paired") else pd.DataFrame()
+    summary = json.loads((run.path / "results" / "summary.json").read_text())
+    oracles = {}
+    for name in [a for a in config.get("augmenters", []) if a in ORACLES]:
+        diffs, n_seeds = _fold_differences(tasks, name, BASELINE, "uar")
+        m, lo, hi = mean_ci(diffs.to_numpy(dtype=float))
+        row = paired[(paired["augmenter"] == name) & (paired["metric"] == "uar")] if len(paired) else paired
+        oracles[name] = {
+            "uar": summary[name]["uar"]["mean"],
+            "mean_diff": m,
+            "ci_low": lo,
+            "ci_high": hi,
+            "p_value": float(row["p_value"].iloc[0]) if len(row) else None,
+            "p_adjusted": float(row["p_adjusted"].iloc[0]) if len(row) else None,
+            "n_folds": int(diffs.size),
+            "n_seeds": n_seeds,
+            "fold_differences": [float(v) for v in diffs.to_numpy(dtype=float)],
+        }
+    if not oracles:
+        raise SystemExit(f"{run.path}: the comparison ran no oracle augmenter ({', '.join(ORACLES)})")
+    source = str(config.get("source", ""))
+    return {
+        "scenario": source.split(":", 1)[1] if source.startswith("synthetic:") else source,
+        "source": source,
+        "protocol": config.get("protocol"),
+        "features": config.get("features"),
+        "classifier": config.get("classifier"),
+        "tune": bool(config.get("tune")),
+        "seeds": config.get("seeds"),
+        "amount": config.get("amount"),
+        "none_uar": summary[BASELINE]["uar"]["mean"],
+        "oracles": oracles,
+        "config": config,
+        "created": meta.get("created"),
+    }
+
+
+def _amount(config: dict) -> str:
+    from labkit.runs.compare import amount_str
+
+    return amount_str(config.get("amount", 1.0))
+
+
+def collect_oracles(name: str, rundirs: list[str], command: str, commit: str | None = None) -> Path:
+    """The oracle comparisons `rundirs` (one per scenario) as ``docs/results/<name>.json`` (kind ``oracles``,
+    one item per scenario, in the order given)."""
+    from labkit import __version__
+    from labkit.utils import write_json_atomic
+
+    items = {}
+    for rundir in rundirs:
+        item = oracle_item(rundir)
+        items[item["scenario"]] = item
+    payload = {
+        "name": name,
+        "kind": "oracles",
+        "command": command,
+        "commit": commit or _git_commit(),
+        "labkit_version": __version__,
+        "created": max(str(i["created"] or "") for i in items.values()) or None,
+        "items": items,
+    }
+    out = RESULTS / f"{name}.json"
+    write_json_atomic(out, payload)
+    return out
+
+
+def collect_reference(name: str, rundir: str, command: str, commit: str | None = None) -> Path:
+    """A comparison recorded with ``--record-every`` after ``labkit coverage``: per ``aug-*`` space, the
+    generator's coverage metrics at the iteration the reference matched and the oracles' rows of the run's
+    ``coverage-reference`` table, as ``docs/results/<name>.json`` (kind ``coverage-reference``)."""
+    from labkit import __version__
+    from labkit.metrics.coverage import REFERENCE_TABLE, CoverageConfig, coverage_for_run
+    from labkit.runstore import open_run
+    from labkit.utils import write_json_atomic
+
+    run = open_run(rundir)
+    if not run.has_table(REFERENCE_TABLE):
+        raise SystemExit(f"{run.path}: no {REFERENCE_TABLE} table; run `labkit coverage {run.path} --space aug-...`")
+    table = run.read_table(REFERENCE_TABLE)
+    items = {}
+    for space in sorted(set(table["space"])):
+        ref = table[table["space"] == space].sort_values("oracle", kind="stable")
+        iteration = int(ref["iteration"].iloc[0])
+        k, cap, seed = (int(ref[c].iloc[0]) for c in ("k", "max_samples", "seed"))
+        rows = coverage_for_run(run, space, CoverageConfig(k=k, max_samples=cap, seed=seed), show_progress=False)
+        generator = next(r for r in rows if r["iteration"] == iteration)
+        keep = [c for c in ref.columns if c not in ("reference_file", "snapshot_file")]
+        items[space] = {"generator": generator, "oracles": json.loads(ref[keep].to_json(orient="records"))}
+    meta = json.loads((run.path / "run.json").read_text())
+    payload = {
+        "name": name,
+        "kind": "coverage-reference",
+        "command": command,
+        "commit": commit or _git_commit(),
+        "labkit_version": __version__,
+        "created": meta.get("created"),
+        "config": meta.get("config"),
         "items": items,
     }
     out = RESULTS / f"{name}.json"
@@ -152,7 +282,8 @@ def compare_table(d: dict, fmt: str = "markdown") -> str:
         from labkit.runs.compare import CompareConfig, chosen_values
 
         chosen = chosen_values(pd.DataFrame(d["tuning"]), CompareConfig(**_compare_config(d["config"])))
-    return format_table(d["summary"], fmt=fmt, chosen=chosen, paired=paired)
+    shares = pd.DataFrame(d["oracle_share"]) if d.get("oracle_share") else None
+    return format_table(d["summary"], fmt=fmt, chosen=chosen, paired=paired, shares=shares)
 
 
 def _compare_config(config: dict) -> dict:
@@ -223,6 +354,108 @@ def coverage_table(d: dict, rows: list[str] | None = None) -> str:
     return "\n".join(lines).rstrip()
 
 
+def _points(v, sign: bool = True) -> str:
+    """A fraction as points: ``+8.8``; ``–`` when missing."""
+    if not isinstance(v, (int, float)) or v != v:
+        return "–"
+    return f"{100 * v:+.1f}" if sign else f"{100 * v:.1f}"
+
+
+def _p(v) -> str:
+    return "–" if not isinstance(v, (int, float)) or v != v else f"{v:.2g}"
+
+
+def _oracle_names(d: dict) -> list[str]:
+    return list(dict.fromkeys(o for item in d["items"].values() for o in item["oracles"]))
+
+
+def oracle_table(d: dict, rows: list[str] | None = None) -> str:
+    """An ``oracles`` result file: one row per scenario, the UAR of ``none`` and each oracle's Δ UAR."""
+    names = _oracle_names(d)
+    head = ["scenario", "UAR, none (%)", *[f"Δ UAR {o} [95% CI] (p)" for o in names], "folds × seeds"]
+    lines = ["| " + " | ".join(head) + " |", "| --- " * len(head) + "|"]
+    for key in rows or list(d["items"]):
+        item = d["items"][key]
+        cells = [f"`{item['scenario']}`", _points(item["none_uar"], sign=False)]
+        for o in names:
+            r = item["oracles"].get(o)
+            cells.append(
+                "–"
+                if r is None
+                else f"{_points(r['mean_diff'])} [{_points(r['ci_low'])}, {_points(r['ci_high'])}] ({_p(r['p_value'])})"
+            )
+        first = next(iter(item["oracles"].values()))
+        cells.append(f"{first['n_folds']} × {first['n_seeds']}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def oracle_findings(d: dict, rows: list[str] | None = None) -> list[str]:
+    """What the file says, in sentences, computed from its numbers (never typed): where even the oracles
+    gain nothing (no oracle's mean Δ UAR above 0: the rule under which `labkit compare`'s share column says
+    n/a), where an oracle's gain is shown (its 95 % interval above 0), and, for the rest, the best mean."""
+    nothing, shown, unclear = [], {}, []
+    for key in rows or list(d["items"]):
+        item = d["items"][key]
+        gains = {o: r for o, r in item["oracles"].items() if isinstance(r.get("mean_diff"), (int, float))}
+        above = [o for o, r in gains.items() if isinstance(r.get("ci_low"), (int, float)) and r["ci_low"] > 0]
+        for o in above:
+            shown.setdefault(o, []).append(item["scenario"])
+        if all(r["mean_diff"] <= 0 for r in gains.values()):
+            nothing.append(item["scenario"])
+        elif not above:
+            best = max(gains, key=lambda o: gains[o]["mean_diff"])
+            unclear.append(f"`{item['scenario']}` ({best} {_points(gains[best]['mean_diff'])})")
+    ticks = lambda names: ", ".join(f"`{n}`" for n in names)  # noqa: E731
+    out = []
+    if nothing:
+        out.append(
+            f"Even the oracles gain nothing on {ticks(nothing)} (no oracle's mean Δ UAR above 0): augmentation "
+            "cannot help there, by construction."
+        )
+    else:
+        out.append(
+            "No scenario has every oracle's mean Δ UAR at or below 0, so none is shown to be one where augmentation "
+            "cannot help by construction."
+        )
+    for o, names in shown.items():
+        out.append(f"`{o}`'s gain is shown (95 % interval above 0) on {ticks(names)}.")
+    if unclear:
+        out.append(
+            "No gain is shown (every interval includes 0 at these folds and seeds) on "
+            + ", ".join(unclear)
+            + " (the best oracle's mean Δ UAR in points)."
+        )
+    return out
+
+
+REFERENCE_COLUMNS = ["precision", "recall", "density", "coverage", "test_in_train", "test_gain", "n_generated"]
+
+
+def reference_table(d: dict, rows: list[str] | None = None) -> str:
+    """A ``coverage-reference`` file: each recorded augmenter's coverage metrics, then the oracles' on the
+    same fold, amount and settings (the reference scale; once when every space shares them)."""
+    head = ["samples of", *REFERENCE_COLUMNS]
+    lines = ["| " + " | ".join(head) + " |", "| --- " * len(head) + "|"]
+    spaces = rows or list(d["items"])
+    cols = lambda r: [r.get(c) for c in REFERENCE_COLUMNS]  # noqa: E731
+    refs = [[(o["oracle"], cols(o)) for o in d["items"][s]["oracles"]] for s in spaces]
+    shared = all(r == refs[0] for r in refs)  # one fold, one amount: the oracles' rows are the same for all
+    entries = []
+    for space in spaces:
+        item = d["items"][space]
+        name = space.removeprefix("aug-")
+        entries.append((f"`{name}` (iteration {item['generator']['iteration']})", item["generator"]))
+        if not shared:
+            entries += [(f"{o['oracle']} (reference for `{name}`)", o) for o in item["oracles"]]
+    if shared:
+        entries += [(f"**{o['oracle']}** (reference)", o) for o in d["items"][spaces[0]]["oracles"]]
+    for label, r in entries:
+        cells = [str(r.get(c)) if c == "n_generated" else _metric(c, r.get(c)) for c in REFERENCE_COLUMNS]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _options(text: str) -> dict[str, list[str]]:
     out = {}
     for part in text.split():
@@ -247,6 +480,11 @@ def render_block(name: str, opts: str = "") -> str:
         parts = [measure_table(d, o.get("rows"))]
     elif kind == "coverage":
         parts = [coverage_table(d, o.get("rows"))]
+    elif kind == "coverage-reference":
+        parts = [reference_table(d, o.get("rows"))]
+    elif kind == "oracles":
+        findings = "\n".join(f"* {f}" for f in oracle_findings(d, o.get("rows")))
+        parts = [findings] if "summary" in o else [oracle_table(d, o.get("rows")), findings]
     else:
         raise ValueError(f"docs/results/{name}.json: unknown kind {kind!r}")
     return "\n\n".join([provenance(d), *parts]) + "\n"
@@ -278,7 +516,10 @@ def markers(text: str) -> list[re.Match]:
 
 
 def pages() -> list[Path]:
-    return sorted(p for p in DOCS.rglob("*.md") if "hooks" not in p.parts and not p.is_symlink())
+    """Every docs page, and README.md (a README block is rendered and checked like a page's)."""
+    docs = sorted(p for p in DOCS.rglob("*.md") if "hooks" not in p.parts and not p.is_symlink())
+    readme = ROOT / "README.md"
+    return docs + ([readme] if readme.is_file() and not readme.is_symlink() else [])
 
 
 def render_pages(check: bool = False) -> list[Path]:
@@ -327,11 +568,25 @@ def main(argv: list[str] | None = None) -> int:
     j.add_argument("--kind", required=True, choices=["measure", "coverage"])
     j.add_argument("--command", required=True)
     j.add_argument("--commit", default=None)
+    o = sub.add_parser("collect-oracles", help="oracle comparisons (one run per scenario) as docs/results/NAME.json")
+    o.add_argument("name")
+    o.add_argument("rundirs", nargs="+")
+    o.add_argument("--command", required=True)
+    o.add_argument("--commit", default=None)
+    f = sub.add_parser("collect-reference", help="a run's coverage-reference table as docs/results/NAME.json")
+    f.add_argument("rundir")
+    f.add_argument("name")
+    f.add_argument("--command", required=True)
+    f.add_argument("--commit", default=None)
     r = sub.add_parser("render", help="render every marked block of docs/*.md from its JSON")
     r.add_argument("--check", action="store_true", help="change nothing; exit 1 when a page differs")
     args = p.parse_args(argv)
     if args.cmd == "collect":
         print(collect_run(args.rundir, args.name, args.command, args.commit))
+    elif args.cmd == "collect-oracles":
+        print(collect_oracles(args.name, args.rundirs, args.command, args.commit))
+    elif args.cmd == "collect-reference":
+        print(collect_reference(args.name, args.rundir, args.command, args.commit))
     elif args.cmd == "collect-json":
         print(collect_json(args.name, args.files, args.kind, args.command, args.commit))
     else:

@@ -44,29 +44,23 @@ and a warning says so. One-shot: no ``record_every``; the comparison runner reco
 (iteration 0), as it does for SMOTE. After generating, ``last_speakers_`` and ``last_ids_`` name the
 speaker and pool utterance of every generated row (the leak test reads them).
 
-What the oracles reach (measured)
----------------------------------
-Per scenario, eGeMAPS, StandardScaler + linear SVC (C = 1, untuned), leave one speaker out, amount
-1.0 (the training fold doubled), seeds 0 and 1; Δ UAR against ``none`` in points, the per-fold
-differences averaged over the seeds, mean [95 % t interval over the folds]; ``test_gain`` of the
-first seed's samples (`labkit.metrics.coverage.coverage_gain_on_test`, mean over folds):
+What the oracles reach
+----------------------
+Measured, not typed here: the instruments page (docs/instruments.md, "Known answers") renders the
+per-scenario Δ UAR of both oracles from ``docs/results/oracles.json`` (one ``labkit compare
+synthetic:<scenario> --augmenters none,oracle-speakers,oracle-population --protocol loso --seeds 2
+--tune`` per scenario) and names the scenarios where even the oracles gain nothing.
 
-============  =====  =====================  =====================  =====================
-scenario      none   ros                    oracle-speakers        oracle-population
-============  =====  =====================  =====================  =====================
-balanced      0.637  +0.0 [-1.6, +1.6] .017 -1.9 [-5.4, +1.7] .089 +4.9 [-3.2, +12.9] .116
-imbalanced    0.673  -0.2 [-2.0, +1.5] .019 +0.7 [-1.8, +3.2] .076 +3.3 [-2.0, +8.6] .114
-scarce        0.576  +0.7 [-1.6, +3.0] .005 -1.2 [-7.2, +4.8] .105 +8.1 [-3.0, +19.2] .095
-shifted       0.359  -0.6 [-3.2, +2.1] .033 +2.0 [-2.1, +6.1] .127 +8.8 [+1.8, +15.7] .267
-incontext     0.595  +0.0 [+0.0, +0.0] .024 +1.8 [-6.7, +10.2] .071 +3.9 [-8.2, +15.9] .060
-outofcontext  0.721  +0.6 [-0.8, +1.9] .025 +1.8 [-0.7, +4.3] .062 +3.9 [+0.7, +7.1] .087
-============  =====  =====================  =====================  =====================
-
-More utterances of the same people (oracle-speakers) gain nothing under LOSO in any scenario; new
-people (oracle-population) gain 3-9 points; the interval excludes 0 on ``shifted`` (held-out speakers
-farthest outside the training data) and on ``outofcontext`` (20 speakers, so 20 folds). With two
-seeds and 6-10 folds the other intervals include 0, so no scenario is shown to be one where even the
-oracle gains nothing; more seeds would tell.
+The reference scale of coverage
+-------------------------------
+`coverage_reference` draws the oracles' rows for the fold a comparison recorded (``--record-every``;
+spaces ``aug-<augmenter>``), as many per class as the generator's last snapshot, and computes the
+coverage metrics (`labkit.metrics.coverage`) on them against the same reference with the same
+settings; `stored_coverage_reference` keeps them in the run's table ``coverage-reference``, which
+``labkit coverage`` prints beside the generator's numbers and the dashboard's Distribution page reads
+(`labkit.viz.reference`). Only the comparison's own feature space can have a reference (a functional
+set such as egemaps, on a synthetic source): an AAEC run's spectrum or embedding spaces have no oracle
+rows, and `reference_unavailable` says so.
 """
 
 from __future__ import annotations
@@ -415,3 +409,193 @@ class OraclePopulation(_Oracle):
 
     def _pool_rows(self, pool_speakers):
         return np.ones(len(pool_speakers), dtype=bool)
+
+
+# ---------------------------------------------------------------------------------------------- the reference scale
+ORACLES = {"oracle-speakers": OracleSpeakers, "oracle-population": OraclePopulation}
+
+
+def oracle_samples(
+    source: str,
+    features: str,
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    speakers: np.ndarray,
+    utterances: np.ndarray,
+    n_per_class: dict,
+    *,
+    feature_settings: dict | None = None,
+    seed: int = 0,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """What each oracle draws for one training fold, in that fold's space: ``{name: (X_new, y_new)}``.
+
+    `X_train` (n, d) are the fold's training rows in any per-feature affine space (the oracles place
+    their pool rows there through `utterances`, checked), `y_train` their emotions, `speakers` and
+    `utterances` their speakers and corpus ids; `n_per_class` ({class: count}) is how many rows to draw
+    of each class, e.g. as many as a generator's recorded snapshot holds. This is the reference scale
+    of a generator's coverage metrics (`coverage_reference`).
+    """
+    out = {}
+    for name, cls in ORACLES.items():
+        oracle = cls(
+            sampling_strategy=0.0,
+            source=source,
+            features=features,
+            feature_settings=feature_settings,
+            random_state=seed,
+        )
+        oracle.fit(X_train, y_train, speaker=speakers, utterance=utterances)
+        wanted = {c: int(k) for c, k in n_per_class.items() if int(k) > 0}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a pool shorter than the snapshot repeats rows; the count still holds
+            out[name] = oracle.sample(wanted)
+    return out
+
+
+def _run_fold(run, config: dict):
+    """(meta, X, train rows) of the first seed's first fold of comparison `run`, rebuilt from its config.
+
+    The features come through the feature cache with the set's default settings (what ``labkit compare``
+    uses for a corpus source) and must hash to the run's ``data_hash``, so a changed corpus or extractor
+    is an error, never a silent mismatch.
+    """
+    import hashlib
+
+    from labkit.data.loaders import load_corpus
+    from labkit.experiment.protocols import make_folds
+    from labkit.features import extract
+
+    feats = extract(load_corpus(config["source"]), config["features"], progress=False)
+    X = np.asarray(feats.X)
+    digest = hashlib.sha1(np.ascontiguousarray(X).tobytes()).hexdigest()[:16]
+    if config.get("data_hash") and digest != config["data_hash"]:
+        raise LabkitError(
+            f"{run.path}: the {config['features']} features of {config['source']} hash to {digest}, the run was made "
+            f"on {config['data_hash']}; the corpus or the extractor changed since, so its fold cannot be rebuilt"
+        )
+    meta = feats.meta.reset_index(drop=True)
+    params = dict(config.get("protocol_params") or {})
+    if config["protocol"] == "reduced":
+        params.setdefault("label", config.get("target", "emotion"))
+        params["seed"] = 0
+    fold = make_folds(meta, config["protocol"], **params)[0]
+    return meta, X, np.asarray(fold.train_idx)
+
+
+def reference_unavailable(run, space: str) -> str | None:
+    """Why `space` of `run` has no oracle reference scale (None when it can have one)."""
+    from labkit.data.synthetic import source_parts
+
+    config = run.config or {}
+    if run.kind != "compare" or not space.startswith("aug-"):
+        return (
+            f"no oracle reference for space {space!r}: the oracles draw rows of a comparison's feature set, which "
+            "are in the aug-<augmenter> spaces of `labkit compare --record-every` runs (not spectrograms or a "
+            "model's embeddings)"
+        )
+    try:
+        source_parts(config.get("source"))
+    except LabkitError:
+        return f"no oracle reference exists: {config.get('source')!r} is not a synthetic corpus (nothing to draw from)"
+    return None
+
+
+def coverage_reference(run, space: str, coverage_config=None) -> list[dict]:
+    """The coverage metrics of the oracles' rows for the fold a comparison's `space` recorded.
+
+    The space ``aug-<augmenter>`` of a ``labkit compare --record-every N`` run holds the first seed's
+    first fold, standardised with that training fold (`labkit.runs.compare.Recorder`). This rebuilds the
+    fold from the run's config (`_run_fold`), checks that its standardised training rows are the recorded
+    reference's, draws as many rows of each class from each oracle as the space's last snapshot holds
+    (`oracle_samples`), and computes `labkit.metrics.coverage.coverage_metrics` on them against the same
+    reference, with the same settings: the generator's numbers and the oracles' are on one scale.
+
+    Supported: comparison runs on a synthetic source with a functional feature set (egemaps, is10, ...),
+    whose recorded spaces are that feature set. Not supported (`reference_unavailable` says why): other
+    runs' spaces (an AAEC run's spectrum or embedding, where no oracle rows exist), non-synthetic sources.
+
+    Returns
+    -------
+    One dict per oracle: ``space``, ``oracle``, ``iteration`` (the snapshot whose amount was matched), every
+    metric of `labkit.metrics.coverage.METRICS`, ``n_generated``.
+    """
+    from sklearn.preprocessing import StandardScaler
+
+    from labkit.metrics.coverage import CoverageConfig, coverage_metrics, prepare_real
+
+    config = coverage_config or CoverageConfig()
+    why = reference_unavailable(run, space)
+    if why:
+        raise LabkitError(f"{run.path}: {why}")
+    iterations = run.snapshot_iterations(space)
+    if not iterations:
+        raise LabkitError(f"{run.path}: no snapshots in space {space!r}; nothing to match the oracles' amount to")
+    ref = run.load_reference(space)
+    snap = run.load_snapshot(space, iterations[-1])
+    run_config = run.config
+    meta, X, train = _run_fold(run, run_config)
+    X_train = StandardScaler().fit_transform(X[train])
+    if X_train.shape != ref["X_train"].shape or not np.allclose(X_train, ref["X_train"], rtol=1e-5, atol=1e-6):
+        raise LabkitError(
+            f"{run.path}: the rebuilt first fold ({X_train.shape}) is not the one space {space!r} recorded "
+            f"({ref['X_train'].shape}); is the run's config its own?"
+        )
+    y = meta[run_config.get("target", "emotion")].astype(str).to_numpy()
+    labels, counts = np.unique(np.asarray(snap["y"]).astype(str), return_counts=True)
+    drawn = oracle_samples(
+        run_config["source"],
+        run_config["features"],
+        X_train,
+        y[train],
+        meta["speaker"].astype(str).to_numpy()[train],
+        meta["id"].astype(str).to_numpy()[train],
+        dict(zip(labels.tolist(), counts.tolist())),
+        seed=config.seed,
+    )
+    real = prepare_real(ref["X_train"], ref["X_test"], config)
+    return [
+        {"space": space, "oracle": name, "iteration": int(iterations[-1]), **coverage_metrics(real, X_new, config)}
+        for name, (X_new, _) in drawn.items()
+    ]
+
+
+def stored_coverage_reference(run, space: str, coverage_config=None, *, use_cache: bool = True) -> list[dict]:
+    """`coverage_reference`, kept in the run's table ``coverage-reference`` (written atomically).
+
+    The table holds one row per space and oracle with the settings it was computed with (k, max_samples,
+    seed) and the fingerprints of the space's reference and matched snapshot; a row whose settings or files
+    changed is computed again, the other spaces' rows are kept. The dashboard reads the table
+    (`labkit.viz.reference`) and never computes.
+    """
+    import pandas as pd
+
+    from labkit.metrics.coverage import REFERENCE_TABLE, CoverageConfig, file_fingerprint
+
+    config = coverage_config or CoverageConfig()
+    iterations = run.snapshot_iterations(space)
+    stamp = {
+        "k": config.k,
+        "max_samples": config.max_samples,
+        "seed": config.seed,
+        "reference_file": file_fingerprint(run.path / "reference" / f"{space}.npz"),
+        "snapshot_file": file_fingerprint(run.path / "snapshots" / space / f"iter_{iterations[-1]:07d}.npz")
+        if iterations
+        else "",
+    }
+    table = None
+    if run.has_table(REFERENCE_TABLE):
+        try:
+            table = run.read_table(REFERENCE_TABLE)
+        except LabkitError:
+            table = None  # a damaged table is computed again
+    if use_cache and table is not None and "space" in table.columns:
+        mine = table[table["space"] == space]
+        if len(mine) == len(ORACLES) and all(
+            c in mine.columns and (mine[c].astype(str) == str(v)).all() for c, v in stamp.items()
+        ):
+            return [{k: v for k, v in r.items() if k not in stamp} for r in mine.to_dict(orient="records")]
+    rows = coverage_reference(run, space, config)
+    fresh = pd.DataFrame([{**r, **stamp} for r in rows])
+    keep = table[table["space"] != space] if table is not None and "space" in table.columns else None
+    run.write_table(REFERENCE_TABLE, fresh if keep is None or not len(keep) else pd.concat([keep, fresh]))
+    return rows

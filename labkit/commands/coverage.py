@@ -19,6 +19,14 @@ iteration (snapshots/<space>/iter_*.npz against reference/<space>.npz):
                       test regions only the generator reaches (AAEC's hypothesis as a number)
   test_in_train       share of test samples inside some training ball (the baseline)
 
+The reference scale: for a comparison run on a synthetic corpus (`labkit compare synthetic:... --record-every
+N`, spaces aug-<augmenter>), the same metrics of the oracle augmenters' rows (new real utterances of the
+fold's speakers, and of new speakers), drawn for the recorded fold in the same amount per class, are
+printed under the generator's rows ("oracle-population reaches test_gain X; this generator Y") and kept
+in the run's table coverage-reference (the dashboard shows them). Other runs and sources have no
+reference, and the command says so; --no-reference skips it (drawing the oracles' pool the first time
+synthesises and featurises a corpus-sized pool, minutes).
+
 Metrics are computed in the full feature space (standardised with the real data's mean/std), on each
 iteration's own samples, with sets larger than --max-samples subsampled deterministically. Results
 are cached in RUNDIR/cache/, so a second call (and the dashboard) reads them. By default the PCA
@@ -59,6 +67,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="pca",
         help="comma-separated projections to precompute for the dashboard: pca, umap, or none (default: %(default)s)",
     )
+    p.add_argument(
+        "--no-reference",
+        action="store_true",
+        help="skip the oracles' reference scale (comparison runs on a synthetic corpus only)",
+    )
     p.add_argument("--no-cache", action="store_true", help="recompute every iteration, ignoring RUNDIR/cache")
     p.set_defaults(func=run)
 
@@ -97,11 +110,16 @@ def run(args: argparse.Namespace) -> int:
     for method in methods:
         load_or_compute(run_, space, ProjectionConfig(method=method, seed=args.seed))
 
+    reference, note = [], None
+    if not args.no_reference:
+        reference, note = _reference(run_, space, config, use_cache=not args.no_cache)
+
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
     columns = ["iteration", *METRICS, "n_generated"]
     table = [columns] + [[_fmt(r.get(c, float("nan"))) for c in columns] for r in rows]
+    table += [[r["oracle"], *[_fmt(r.get(c, float("nan"))) for c in columns[1:]]] for r in reference]
     widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
     print(f"coverage of {run_.id} in space {space!r} (k={config.k}, at most {config.max_samples} samples per set)")
     for line in table:
@@ -109,4 +127,28 @@ def run(args: argparse.Namespace) -> int:
     for r in rows:
         if r.get("note"):
             print(f"note: iteration {r['iteration']}: {r['note']}")
+    if reference:
+        from labkit.viz.reference import reference_sentence
+
+        print(
+            f"reference scale: the oracles' rows for the same fold, as many per class as iteration "
+            f"{reference[0]['iteration']} (kept in the run's table coverage-reference)"
+        )
+        print(reference_sentence(reference, rows))
+    elif note:
+        print(note)
     return 0
+
+
+def _reference(run_, space: str, config, use_cache: bool) -> tuple[list[dict], str | None]:
+    """(the oracles' coverage rows for `space`, or [] with the reason there are none)."""
+    from labkit.augment.oracle import reference_unavailable, stored_coverage_reference
+    from labkit.errors import LabkitError
+
+    why = reference_unavailable(run_, space)
+    if why:
+        return [], why
+    try:
+        return stored_coverage_reference(run_, space, config, use_cache=use_cache), None
+    except (LabkitError, OSError, KeyError, ValueError) as err:  # the generator's numbers stand without it
+        return [], f"no oracle reference: {err}"

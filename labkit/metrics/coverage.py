@@ -37,6 +37,11 @@ Choices where the papers leave room (written here so readers of a number know wh
 * The MMD bandwidth is the median pairwise distance within the real subsample, fixed per run so
   that values are comparable across iterations.
 
+The reference scale: on a synthetic corpus the oracle augmenters (`labkit.augment.oracle`) draw new
+real rows for the same training fold, and their metrics, computed exactly as a generator's, say what a
+perfect generator reaches (``labkit coverage`` prints them beside the generator's and keeps them in the
+run's table ``coverage-reference``; `labkit.augment.oracle.coverage_reference` says where they exist).
+
 Results of `coverage_for_run` are cached in ``<run>/cache/coverage-<space>-k<k>.json`` and only
 new or changed snapshots are computed again, so a running training can be followed cheaply.
 """
@@ -53,6 +58,11 @@ from labkit.utils import progress, write_json_atomic
 
 # The metric columns, in the order `labkit coverage` prints them.
 METRICS = ["precision", "recall", "density", "coverage", "frechet", "mmd", "c2st_auc", "test_gain", "test_in_train"]
+
+# The run-store table holding the oracles' coverage metrics for a run's recorded spaces: the reference
+# scale of a generator's numbers (written by `labkit.augment.oracle.stored_coverage_reference` through
+# `labkit coverage`, read by `labkit.viz.reference`).
+REFERENCE_TABLE = "coverage-reference"
 
 # What each metric means, for help texts and the dashboard.
 METRIC_HELP = {

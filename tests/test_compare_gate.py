@@ -2,6 +2,7 @@
 
 import json
 import threading
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -170,6 +171,15 @@ def test_gate_lines_json_and_table(features_file, tmp_path, capsys):
     task = run.load_task("smote__a1__s0__f000")
     assert set(task["gate"]) == {"smote"} and task["gate"]["smote"]["fold"] == 0
 
+    # what the dashboard's Comparison page and the report show: a small table with pass / FAIL
+    from labkit.viz.gate import gate_rows
+    from labkit.viz.report import build_report
+
+    view = gate_rows(run).set_index("augmenter")
+    assert view.loc["smote", "gate"] == "pass" and view.loc["collapsed-test", "gate"].startswith("FAIL: spread")
+    assert view.loc["smote", "fidelity"].endswith("%") and (view["folds"] == 8).all()
+    assert "Did the generators learn the data?" in build_report(run)
+
     assert main([*argv, "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert list(result) == ["none", "smote", "collapsed-test"] and "gate" not in result["none"]
@@ -203,3 +213,25 @@ def test_a_run_without_gate_records_renders_without_a_gate_section(features_file
     assert "Gate ·" not in text and "Verdict ·" not in text and "fixed classifier (--no-tune)" in text
     assert with_gate(summary, None) == summary
     assert gate_rows(run) is None
+
+    from labkit.viz.report import build_report
+
+    assert "Did the generators learn the data?" not in build_report(run)
+
+
+def test_comparison_page_shows_the_gate_with_pass_and_fail(features_file, tmp_path, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    assert main(_argv(features_file, tmp_path / "gated", "none,smote,collapsed-test", "--no-tune")) == 0
+    monkeypatch.setenv("LABKIT_RUNS", str(tmp_path))
+    st.cache_data.clear()
+    app = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+    at = AppTest.from_file(app, default_timeout=60).run()
+    at.switch_page("pages/comparison.py").run()
+    st.cache_data.clear()
+    assert not at.exception
+    assert "Did the generators learn the data? (the gate)" in [s.value for s in at.subheader]
+    gate = next(d.value for d in at.dataframe if "gate" in getattr(d.value, "columns", []))
+    assert list(gate["augmenter"]) == ["smote", "collapsed-test"]
+    assert gate["gate"].iloc[0] == "pass" and gate["gate"].iloc[1].startswith("FAIL")

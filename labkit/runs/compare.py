@@ -73,7 +73,9 @@ fitted augmenter is gated (`labkit.metrics.gate.gate_augmenter`) against the fol
 rows in the space it was fitted in (after the fold's scaler), capped at `GATE_MAX_ROWS` real rows
 (a seeded subsample; the k-NN measures at `GATE_MAX_SAMPLES`). The record is the task's ``gate``
 entry (`labkit.reproductions.common.gate_record`), tasks of the main amount only; augmenters that
-generate nothing ("none") or cannot draw after fitting are not gated. The ``gate`` table holds
+generate nothing ("none") or cannot draw after fitting are not gated, nor the waveform augmenters
+(``wav-*``: they learn nothing, and a second draw would extract features from new audio, doubling
+the task). The ``gate`` table holds
 each augmenter's result combined over its folds and seeds (`labkit.metrics.gate.combine`) and, for
 an augmenter that did not beat "none" (paired Δ UAR not above 0 at adjusted p < 0.05), the verdict:
 "claim not reproduced by generators that learned the data" or "inconclusive: <augmenter> failed the
@@ -300,7 +302,13 @@ def run_task(
     s = scores(y_test, y_pred, labels=labels)
     # the gate reads the fitted augmenter only after the scores are fixed: it never changes one
     gated = {}
-    if gate and task["amount"] == amount_str(config["amount"]) and task["augmenter"] != BASELINE:
+    # waveform augmenters learn nothing, and drawing again would extract features from new audio: not gated
+    if (
+        gate
+        and task["amount"] == amount_str(config["amount"])
+        and task["augmenter"] != BASELINE
+        and not getattr(cls, "needs_audio", False)
+    ):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             gated = gate_task(pipe, X_train, y_train, train_groups, task, rs)
@@ -390,7 +398,7 @@ def fold_tuning(run_path, seed: int, fold: int, X_train, y_train, groups, config
             pass  # a damaged cache file: computed again and rewritten
     classifier = make_classifier(config["classifier"], random_state=rs, **config["classifier_params"])
     pipe = build_pipeline(make_augmenter(BASELINE), classifier, np.ndim(X_train) == 3)
-    _, chosen, inner = tune_pipeline(pipe, X_train, y_train, groups, config["tune_grid"])
+    _, chosen, inner = tune_pipeline(pipe, X_train, y_train, groups, config["tune_grid"], refit=False)
     chosen = {k: _plain(v) for k, v in chosen.items()}
     if path is not None:
         try:

@@ -122,6 +122,18 @@ def test_an_untuned_run_from_before_the_default_resumes_and_reruns_untuned(featu
     assert open_run(tmp_path / "again").config == open_run(out).config
 
 
+def test_tuned_comparison_in_worker_processes_equals_the_single_process_run(features_file, tmp_path, capsys):
+    argv = ["compare", str(features_file), "--augmenters", "none,noise,smote", "--seeds", "1", "--json"]
+    assert main([*argv, "--out", str(tmp_path / "one")]) == 0
+    one = json.loads(capsys.readouterr().out)
+    assert main([*argv, "--out", str(tmp_path / "two"), "--jobs", "2"]) == 0  # fold caches shared by two workers
+    assert json.loads(capsys.readouterr().out) == one
+    for name in ("one", "two"):
+        caches = sorted(p.name for p in (tmp_path / name / "cache").glob("tuning-*.json"))
+        assert caches == [f"tuning-s0-f{f}.json" for f in range(4)]
+        assert all(json.loads((tmp_path / name / "cache" / c).read_text())["chosen"] for c in caches)
+
+
 def test_concurrent_tuning_of_one_fold_leaves_a_whole_cache(tmp_path):
     from labkit.experiment.classifiers import tuning_grid
     from labkit.runs.compare import fold_tuning

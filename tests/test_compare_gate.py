@@ -116,6 +116,8 @@ def test_an_untuned_run_from_before_the_default_resumes_and_reruns_untuned(featu
     capsys.readouterr()
     assert main(_argv(features_file, out, "none,smote", "--no-tune")) == 0  # same identity: resumed
     assert "0 tasks computed" in capsys.readouterr().err
+    assert main(_argv(features_file, out, "none,smote")) == 2  # the new default would tune: refused, with the way out
+    assert "resume it with --no-tune" in capsys.readouterr().err
     assert main(["rerun", str(out), "--out", str(tmp_path / "again")]) == 0
     err = capsys.readouterr().err
     assert "--no-tune" in err and "same results as" in err and inner_cvs == []

@@ -320,6 +320,31 @@ def _tune_setting(args, clf_params: dict, err) -> bool:
     return True
 
 
+def _refuse_tuning_an_untuned_run(out) -> None:
+    """A clear refusal when --out holds a comparison with a fixed classifier and this one would tune.
+
+    Runs made before tuning became the default did not tune; the same command now tunes, which is
+    another experiment. Say how to resume it (``--no-tune``) instead of only listing the keys that differ.
+    """
+    import json
+    from pathlib import Path
+
+    from labkit.errors import LabkitError
+
+    if not out:
+        return
+    try:
+        meta = json.loads((Path(out) / "run.json").read_text())
+    except (OSError, ValueError):
+        return  # no run there (or one the run store will refuse with its own message)
+    config = meta.get("config") if isinstance(meta, dict) else None
+    if meta.get("kind") == "compare" and isinstance(config, dict) and not config.get("tune", False):
+        raise LabkitError(
+            f"{out} holds a comparison with a fixed classifier (tune: false; every run made before tuning "
+            "became the default is one); resume it with --no-tune, or choose another --out to tune"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     from labkit.runs.lifecycle import run_command
 
@@ -346,6 +371,8 @@ def _plan(args: argparse.Namespace, opts):
         raise LabkitError(f"--record-every must be >= 0, got {args.record_every}")
     clf_params = _parse_params(args.clf_param, with_owner=False)
     tune = _tune_setting(args, clf_params, sys.stderr)
+    if tune:
+        _refuse_tuning_an_untuned_run(getattr(args, "out", None))
     with joblib_on(opts.scheduler, opts.jobs):  # feature extraction of a large corpus runs on the cluster too
         meta, X, table, feature_set = _load(args)
     config = CompareConfig(

@@ -192,3 +192,21 @@ def test_mlp_refuses_one_class():
     X, y = _blobs(n_per=5)
     with pytest.raises(LabkitError, match="2 classes"):
         MLPClassifier(**SMALL).fit(X[:5], y[:5])
+
+
+def test_tune_pipeline_without_refit_only_chooses():
+    """refit=False (compare's per-fold choice on real rows) picks the same values and fits nothing more."""
+    from labkit.experiment.classifiers import tune_pipeline, tuning_grid
+    from labkit.experiment.toy import toy_features
+
+    meta, X = toy_features(n_speakers=4, n_per=5, dim=6, seed=4)
+    y, groups = meta["emotion"].to_numpy(), meta["speaker"].astype(str).to_numpy()
+
+    def pipe():
+        return Pipeline([("scale", StandardScaler()), ("classify", make_classifier("svm-linear"))])
+
+    grid = tuning_grid("svm-linear")
+    fitted, chosen, inner = tune_pipeline(pipe(), X, y, groups, grid)
+    none, chosen_only, inner_only = tune_pipeline(pipe(), X, y, groups, grid, refit=False)
+    assert none is None and fitted is not None
+    assert chosen_only == chosen and inner_only == inner and chosen["C"] in grid["C"]

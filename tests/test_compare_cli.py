@@ -45,6 +45,7 @@ def test_json_output_then_a_rerun_recomputes_nothing(features_file, tmp_path, ca
         "2",
         "--classifier",
         "svm-linear",
+        "--no-tune",
         "--out",
         str(tmp_path / "run"),
         "--json",
@@ -128,6 +129,7 @@ def test_killing_compare_mid_run_then_resuming(tmp_path):
         "1",
         "--classifier",
         "svm-rbf",
+        "--no-tune",  # quick tasks, so that the kill lands part-way
         "--out",
         str(out),
     ]

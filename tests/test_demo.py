@@ -21,6 +21,7 @@ def test_the_demo_asks_its_question_on_the_shifted_scenario(monkeypatch):
     assert compare[compare.index("--augmenters") + 1] == "none,noise,smote,cgan"
     assert "--record-every" in compare and "cgan.epochs=60" in compare and "--sweep" not in compare
     assert "cgan.preset=pretrained" in compare
+    assert "--no-tune" not in compare and "tuned in every fold" in next(t for t in plan if t.startswith("augmenter"))
     aaec = next(a for a in argv if a[:2] == ["reproduce", "aaec-train"])
     assert aaec[2] == "synthetic:shifted" and aaec[aaec.index("--configuration") + 1] == "AAEC"
     assert aaec[aaec.index("--preset") + 1] == "small" and aaec[aaec.index("--iterations") + 1] == "20"
@@ -30,6 +31,8 @@ def test_the_demo_asks_its_question_on_the_shifted_scenario(monkeypatch):
     quick = [a for _, a in demo.steps(_args(quick=True, sweep=True))]
     compare = next(a for a in quick if a[0] == "compare")
     assert compare[compare.index("--augmenters") + 1] == "none,noise,smote" and "--sweep" not in compare
+    assert "--no-tune" in compare  # the tests' demo keeps a fixed classifier, and its step title says so
+    assert "--no-tune, quick demo" in next(t for t, a in demo.steps(_args(quick=True)) if a[0] == "compare")
     assert next(a for a in quick if a[0] == "reproduce")[-3] == "3"  # --iterations 3
     with_sweep = next(a for _, a in demo.steps(_args(sweep=True)) if a[0] == "compare")
     assert with_sweep[with_sweep.index("--sweep") + 1] == "0.5,1,2"
@@ -96,6 +99,8 @@ def test_quick_demo_end_to_end(tmp_path, monkeypatch, capsys):
     assert "A worker stopped" not in captured.err and "UserWarning" not in captured.err
     compare = open_run(runs / "demo-compare")
     assert compare.spaces() == ["aug-noise", "aug-smote"] and compare.has_table("summary")
+    assert compare.config["tune"] is False and "fixed classifier (--no-tune)" in out
+    assert list(compare.read_table("gate")["augmenter"]) == ["noise", "smote"] and "Gate · smote:" in out
     aaec = open_run(runs / "demo-aaec")
     assert aaec.snapshot_iterations("spectrum") == [1, 2, 3]
     assert sorted(p.name for p in (runs / "demo-aaec" / "spectrograms").iterdir())[-1] == "iter_0000003.npz"

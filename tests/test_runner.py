@@ -163,7 +163,7 @@ def test_tables_and_summary_agree_with_the_task_scores(table, tmp_path):
     config = CompareConfig(augmenters=["none", "noise", "ros"], protocol="loso", seeds=2, sweep=[0, 0.5, 2])
     run = Run.create(tmp_path / "run", "compare", config.to_dict())
     res = run_comparison(meta, X, config, run, progress=False)
-    assert set(run.tables()) == {"tasks", "summary", "per_class", "paired", "sweep"}
+    assert set(run.tables()) == {"tasks", "summary", "per_class", "paired", "sweep", "gate"}
     tasks = run.read_table("tasks")
     assert len(tasks) == res.n_tasks == 6 * 2 * (1 + 2 * 3)  # none once, others at amounts 1, 0.5, 2
 

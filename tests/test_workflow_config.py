@@ -59,6 +59,7 @@ def test_compare_run_writes_its_config_and_rerun_gives_identical_tables(features
     assert "same results as" in err and "summary table identical" in err
     old, new = open_run(out), open_run(tmp_path / "again")
     assert new.config == old.config  # the same experiment (data fingerprint included)
+    assert old.config["tune"] is True and "--tune" in err  # tuned by default, and the rerun carries it
     for name in ("summary", "tasks", "paired", "per_class"):
         pd.testing.assert_frame_equal(old.read_table(name), new.read_table(name))
 

@@ -49,6 +49,7 @@ def test_foreign_csv_runs_through_compare(tmp_path, capsys):
                 "none,smote",
                 "--seeds",
                 "1",
+                "--no-tune",
                 "--out",
                 str(out),
                 "--json",

@@ -127,6 +127,7 @@ def test_compare_log_tensorboard_writes_event_files(tmp_path, capsys):
                 "none,noise",
                 "--seeds",
                 "1",
+                "--no-tune",
                 "--out",
                 str(tmp_path / "cmp"),
                 "--log",

@@ -126,6 +126,7 @@ def test_compare_augments_only_training_audio_once_per_utterance(manifest, table
                 "loso",
                 "--seeds",
                 "1",
+                "--no-tune",
                 "--out",
                 str(out),
                 "--json",

@@ -2,7 +2,8 @@
 
 Any run with a `summary` table (augmenter, metric, mean, ci_low, ci_high, n) can be shown, and
 `aaec-table1` paper runs too (their configurations become the "augmenters"); picking several runs
-puts their augmenters side by side (labelled run · augmenter).
+puts their augmenters side by side (labelled run · augmenter). A comparison with a ``gate`` table
+(`labkit compare` since the learned-the-data gate) also shows its generators' gate, pass/fail.
 """
 
 import common
@@ -12,6 +13,7 @@ import streamlit as st
 from labkit.errors import LabkitError
 from labkit.experiment.tables import PaperTable
 from labkit.viz import data, figures
+from labkit.viz.gate import gate_view
 
 st.title("Augmenter comparison")
 rows = common.store_ui()
@@ -114,3 +116,15 @@ paired, _ = gather("paired")
 if paired is not None:
     with st.expander("Paired differences against no augmentation"):
         st.dataframe(paired, key="cmp_paired")
+
+gate, _ = gather("gate")  # runs made before the gate have no gate table: no section
+gate_table = gate_view(gate)
+if gate_table is not None:
+    st.subheader("Did the generators learn the data? (the gate)")
+    st.dataframe(gate_table, hide_index=True, key="cmp_gate")
+    st.caption(
+        "Each generating augmenter against its folds' real training rows (labkit.metrics.gate, means over folds): "
+        "fidelity (real-trained classifier on generated rows) next to its accuracy on unseen real rows, C2ST AUC, "
+        "precision, recall and spread. Verdict: for an augmenter that did not beat none, whether that rests on "
+        "generators that learned the data."
+    )

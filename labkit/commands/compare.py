@@ -20,7 +20,15 @@ mean of per-fold UARs and, labelled "pooled", one UAR of all folds' predictions)
 macro-F1 and AAEC's combined score (0.66 F1 + 0.34 UAR), in %; then each augmenter's paired
 difference from "none" (seeds averaged within each fold, Wilcoxon signed-rank p over folds, raw and
 Benjamini-Hochberg adjusted across the augmenters), and with --sweep the UAR for each amount of
-synthetic data. With --tune, the hyperparameters chosen in each training fold.
+synthetic data; then, per generating augmenter, the learned-the-data gate (labkit.metrics.gate:
+fidelity against real rows, C2ST, precision, recall, spread; pass/FAIL) and, for an augmenter that
+did not beat "none", whether that rests on generators that learned the data ("claim not reproduced
+by generators that learned the data") or not ("inconclusive: ... failed the gate"). --no-gate skips it.
+
+The classifier is tuned by default: in every training fold a speaker-grouped inner CV on the fold's
+real rows chooses its hyperparameters (C for SVMs, weight decay for mlp), once per (seed, fold),
+cached in the run and reused by every augmenter and amount of that fold; the chosen values are
+printed. --no-tune keeps the fixed classifier (quicker); the notes say which ran.
 
 SOURCE is a corpus (synthetic, synthetic:DIR, emodb:PATH, ravdess:PATH, cremad:PATH, iemocap:PATH,
 csv:PATH; features are extracted with --features, cached), a features file written by
@@ -153,12 +161,30 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="iterative generators: record generated samples every N iterations (first seed and fold)",
     )
     p.add_argument("--skip-bad", action="store_true", help="corpus SOURCE: skip unusable audio files")
+    # two flags on one dest (not BooleanOptionalAction): a config file's `tune = false` then reads as False
     p.add_argument(
         "--tune",
+        dest="tune",
         action="store_true",
-        help="choose the classifier's hyperparameters (C for SVMs, weight decay for mlp) inside every "
-        "training fold by a speaker-independent inner CV; the chosen values are printed and "
-        "stored per fold (grids: labkit.experiment.classifiers.TUNING_GRIDS)",
+        default=True,
+        help="choose the classifier's hyperparameters (C for SVMs, weight decay for mlp) in every training "
+        "fold by a speaker-grouped inner CV on its real rows, once per (seed, fold), cached in the run and "
+        "reused by every augmenter; the chosen values are printed and stored per fold (grids: "
+        "labkit.experiment.classifiers.TUNING_GRIDS). The default",
+    )
+    p.add_argument(
+        "--no-tune",
+        dest="tune",
+        action="store_false",
+        help="keep the fixed classifier (labkit's defaults and --clf-param): quicker; the notes say which ran",
+    )
+    p.add_argument(
+        "--no-gate",
+        dest="gate",
+        action="store_false",
+        default=True,
+        help="skip the learned-the-data gate of each generating augmenter (it changes no score; it costs "
+        "a few classifier fits per task)",
     )
     p.add_argument("--no-cache", action="store_true", help="corpus SOURCE: neither read nor fill the feature cache")
     t = p.add_argument_group("a feature table of your own as SOURCE (FILE.csv, .tsv or .parquet)")
@@ -180,7 +206,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     add_run_arguments(
         p,
-        json_help='print only JSON: {augmenter: {metric: {"mean", "ci_low", "ci_high", "n"}}}',
+        json_help='print only JSON: {augmenter: {metric: {"mean", "ci_low", "ci_high", "n"}, "gate": {...}}} '
+        "(gate: the augmenter's gate numbers, pass/fail and verdict, when it was gated)",
         scheduler_help="the tasks (and feature extraction)",
     )
     p.set_defaults(func=run)
@@ -275,6 +302,49 @@ def _warn_duplicates(table, folds, err) -> None:
         )
 
 
+def _tune_setting(args, clf_params: dict, err) -> bool:
+    """Whether the comparison tunes: ``--tune`` (the default) unless ``--no-tune``, or unless --clf-param
+    fixes every parameter the classifier's grid would tune (then nothing is left to tune; said on `err`)."""
+    from labkit.experiment.classifiers import TUNING_GRIDS
+
+    if not args.tune:
+        return False
+    grid = TUNING_GRIDS.get(args.classifier, {})
+    if grid and all(k in clf_params for k in grid):
+        print(
+            f"labkit compare: --clf-param fixes every tuned parameter of {args.classifier} ({', '.join(grid)}); "
+            "the classifier is not tuned (as with --no-tune)",
+            file=err,
+        )
+        return False
+    return True
+
+
+def _refuse_tuning_an_untuned_run(out) -> None:
+    """A clear refusal when --out holds a comparison with a fixed classifier and this one would tune.
+
+    Runs made before tuning became the default did not tune; the same command now tunes, which is
+    another experiment. Say how to resume it (``--no-tune``) instead of only listing the keys that differ.
+    """
+    import json
+    from pathlib import Path
+
+    from labkit.errors import LabkitError
+
+    if not out:
+        return
+    try:
+        meta = json.loads((Path(out) / "run.json").read_text())
+    except (OSError, ValueError):
+        return  # no run there (or one the run store will refuse with its own message)
+    config = meta.get("config") if isinstance(meta, dict) else None
+    if meta.get("kind") == "compare" and isinstance(config, dict) and not config.get("tune", False):
+        raise LabkitError(
+            f"{out} holds a comparison with a fixed classifier (tune: false; every run made before tuning "
+            "became the default is one); resume it with --no-tune, or choose another --out to tune"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     from labkit.runs.lifecycle import run_command
 
@@ -299,6 +369,10 @@ def _plan(args: argparse.Namespace, opts):
     amount = amount_str(args.amount)
     if args.record_every < 0:
         raise LabkitError(f"--record-every must be >= 0, got {args.record_every}")
+    clf_params = _parse_params(args.clf_param, with_owner=False)
+    tune = _tune_setting(args, clf_params, sys.stderr)
+    if tune:
+        _refuse_tuning_an_untuned_run(getattr(args, "out", None))
     with joblib_on(opts.scheduler, opts.jobs):  # feature extraction of a large corpus runs on the cluster too
         meta, X, table, feature_set = _load(args)
     config = CompareConfig(
@@ -307,7 +381,7 @@ def _plan(args: argparse.Namespace, opts):
         protocol_params=_protocol_params(args),
         seeds=args.seeds,
         classifier=args.classifier,
-        classifier_params=_parse_params(args.clf_param, with_owner=False),
+        classifier_params=clf_params,
         target=args.label_column or args.target,
         amount=amount if amount == "balance" else float(amount),
         sweep=sweep,
@@ -315,7 +389,7 @@ def _plan(args: argparse.Namespace, opts):
         record_every=args.record_every,
         source=args.source,
         features=feature_set,
-        tune=args.tune,
+        tune=tune,
         # the data's fingerprint: resuming a run on different features would mix two experiments
         data_hash=hashlib.sha1(np.ascontiguousarray(X).tobytes()).hexdigest()[:16],
     )
@@ -329,4 +403,12 @@ def _plan(args: argparse.Namespace, opts):
     setup = None
     if audio_augmenters(augmenters):
         setup = lambda run: prepare_run(run, meta, feature_set, args.feature_settings)  # noqa: E731
-    return comparison_job(meta, X, config, prepared=prepared, setup=setup, name=f"{args.protocol}-{feature_set}")
+    return comparison_job(
+        meta,
+        X,
+        config,
+        prepared=prepared,
+        setup=setup,
+        name=f"{args.protocol}-{feature_set}",
+        gate=getattr(args, "gate", True),
+    )

@@ -17,6 +17,8 @@ Exit status: 0 when the results are the same, 1 when they differ (both runs are 
 2 for bad input (no such run, no config.toml).
 
 With --out RUNDIR itself the run is resumed instead (nothing is recomputed when it had finished).
+Tuning is carried from the run's identity: a run that did not tune (every run made before tuning
+became the default) is repeated with --no-tune, a tuned one with --tune.
 To change an option, use the config file directly:
   labkit compare --config RUNDIR/config.toml --seeds 5 --out NEWDIR
 
@@ -97,6 +99,19 @@ def options_from_run_json(run) -> tuple[str, dict]:
     return "compare", values
 
 
+def tune_flags(run, command: str, values: dict) -> list[str]:
+    """``["--tune"]`` or ``["--no-tune"]`` as the run's identity says, for a command with the option; else [].
+
+    Tuning became the default after runs existed: a run whose identity holds no ``"tune"``, or
+    ``"tune": false``, did not tune, whatever its config.toml says or lacks, so the repeat must not
+    either (``labkit compare`` and the tunable ``labkit reproduce`` experiments; a config.toml holds a
+    ``tune`` key exactly when the command has the option).
+    """
+    if command != "compare" and "tune" not in values:
+        return []
+    return ["--tune" if bool(run.config.get("tune", False)) else "--no-tune"]
+
+
 def _identity(run) -> dict:
     """run.json's config with its sources resolved, as `labkit.runs.lifecycle.identity` does for new runs.
 
@@ -170,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or _new_dir(original.path)
     with tempfile.TemporaryDirectory() as tmp:
         if (Path(original.path) / RUN_CONFIG).is_file():
-            command, _ = read_run_config(original.path)  # validates the file before anything runs
+            command, values = read_run_config(original.path)  # validates the file before anything runs
             config = Path(original.path) / RUN_CONFIG
         else:  # a run from before config.toml: a comparison's run.json holds every option
             command, values = options_from_run_json(original)
@@ -179,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
             print(
                 f"labkit rerun: {original.path} has no {RUN_CONFIG}; options rebuilt from its run.json", file=sys.stderr
             )
-        argv = [*command.split(), "--config", str(config), "--out", out]
+        argv = [*command.split(), "--config", str(config), *tune_flags(original, command, values), "--out", out]
         print(f"labkit rerun: labkit {' '.join(argv)}", file=sys.stderr)
         status = main(argv)
     if status != 0:

@@ -20,16 +20,18 @@ and their reasons are in tests/test_classifiers.py): the MLP validates its input
 messages; DataFrames keep their feature names), and its refusals are `ClassifierInputError`s, a
 `LabkitError` (exit 2) that is also the ``ValueError`` scikit-learn's tools expect.
 
-Nested tuning (``labkit compare --tune``)
------------------------------------------
+Nested tuning (``labkit compare``, by default; ``--no-tune`` to skip)
+--------------------------------------------------------------------
 A fixed ``C=1.0`` understates a linear SVM on real corpora (on one acted corpus, 10 speakers,
 eGeMAPS, LOSO: UAR 0.534 with C=1, 0.598 with C=0.05), and every augmentation gain is measured
 against that baseline. `tune_pipeline` selects hyperparameters the way the SER literature does:
 inside the training fold only, by an inner cross-validation whose folds are groups of *training*
 speakers (`inner_cv`: ``GroupKFold`` with `INNER_FOLDS` folds, fewer when the fold has fewer
-training speakers), scored by UAR (balanced accuracy), then the whole pipeline (scaler, augmenter,
-classifier) is refitted on the full training fold with the chosen values. The augmenter is inside
-what is cross-validated, so synthetic rows made from one inner fold's speakers are never validated on.
+training speakers), scored by UAR (balanced accuracy). Whatever pipeline it is given is what is
+cross-validated: with an augmenter inside, synthetic rows made from one inner fold's speakers are
+never validated on. ``labkit compare`` and the paper reproductions search the baseline pipeline
+(scaler -> classifier) on the fold's *real* rows once per (seed, fold) and classify every augmented
+training set of that fold with the chosen values (`tune_on_real`; `labkit.runs.compare.fold_tuning`).
 
 The grids (`TUNING_GRIDS`), log-spaced and small enough for a CPU:
 
@@ -383,6 +385,7 @@ def tune_pipeline(
     groups: np.ndarray,
     grid: dict[str, list],
     step: str = "classify",
+    refit: bool = True,
     **metadata,
 ):
     """Choose the hyperparameters of `pipeline`'s step `step` by inner CV, refit, return the result.
@@ -394,10 +397,12 @@ def tune_pipeline(
     grid : {parameter: [values]} (`tuning_grid`); "k/d" values are k / n_features
     metadata : per-row arrays a step requests through scikit-learn's metadata routing (the oracle
         augmenters' ``speaker`` / ``utterance``); the search slices them per inner fold
+    refit : refit the pipeline on all of X with the chosen values (False: only choose; saves one fit
+        when the caller fits its own pipelines with them)
 
     Returns
     -------
-    (fitted pipeline, chosen {parameter: grid value}, inner-CV UAR of the chosen values)
+    (fitted pipeline, or None without `refit`; chosen {parameter: grid value}; inner-CV UAR of the chosen values)
     """
     from sklearn.model_selection import GridSearchCV
 
@@ -406,7 +411,7 @@ def tune_pipeline(
     labels = {k: list(v) for k, v in grid.items()}
     resolved = {f"{step}__{k}": [_resolve(v, n_features) for v in vals] for k, vals in labels.items()}
     search = GridSearchCV(
-        pipeline, resolved, scoring="balanced_accuracy", cv=inner_cv(groups), refit=True, n_jobs=1, error_score="raise"
+        pipeline, resolved, scoring="balanced_accuracy", cv=inner_cv(groups), refit=refit, n_jobs=1, error_score="raise"
     )
     if metadata:
         import sklearn
@@ -419,7 +424,7 @@ def tune_pipeline(
     for k, vals in labels.items():
         value = search.best_params_[f"{step}__{k}"]
         chosen[k] = vals[[_resolve(v, n_features) for v in vals].index(value)]
-    return search.best_estimator_, chosen, float(search.best_score_)
+    return (search.best_estimator_ if refit else None), chosen, float(search.best_score_)
 
 
 def tune_on_real(
@@ -452,7 +457,7 @@ def tune_on_real(
             ("classify", make_classifier(name, random_state=random_state, **(classifier_params or {}))),
         ]
     )
-    _, chosen, inner = tune_pipeline(pipe, X, y, groups, tuning_grid(name, fixed=classifier_params))
+    _, chosen, inner = tune_pipeline(pipe, X, y, groups, tuning_grid(name, fixed=classifier_params), refit=False)
     params = {k: _resolve(v, int(np.prod(X.shape[1:]))) for k, v in chosen.items()}
     return params, {**chosen, "inner_uar": inner}
 

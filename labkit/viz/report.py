@@ -6,8 +6,8 @@ coverage metrics through their per-run caches) and returns one HTML document:
 * **Run**: kind, state and its message, when it was made, the config (run.json) folded away.
 * **Results**: every table a reproduction printed (`results/<experiment>.json`, rebuilt as the
   `labkit.experiment.tables.PaperTable` it was: our mean and CI with the paper's numbers beside them),
-  and its findings; a comparison's summary as a `PaperTable`, its paired differences and per-class
-  recall.
+  and its findings; a comparison's summary as a `PaperTable`, its paired differences, its
+  learned-the-data gate (`labkit.viz.gate`, when the run has a ``gate`` table) and per-class recall.
 * **Figures**: the comparison bar, per-class recall and the UAR-vs-amount sweep; the losses of
   every training history; for every space with generated snapshots the animated distribution
   figure (real train/test points over generated ones, ▶ Play, a slider), its coverage metrics per
@@ -143,6 +143,13 @@ def _results_section(page: _Page, run) -> None:
     if paired is not None:
         page.heading("Paired differences against no augmentation", 3)
         page.add(_frame_html(paired))
+        shown = True
+    from labkit.viz.gate import gate_view
+
+    gate = gate_view(page.table(run, "gate"))  # comparisons made before the gate have none: no section
+    if gate is not None:
+        page.heading("Did the generators learn the data? (the gate)", 3)
+        page.add(_frame_html(gate))
         shown = True
     if not shown:
         page.note("This run has no result tables (yet).")

@@ -281,7 +281,7 @@ def _fake_features(n_speakers=3, counts=(8, 5, 5, 4, 6), dim=8, seed=0):
     )
 
 
-TINY = ["--epochs", "2", "--hidden", "8", "--record-every", "1"]
+TINY = ["--epochs", "2", "--hidden", "8", "--record-every", "1", "--no-tune"]
 
 
 def _run(argv, monkeypatch, feats):
@@ -372,6 +372,33 @@ def test_sweep_writes_the_dashboard_sweep_table_and_a_figure(tmp_path, monkeypat
     html = (tmp_path / "sweep" / "results" / "sweep-uar.html").read_text()
     assert html.count("plotly-graph-div") >= 2 and "UAR against added data, SVM" in html
     assert "history-cyclegan-w" in run.tables() and "summary" in run.tables()
+
+
+def test_table1_gates_every_generator_and_reads_its_verdicts_through_the_gate(tmp_path, monkeypatch, capsys):
+    """Every generating method of every (seed, fold) is gated on the fold's scaled real rows; the table prints one
+    gate line per generator, the json has the gate section, and each claim's verdict goes through the gate."""
+    from labkit.runstore import open_run
+
+    feats = _fake_features()
+    argv = ["reproduce", "shilandari-table1", "fake", "--seeds", "1", "--max-folds", "2", "--methods"]
+    argv += ["noise,smote,cyclegan,cyclegan-w", *TINY, "--out", str(tmp_path / "run")]
+    assert _run(argv, monkeypatch, feats) == 0
+    printed = capsys.readouterr().out
+    for label in ("Add noise", "SMOTE", "Cycle-GAN", "Cycle-GAN + Wasserstein"):
+        assert f"Gate · {label}: " in printed
+    assert "Gate · No augmentation" not in printed  # the baseline generates nothing to judge
+    assert "Cycle-GAN + Wasserstein raises UAR over no augmentation (DNN): " in printed
+    assert "Cycle-GAN + Wasserstein · DNN is the best row: " in printed
+    run = open_run(tmp_path / "run")
+    tasks = run.read_table("tasks")
+    gates = {(t.method, t.fold): json.loads(t.gate) for t in tasks.itertuples()}
+    assert gates[("none", 0)] == {} and set(gates[("cyclegan-w", 1)]) == {"Cycle-GAN + Wasserstein"}
+    one = gates[("smote", 1)]["SMOTE"]
+    assert one["fold"] == 1 and one["n_real"] == one["n_generated"] == 2 * 28  # 2 training speakers x 28 rows
+    gate = run.read_json("shilandari-table1")["result"]["gate"]
+    assert set(gate["generators"]) == {"Add noise", "SMOTE", "Cycle-GAN", "Cycle-GAN + Wasserstein"}
+    assert gate["generators"]["SMOTE"]["fold"] is None and gate["verdict"]
+    assert {"fidelity", "c2st_auc", "precision", "recall", "spread", "passed"} <= set(gate["generators"]["SMOTE"])
 
 
 def test_no_test_speaker_reaches_anything_fitted(monkeypatch):
@@ -498,10 +525,10 @@ def test_tune_chooses_each_classifier_inside_the_fold_on_real_rows(tmp_path, mon
         "1",
         "--methods",
         "noise",
-        "--tune",
         "--out",
         str(tmp_path / "run"),
         *TINY,
+        "--tune",
     ]
     assert _run(argv, monkeypatch, feats) == 0
     printed = capsys.readouterr().out

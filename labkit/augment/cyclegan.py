@@ -19,6 +19,9 @@ epochs, G_c of ``n_record`` fixed neutral rows for every emotion c (origin ``G(n
 ``n_record`` fixed rows of each emotion (labelled neutral, origin ``F(emotion)``), and it logs the
 per-epoch losses, so the dashboard animates the training.
 
+`set_checkpoint` gives the training a `labkit.trainers.common.Checkpoint` to save to and resume from
+(the reproductions do, so a killed task does not train again from the start).
+
 `FittedSampler` reuses one trained augmenter in further pipelines (other classifiers, other
 amounts) without training it again: what the reproductions use so that a cycle-GAN is trained once
 per fold.
@@ -131,6 +134,14 @@ class CycleGANAugmenter(Augmenter):
             return contextlib.nullcontext()
         return limited()
 
+    def set_checkpoint(self, checkpoint) -> "CycleGANAugmenter":
+        """Train with this `labkit.trainers.common.Checkpoint` (None: none): saved every
+        ``checkpoint.every`` adversarial epochs, and a fit that finds it continues from it, so a killed
+        task resumes mid-training with the same result. Like `set_recorder`, not an estimator parameter
+        (a checkpoint is where a training is kept, not how it trains)."""
+        self._checkpoint = checkpoint
+        return self
+
     # ------------------------------------------------------------------ fit
     def config(self, n_features: int, n_classes: int, seed: int = 0):
         """The `CycleGANConfig` this augmenter trains for `n_features` and `n_classes` (neutral included)."""
@@ -198,6 +209,7 @@ class CycleGANAugmenter(Augmenter):
                 targets=self.targets_,
                 device=self.device_,
                 on_epoch=self._snapshot_hook(X, y_idx) if self.record_every else None,
+                checkpoint=getattr(self, "_checkpoint", None),
                 desc=self.preset,
             )
         for row in res.history:

@@ -63,6 +63,7 @@ from labkit.reproductions.common import (
     add_max_folds_argument,
     check_options,
     describe,
+    drop_checkpoints,
     emotion_counts,
     gate_json,
     gate_lines,
@@ -171,6 +172,14 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         type=float,
         default=0.05,
         help="std of the Gaussian jitter on neutral rows before translation (default: %(default)s)",
+    )
+    p.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=5,
+        metavar="N",
+        help="checkpoint each cycle-GAN every N adversarial epochs, so a killed task resumes mid-training "
+        "(deleted once the task is saved); 0 = off (default: %(default)s)",
     )
     p.add_argument(
         "--record-every",
@@ -283,6 +292,8 @@ def _check_common(args) -> None:
         raise LabkitError(f"--folds must be at least 2, got {args.folds}")
     if args.record_every < 0:
         raise LabkitError(f"--record-every must be >= 0, got {args.record_every}")
+    if args.checkpoint_every < 0:
+        raise LabkitError(f"--checkpoint-every must be >= 0, got {args.checkpoint_every}")
     check_options(args)
 
 
@@ -349,6 +360,7 @@ class ShilandariContext:
     speakers: np.ndarray | None  # (N,) speaker ids: the inner CV's groups (needed with tune only)
     amounts: list[str]  # amounts every generator is sampled at ("1", "0.5", "balance"); method "none" runs "0"
     noise_scale: float  # the noise std of method "noise" (a "noise-<scale>" method names its own)
+    checkpoint_every: int = 0  # checkpoint each cycle-GAN every N adversarial epochs (a killed task resumes); 0 = off
 
 
 def _fold(context: ShilandariContext, seed: int, k: int):
@@ -386,6 +398,7 @@ def _base_plan(args, experiment: str, amounts: list[str], noise_scale: float):
         speakers=feats.meta["speaker"].astype(str).to_numpy(),
         amounts=list(amounts),
         noise_scale=float(noise_scale),
+        checkpoint_every=int(args.checkpoint_every),
     )
     config = {
         "experiment": experiment,
@@ -464,6 +477,7 @@ def method_task(task: dict, context: ShilandariContext, run_path: str) -> dict:
     from labkit.experiment.pipeline import build_pipeline, task_seed
     from labkit.metrics.gate import gate_augmenter
     from labkit.runstore import Run
+    from labkit.trainers.common import Checkpoint
 
     torch.set_num_threads(context.threads)
     t_start = time.perf_counter()
@@ -482,6 +496,8 @@ def method_task(task: dict, context: ShilandariContext, run_path: str) -> dict:
         scaler = StandardScaler().fit(Xtr)  # the pipeline's scaler, refitted here for the reference rows
         run.save_reference(space, scaler.transform(Xtr), ytr, scaler.transform(Xte), yte)
         augmenter.set_recorder(_recorder(run, space))
+    if method in GAN_METHODS and context.checkpoint_every > 0:  # dropped once the task is saved (on_task_done)
+        augmenter.set_checkpoint(Checkpoint.in_run(run, task["key"], context.checkpoint_every))
 
     rows, fitted, t_gen = [], None, 0.0
     params: dict = {name: {} for name in context.classifiers}
@@ -1040,6 +1056,7 @@ EXPERIMENTS = [
         default_seeds=3,
         resources={"GPU": 1},
         tunable=True,
+        on_task_done=drop_checkpoints(),  # a saved task no longer needs its cycle-GAN's optimiser states
     ),
     Experiment(
         name="shilandari-sweep",
@@ -1053,5 +1070,6 @@ EXPERIMENTS = [
         default_seeds=2,
         resources={"GPU": 1},
         tunable=True,
+        on_task_done=drop_checkpoints(),  # a saved task no longer needs its cycle-GAN's optimiser states
     ),
 ]

@@ -11,6 +11,7 @@ checkpoint to exactly the uninterrupted result.
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -155,3 +156,63 @@ def test_bad_stacks_are_refused():
     X, y = reps[0].X, reps[0].y
     with pytest.raises(LabkitError, match="shape"):
         T.train_stack([T.Replica(X[:, :4], y, 0, 0, [1, 2])], cfg, device=CPU)
+
+
+# --------------------------------------------------------------------------- in the reproduction (--stack-folds)
+def test_table1_with_stacked_folds_scores_what_separate_trainings_score(tmp_path, monkeypatch, capsys):
+    """--stack-folds: a seed's folds train as one stack; a stack killed mid-training resumes from its checkpoint; the
+    scores and the gate equal those of one training per task; the replicas and checkpoints are gone at the end."""
+    from test_cyclegan import TINY, _fake_features, _run
+
+    from labkit.runstore import open_run
+
+    feats = _fake_features()
+    base = ["reproduce", "shilandari-table1", "fake", "--seeds", "1", "--methods", "cyclegan-w", *TINY]
+    base += ["--classifiers", "svm", "--checkpoint-every", "1", "--json"]
+    assert _run(base + ["--out", str(tmp_path / "apart")], monkeypatch, feats) == 0
+
+    class Killed(Exception):
+        pass
+
+    real_stack, calls = T.train_stack, []
+
+    def killed(replicas, cfg, **kw):
+        def kill_after(hook):  # the replica's own hook (fold 0's records snapshots), then the kill
+            def run(epoch, view, row):
+                if hook is not None:
+                    hook(epoch, view, row)
+                if epoch == 2:
+                    raise Killed
+
+            return run
+
+        calls.append(len(replicas))
+        return real_stack(replicas, cfg, **{**kw, "on_epoch": [kill_after(h) for h in kw["on_epoch"]]})
+
+    def spy(replicas, cfg, **kw):
+        res = real_stack(replicas, cfg, **kw)
+        calls.append((len(replicas), res[0].resumed_from))
+        return res
+
+    stacked = base + ["--stack-folds", "--out", str(tmp_path / "stacked")]
+    monkeypatch.setattr(T, "train_stack", killed)
+    with pytest.raises(Killed):
+        _run(stacked, monkeypatch, feats)
+    monkeypatch.setattr(T, "train_stack", spy)
+    assert _run(stacked, monkeypatch, feats) == 0
+    capsys.readouterr()
+    assert calls == [3, (3, 1)]  # one stack of the 3 folds, killed, then resumed after epoch 1; not once per fold
+    apart, stack = open_run(tmp_path / "apart"), open_run(tmp_path / "stacked")
+    assert stack.config["stack_folds"] is True and "stack_folds" not in apart.config
+    cols = ["method", "classifier", "seed", "fold", "uar", "wa", "f1"]
+    a = apart.read_table("scores")[cols].sort_values(cols[:4]).reset_index(drop=True)
+    b = stack.read_table("scores")[cols].sort_values(cols[:4]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+    gate_a = apart.read_json("shilandari-table1")["result"]["gate"]["generators"]
+    gate_b = stack.read_json("shilandari-table1")["result"]["gate"]["generators"]
+    numbers = ("fidelity", "real_accuracy", "c2st_auc", "precision", "recall", "spread")
+    assert {k: gate_b["Cycle-GAN + Wasserstein"][k] for k in numbers} == pytest.approx(
+        {k: gate_a["Cycle-GAN + Wasserstein"][k] for k in numbers}, rel=1e-6
+    )
+    assert stack.snapshot_iterations("aug-cyclegan-w") == [0, 1, 2]  # fold 0 of seed 0 recorded from the stack
+    assert not list((stack.path / "cache").glob("stack-*")) and not list((stack.path / "checkpoints").glob("*.pt"))

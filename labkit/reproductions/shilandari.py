@@ -63,7 +63,6 @@ from labkit.reproductions.common import (
     add_max_folds_argument,
     check_options,
     describe,
-    drop_checkpoints,
     emotion_counts,
     gate_json,
     gate_lines,
@@ -172,6 +171,13 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         type=float,
         default=0.05,
         help="std of the Gaussian jitter on neutral rows before translation (default: %(default)s)",
+    )
+    p.add_argument(
+        "--stack-folds",
+        action="store_true",
+        help="train all folds of a seed of each cycle-GAN method as one stacked network "
+        "(labkit.trainers.cyclegan.train_stack; each fold's result equals its own training to "
+        "floating-point tolerance; fewer, larger kernels: faster, most of all on a GPU). Use with --jobs 1",
     )
     p.add_argument(
         "--checkpoint-every",
@@ -361,6 +367,7 @@ class ShilandariContext:
     amounts: list[str]  # amounts every generator is sampled at ("1", "0.5", "balance"); method "none" runs "0"
     noise_scale: float  # the noise std of method "noise" (a "noise-<scale>" method names its own)
     checkpoint_every: int = 0  # checkpoint each cycle-GAN every N adversarial epochs (a killed task resumes); 0 = off
+    stack_folds: bool = False  # train a seed's folds of each cycle-GAN method as one stacked network (--stack-folds)
 
 
 def _fold(context: ShilandariContext, seed: int, k: int):
@@ -399,6 +406,7 @@ def _base_plan(args, experiment: str, amounts: list[str], noise_scale: float):
         amounts=list(amounts),
         noise_scale=float(noise_scale),
         checkpoint_every=int(args.checkpoint_every),
+        stack_folds=bool(args.stack_folds),
     )
     config = {
         "experiment": experiment,
@@ -414,6 +422,8 @@ def _base_plan(args, experiment: str, amounts: list[str], noise_scale: float):
     }
     if context.tune:  # only then: runs made before --tune existed keep their identity and resume
         config["tune"] = True
+    if context.stack_folds:  # the same trainings to fp tolerance, not bit for bit: a run of its own
+        config["stack_folds"] = True
     n_folds = len(next(iter(folds.values())))
     return n_folds, data, context, config
 
@@ -496,7 +506,9 @@ def method_task(task: dict, context: ShilandariContext, run_path: str) -> dict:
         scaler = StandardScaler().fit(Xtr)  # the pipeline's scaler, refitted here for the reference rows
         run.save_reference(space, scaler.transform(Xtr), ytr, scaler.transform(Xte), yte)
         augmenter.set_recorder(_recorder(run, space))
-    if method in GAN_METHODS and context.checkpoint_every > 0:  # dropped once the task is saved (on_task_done)
+    if method in GAN_METHODS and context.stack_folds:  # this fold's replica of the seed's stack
+        augmenter.set_trained(_stacked_training(run, context, method, seed, k, amounts[0]))
+    elif method in GAN_METHODS and context.checkpoint_every > 0:  # dropped once the task is saved (on_task_done)
         augmenter.set_checkpoint(Checkpoint.in_run(run, task["key"], context.checkpoint_every))
 
     rows, fitted, t_gen = [], None, 0.0
@@ -563,6 +575,79 @@ def method_task(task: dict, context: ShilandariContext, run_path: str) -> dict:
         "warnings": sorted({str(w.message) for w in caught})[:5],
         **({"tuned": tuned} if tuned else {}),
     }
+
+
+def _stack_file(method: str, seed: int, fold: int) -> str:
+    return f"stack-{method}-s{seed}-f{fold:02d}.pt"
+
+
+def _stacked_training(run, context: ShilandariContext, method: str, seed: int, k: int, amount):
+    """Fold k's cycle-GANs trained in one stack with every other fold of `seed` still to do (--stack-folds).
+
+    The unit of work is the stack: the first task of (method, seed) that runs trains the replicas of
+    every fold whose task is not saved yet and whose trained replica is not in the run's cache
+    (`labkit.trainers.cyclegan.train_stack`, checkpointed every ``checkpoint_every`` epochs under a
+    name that lists its folds, so a killed stack resumes), keeps each replica in
+    ``cache/stack-<method>-s<seed>-f<k>.pt`` and the other folds' tasks read theirs (a task drops its
+    file once saved). Each replica is exactly what the fold's own augmenter would train
+    (`CycleGANAugmenter.training_job`: the same scaled rows, classes and seed), which the augmenter
+    checks when it is given the result (`set_trained`). Two tasks of one stack running at the same
+    time (--jobs > 1) may both train it: the same result, twice the work.
+    """
+    from dataclasses import replace
+
+    from sklearn.preprocessing import StandardScaler
+
+    from labkit.errors import LabkitError
+    from labkit.experiment.pipeline import task_seed
+    from labkit.trainers.common import Checkpoint
+    from labkit.trainers.cyclegan import load_result, save_result, train_stack
+    from labkit.utils import pick_device
+
+    device = pick_device(context.device)
+    path = run.cache_path(_stack_file(method, seed, k))
+    if not path.is_file():
+        folds = context.folds[None] if None in context.folds else context.folds[seed]
+        todo = [
+            j
+            for j in range(len(folds))
+            if j == k
+            or not (
+                run.has_task(f"{method}_s{seed}_f{j:02d}") or run.cache_path(_stack_file(method, seed, j)).is_file()
+            )
+        ]
+        replicas, hooks, cfgs = [], [], []
+        for j in todo:
+            fold = _fold(context, seed, j)
+            Xs = StandardScaler().fit_transform(context.X[fold.train_idx])  # the pipeline's scaler
+            record = seed == 0 and j == 0 and context.record_every > 0  # as method_task records
+            aug = _augmenter(method, amount, context, task_seed(seed, j), record)
+            if record:
+                aug.set_recorder(_recorder(run, f"aug-{method}"))
+            replica, cfg, hook = aug.training_job(Xs, context.y[fold.train_idx])
+            replicas.append(replica)
+            hooks.append(hook)
+            cfgs.append(cfg)
+        shared = replace(cfgs[0], seed=0)
+        if any(replace(c, seed=0) != shared for c in cfgs):
+            raise LabkitError(f"--stack-folds: the folds of seed {seed} need cycle-GANs of different shapes")
+        every = context.checkpoint_every
+        name = f"stack-{method}-s{seed}-f{'.'.join(str(j) for j in todo)}"
+        ckpt = Checkpoint.in_run(run, name, every) if every > 0 else None
+        results = train_stack(
+            replicas, shared, device=device, on_epoch=hooks, checkpoint=ckpt, progress=context.progress, desc=method
+        )
+        for j, res in zip(todo, results):
+            save_result(res, run.cache_path(_stack_file(method, seed, j)))
+        if ckpt is not None:
+            ckpt.path.unlink(missing_ok=True)  # every replica is kept: the stack's optimiser states are done
+    return load_result(path, device)
+
+
+def _drop_task_files(task: dict, result: dict, run) -> None:
+    """`Experiment.on_task_done`: a saved task no longer needs its cycle-GAN's checkpoint or stacked replica."""
+    run.checkpoint_path(task["key"]).unlink(missing_ok=True)
+    run.cache_path(_stack_file(task["method"], int(task["seed"]), int(task["fold"]))).unlink(missing_ok=True)
 
 
 def _tuned_for_fold(run, context, seed: int, fold: int, Xtr, ytr, groups, rs) -> tuple[dict, dict]:
@@ -1056,7 +1141,7 @@ EXPERIMENTS = [
         default_seeds=3,
         resources={"GPU": 1},
         tunable=True,
-        on_task_done=drop_checkpoints(),  # a saved task no longer needs its cycle-GAN's optimiser states
+        on_task_done=_drop_task_files,
     ),
     Experiment(
         name="shilandari-sweep",
@@ -1070,6 +1155,6 @@ EXPERIMENTS = [
         default_seeds=2,
         resources={"GPU": 1},
         tunable=True,
-        on_task_done=drop_checkpoints(),  # a saved task no longer needs its cycle-GAN's optimiser states
+        on_task_done=_drop_task_files,
     ),
 ]

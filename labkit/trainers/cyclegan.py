@@ -701,6 +701,38 @@ def train_stack(
     return out
 
 
+def save_result(result: TrainResult, path) -> None:
+    """One trained replica (or `train` result) to `path`, atomically: weights, history, config and state
+    as plain data (read back by `load_result` with ``weights_only``)."""
+    from labkit.trainers.common import _plain
+    from labkit.utils import atomic_path
+
+    state = {
+        "model": {k: v.detach().cpu() for k, v in result.model.state_dict().items()},
+        "history": _plain(result.history),
+        "config": result.config.to_dict(),
+        "state": _plain(result.state),
+        "seconds": float(result.seconds),
+        "device": str(result.device),
+    }
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_result(path, device: torch.device) -> TrainResult:
+    """A `save_result` file as a `TrainResult` whose model is on `device` (eval mode); `LabkitError` when unreadable."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        cfg = CycleGANConfig(**state["config"])
+        model = CycleGANs(cfg)
+        model.load_state_dict(state["model"])
+    except Exception as exc:
+        raise LabkitError(f"trained cycle-GAN {path} cannot be loaded ({type(exc).__name__}: {str(exc)[:200]}); "
+                          "delete it to train it again") from None  # fmt: skip
+    model = model.to(as_device(device)).eval()
+    return TrainResult(model, list(state["history"]), state["seconds"], state["device"], cfg, dict(state["state"]))
+
+
 class _Hooks:
     """The replicas' hooks as one for the checkpoint (their states, where they have one)."""
 
@@ -761,4 +793,4 @@ def generate(
     return translate(model, rows, stack_index, direction)
 
 
-__all__ = ["Replica", "TrainResult", "train", "train_stack", "translate", "generate"]
+__all__ = ["Replica", "TrainResult", "train", "train_stack", "save_result", "load_result", "translate", "generate"]

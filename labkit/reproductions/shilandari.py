@@ -42,6 +42,14 @@ measure: the gate's fidelity is the same linear-SVM test, with speaker-grouped h
 accuracy beside it, and its C2ST, precision and spread take the place of the nearest-neighbour
 ratio); ``diagnostics`` keeps only the cycle-GANs' training numbers (losses, C's accuracy, seconds).
 
+Long runs. Every cycle-GAN task checkpoints its training (``--checkpoint-every``, default every 5
+adversarial epochs; ``checkpoints/<task key>.pt``, deleted once the task is saved), so a killed task
+resumes mid-training. ``--stack-folds`` trains a seed's folds of each cycle-GAN method as one stacked
+network (`labkit.trainers.cyclegan.train_stack`, see `_stacked_training`): the tasks stay one per
+method x seed x fold (the same keys, rows and summaries), the stack is the unit of training with its
+own checkpoint, and each fold's result equals its own training to floating-point tolerance. Because
+it is not bit for bit, the run's config records ``stack_folds`` (only when on).
+
 The first task of each cycle-GAN method (seed 0, first fold) records for the dashboard: the loss
 history (table ``history-<method>``, Training page) and, with ``--record-every``, the real rows of
 the fold (``reference/aug-<method>``) and the generated rows every few epochs

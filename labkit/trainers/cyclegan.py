@@ -357,7 +357,7 @@ class _StackAdam:
                 bc2 = math.sqrt(1 - b2**k) if k else 1.0
                 coef.append([1 - b1, b2, 1 - b2, self.lr / (1 - b1**k), bc2] if a else [0.0, 1.0, 0.0, 0.0, bc2])
             table.append(coef)
-        t = torch.tensor(table, dtype=torch.float32).to(device)  # (n_updates, R, 5): one copy per epoch
+        t = torch.tensor(table, dtype=self.params[0].dtype).to(device)  # (n_updates, R, 5): one copy per epoch
         self._tables = {per: t.repeat_interleave(per, dim=1) for per in set(self.per)}  # (n, R * per, 5)
         self._rows = list(range(len(active)))[::-1]
 
@@ -512,8 +512,8 @@ def train_stack(
     steps = [math.ceil(d.largest / B) for d in domains]
     n_steps = max(steps)
     active_host = [[j < steps[r] for r in range(R)] for j in range(n_steps)]  # the same for every epoch
-    active = torch.tensor(active_host, dtype=torch.float32).to(device)  # (n_steps, R)
-    zeros = torch.zeros(E, B, cfg.n_features, device=device)
+    active = torch.tensor(active_host, dtype=data.X.dtype).to(device)  # (n_steps, R)
+    zeros = torch.zeros(E, B, cfg.n_features, device=device, dtype=data.X.dtype)
     wdiv = cfg.divergence == "wdiv"
     identity = _Identity(cfg, replicas, n_rows)
     hook_state = _Hooks(hooks_)
@@ -528,8 +528,8 @@ def train_stack(
             if active_host[j][r]:
                 s, t = domains[r].draw(B, streams[r].noise)
                 if xi:  # drawn right after the rows, in wdiv_penalty's order (D_T's, then D_S's)
-                    xt_parts.append(torch.rand(E, B, 1, device=device, generator=streams[r].noise))
-                    xs_parts.append(torch.rand(E, B, 1, device=device, generator=streams[r].noise))
+                    xt_parts.append(torch.rand(E, B, 1, device=device, dtype=s.dtype, generator=streams[r].noise))
+                    xs_parts.append(torch.rand(E, B, 1, device=device, dtype=s.dtype, generator=streams[r].noise))
             else:  # masked: no draw from its stream, and its update is skipped
                 s = t = zeros
                 if xi:
@@ -547,7 +547,7 @@ def train_stack(
             perms = [torch.randperm(n, generator=st.shuffle).split(B) for n, st in zip(n_rows, streams)]
             n_b = max(len(p) for p in perms)
             idx = torch.zeros(n_b, R, B, dtype=torch.long)
-            w = torch.zeros(n_b, R, B)
+            w = torch.zeros(n_b, R, B, dtype=data.X.dtype)
             for r, parts in enumerate(perms):
                 for j, part in enumerate(parts):
                     idx[j, r, : len(part)] = part + offsets[r]

@@ -362,7 +362,7 @@ class _StackAdam:
     def plan(self, active: list[list[bool]], device: torch.device) -> None:
         """One epoch's updates: ``active[j][r]`` whether replica r takes update j."""
         b1, b2 = self.betas
-        table = []
+        table, self._same = [], []
         for row in active:
             coef = []
             for r, a in enumerate(row):
@@ -371,6 +371,8 @@ class _StackAdam:
                 k = self.steps[r]
                 bc2 = math.sqrt(1 - b2**k) if k else 1.0
                 coef.append([1 - b1, b2, 1 - b2, self.lr / (1 - b1**k), bc2] if a else [0.0, 1.0, 0.0, 0.0, bc2])
+            # every replica steps, all at the same count: torch's own update with scalars (exactly Adam's arithmetic)
+            self._same.append(coef[0][3:] if all(row) and len(set(self.steps)) == 1 else None)
             table.append(coef)
         t = torch.tensor(table, dtype=self.params[0].dtype).to(device)  # (n_updates, R, 5): one copy per epoch
         self._tables = {per: t.repeat_interleave(per, dim=1) for per in set(self.per)}  # (n, R * per, 5)
@@ -378,6 +380,16 @@ class _StackAdam:
 
     def step(self) -> None:
         j = self._rows.pop()
+        if self._same[j] is not None:
+            b1, b2 = self.betas
+            ss, bc2 = self._same[j]
+            with torch.no_grad():
+                for p, m, v in zip(self.params, self.exp_avg, self.exp_avg_sq):
+                    g = p.grad
+                    m.lerp_(g, 1 - b1)
+                    v.mul_(b2).addcmul_(g, g, value=1 - b2)
+                    p.addcdiv_(m, (v.sqrt() / bc2).add_(self.eps), value=-ss)
+            return
         for p, m, v, per in zip(self.params, self.exp_avg, self.exp_avg_sq, self.per):
             c = self._tables[per][j].view(-1, *([1] * (p.dim() - 1)), 5)  # (L, 1, 1, 5)
             w1, m2, w2, ss, bc2 = (c[..., i] for i in range(5))

@@ -281,7 +281,7 @@ def _fake_features(n_speakers=3, counts=(8, 5, 5, 4, 6), dim=8, seed=0):
     )
 
 
-TINY = ["--epochs", "2", "--hidden", "8", "--record-every", "1"]
+TINY = ["--epochs", "2", "--hidden", "8", "--record-every", "1", "--no-tune"]
 
 
 def _run(argv, monkeypatch, feats):
@@ -374,6 +374,111 @@ def test_sweep_writes_the_dashboard_sweep_table_and_a_figure(tmp_path, monkeypat
     assert "history-cyclegan-w" in run.tables() and "summary" in run.tables()
 
 
+def test_table1_gates_every_generator_and_reads_its_verdicts_through_the_gate(tmp_path, monkeypatch, capsys):
+    """Every generating method of every (seed, fold) is gated on the fold's scaled real rows; the table prints one
+    gate line per generator, the json has the gate section, and each claim's verdict goes through the gate."""
+    from labkit.runstore import open_run
+
+    feats = _fake_features()
+    argv = ["reproduce", "shilandari-table1", "fake", "--seeds", "1", "--max-folds", "2", "--methods"]
+    argv += ["noise,smote,cyclegan,cyclegan-w", *TINY, "--out", str(tmp_path / "run")]
+    assert _run(argv, monkeypatch, feats) == 0
+    printed = capsys.readouterr().out
+    for label in ("Add noise", "SMOTE", "Cycle-GAN", "Cycle-GAN + Wasserstein"):
+        assert f"Gate · {label}: " in printed
+    assert "Gate · No augmentation" not in printed  # the baseline generates nothing to judge
+    assert "Cycle-GAN + Wasserstein raises UAR over no augmentation (DNN): " in printed
+    assert "Cycle-GAN + Wasserstein · DNN is the best row: " in printed
+    run = open_run(tmp_path / "run")
+    tasks = run.read_table("tasks")
+    gates = {(t.method, t.fold): json.loads(t.gate) for t in tasks.itertuples()}
+    assert gates[("none", 0)] == {} and set(gates[("cyclegan-w", 1)]) == {"Cycle-GAN + Wasserstein"}
+    one = gates[("smote", 1)]["SMOTE"]
+    assert one["fold"] == 1 and one["n_real"] == one["n_generated"] == 2 * 28  # 2 training speakers x 28 rows
+    gate = run.read_json("shilandari-table1")["result"]["gate"]
+    assert set(gate["generators"]) == {"Add noise", "SMOTE", "Cycle-GAN", "Cycle-GAN + Wasserstein"}
+    assert gate["generators"]["SMOTE"]["fold"] is None and gate["verdict"]
+    assert {"fidelity", "c2st_auc", "precision", "recall", "spread", "passed"} <= set(gate["generators"]["SMOTE"])
+
+
+def _context(feats, folds, **kw):
+    from labkit.reproductions import shilandari as R
+
+    base = dict(
+        X=feats.X,
+        y=feats.meta["emotion"].to_numpy(),
+        folds={None: folds},
+        classifiers=["dnn", "svm"],
+        overrides={"epochs": 1, "hidden": 8},
+        budget="small",
+        jitter=0.05,
+        device="cpu",
+        threads=1,
+        record_every=0,
+        progress=False,
+        tune=False,
+        speakers=None,
+        amounts=["1"],
+        noise_scale=0.1,
+    )
+    return R.ShilandariContext(**{**base, **kw})
+
+
+def test_a_killed_task_resumes_its_cycle_gans_from_the_checkpoint(tmp_path, monkeypatch):
+    """A task killed mid-training continues from its checkpoint (no second pre-training) and scores exactly what an
+    uninterrupted task scores; the checkpoint is dropped once the task is saved."""
+    from labkit.experiment import classifiers as C
+    from labkit.experiment.protocols import make_folds
+    from labkit.reproductions import shilandari as R
+    from labkit.runstore import Run
+
+    monkeypatch.setattr(
+        C,
+        "make_classifier",
+        lambda name, random_state=0, **kw: real_make_classifier(
+            name, random_state=random_state, **({"hidden": 8, "max_epochs": 3} if name == "mlp" else {}), **kw
+        ),
+    )
+    feats = _fake_features()
+    context = _context(feats, make_folds(feats.meta, "loso"), overrides={"epochs": 3, "hidden": 8}, checkpoint_every=1)
+    task = {"key": "cyclegan-w_s0_f01", "method": "cyclegan-w", "seed": 0, "fold": 1}
+    whole = R.method_task(task, context, str(Run.create(tmp_path / "whole", "t", {}).path))
+
+    class Killed(Exception):
+        pass
+
+    real_train, resumed = T.train, []
+
+    def kill_at_2(X, y, cfg, **kw):
+        def hook(epoch, model, row):
+            if epoch == 2:
+                raise Killed
+
+        return real_train(X, y, cfg, **{**kw, "on_epoch": hook})
+
+    def spy(*a, **kw):
+        res = real_train(*a, **kw)
+        resumed.append(res.resumed_from)
+        return res
+
+    run = Run.create(tmp_path / "cut", "t", {})
+    monkeypatch.setattr(T, "train", kill_at_2)
+    with pytest.raises(Killed):
+        R.method_task(task, context, str(run.path))
+    assert run.checkpoint_path(task["key"]).is_file()  # written after epoch 1
+    monkeypatch.setattr(T, "train", spy)
+    again = R.method_task(task, context, str(run.path))
+    assert resumed == [1]  # continued after epoch 1, pre-training not repeated
+    assert again["rows"] == whole["rows"] and again["gate"] == whole["gate"]
+    strip = ("gan_seconds",)
+    assert {k: v for k, v in again["diagnostics"].items() if k not in strip} == pytest.approx(
+        {k: v for k, v in whole["diagnostics"].items() if k not in strip}
+    )
+    for experiment in R.EXPERIMENTS:  # a saved task drops its checkpoint
+        experiment.on_task_done(task, again, run)
+    assert not run.checkpoint_path(task["key"]).exists()
+
+
 def test_no_test_speaker_reaches_anything_fitted(monkeypatch):
     """Spy on the generator's training and every classifier fit of one task: only training rows get in."""
     from sklearn.preprocessing import StandardScaler
@@ -404,23 +509,7 @@ def test_no_test_speaker_reaches_anything_fitted(monkeypatch):
         return clf
 
     monkeypatch.setattr(C, "make_classifier", make)
-    context = R.ShilandariContext(
-        X=feats.X,
-        y=feats.meta["emotion"].to_numpy(),
-        folds={None: folds},
-        classifiers=["dnn", "svm"],
-        overrides={"epochs": 1, "hidden": 8},
-        budget="small",
-        jitter=0.05,
-        device="cpu",
-        threads=1,
-        record_every=0,
-        progress=False,
-        tune=False,
-        speakers=None,
-        amounts=["1"],
-        noise_scale=0.1,
-    )
+    context = _context(feats, folds)
     k = 1
     res = R.method_task({"key": "t", "method": "cyclegan", "seed": 1, "fold": k}, context, run_path="/nonexistent")
     fold = folds[k]
@@ -498,10 +587,10 @@ def test_tune_chooses_each_classifier_inside_the_fold_on_real_rows(tmp_path, mon
         "1",
         "--methods",
         "noise",
-        "--tune",
         "--out",
         str(tmp_path / "run"),
         *TINY,
+        "--tune",
     ]
     assert _run(argv, monkeypatch, feats) == 0
     printed = capsys.readouterr().out

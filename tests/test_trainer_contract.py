@@ -393,3 +393,34 @@ def test_stop_training_is_not_an_error():
 
     res = train_sahu_gan(1, EPOCHS, on_epoch=hook)
     assert res.stopped and len(res.history) == 1
+
+
+def test_the_cycle_gan_stack_has_no_host_sync_inside_an_epoch(monkeypatch):
+    """`labkit.trainers.cyclegan.train_stack` (R replicas as one network) reads its losses once per epoch too,
+    whatever the number of replicas and minibatches; its resume is tested in tests/test_cyclegan_stack.py."""
+    from labkit.models.cyclegan import make_config
+    from labkit.trainers.cyclegan import Replica, train_stack
+
+    def per_epoch(scale: int, n_replicas: int) -> list[list[str]]:
+        cfg = make_config(
+            "cyclegan-w", "small", n_features=5, n_targets=2, n_classes=3, hidden=8, batch_size=4,
+            epochs=EPOCHS, pretrain_epochs=1, cls_epochs=1, lr_decay_every=2,
+        )  # fmt: skip
+        replicas = [Replica(*_rows(12 * scale + 3 * r, 5, 3, seed=r), seed=r, source=0, targets=[1, 2]) for r in
+                    range(n_replicas)]  # fmt: skip
+        counter = SyncCounter(monkeypatch)
+        marks: dict[int, int] = {}
+
+        def mark(epoch, model, row):
+            marks[epoch] = len(counter.calls)
+
+        try:
+            train_stack(replicas, cfg, device=CPU, on_epoch=[mark] + [None] * (n_replicas - 1))
+        finally:
+            monkeypatch.undo()
+        return [counter.calls[marks[e - 1] : marks[e]] for e in range(2, EPOCHS + 1)]
+
+    small, large = per_epoch(1, 2), per_epoch(3, 3)
+    for calls in small + large:
+        assert len(calls) == HOST_SYNCS_PER_EPOCH, calls
+    assert small == large

@@ -19,6 +19,13 @@ epochs, G_c of ``n_record`` fixed neutral rows for every emotion c (origin ``G(n
 ``n_record`` fixed rows of each emotion (labelled neutral, origin ``F(emotion)``), and it logs the
 per-epoch losses, so the dashboard animates the training.
 
+`set_checkpoint` gives the training a `labkit.trainers.common.Checkpoint` to save to and resume from
+(the reproductions do, so a killed task does not train again from the start).
+
+`training_job` says what a fit would train and `set_trained` fits with a model trained elsewhere:
+`labkit.reproductions.shilandari` trains a seed's folds as one stack
+(`labkit.trainers.cyclegan.train_stack`) and gives each fold's augmenter its replica.
+
 `FittedSampler` reuses one trained augmenter in further pipelines (other classifiers, other
 amounts) without training it again: what the reproductions use so that a cycle-GAN is trained once
 per fold.
@@ -131,6 +138,37 @@ class CycleGANAugmenter(Augmenter):
             return contextlib.nullcontext()
         return limited()
 
+    def set_checkpoint(self, checkpoint) -> "CycleGANAugmenter":
+        """Train with this `labkit.trainers.common.Checkpoint` (None: none): saved every
+        ``checkpoint.every`` adversarial epochs, and a fit that finds it continues from it, so a killed
+        task resumes mid-training with the same result. Like `set_recorder`, not an estimator parameter
+        (a checkpoint is where a training is kept, not how it trains)."""
+        self._checkpoint = checkpoint
+        return self
+
+    def set_trained(self, result) -> "CycleGANAugmenter":
+        """Fit with this `TrainResult` instead of training (None: train as usual): the result of
+        `labkit.trainers.cyclegan.train_stack` for this fold's `training_job`. `fit` checks that it was
+        trained with the config (seed included) and classes the fit would train with."""
+        self._trained = result
+        return self
+
+    def training_job(self, X, y):
+        """What `fit(X, y)` would train, without training: ``(replica, cfg, hook)``, a
+        `labkit.trainers.cyclegan.Replica` (the rows, class indices, seed, source and targets), the
+        `CycleGANConfig` (its seed drawn from ``random_state`` as `fit` draws it) and the snapshot
+        hook (None unless ``record_every``). Leaves this augmenter unfitted for use."""
+        self._check_params()
+        X, y, _ = self._validate_data(X, y)
+        self._job_only = True
+        try:
+            self._fit_validated(X, y)
+        finally:
+            self._job_only = False
+        job = self.job_
+        del self.job_
+        return job
+
     # ------------------------------------------------------------------ fit
     def config(self, n_features: int, n_classes: int, seed: int = 0):
         """The `CycleGANConfig` this augmenter trains for `n_features` and `n_classes` (neutral included)."""
@@ -189,23 +227,38 @@ class CycleGANAugmenter(Augmenter):
         self.emotional_stack_ = np.array([self.stack_[classes[c]] for c in y_idx[y_idx != self.source_]])
         if self.threads is not None and int(self.threads) < 1:
             raise LabkitError(f"{name}: threads must be at least 1, got {self.threads}")
-        with self._threads():
-            res = train(
-                X,
-                y_idx,
-                cfg,
-                source=self.source_,
-                targets=self.targets_,
-                device=self.device_,
-                on_epoch=self._snapshot_hook(X, y_idx) if self.record_every else None,
-                desc=self.preset,
-            )
+        hook = self._snapshot_hook(X, y_idx) if self.record_every else None
+        if getattr(self, "_job_only", False):  # training_job: what would be trained, nothing more
+            from labkit.trainers.cyclegan import Replica
+
+            self.job_ = (Replica(X, y_idx, cfg.seed, self.source_, list(self.targets_)), cfg, hook)
+            return
+        res = getattr(self, "_trained", None)
+        if res is not None:  # trained elsewhere (a stack of folds): it must be this fold's training
+            if res.config.to_dict() != cfg.to_dict() or list(res.state.get("targets", [])) != self.targets_:
+                raise LabkitError(
+                    f"{name}: the given trained model was made for another training (config or classes differ: "
+                    f"seed {res.config.seed} vs {cfg.seed}); train it with training_job(X, y) of this augmenter"
+                )
+        else:
+            with self._threads():
+                res = train(
+                    X,
+                    y_idx,
+                    cfg,
+                    source=self.source_,
+                    targets=self.targets_,
+                    device=self.device_,
+                    on_epoch=hook,
+                    checkpoint=getattr(self, "_checkpoint", None),
+                    desc=self.preset,
+                )
         for row in res.history:
             self._log(row["epoch"], **{k: v for k, v in row.items() if k not in ("epoch", "seconds")})
         self.model_ = res.model
         self.config_ = cfg.to_dict()
         self.pretrain_ = res.state["pretrain"]
-        self.seconds_ = res.seconds
+        self.seconds_ = res.seconds / int(res.state.get("replicas", 1))  # a stack's time, shared by its replicas
 
     def _snapshot_hook(self, X, y_idx):
         """Snapshots: G_c of fixed neutral rows for every emotion c, F_c of fixed rows of each emotion."""

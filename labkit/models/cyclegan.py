@@ -30,7 +30,9 @@ over i can be minimised in one step: every network here is a *stack* of E indepe
 (`StackedLinear`: weights (E, in, out), one batched matmul for all emotions). Slice i of every
 weight is emotion i's cycle-GAN; Adam works element-wise, so training the stack is the same as
 training E separate cycle-GANs with E optimisers, at the cost of one larger matmul instead of E
-small ones (which is what a GPU, and a CPU's BLAS, want).
+small ones (which is what a GPU, and a CPU's BLAS, want). `StackedCycleGANs` takes the same step
+further: R independent trainings (seeds x folds) as one network of R x E stacked cycle-GANs and R
+stacked classifiers (`labkit.trainers.cyclegan.train_stack`).
 
 Shapes: E target emotions (stacked cycle-GANs), B rows per domain per emotion, D features, H hidden
 units, K classes (neutral + the E emotions).
@@ -286,6 +288,68 @@ class CycleGANs(nn.Module):
         return list(self.D_T.parameters()) + list(self.D_S.parameters())
 
 
+class StackedCycleGANs(nn.Module):
+    """R independent trainings of `CycleGANs` (replicas: seeds x folds) as one network.
+
+    G, F, D_T and D_S stack R x E networks (replica r's emotion i is slice ``r * E + i``), C stacks
+    R classifiers (slice r is replica r's C). Nothing is shared between replicas, so one step of the
+    stack is one step of each of the R trainings (`labkit.trainers.cyclegan.train_stack`); `replica`
+    copies one replica's slices out into a `CycleGANs` of its own.
+    """
+
+    def __init__(self, cfg: CycleGANConfig, n_replicas: int):
+        super().__init__()
+        if int(n_replicas) < 1:
+            raise LabkitError(f"StackedCycleGANs: n_replicas must be at least 1, got {n_replicas}")
+        from dataclasses import replace
+
+        self.cfg, self.n_replicas = cfg, int(n_replicas)
+        wide = replace(cfg, n_targets=cfg.n_targets * self.n_replicas)  # R x E stacked translators and critics
+        self.G = Generator(wide)
+        self.F = Generator(wide)
+        self.D_T = Critic(wide)
+        self.D_S = Critic(wide)
+        self.C = StackedMLP(
+            self.n_replicas, cfg.n_features, cfg.n_classes, cfg.hidden, cfg.n_layers, cfg.negative_slope
+        )
+
+    def classify(self, x: torch.Tensor) -> torch.Tensor:
+        """Each replica's C on its own rows: (R, N, D) -> (R, N, K) logits."""
+        return self.C(x)
+
+    def generator_parameters(self) -> list[nn.Parameter]:
+        return list(self.G.parameters()) + list(self.F.parameters())
+
+    def discriminator_parameters(self) -> list[nn.Parameter]:
+        return list(self.D_T.parameters()) + list(self.D_S.parameters())
+
+    @torch.no_grad()
+    def load_replica(self, r: int, model: CycleGANs) -> None:
+        """Put `model`'s weights into replica r's slices (initialisation from a separately seeded model)."""
+        E = self.cfg.n_targets
+        for name in ("G", "F", "D_T", "D_S"):
+            for mine, theirs in zip(getattr(self, name).net.layers, getattr(model, name).net.layers):
+                mine.weight[r * E : (r + 1) * E] = theirs.weight
+                mine.bias[r * E : (r + 1) * E] = theirs.bias
+        for mine, theirs in zip(self.C.layers, model.C.net.layers):
+            mine.weight[r] = theirs.weight[0]
+            mine.bias[r] = theirs.bias[0]
+
+    @torch.no_grad()
+    def replica(self, r: int, cfg: CycleGANConfig | None = None) -> CycleGANs:
+        """Replica r as a `CycleGANs` of its own (a copy of its slices, on the same device, eval mode)."""
+        E = self.cfg.n_targets
+        out = CycleGANs(cfg or self.cfg).to(next(self.parameters()).device)
+        for name in ("G", "F", "D_T", "D_S"):
+            for theirs, mine in zip(getattr(out, name).net.layers, getattr(self, name).net.layers):
+                theirs.weight.copy_(mine.weight[r * E : (r + 1) * E])
+                theirs.bias.copy_(mine.bias[r * E : (r + 1) * E])
+        for theirs, mine in zip(out.C.net.layers, self.C.layers):
+            theirs.weight[0] = mine.weight[r]
+            theirs.bias[0] = mine.bias[r]
+        return out.eval()
+
+
 # ---------------------------------------------------------------------------------------------------
 # Losses: each returns one value per emotion, shape (E,); the trainer sums them (Eq. 14)
 
@@ -398,6 +462,7 @@ __all__ = [
     "Critic",
     "Classifier",
     "CycleGANs",
+    "StackedCycleGANs",
     "cycle_loss",
     "classification_loss",
     "js_discriminator_loss",

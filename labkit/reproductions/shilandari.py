@@ -31,6 +31,25 @@ methods). Not each augmented set's own optimum: an inner CV over augmented sets 
 train every cycle-GAN again in every inner fold; the same values for every method keep the
 comparison about the data, not about the tuning.
 
+The gate (`labkit.metrics.gate`). After every classifier of a task is fitted (so no score changes),
+the task's fitted generator (cycle-GAN, noise or SMOTE; "none" has nothing to judge) is gated
+against the fold's scaled real training rows, speakers as groups (`gate_augmenter`), and stored as
+the task's ``gate`` entry. The summary combines each generator over its folds, prints one gate line
+per generator, puts them in the json (``gate``) and reads every claim's verdict through the gate
+(`gated_verdict`): a claim that did not reproduce is a finding only when its generators learned the
+data. The gate replaces the earlier ``fidelity`` / ``nn_ratio`` diagnostics (the same kind of
+measure: the gate's fidelity is the same linear-SVM test, with speaker-grouped held-out real
+accuracy beside it, and its C2ST, precision and spread take the place of the nearest-neighbour
+ratio); ``diagnostics`` keeps only the cycle-GANs' training numbers (losses, C's accuracy, seconds).
+
+Long runs. Every cycle-GAN task checkpoints its training (``--checkpoint-every``, default every 5
+adversarial epochs; ``checkpoints/<task key>.pt``, deleted once the task is saved), so a killed task
+resumes mid-training. ``--stack-folds`` trains a seed's folds of each cycle-GAN method as one stacked
+network (`labkit.trainers.cyclegan.train_stack`, see `_stacked_training`): the tasks stay one per
+method x seed x fold (the same keys, rows and summaries), the stack is the unit of training with its
+own checkpoint, and each fold's result equals its own training to floating-point tolerance. Because
+it is not bit for bit, the run's config records ``stack_folds`` (only when on).
+
 The first task of each cycle-GAN method (seed 0, first fold) records for the dashboard: the loss
 history (table ``history-<method>``, Training page) and, with ``--record-every``, the real rows of
 the fold (``reference/aug-<method>``) and the generated rows every few epochs
@@ -53,6 +72,11 @@ from labkit.reproductions.common import (
     check_options,
     describe,
     emotion_counts,
+    gate_json,
+    gate_lines,
+    gate_record,
+    gate_summary,
+    gated_verdict,
     load_features,
     long_table,
     p_text,
@@ -97,6 +121,14 @@ PAIRED_HEADER = "Δ UAR vs none (p)"
 def row_label(method: str, classifier: str) -> str:
     """Table 1's row name, e.g. "Cycle-GAN + Wasserstein · DNN"."""
     return f"{LABELS.get(method, method)} · {classifier}"
+
+
+def gate_label(method: str) -> str:
+    """The gate's name for a method's generator: Table 1's method name ("Cycle-GAN + Wasserstein"), or
+    "Add noise σ=0.1" for a sweep's noise level (one generator per task, whatever the classifier)."""
+    if method.startswith("noise-"):
+        return f"{LABELS['noise']} σ={method.split('-', 1)[1]}"
+    return LABELS.get(method, method)
 
 
 # --------------------------------------------------------------------------- options
@@ -147,6 +179,21 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         type=float,
         default=0.05,
         help="std of the Gaussian jitter on neutral rows before translation (default: %(default)s)",
+    )
+    p.add_argument(
+        "--stack-folds",
+        action="store_true",
+        help="train all folds of a seed of each cycle-GAN method as one stacked network "
+        "(labkit.trainers.cyclegan.train_stack; each fold's result equals its own training to "
+        "floating-point tolerance; fewer, larger kernels: faster, most of all on a GPU). Use with --jobs 1",
+    )
+    p.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=5,
+        metavar="N",
+        help="checkpoint each cycle-GAN every N adversarial epochs, so a killed task resumes mid-training "
+        "(deleted once the task is saved); 0 = off (default: %(default)s)",
     )
     p.add_argument(
         "--record-every",
@@ -259,6 +306,8 @@ def _check_common(args) -> None:
         raise LabkitError(f"--folds must be at least 2, got {args.folds}")
     if args.record_every < 0:
         raise LabkitError(f"--record-every must be >= 0, got {args.record_every}")
+    if args.checkpoint_every < 0:
+        raise LabkitError(f"--checkpoint-every must be >= 0, got {args.checkpoint_every}")
     check_options(args)
 
 
@@ -325,6 +374,8 @@ class ShilandariContext:
     speakers: np.ndarray | None  # (N,) speaker ids: the inner CV's groups (needed with tune only)
     amounts: list[str]  # amounts every generator is sampled at ("1", "0.5", "balance"); method "none" runs "0"
     noise_scale: float  # the noise std of method "noise" (a "noise-<scale>" method names its own)
+    checkpoint_every: int = 0  # checkpoint each cycle-GAN every N adversarial epochs (a killed task resumes); 0 = off
+    stack_folds: bool = False  # train a seed's folds of each cycle-GAN method as one stacked network (--stack-folds)
 
 
 def _fold(context: ShilandariContext, seed: int, k: int):
@@ -362,6 +413,8 @@ def _base_plan(args, experiment: str, amounts: list[str], noise_scale: float):
         speakers=feats.meta["speaker"].astype(str).to_numpy(),
         amounts=list(amounts),
         noise_scale=float(noise_scale),
+        checkpoint_every=int(args.checkpoint_every),
+        stack_folds=bool(args.stack_folds),
     )
     config = {
         "experiment": experiment,
@@ -377,6 +430,8 @@ def _base_plan(args, experiment: str, amounts: list[str], noise_scale: float):
     }
     if context.tune:  # only then: runs made before --tune existed keep their identity and resume
         config["tune"] = True
+    if context.stack_folds:  # the same trainings to fp tolerance, not bit for bit: a run of its own
+        config["stack_folds"] = True
     n_folds = len(next(iter(folds.values())))
     return n_folds, data, context, config
 
@@ -438,7 +493,9 @@ def method_task(task: dict, context: ShilandariContext, run_path: str) -> dict:
     from labkit.experiment.classifiers import make_classifier
     from labkit.experiment.metrics import scores
     from labkit.experiment.pipeline import build_pipeline, task_seed
+    from labkit.metrics.gate import gate_augmenter
     from labkit.runstore import Run
+    from labkit.trainers.common import Checkpoint
 
     torch.set_num_threads(context.threads)
     t_start = time.perf_counter()
@@ -457,6 +514,10 @@ def method_task(task: dict, context: ShilandariContext, run_path: str) -> dict:
         scaler = StandardScaler().fit(Xtr)  # the pipeline's scaler, refitted here for the reference rows
         run.save_reference(space, scaler.transform(Xtr), ytr, scaler.transform(Xte), yte)
         augmenter.set_recorder(_recorder(run, space))
+    if method in GAN_METHODS and context.stack_folds:  # this fold's replica of the seed's stack
+        augmenter.set_trained(_stacked_training(run, context, method, seed, k, amounts[0]))
+    elif method in GAN_METHODS and context.checkpoint_every > 0:  # dropped once the task is saved (on_task_done)
+        augmenter.set_checkpoint(Checkpoint.in_run(run, task["key"], context.checkpoint_every))
 
     rows, fitted, t_gen = [], None, 0.0
     params: dict = {name: {} for name in context.classifiers}
@@ -488,7 +549,15 @@ def method_task(task: dict, context: ShilandariContext, run_path: str) -> dict:
                         **{m: float(s[m]) for m in METRICS},
                     }
                 )
-    diagnostics = fidelity(fitted, pipe_scaled(fitted_pipe, Xtr), ytr, rs) if fitted.generates else {}
+    # The gate, after every classifier is fitted (no score changes): the generator's rows against the
+    # fold's scaled real training rows, speakers as groups (labkit.metrics.gate)
+    gated = None
+    if fitted.generates:
+        groups = None if context.speakers is None else context.speakers[fold.train_idx]
+        gated = gate_augmenter(
+            fitted, pipe_scaled(fitted_pipe, Xtr), ytr, groups=groups, generator=gate_label(method), fold=k, seed=rs
+        )
+    diagnostics: dict = {}
     if method in GAN_METHODS:
         hist = pd.DataFrame(fitted.history_)
         if record:
@@ -510,9 +579,83 @@ def method_task(task: dict, context: ShilandariContext, run_path: str) -> dict:
         "seconds": time.perf_counter() - t_start,
         "rows": rows,
         "diagnostics": diagnostics,
+        "gate": gate_record({gate_label(method): gated}),
         "warnings": sorted({str(w.message) for w in caught})[:5],
         **({"tuned": tuned} if tuned else {}),
     }
+
+
+def _stack_file(method: str, seed: int, fold: int) -> str:
+    return f"stack-{method}-s{seed}-f{fold:02d}.pt"
+
+
+def _stacked_training(run, context: ShilandariContext, method: str, seed: int, k: int, amount):
+    """Fold k's cycle-GANs trained in one stack with every other fold of `seed` still to do (--stack-folds).
+
+    The unit of work is the stack: the first task of (method, seed) that runs trains the replicas of
+    every fold whose task is not saved yet and whose trained replica is not in the run's cache
+    (`labkit.trainers.cyclegan.train_stack`, checkpointed every ``checkpoint_every`` epochs under a
+    name that lists its folds, so a killed stack resumes), keeps each replica in
+    ``cache/stack-<method>-s<seed>-f<k>.pt`` and the other folds' tasks read theirs (a task drops its
+    file once saved). Each replica is exactly what the fold's own augmenter would train
+    (`CycleGANAugmenter.training_job`: the same scaled rows, classes and seed), which the augmenter
+    checks when it is given the result (`set_trained`). Two tasks of one stack running at the same
+    time (--jobs > 1) may both train it: the same result, twice the work.
+    """
+    from dataclasses import replace
+
+    from sklearn.preprocessing import StandardScaler
+
+    from labkit.errors import LabkitError
+    from labkit.experiment.pipeline import task_seed
+    from labkit.trainers.common import Checkpoint
+    from labkit.trainers.cyclegan import load_result, save_result, train_stack
+    from labkit.utils import pick_device
+
+    device = pick_device(context.device)
+    path = run.cache_path(_stack_file(method, seed, k))
+    if not path.is_file():
+        folds = context.folds[None] if None in context.folds else context.folds[seed]
+        todo = [
+            j
+            for j in range(len(folds))
+            if j == k
+            or not (
+                run.has_task(f"{method}_s{seed}_f{j:02d}") or run.cache_path(_stack_file(method, seed, j)).is_file()
+            )
+        ]
+        replicas, hooks, cfgs = [], [], []
+        for j in todo:
+            fold = _fold(context, seed, j)
+            Xs = StandardScaler().fit_transform(context.X[fold.train_idx])  # the pipeline's scaler
+            record = seed == 0 and j == 0 and context.record_every > 0  # as method_task records
+            aug = _augmenter(method, amount, context, task_seed(seed, j), record)
+            if record:
+                aug.set_recorder(_recorder(run, f"aug-{method}"))
+            replica, cfg, hook = aug.training_job(Xs, context.y[fold.train_idx])
+            replicas.append(replica)
+            hooks.append(hook)
+            cfgs.append(cfg)
+        shared = replace(cfgs[0], seed=0)
+        if any(replace(c, seed=0) != shared for c in cfgs):
+            raise LabkitError(f"--stack-folds: the folds of seed {seed} need cycle-GANs of different shapes")
+        every = context.checkpoint_every
+        name = f"stack-{method}-s{seed}-f{'.'.join(str(j) for j in todo)}"
+        ckpt = Checkpoint.in_run(run, name, every) if every > 0 else None
+        results = train_stack(
+            replicas, shared, device=device, on_epoch=hooks, checkpoint=ckpt, progress=context.progress, desc=method
+        )
+        for j, res in zip(todo, results):
+            save_result(res, run.cache_path(_stack_file(method, seed, j)))
+        if ckpt is not None:
+            ckpt.path.unlink(missing_ok=True)  # every replica is kept: the stack's optimiser states are done
+    return load_result(path, device)
+
+
+def _drop_task_files(task: dict, result: dict, run) -> None:
+    """`Experiment.on_task_done`: a saved task no longer needs its cycle-GAN's checkpoint or stacked replica."""
+    run.checkpoint_path(task["key"]).unlink(missing_ok=True)
+    run.cache_path(_stack_file(task["method"], int(task["seed"]), int(task["fold"]))).unlink(missing_ok=True)
 
 
 def _tuned_for_fold(run, context, seed: int, fold: int, Xtr, ytr, groups, rs) -> tuple[dict, dict]:
@@ -560,35 +703,6 @@ def _tuning_note(tasks) -> str:
 def pipe_scaled(pipe, X):
     """X through a fitted pipeline's scaler: the space its augmenter worked in."""
     return pipe.named_steps["scale"].transform(X).astype("float32")
-
-
-def fidelity(augmenter, X, y, seed: int, n: int = 50) -> dict:
-    """How a fitted augmenter's rows relate to the real training rows X (n, d) with labels y.
-
-    * ``fidelity``: the share of `n` generated rows per class that a linear SVM trained on the real
-      rows assigns to the class they were made for (Sahu et al.'s Table 2 measure);
-    * ``nn_ratio``: the mean distance of a generated row to the nearest real row of its class, over the
-      mean distance of a real row to the nearest other real row of its class (1: as close to the data
-      as the data is to itself; well above 1: off the class's rows), averaged over classes.
-
-    Drawn after every classifier is fitted, so the diagnostics never change a score.
-    """
-    import numpy as np
-    from sklearn.svm import SVC
-
-    X_new, y_new = augmenter.sample(n)
-    if len(y_new) == 0:
-        return {}
-    svm = SVC(kernel="linear", random_state=seed).fit(X, y)
-    ratios = []
-    for c in np.unique(y_new):
-        real, gen = X[y == c], X_new[y_new == c]
-        if len(real) < 2:
-            continue
-        d_gen = np.sqrt(((gen[:, None, :] - real[None]) ** 2).sum(-1)).min(1).mean()
-        d_real = np.sort(np.sqrt(((real[:, None, :] - real[None]) ** 2).sum(-1)), axis=1)[:, 1].mean()
-        ratios.append(d_gen / max(d_real, 1e-12))
-    return {"fidelity": float(np.mean(svm.predict(X_new) == y_new)), "nn_ratio": float(np.mean(ratios))}
 
 
 # --------------------------------------------------------------------------- summaries
@@ -675,12 +789,13 @@ def _table1_summary(tasks, plan: Plan) -> Report:
         extra=extra,
         notes=notes,
     )
-    diag = _diagnostics(tasks)
-    findings = _table1_findings(summary, long, paired_js, diag)
+    diag, gates = _diagnostics(tasks), gate_summary(tasks)
+    findings = _table1_findings(summary, long, paired_js, diag, gates)
     js = {
         "rows": summary,
         "paired_vs_none": paired_js,
         "diagnostics": diag,
+        "gate": gate_json(gates),
         "data": plan.data,
         "protocol": info["protocol"],
         "budget": info["budget_text"],
@@ -691,26 +806,11 @@ def _table1_summary(tasks, plan: Plan) -> Report:
     return Report(tables=[table], json=js, frames=frames, findings=findings)
 
 
-def _quality_sentence(diag: dict) -> list[str]:
-    """One sentence on the generated rows' fidelity and distance (`fidelity`), per method."""
-    quality = [
-        f"{curve_label(m, '').replace(' ()', '') if m.startswith('noise-') else LABELS.get(m, m)} "
-        f"{100 * d['fidelity']:.0f} % / {d['nn_ratio']:.2f}"
-        for m, d in diag.items()
-        if "fidelity" in d
-    ]
-    if not quality:
-        return []
-    return [
-        "Generated rows (training fold, standardised): share a linear SVM trained on the real rows assigns to "
-        "the intended class / distance to the nearest real row of that class relative to real rows' own "
-        "nearest-neighbour distance (1 = as close as the data is to itself): " + "; ".join(quality) + "."
-    ]
-
-
-def _table1_findings(summary: dict, long, paired: dict, diag: dict) -> list[str]:
-    """Plain sentences about the paper's claims, from our numbers."""
+def _table1_findings(summary: dict, long, paired: dict, diag: dict, gates: dict) -> list[str]:
+    """Plain sentences about the paper's claims, from our numbers, each verdict read through the gate
+    (`gated_verdict`: a claim that did not reproduce is a finding only when its generators passed)."""
     out = []
+    w, js_label = gate_label("cyclegan-w"), gate_label("cyclegan")
 
     def uar(row):
         s = summary.get(row, {}).get("uar")
@@ -719,24 +819,28 @@ def _table1_findings(summary: dict, long, paired: dict, diag: dict) -> list[str]
     ranked = sorted((r for r in summary if uar(r) is not None), key=uar, reverse=True)
     if ranked:
         claim = row_label("cyclegan-w", "DNN")
-        verdict = (
+        where = (
             "as in the paper"
             if ranked[0] == claim
             else f"the paper's best, {claim}, is {ranked.index(claim) + 1} of {len(ranked)} at {uar(claim):.1f} %"
             if claim in ranked
             else "the paper's best row did not run"
         )
-        out.append(f"Highest mean UAR: {ranked[0]} ({uar(ranked[0]):.1f} %); {verdict}.")
+        out.append(f"Highest mean UAR: {ranked[0]} ({uar(ranked[0]):.1f} %); {where}.")
+        if claim in ranked:
+            out.append(gated_verdict(ranked[0] == claim, f"{claim} is the best row", gates, [w]))
     for label in ("DNN", "SVM"):
         row = row_label("cyclegan-w", label)
         if row in paired:
             p = paired[row]
-            sig = "significant" if p["p_value"] is not None and p["p_value"] < 0.05 else "not significant"
+            sig = p["p_value"] is not None and p["p_value"] < 0.05
             out.append(
                 f"Cycle-GAN + Wasserstein vs no augmentation ({label}): {100 * p['mean_diff']:+.1f} UAR points "
-                f"over {p['n_folds']} folds (p = {p_text(p['p_value'])}, {sig}); the paper's gain over its "
-                "baselines is about +1 point."
+                f"over {p['n_folds']} folds (p = {p_text(p['p_value'])}, {'significant' if sig else 'not significant'}); "
+                "the paper's gain over its baselines is about +1 point."
             )
+            claim = f"Cycle-GAN + Wasserstein raises UAR over no augmentation ({label})"
+            out.append(gated_verdict(bool(sig and p["mean_diff"] > 0), claim, gates, [w]))
     dnn = long[long["classifier"] == "DNN"]
     if {"cyclegan", "cyclegan-w"} <= set(dnn["method"]):
         from labkit.experiment.stats import paired_vs
@@ -747,7 +851,10 @@ def _table1_findings(summary: dict, long, paired: dict, diag: dict) -> list[str]
             f"Wasserstein vs JS cycle-GAN (DNN): {100 * p.mean_diff:+.1f} UAR points (p = {p_text(p.p_value)}); "
             "the paper: +0.83."
         )
-    out += _quality_sentence(diag)
+        sig = p.p_value is not None and math.isfinite(p.p_value) and p.p_value < 0.05
+        claim = "The Wasserstein divergence raises UAR over the JS cycle-GAN (DNN)"
+        out.append(gated_verdict(bool(sig and p.mean_diff > 0), claim, gates, [w, js_label]))
+    out += gate_lines(gates)
     for method in GAN_METHODS:
         d = diag.get(method)
         if d and "cls_acc" in d:
@@ -942,7 +1049,8 @@ def _sweep_summary(tasks, plan: Plan) -> Report:
     at_main = curves[curves["amount"] == main]
     main_summary = summarize(at_main, METRICS, by=("augmenter",))
     figure = _write_sweep_figure(sweep, info)
-    findings = _sweep_findings(best_js) + _quality_sentence(_diagnostics(tasks))
+    gates = gate_summary(tasks)
+    findings = _sweep_findings(best_js, gates) + gate_lines(gates)
     if figure:
         findings.append(f"Figure: {figure}")
     js = {
@@ -952,6 +1060,7 @@ def _sweep_summary(tasks, plan: Plan) -> Report:
         "protocol": info["protocol"],
         "budget": info["budget_text"],
         "figure": figure,
+        "gate": gate_json(gates),
     }
     frames = {"sweep": sweep, "summary": main_summary, "scores": long}
     return Report(tables=[table], json=js, frames=frames, findings=findings)
@@ -985,7 +1094,9 @@ def _write_sweep_figure(sweep, info) -> str | None:
     return str(out)
 
 
-def _sweep_findings(best: dict) -> list[str]:
+def _sweep_findings(best: dict, gates: dict) -> list[str]:
+    """Per classifier: the largest gain over real only, and each cycle-GAN curve's claim ("it beats real
+    only at its best amount") read through the gate."""
     out = []
     for clf in ("DNN", "SVM"):
         mine = {k: v for k, v in best.items() if v["classifier"] == clf}
@@ -1002,6 +1113,11 @@ def _sweep_findings(best: dict) -> list[str]:
                 else "no curve beats real only significantly at its best amount."
             )
         )
+        for method in GAN_METHODS:
+            curve = curve_label(method, clf)
+            if curve in mine:
+                claim = f"{LABELS[method]} beats real only at its best amount ({clf})"
+                out.append(gated_verdict(curve in helped, claim, gates, [gate_label(method)]))
     return out
 
 
@@ -1033,6 +1149,7 @@ EXPERIMENTS = [
         default_seeds=3,
         resources={"GPU": 1},
         tunable=True,
+        on_task_done=_drop_task_files,
     ),
     Experiment(
         name="shilandari-sweep",
@@ -1046,5 +1163,6 @@ EXPERIMENTS = [
         default_seeds=2,
         resources={"GPU": 1},
         tunable=True,
+        on_task_done=_drop_task_files,
     ),
 ]

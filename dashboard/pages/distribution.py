@@ -29,6 +29,7 @@ from labkit.errors import LabkitError
 from labkit.metrics.coverage import METRIC_HELP
 from labkit.runstore import Run
 from labkit.viz import data
+from labkit.viz.components import selected_codes
 from labkit.viz.inspect import code_for as inspect_code
 from labkit.viz.projection import run_fingerprint
 
@@ -206,7 +207,14 @@ else:
     file_stem = f"{row.run_id}-{space}-vs-{pair[1]}"
 
 with left:
-    event = common.plot(fig, key="dist_plot", filename=file_stem, select=pair is None)
+    event = common.plot(
+        fig,
+        key="dist_plot",
+        filename=file_stem,
+        select=pair is None,
+        own_frames=True,
+        selection_key=f"{row.path}|{space}",
+    )
     if not iterations:
         st.info("This run has real data but no generated snapshots yet (snapshots/<space>/iter_*.npz).")
     n_gen = len(proj.y_gen) + (len(proj_b.y_gen) if proj_b is not None else 0)
@@ -302,14 +310,7 @@ st.subheader("Inspect points")
 if pair is not None:
     st.info("Choose (nothing) in **Beside it** to select and inspect points of one generator.")
     st.stop()
-picked = []
-if event is not None:
-    for point in event.get("selection", {}).get("points", []):
-        code = point.get("customdata")
-        if isinstance(code, list):
-            code = code[0] if code else None
-        if code is not None:
-            picked.append(int(code))
+picked = selected_codes(event)
 typed = st.text_input(
     "…or name points",
     key="dist_keys",

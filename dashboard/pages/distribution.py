@@ -9,7 +9,10 @@ in that same plane, so frames do not jump.
 **Beside it** puts a second generator recorded on the same real data (e.g. another augmenter of the
 same comparison) in the same plane with the same axes; both play together.
 
-▶ Play is plotly's animation over frames already in the page (no server work while it plays).
+The plot is drawn by labkit's plot component (`labkit.viz.components`: plotly.js in its own iframe,
+the figure sent as typed arrays; `st.plotly_chart` when the component cannot load). ▶ Play and the
+plot's own slider change frames inside it (no server work, no rerun); above 5,000 points it paints
+each frame's generated points into a canvas under plotly's WebGL layer instead of redrawing WebGL.
 The iteration slider picks the frame the plot opens on and the metrics shown beside it; moving it
 only indexes cached arrays (the figure for each slider position is cached too). Every figure can be
 downloaded as interactive HTML (button) or PNG (the camera icon of the plot's toolbar).

@@ -21,7 +21,10 @@ AppTest times the server side (script run and figure building), not the browser'
 Playing the animation costs the server nothing: the frames are already in the page. With
 ``--browser`` (needs /usr/bin/chromium and playwright) the dashboard is also started with
 `streamlit run` and driven in headless Chromium: time from opening the page to the plot drawn,
-and the time one plotly frame change (its own slider) takes to show.
+and the time one plotly frame change (its own slider) takes to show. The Distribution plot is drawn
+in labkit's plot component (an iframe, `labkit.viz.components`); the timing looks into it.
+``LABKIT_PLOT_COMPONENT=0`` times the `st.plotly_chart` fallback instead. ``--json FILE`` writes the
+browser comparison with its command and commit (docs/results/bench-dashboard.json).
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@
         layout: f.layout || {},
         groups: (f.data || []).map(function (t, j) {
           var m = t.marker || {};
-          return { trace: (f.traces || [])[j], x: decode(t.x), y: decode(t.y), codes: decode(t.customdata),
+          return { trace: (f.traces || [])[j], raw: t, x: null, y: null, codes: null,
             color: m.color || "#009E73", size: m.size || 6, opacity: m.opacity === undefined ? 1 : m.opacity,
             symbol: m.symbol || "circle", xaxis: t.xaxis || "x", yaxis: t.yaxis || "y" };
         }),
@@ -91,6 +91,18 @@
     delete fig.frames;
     return { frames: frames, order: order, current: order[active], timer: null, duration: duration,
       canvas: null, acc: null, touched: null };
+  }
+
+  // A frame's groups with their arrays decoded (on first use: the first draw waits for one frame only).
+  function groupsOf(name) {
+    var frame = fast && fast.frames[name];
+    if (!frame) { return []; }
+    frame.groups.forEach(function (g) {
+      if (g.x === null) {
+        g.x = decode(g.raw.x); g.y = decode(g.raw.y); g.codes = decode(g.raw.customdata); g.raw = null;
+      }
+    });
+    return frame.groups;
   }
 
   // Pixels of a marker of `size` (offsets from its centre): an "x" as two diagonals, else a disc.
@@ -148,8 +160,8 @@
     }
     var acc = fast.acc, data = fast.image.data, touched = fast.touched, i, o;
     for (i = 0; i < touched.length; i++) { o = touched[i]; acc[o] = acc[o + 1] = acc[o + 2] = acc[o + 3] = 0; data[o + 3] = 0; }
-    var now = [], frame = fast.frames[fast.current];
-    (frame ? frame.groups : []).forEach(function (g) {
+    var now = [];
+    groupsOf(fast.current).forEach(function (g) {
       if (!shownTrace(g.trace)) { return; }
       var xa = axisOf(g.xaxis, "x"), ya = axisOf(g.yaxis, "y");
       if (!xa || !ya) { return; }
@@ -238,8 +250,7 @@
   function generatedIn(ev) {
     var out = [];
     if (!fast || !ev) { return out; }
-    var frame = fast.frames[fast.current];
-    (frame ? frame.groups : []).forEach(function (g) {
+    groupsOf(fast.current).forEach(function (g) {
       if (!shownTrace(g.trace)) { return; }
       var test = null;
       if (ev.lassoPoints && ev.lassoPoints[g.xaxis] && ev.lassoPoints[g.yaxis]) {
@@ -284,8 +295,7 @@
   // The PNG button: the whole figure, the frame's generated points included (they are not plotly's here).
   function fullFigure() {
     var data = gd.data.map(function (t) { return Object.assign({}, t); });
-    var frame = fast && fast.frames[fast.current];
-    (frame ? frame.groups : []).forEach(function (g) {
+    (fast ? groupsOf(fast.current) : []).forEach(function (g) {
       data[g.trace] = Object.assign({}, data[g.trace], { x: Array.from(g.x), y: Array.from(g.y) });
     });
     return { data: data, layout: Object.assign({}, gd.layout, { sliders: [], updatemenus: [] }) };
@@ -323,6 +333,11 @@
     return Promise.resolve(done).then(function () {
       if (first) { listen(args.select); }
       paint();
+      // The other frames' arrays are decoded after the first draw, one frame per task.
+      var state = fast;
+      (state ? state.order : []).forEach(function (name) {
+        setTimeout(function () { if (fast === state) { groupsOf(name); } }, 0);
+      });
       document.body.dataset.figure = shown; // for tests: which figure is drawn
       send("streamlit:setFrameHeight", { height: Math.ceil(gd.getBoundingClientRect().height) });
     });

@@ -24,7 +24,7 @@ Playing the animation costs the server nothing: the frames are already in the pa
 and the time one plotly frame change (its own slider) takes to show. The Distribution plot is drawn
 in labkit's plot component (an iframe, `labkit.viz.components`); the timing looks into it.
 ``LABKIT_PLOT_COMPONENT=0`` times the `st.plotly_chart` fallback instead. ``--json FILE`` writes the
-browser comparison with its command and commit (docs/results/bench-dashboard.json).
+browser comparison with its command and commit (benchmarks/results/bench-dashboard.json).
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def main() -> None:
 
 
 def write_result(args, result: dict, total: int) -> None:
-    """The browser comparison as a JSON result file (docs/results/bench-dashboard.json), with provenance."""
+    """The browser comparison as a JSON result file (benchmarks/results/bench-dashboard.json), with provenance."""
     import datetime
     import subprocess
 
@@ -134,10 +134,11 @@ def write_result(args, result: dict, total: int) -> None:
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
     argv = " ".join(sys.argv[1:])
+    env = "LABKIT_PLOT_COMPONENT=0 " if os.environ.get("LABKIT_PLOT_COMPONENT") == "0" else ""
     payload = {
         "name": Path(args.json).stem,
         "kind": "bench-dashboard",
-        "command": f"python benchmarks/bench_dashboard.py {argv}".strip(),
+        "command": f"{env}python benchmarks/bench_dashboard.py {argv}".strip(),
         "commit": commit,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "points": total,

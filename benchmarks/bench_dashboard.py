@@ -21,7 +21,10 @@ AppTest times the server side (script run and figure building), not the browser'
 Playing the animation costs the server nothing: the frames are already in the page. With
 ``--browser`` (needs /usr/bin/chromium and playwright) the dashboard is also started with
 `streamlit run` and driven in headless Chromium: time from opening the page to the plot drawn,
-and the time one plotly frame change (its own slider) takes to show.
+and the time one plotly frame change (its own slider) takes to show. The Distribution plot is drawn
+in labkit's plot component (an iframe, `labkit.viz.components`); the timing looks into it.
+``LABKIT_PLOT_COMPONENT=0`` times the `st.plotly_chart` fallback instead. ``--json FILE`` writes the
+browser comparison with its command and commit (benchmarks/results/bench-dashboard.json).
 """
 
 from __future__ import annotations
@@ -50,6 +53,11 @@ def main() -> None:
         help="only the headless-Chromium comparison (skips the server-side parts)",
     )
     parser.add_argument("--rounds", type=int, default=3, help="first renders per page in the browser comparison")
+    parser.add_argument(
+        "--json",
+        metavar="FILE",
+        help="write the browser comparison (times, ratios, the command, commit and plot mode) to FILE",
+    )
     args = parser.parse_args()
 
     os.environ.setdefault("LABKIT_QUIET", "1")
@@ -100,7 +108,46 @@ def main() -> None:
             pair_times(root, args, n_real)
             report_times(run)
         if args.browser or args.browser_only:
-            browser_times(root, [str(it) for it in iterations], proj, metrics, rounds=args.rounds)
+            result = browser_times(root, [str(it) for it in iterations], proj, metrics, rounds=args.rounds)
+            if args.json:
+                write_result(args, result, total)
+
+
+def write_result(args, result: dict, total: int) -> None:
+    """The browser comparison as a JSON result file (benchmarks/results/bench-dashboard.json), with provenance."""
+    import datetime
+    import subprocess
+
+    from labkit.utils import write_json_atomic
+
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        commit += "+changes" if dirty else ""
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    argv = " ".join(sys.argv[1:])
+    env = "LABKIT_PLOT_COMPONENT=0 " if os.environ.get("LABKIT_PLOT_COMPONENT") == "0" else ""
+    payload = {
+        "name": Path(args.json).stem,
+        "kind": "bench-dashboard",
+        "command": f"{env}python benchmarks/bench_dashboard.py {argv}".strip(),
+        "commit": commit,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "points": total,
+        "iterations": args.iterations,
+        "plot": "component" if os.environ.get("LABKIT_PLOT_COMPONENT", "1") != "0" else "st.plotly_chart",
+        **result,
+    }
+    write_json_atomic(Path(args.json), payload)
+    print(f"wrote {args.json}")
 
 
 def apptest_times(iterations) -> None:
@@ -207,10 +254,27 @@ _ARM_FRAME_TIMER = """(label) => {
     setTimeout(() => { obs.disconnect(); resolve(NaN); }, 60000);  // a frame that never shows: NaN, not a hang
   });
 }"""
-_DRAWN = (
-    "() => { const e = document.querySelector('.gtitle'); const gl = document.querySelector('.gl-canvas-context');"
-    " return e && e.textContent.startsWith('iteration') && (gl === null || gl.width > 0); }"
-)
+# The plot is drawn: in the page itself (bare plotly, st.plotly_chart) or in the iframe of labkit's plot
+# component (same origin, so its document is readable from the page).
+_DRAWN = """() => {
+  const docs = [document];
+  for (const f of document.querySelectorAll('iframe')) { try { if (f.contentDocument) docs.push(f.contentDocument); } catch (e) {} }
+  return docs.some((d) => {
+    const e = d.querySelector('.gtitle'); const gl = d.querySelector('.gl-canvas-context');
+    return e && e.textContent.startsWith('iteration') && (gl === null || gl.width > 0);
+  });
+}"""
+
+
+def _plot_frame(page):
+    """The frame that holds the plotly plot: the page itself, or the plot component's iframe."""
+    for frame in page.frames:
+        try:
+            if frame.evaluate("() => document.querySelector('.js-plotly-plot .gtitle') !== null"):
+                return frame
+        except Exception:  # noqa: BLE001 - a frame that went away or is not readable: not the plot's
+            continue
+    raise RuntimeError(f"no plotly plot in any frame of {page.url}")
 
 
 def _first_render(browser, url: str) -> float:
@@ -237,20 +301,21 @@ def _frame_changes(browser, url: str, frames: list[str]) -> list[float]:
         page.goto(url)
         page.wait_for_function(_DRAWN, polling="raf")
         page.wait_for_timeout(1000)  # let the page settle (Streamlit's first rerun, fonts)
+        frame = _plot_frame(page)
         out = []
         for label in frames:
-            page.evaluate(_ARM_FRAME_TIMER, label)
-            step = page.locator(".slider-label-group").filter(has_text=re.compile(rf"^{re.escape(label)}$")).first
-            box = step.bounding_box()
+            frame.evaluate(_ARM_FRAME_TIMER, label)
+            step = frame.locator(".slider-label-group").filter(has_text=re.compile(rf"^{re.escape(label)}$")).first
+            box = step.bounding_box()  # in the page's coordinates, also inside an iframe
             # plotly's slider takes clicks on its rail; click above the step's label.
             page.mouse.click(box["x"] + box["width"] / 2, box["y"] - 10)
-            out.append(page.evaluate("() => window.__frame") / 1000)
+            out.append(frame.evaluate("() => window.__frame") / 1000)
         return out
     finally:
         context.close()
 
 
-def browser_times(root: str, frames: list[str], proj=None, metrics=None, rounds: int = 3) -> None:
+def browser_times(root: str, frames: list[str], proj=None, metrics=None, rounds: int = 3) -> dict:
     """The dashboard against a bare plotly page of the same figure, side by side in headless Chromium.
 
     The bare page is `figure_html` of the very figure the Distribution page opens on (same traces,
@@ -334,6 +399,15 @@ def browser_times(root: str, frames: list[str], proj=None, metrics=None, rounds:
         )
     ratio = statistics.median(changes["dashboard"]) / statistics.median(changes["bare"])
     print(f"browser  frame change ratio, dashboard / bare:           {ratio:7.2f} x")
+    return {
+        "first_render_s": {k: [round(v, 3) for v in firsts[k]] for k in firsts},
+        "first_render_median_s": {k: round(v, 3) for k, v in med.items()},
+        "first_render_ratio": round(med["dashboard"] / med["bare"], 3),
+        "frame_change_ms": {k: [round(1000 * v, 1) for v in changes[k]] for k in changes},
+        "frame_change_median_ms": {k: round(1000 * statistics.median(changes[k]), 1) for k in changes},
+        "frame_change_ratio": round(ratio, 3),
+        "targets": {"first_render_ratio": 1.5, "frame_change_ms": 100},
+    }
 
 
 if __name__ == "__main__":

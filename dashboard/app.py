@@ -12,7 +12,9 @@ computation lives in `labkit.viz`, and every read goes through the caches in `la
 
 import streamlit as st
 
-st.set_page_config(page_title="labkit dashboard", page_icon=":material/graphic_eq:", layout="wide")
+# An emoji icon: Streamlit draws it in the page, where a ":material/...:" icon is fetched from Google's fonts
+# server (the dashboard fetches nothing).
+st.set_page_config(page_title="labkit dashboard", page_icon="📊", layout="wide")
 
 pages = [
     st.Page("pages/distribution.py", title="Distribution", icon=":material/scatter_plot:", default=True),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from labkit.viz import data
+from labkit.viz.components import figure_payload, plot_component
 
 
 def store_ui() -> list:
@@ -42,25 +43,49 @@ def run_picker_ui(rows: list, key: str, label: str = "Run"):
     return rows[labels.index(choice)] if choice in labels else rows[0]
 
 
-def plot(fig, key: str | None = None, filename: str = "labkit-figure", select: bool = False):
+def plot(
+    fig,
+    key: str | None = None,
+    filename: str = "labkit-figure",
+    select: bool = False,
+    own_frames: bool = False,
+    selection_key: str | None = None,
+):
     """Draw a plotly figure at full width with its own colours (not Streamlit's theme).
 
     The plot's toolbar is always shown; its camera icon saves the figure as a PNG (``filename.png``,
     twice the screen resolution). With ``select=True`` box and lasso selections rerun the page and
-    the selection event is returned (its points carry the point codes as ``customdata``).
+    the selection event is returned (`labkit.viz.components.selected_codes` reads its point codes).
+
+    ``own_frames=True`` draws it with labkit's plot component (`labkit.viz.components`): plotly.js in
+    its own iframe, where frame changes and Play never wait on Streamlit, and the figure travels as
+    typed arrays. ``selection_key`` names what the points' codes refer to (a run and space); a
+    selection made on other points is not returned. Falls back to `st.plotly_chart` when the
+    component cannot be loaded.
     """
+    config = {
+        "displaylogo": False,
+        "displayModeBar": True,
+        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
+    }
+    component = plot_component() if own_frames else None
+    if component is not None:
+        spec, fig_key = figure_payload(fig)
+        event = component(
+            spec=spec,
+            figure_key=fig_key,
+            key=key,
+            default=None,
+            config=config,
+            select=select,
+            selection_key=selection_key,
+            height=int(fig.layout.height or 450),
+        )
+        if event and selection_key is not None and event.get("figure") != selection_key:
+            return None
+        return event
     extra = {"on_select": "rerun", "selection_mode": ("lasso", "box", "points")} if select else {}
-    return st.plotly_chart(
-        fig,
-        theme=None,
-        key=key,
-        config={
-            "displaylogo": False,
-            "displayModeBar": True,
-            "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
-        },
-        **extra,
-    )
+    return st.plotly_chart(fig, theme=None, key=key, config=config, **extra)
 
 
 def download_ui(fig, filename: str, key: str) -> None:

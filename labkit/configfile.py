@@ -124,7 +124,7 @@ def _text(value) -> str:
 def _coerce(action: argparse.Action, key: str, value, path: Path):
     """The file's `value` for `action`, as the parsed command line would hold it; LabkitError if it cannot be."""
     where = f"{path}: {key} = {value!r}"
-    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction, argparse.BooleanOptionalAction)):
         if not isinstance(value, bool):
             raise LabkitError(f"{where}: use true or false")
         return value

@@ -23,7 +23,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from dashboard_fixtures import make_audio_run, make_augmenter_run, make_store
+from dashboard_fixtures import make_audio_run, make_augmenter_run, make_store, make_training_run
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,6 +39,7 @@ CHROMIUM_ARGS = [
 ]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+BIG, BIG_ITERATIONS = "aaec-big", (0, 10, 20, 30)  # 3,000 train + 1,000 test + 600 generated x 4
 
 
 def _free_port() -> int:
@@ -58,6 +59,8 @@ def dashboard_url(tmp_path_factory):
         store = Path(given)
     else:
         store = tmp_path_factory.mktemp("browser-runs")
+        # Over 5,000 points (WebGL): the plot component plays its frames itself. The oldest run.
+        make_training_run(store, BIG, n_train=3000, n_test=1000, n_gen=600, iterations=BIG_ITERATIONS)
         make_audio_run(store, tmp_path_factory.mktemp("browser-corpus"))  # the inspector's run (real wavs)
         make_augmenter_run(store)  # made before make_store, so the training run of make_store is the newest
         make_store(store)
@@ -115,6 +118,18 @@ def _opening_and_last_iteration(store: Path) -> tuple[int, int]:
     pytest.skip(f"no run with recorded snapshots in {store}")
 
 
+# The Distribution plot is drawn by labkit's plot component (`labkit.viz.components`), in an iframe.
+PLOT_IFRAME = 'iframe[title*="labkit_plot"]'
+
+
+def _plot_frame(page):
+    """The frame of the Distribution plot (the component's iframe), once plotly has drawn in it."""
+    page.locator(PLOT_IFRAME).first.wait_for()
+    frame = page.locator(PLOT_IFRAME).first.element_handle().content_frame()
+    frame.locator(".js-plotly-plot .gtitle, .js-plotly-plot .annotation-text").first.wait_for()
+    return frame
+
+
 def _no_exception(page) -> None:
     errors = page.locator('[data-testid="stException"]')
     assert errors.count() == 0, errors.first.inner_text()
@@ -144,33 +159,34 @@ def test_dashboard_in_chromium(dashboard_url):
             # Distribution page (the default): the plot appears with its play button and slider.
             page.goto(dashboard_url)
             page.get_by_text("Distribution of generated samples").wait_for()
-            plot = page.locator(".js-plotly-plot").first
-            plot.wait_for()
-            page.locator(".updatemenu-button").first.wait_for()
+            plot = _plot_frame(page)
+            plot.locator(".updatemenu-button").first.wait_for()
             # The page opens on the last iteration; the coverage panel beside the plot follows it.
             page.get_by_text(f"Coverage · iteration {last}").wait_for()
             _no_exception(page)
             # dashboard/.streamlit/config.toml: no Deploy button, no developer menu.
             assert page.locator('[data-testid="stAppDeployButton"]').count() == 0
             assert page.locator('[data-testid="stMainMenu"]').count() == 0
-            title = page.locator(".gtitle").first
-            assert title.text_content().startswith(f"iteration {last} (cumulative)")
+            title = plot.locator(".gtitle").first
+            plot.wait_for_function(
+                f"() => document.querySelector('.gtitle').textContent.startsWith('iteration {last} (cumulative)')"
+            )
             # Back to the first frame with the Streamlit slider, then play from there.
             page.get_by_role("slider").first.focus()
             page.keyboard.press("Home")
             page.get_by_text(f"Coverage · iteration {first}").wait_for()
-            page.wait_for_function(
+            plot.wait_for_function(
                 f"() => document.querySelector('.gtitle').textContent.startsWith('iteration {first} (cumulative)')"
             )
             title_before = title.text_content()
 
             # Play: plotly steps through the frames in the browser until the last iteration.
-            page.locator(".updatemenu-button", has_text="Play").first.click()
+            plot.locator(".updatemenu-button", has_text="Play").first.click()
             until_last = (
                 "() => { const e = document.querySelector('.gtitle');"
                 f" return e && e.textContent.startsWith('iteration {last} '); }}"
             )
-            page.wait_for_function(until_last, timeout=60_000)
+            plot.wait_for_function(until_last, timeout=60_000)
             # The last frame's title carries its own coverage metrics, not the first frame's.
             title_after = title.text_content()
             assert title_after != title_before and "test_gain" in title_after
@@ -178,7 +194,7 @@ def test_dashboard_in_chromium(dashboard_url):
             page.get_by_role("slider").first.focus()
             page.keyboard.press("End")
             page.get_by_text(f"Coverage · iteration {last}").wait_for()
-            page.wait_for_function(until_last)
+            plot.wait_for_function(until_last)
             _no_exception(page)
             page.wait_for_timeout(700)  # let the redrawn plot settle before the picture
             page.screenshot(path=str(SHOTS / "distribution.png"), full_page=True)
@@ -262,30 +278,31 @@ def test_two_generators_side_by_side_and_figure_downloads(dashboard_url, tmp_pat
             page.set_default_timeout(60_000)
             page.goto(dashboard_url)
             page.get_by_text("Distribution of generated samples").wait_for()
-            page.locator(".js-plotly-plot").first.wait_for()
+            _plot_frame(page)
             _choose(page, "Run", label)
             _choose(page, "Space", a)
             _choose(page, "Beside it", f"{run_id} · {b}")
             # Two panels, one title each, in one plane: both sides' axes have the same range.
             has = "() => [...document.querySelectorAll('.annotation-text')].some(e => e.textContent.includes({!r}))"
-            page.wait_for_function(has.format(f"{name_b} · iteration"))
-            page.wait_for_function(has.format(f"{name_a} · iteration"))
+            plot = _plot_frame(page)
+            plot.wait_for_function(has.format(f"{name_b} · iteration"))
+            plot.wait_for_function(has.format(f"{name_a} · iteration"))
             _no_exception(page)
-            ranges = page.evaluate(
+            ranges = plot.evaluate(
                 "() => { const l = document.querySelector('.js-plotly-plot')._fullLayout;"
                 " return [l.xaxis.range, l.xaxis2.range, l.yaxis.range, l.yaxis2.range]; }"
             )
             assert ranges[0] == ranges[1] and ranges[2] == ranges[3]
             # Play: both sides step together until B's last recorded iteration.
-            page.locator(".updatemenu-button", has_text="Play").first.click()
-            page.wait_for_function(has.format(f"{name_b} · iteration {last_b} "), timeout=90_000)
+            plot.locator(".updatemenu-button", has_text="Play").first.click()
+            plot.wait_for_function(has.format(f"{name_b} · iteration {last_b} "), timeout=90_000)
             page.wait_for_timeout(700)
             page.screenshot(path=str(SHOTS / "distribution-pair.png"), full_page=True)
 
             # PNG through the plot's toolbar (plotly draws it in the browser).
-            page.locator(".js-plotly-plot").first.hover()
+            plot.locator(".js-plotly-plot").first.hover()
             with page.expect_download() as png:
-                page.locator('.modebar-btn[data-title="Download plot as a PNG"]').first.click()
+                plot.locator('.modebar-btn[data-title="Download plot as a PNG"]').first.click()
             png_path = tmp_path / png.value.suggested_filename
             png.value.save_as(png_path)
             assert png_path.suffix == ".png" and png_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -356,9 +373,9 @@ _DRAWN_POINTS = (
 )
 
 
-def _lasso_everything(page) -> None:
+def _lasso_everything(page, plot) -> None:
     """Drag plotly's lasso (the Distribution plot opens in lasso mode) around the whole plot area."""
-    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    box = plot.locator(".js-plotly-plot .nsewdrag").first.bounding_box()  # in the page's coordinates
     x0, y0, x1, y1 = box["x"] + 2, box["y"] + 2, box["x"] + box["width"] - 2, box["y"] + box["height"] - 2
     page.mouse.move(x0, y0)
     page.mouse.down()
@@ -392,10 +409,10 @@ def test_inspector_lasso_audio_neighbours_and_uncovered_rings(dashboard_url):
             page.set_default_timeout(60_000)
             page.goto(dashboard_url)
             page.get_by_text("Distribution of generated samples").wait_for()
-            page.locator(".js-plotly-plot").first.wait_for()
+            plot = _plot_frame(page)
             _choose(page, "Run", f"{audio_run.run_id} [{audio_run.kind}]")
             page.get_by_text(f"Coverage · iteration {last}").wait_for()
-            page.wait_for_function(
+            plot.wait_for_function(
                 f"() => document.querySelector('.gtitle').textContent.startsWith('iteration {last} ')"
             )
             _no_exception(page)
@@ -404,14 +421,14 @@ def test_inspector_lasso_audio_neighbours_and_uncovered_rings(dashboard_url):
             page.get_by_text("How far to trust the plane at this frame").wait_for()
 
             # The uncovered-test toggle adds rings around test samples: more points drawn.
-            before = page.evaluate(_DRAWN_POINTS)
+            before = plot.evaluate(_DRAWN_POINTS)
             page.get_by_text("Ring test samples outside every training ball").click()
             page.get_by_text("test samples lie outside every training ball").wait_for()
-            page.wait_for_function(f"() => ({_DRAWN_POINTS})() > {before}")
+            plot.wait_for_function(f"() => ({_DRAWN_POINTS})() > {before}")
             _no_exception(page)
 
             # A lasso around everything lists the points in the table.
-            _lasso_everything(page)
+            _lasso_everything(page, plot)
             page.get_by_text(re.compile(r"^\d+ point\(s\) selected\.")).wait_for()
             n_selected = int(page.get_by_text(re.compile(r"point\(s\) selected")).inner_text().split()[0])
             assert n_selected > 20
@@ -445,5 +462,73 @@ def test_inspector_lasso_audio_neighbours_and_uncovered_rings(dashboard_url):
                 page.get_by_text(heading).first.wait_for()
                 page.wait_for_timeout(1500)  # the pop-up, when enabled, comes with the session
                 _no_exception(page)
+        finally:
+            browser.close()
+
+
+# Pixels the plot component painted in its canvas of generated points.
+_PAINTED = """() => { const c = document.querySelector('canvas.labkit-frame-layer');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0; for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) n++; } return n; }"""
+
+
+def test_big_run_plays_selects_and_saves_in_the_plot_component(dashboard_url, tmp_path):
+    """Over 5,000 points (WebGL) the plot component draws each frame's generated points into its own
+    canvas under plotly's WebGL layer; plotly's slider and Play change frames without a Streamlit rerun;
+    a lasso selects the frame's generated points too; the PNG button saves them with the rest."""
+    from playwright.sync_api import sync_playwright
+
+    from labkit.runstore import RunStore
+
+    dashboard_url, _, store = dashboard_url
+    info = next((i for i in RunStore(store).list_runs() if i.run_id == BIG), None)
+    if info is None:
+        pytest.skip(f"{store} has no {BIG} run (LABKIT_E2E_RUNS)")
+    first, last = BIG_ITERATIONS[0], BIG_ITERATIONS[-1]
+    at = "() => document.querySelector('.gtitle').textContent.startsWith('iteration {} ')"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1500}, accept_downloads=True)
+            page.set_default_timeout(60_000)
+            page.goto(dashboard_url)
+            _plot_frame(page)
+            _choose(page, "Run", f"{info.run_id} [{info.kind}]")
+            page.get_by_text(f"Coverage · iteration {last}").wait_for()
+            plot = _plot_frame(page)
+            plot.wait_for_function(at.format(last))
+            _no_exception(page)
+            assert plot.locator("canvas.labkit-frame-layer").count() == 1
+            at_last = plot.evaluate(_PAINTED)
+            assert at_last > 1000
+
+            # plotly's own slider: the first frame has fewer generated points; Streamlit does not rerun.
+            step = plot.locator(".slider-label-group").filter(has_text=re.compile(rf"^{first}$")).first
+            box = step.bounding_box()
+            page.mouse.click(box["x"] + box["width"] / 2, box["y"] - 10)
+            plot.wait_for_function(at.format(first))
+            assert 0 < plot.evaluate(_PAINTED) < at_last
+            assert page.get_by_text(f"Coverage · iteration {last}").count() == 1
+            # Play: to the last frame.
+            plot.locator(".updatemenu-button", has_text="Play").first.click()
+            plot.wait_for_function(at.format(last), timeout=60_000)
+            plot.wait_for_function(f"() => ({_PAINTED})() === {at_last}")
+
+            # A lasso around everything: every real point and every generated point of the frame.
+            _lasso_everything(page, plot)
+            page.get_by_text(re.compile(r"^\d+ point\(s\) selected\.")).wait_for()
+            n_selected = int(page.get_by_text(re.compile(r"point\(s\) selected")).inner_text().split()[0])
+            assert n_selected == 3000 + 1000 + 600 * len(BIG_ITERATIONS)
+            _choose(page, "Point to inspect", f"gen:{last}:0", typed=True)
+            page.get_by_text(re.compile(rf"^gen:{last}:0 · class")).first.wait_for()
+            _no_exception(page)
+
+            # The PNG button: plotly draws the whole figure, generated points included.
+            plot.locator(".js-plotly-plot").first.hover()
+            with page.expect_download() as png:
+                plot.locator('.modebar-btn[data-title="Download plot as a PNG"]').first.click()
+            path = tmp_path / png.value.suggested_filename
+            png.value.save_as(path)
+            assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 20_000
         finally:
             browser.close()

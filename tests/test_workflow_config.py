@@ -145,6 +145,24 @@ def test_missing_config_and_rerun_without_config(tmp_path, capsys):
     assert "run.json" in capsys.readouterr().err
 
 
+def test_a_config_file_false_turns_a_boolean_optional_flag_off(tmp_path):
+    """``tune = false`` in a config file means --no-tune (it once became the truthy string "false")."""
+    p = argparse.ArgumentParser(prog="x")
+    sub = p.add_subparsers(dest="command")
+    a = sub.add_parser("a")
+    a.add_argument("--tune", action=argparse.BooleanOptionalAction, default=True)
+    a.add_argument("--config")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("tune = false\n")
+    assert parse_args(p, ["a", "--config", str(cfg)]).tune is False
+    assert parse_args(p, ["a", "--config", str(cfg), "--tune"]).tune is True  # the command line wins
+    cfg.write_text('tune = "no"\n')
+    from labkit.errors import LabkitError
+
+    with pytest.raises(LabkitError, match="use true or false"):
+        parse_args(p, ["a", "--config", str(cfg)])
+
+
 def test_parse_args_records_the_sub_command():
     p = argparse.ArgumentParser(prog="x")
     sub = p.add_subparsers(dest="command")

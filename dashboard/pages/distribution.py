@@ -9,7 +9,10 @@ in that same plane, so frames do not jump.
 **Beside it** puts a second generator recorded on the same real data (e.g. another augmenter of the
 same comparison) in the same plane with the same axes; both play together.
 
-▶ Play is plotly's animation over frames already in the page (no server work while it plays).
+The plot is drawn by labkit's plot component (`labkit.viz.components`: plotly.js in its own iframe,
+the figure sent as typed arrays; `st.plotly_chart` when the component cannot load). ▶ Play and the
+plot's own slider change frames inside it (no server work, no rerun); above 5,000 points it paints
+each frame's generated points into a canvas under plotly's WebGL layer instead of redrawing WebGL.
 The iteration slider picks the frame the plot opens on and the metrics shown beside it; moving it
 only indexes cached arrays (the figure for each slider position is cached too). Every figure can be
 downloaded as interactive HTML (button) or PNG (the camera icon of the plot's toolbar).
@@ -30,6 +33,7 @@ from labkit.metrics.coverage import METRIC_HELP
 from labkit.runstore import Run
 from labkit.viz import data
 from labkit.viz import reference as reference_view  # --- calib: oracle reference scale ---
+from labkit.viz.components import selected_codes
 from labkit.viz.inspect import code_for as inspect_code
 from labkit.viz.projection import run_fingerprint
 
@@ -207,7 +211,14 @@ else:
     file_stem = f"{row.run_id}-{space}-vs-{pair[1]}"
 
 with left:
-    event = common.plot(fig, key="dist_plot", filename=file_stem, select=pair is None)
+    event = common.plot(
+        fig,
+        key="dist_plot",
+        filename=file_stem,
+        select=pair is None,
+        own_frames=True,
+        selection_key=f"{row.path}|{space}",
+    )
     if not iterations:
         st.info("This run has real data but no generated snapshots yet (snapshots/<space>/iter_*.npz).")
     n_gen = len(proj.y_gen) + (len(proj_b.y_gen) if proj_b is not None else 0)
@@ -307,14 +318,7 @@ st.subheader("Inspect points")
 if pair is not None:
     st.info("Choose (nothing) in **Beside it** to select and inspect points of one generator.")
     st.stop()
-picked = []
-if event is not None:
-    for point in event.get("selection", {}).get("points", []):
-        code = point.get("customdata")
-        if isinstance(code, list):
-            code = code[0] if code else None
-        if code is not None:
-            picked.append(int(code))
+picked = selected_codes(event)
 typed = st.text_input(
     "…or name points",
     key="dist_keys",

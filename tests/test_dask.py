@@ -82,7 +82,7 @@ def test_compare_command_with_a_scheduler(cluster, table, tmp_path, capsys):
     Features(meta=meta, X=X, names=[f"f{j}" for j in range(X.shape[1])], feature_set="toy", settings={}).to_parquet(
         path
     )
-    argv = ["compare", str(path), "--augmenters", "none,ros", "--seeds", "1", "--json"]
+    argv = ["compare", str(path), "--augmenters", "none,ros", "--seeds", "1", "--no-tune", "--json"]
     assert main(argv + ["--out", str(tmp_path / "a"), "--scheduler", lc.scheduler_address]) == 0
     on_cluster = json.loads(capsys.readouterr().out)
     assert main(argv + ["--out", str(tmp_path / "b")]) == 0

@@ -265,7 +265,7 @@ def test_labkit_compare_runs_both_oracles_end_to_end(corpus, tmp_path, capsys):
         "--augmenters",
         "none,oracle-speakers,oracle-population",
     ]
-    argv += ["--protocol", "loso", "--seeds", "1", "--classifier", "svm-linear", "--amount", "1.0"]
+    argv += ["--protocol", "loso", "--seeds", "1", "--classifier", "svm-linear", "--amount", "1.0", "--no-tune"]
     assert main([*argv, "--out", str(out), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     tasks = [json.loads(p.read_text()) for p in sorted((Run(out).path / "tasks").glob("*.json"))]
@@ -313,7 +313,7 @@ def test_labkit_coverage_gives_the_oracles_reference_scale_and_stores_it(corpus,
 
     out = tmp_path / "run"
     argv = ["compare", corpus["source"], "--features", "egemaps", "--augmenters", "none,ros", "--protocol", "loso"]
-    assert main([*argv, "--seeds", "1", "--record-every", "1", "--out", str(out)]) == 0
+    assert main([*argv, "--seeds", "1", "--record-every", "1", "--no-tune", "--out", str(out)]) == 0
     capsys.readouterr()
     cov = ["coverage", str(out), "--space", "aug-ros", "--k", "2", "--max-samples", "60", "--projections", "none"]
     assert main(cov) == 0
@@ -348,7 +348,7 @@ def test_labkit_coverage_gives_the_oracles_reference_scale_and_stores_it(corpus,
     frame.to_csv(table, index=False)
     other = tmp_path / "csv-run"
     argv = ["compare", str(table), "--label-column", "emotion", "--speaker-column", "speaker", "--id-column", "id"]
-    assert main([*argv, "--augmenters", "none,ros", "--record-every", "1", "--seeds", "1", "--out", str(other)]) == 0
+    assert main([*argv, "--augmenters", "none,ros", "--record-every", "1", "--seeds", "1", "--no-tune", "--out", str(other)]) == 0
     capsys.readouterr()
     assert main(["coverage", str(other), "--k", "2", "--max-samples", "60", "--projections", "none"]) == 0
     assert "no oracle reference exists" in capsys.readouterr().out

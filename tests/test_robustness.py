@@ -322,7 +322,7 @@ COMPARE_BAD = {
 @pytest.mark.parametrize("case", list(COMPARE_BAD))
 def test_bad_compare_options_exit_2_and_leave_no_run(case, toy_file, tmp_path, capsys):
     out = tmp_path / "run"
-    argv = ["compare", str(toy_file), "--augmenters", "none,noise", "--seeds", "1", "--out", str(out)]
+    argv = ["compare", str(toy_file), "--augmenters", "none,noise", "--seeds", "1", "--no-tune", "--out", str(out)]
     assert main(argv + COMPARE_BAD[case]) == 2
     err = capsys.readouterr().err
     assert "error:" in err and "Traceback" not in err
@@ -340,14 +340,14 @@ def test_out_that_cannot_be_a_run_directory(toy_file, tmp_path, capsys):
         (a_file / "run", "is a file"),
         (someones_folder, "not a labkit run"),
     ):
-        assert main(["compare", str(toy_file), "--augmenters", "none", "--seeds", "1", "--out", str(out)]) == 2
+        assert main(["compare", str(toy_file), "--augmenters", "none", "--seeds", "1", "--no-tune", "--out", str(out)]) == 2
         assert message in capsys.readouterr().err
     assert a_file.read_text() == "x" and sorted(p.name for p in someones_folder.iterdir()) == ["notes.txt"]
 
 
 def test_param_typo_then_the_corrected_command_into_the_same_out(toy_file, tmp_path, capsys):
     out = tmp_path / "run"
-    base = ["compare", str(toy_file), "--augmenters", "none,noise", "--seeds", "1", "--out", str(out)]
+    base = ["compare", str(toy_file), "--augmenters", "none,noise", "--seeds", "1", "--no-tune", "--out", str(out)]
     assert main(base + ["--param", "noise.scal=0.2"]) == 2
     assert not out.exists()
     assert main(base + ["--param", "noise.scale=0.2"]) == 0  # used to be refused as "a different experiment"
@@ -462,7 +462,7 @@ def test_a_one_sample_class_run_ends_failed(toy_file, tmp_path, capsys):
         settings={},
     ).to_parquet(path)
     out = tmp_path / "run"
-    assert main(["compare", str(path), "--augmenters", "none,smote", "--seeds", "1", "--out", str(out)]) == 2
+    assert main(["compare", str(path), "--augmenters", "none,smote", "--seeds", "1", "--no-tune", "--out", str(out)]) == 2
     assert "only 1 training sample" in capsys.readouterr().err
     status = open_run(out).status
     assert status["state"] == "failed" and "smote" in status["message"].lower()
@@ -891,10 +891,10 @@ def test_augment_amount_0_behaves_as_in_compare(toy_file, tmp_path, capsys):
     table = pd.read_csv(out)
     assert len(table) == 144 and set(table["origin"]) == {"real"}  # 6 speakers x 3 emotions x 8
     # compare accepts amount 0: its augmenters add nothing, the no-augmentation baseline runs
-    argv = ["compare", str(toy_file), "--augmenters", "none,smote", "--amount", "0", "--seeds", "1"]
+    argv = ["compare", str(toy_file), "--augmenters", "none,smote", "--amount", "0", "--seeds", "1", "--no-tune"]
     assert main([*argv, "--out", str(tmp_path / "c")]) == 0
     # without "none" in the list too (it planned no task and raised KeyError: 'augmenter')
-    argv = ["compare", str(toy_file), "--augmenters", "smote", "--amount", "0", "--seeds", "1", "--json"]
+    argv = ["compare", str(toy_file), "--augmenters", "smote", "--amount", "0", "--seeds", "1", "--no-tune", "--json"]
     capsys.readouterr()
     assert main([*argv, "--out", str(tmp_path / "c2")]) == 0
     assert set(json.loads(capsys.readouterr().out)) == {"none"}
@@ -950,7 +950,7 @@ def test_all_constant_feature_columns_are_an_error_and_some_a_warning(tmp_path, 
     flat = _table_csv(tmp_path / "flat.csv", np.ones((36, 4)))
     out = tmp_path / "run"
     # used to print "UAR 14.3 [14.3, 14.3]" and exit 0
-    assert main(["compare", str(flat), "--augmenters", "none", "--seeds", "1", "--out", str(out)]) == 2
+    assert main(["compare", str(flat), "--augmenters", "none", "--seeds", "1", "--no-tune", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "flat.csv: all 4 feature column(s) are constant" in err and not out.exists()
     rng = np.random.default_rng(0)
@@ -1003,7 +1003,7 @@ def test_check_task_result_names_an_edited_task(toy_file, tmp_path):
     from labkit.experiment.metrics import check_task_result
 
     out = tmp_path / "run"
-    assert main(["compare", str(toy_file), "--augmenters", "none", "--seeds", "1", "--out", str(out)]) == 0
+    assert main(["compare", str(toy_file), "--augmenters", "none", "--seeds", "1", "--no-tune", "--out", str(out)]) == 0
     task_file = sorted((out / "tasks").glob("*.json"))[0]
     row = json.loads(task_file.read_text())
     assert check_task_result(row) is row  # a real task passes, re-scored from its y_true / y_pred
@@ -1021,7 +1021,7 @@ def test_check_task_result_names_an_edited_task(toy_file, tmp_path):
 
 def test_an_edited_task_is_named_and_computed_again_on_resume(toy_file, tmp_path, capsys):
     out = tmp_path / "run"
-    argv = ["compare", str(toy_file), "--augmenters", "none", "--seeds", "1", "--out", str(out), "--json"]
+    argv = ["compare", str(toy_file), "--augmenters", "none", "--seeds", "1", "--no-tune", "--out", str(out), "--json"]
     assert main(argv) == 0
     first = capsys.readouterr().out
     task_file = sorted((out / "tasks").glob("*.json"))[0]

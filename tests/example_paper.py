@@ -161,8 +161,8 @@ def _summary(tasks, plan: Plan) -> Report:
         "differences (labkit.experiment.stats.paired_vs).",
         tuning_note(
             tasks,
-            untuned="Linear SVM with C = 1; --tune chooses C inside every training fold.",
-            tuned="--tune: the SVM's C chosen in every fold by a speaker-grouped inner CV on its real rows",
+            untuned="Linear SVM with C = 1 (--no-tune); by default C is chosen inside every training fold.",
+            tuned="Tuned: the SVM's C chosen in every fold by a speaker-grouped inner CV on its real rows",
         ),
         f"{PAPER_LABEL}: INVENTED numbers for this example; no paper printed them.",
     ]

@@ -54,7 +54,7 @@ def test_the_example_paper_runs_end_to_end_and_resumes(tiny_source, tmp_path, ca
     from labkit.runstore import open_run
 
     out = tmp_path / "run"
-    argv = [tiny_source, "--seeds", "2", "--out", str(out)]
+    argv = [tiny_source, "--seeds", "2", "--no-tune", "--out", str(out)]
     assert _run(argv + ["--max-tasks", "5"]) == 0
     assert "5 of 12 tasks done" in capsys.readouterr().out
     assert _run(argv) == 0

@@ -275,7 +275,7 @@ def _fake_features(n_speakers=4, per=6, dim=12, seed=0):
     )
 
 
-TINY = ["--aae-epochs", "2", "--gan-epochs", "2", "--cgan-epochs", "2", "--batch-size", "16"]
+TINY = ["--aae-epochs", "2", "--gan-epochs", "2", "--cgan-epochs", "2", "--batch-size", "16", "--no-tune"]
 
 
 def _run(argv, monkeypatch, feats):

@@ -451,6 +451,10 @@ def test_table2_and_table3_run(tmp_path, monkeypatch, capsys):
     )
     out = capsys.readouterr().out
     assert "2D code-vectors" in out and "97.09" in out and "first 1 run" in out
+    # the gate: one line per generator the table used, and the claims read through it
+    assert "Gate · gan2d:" in out and "Gate · cgan-improved:" in out and "Gate · cgan-baseline" not in out
+    assert "Claim 'synthetic 2-D codes are recognised far better than improved-conditional rows'" in out
+    assert "Epoch selection · cgan-improved:" in out
     assert (
         _run(
             [
@@ -476,6 +480,15 @@ def test_table2_and_table3_run(tmp_path, monkeypatch, capsys):
     )
     out = capsys.readouterr().out
     assert "cross-corpus studio -> phone (1 fold)" in out and "45.40" in out
+    assert all(f"Gate · {g}:" in out for g in ("gan2d", "cgan-baseline", "cgan-improved"))
+    from labkit.runstore import open_run
+
+    run = open_run(tmp_path / "t3")
+    gate = run.read_json("sahu-table3")["result"]["result"]["gate"]
+    assert set(gate["generators"]) == {"gan2d", "cgan-baseline", "cgan-improved"} and gate["verdict"]
+    assert run.config["cgan_recipe"] == M.CGAN_RECIPE and run.config["cgan_select_every"] == 10
+    task = json.loads(run.read_table("tasks")["gate"].iloc[0])
+    assert task["cgan-improved"]["fold"] == 0 and 0 <= task["cgan-improved"]["fidelity"] <= 1
 
 
 @pytest.mark.slow
@@ -498,3 +511,76 @@ def test_tune_chooses_the_svm_inside_each_fold_and_says_so(tmp_path, monkeypatch
     assert _run(base + ["--out", str(tmp_path / "plain")], monkeypatch, feats) == 0
     assert "tune" not in open_run(tmp_path / "plain").config
     assert "--tune chooses C and gamma" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- issue 17: the cGANs and the gate
+def test_unit_init_gives_the_baseline_generator_the_datas_scale():
+    """Regression: PyTorch's default init starts a 2 -> 64 -> 128 -> D generator at output std ~0.1
+    (the 'std 0.10' of the baseline cGAN) against standardised rows of std 1; g_init='unit' starts near 1."""
+    stds = {}
+    for init in ("torch", "unit"):
+        with T.seeded(0):
+            cgan = M.CGAN(M.cgan_config_for(M.make_aae_config(n_features=400), "baseline", g_init=init))
+        c = torch.arange(4).repeat(200)
+        with torch.no_grad():
+            stds[init] = float(cgan.generate(cgan.noise(c), torch.nn.functional.one_hot(c, 4).float()).std())
+    assert stds["torch"] < 0.2 and 0.5 < stds["unit"] < 2.0
+    with pytest.raises(LabkitError, match="g_init"):
+        M.CGAN(M.make_cgan_config("baseline", n_features=10, g_init="xavier"))
+
+
+def test_improved_preset_is_full_batch_one_d_step_per_epoch():
+    imp = M.make_cgan_config("improved")
+    assert imp.batch_size >= 4096 and imp.g_steps == 5
+    X, y = _blobs()
+    cfg = M.cgan_config_for(_small_aae(), "improved", epochs=2)
+    aae = M.AAE(_small_aae())
+    res = T.train_cgan(X, y, cfg, decoder=aae.decoder, device="cpu")
+    assert len(res.history) == 2 and all(np.isfinite(r["loss_d"]) for r in res.history)
+
+
+def test_gate_selection_keeps_the_last_passing_epoch_and_uses_training_rows_only(monkeypatch):
+    """GateSelection gates the generator on the rows it is given every epoch, keeps the weights of the
+    last epoch that passed, stops `patience` failed checks after a pass, and restores the kept weights."""
+    from labkit.metrics import gate as G
+    from labkit.trainers.common import StopTraining
+
+    X, y = _blobs(n_per_class=20, dim=10)
+    seen = []
+    real_gate = G.gate
+
+    def spy(X_real, y_real, X_gen, y_gen, **kw):  # the real gate, with "passed" = rows near the data
+        seen.append(X_real)
+        r = real_gate(X_real, y_real, X_gen, y_gen, **kw)
+        r.failed = [] if np.abs(X_gen).mean() < 10 else ["precision"]
+        return r
+
+    monkeypatch.setattr(G, "gate", spy)
+    cfg = M.cgan_config_for(_small_aae(), "baseline", epochs=1)
+    with T.seeded(0):
+        model = M.CGAN(cfg)
+    sel = T.GateSelection(X, y, every=1, patience=2, seed=5)
+    row: dict = {}
+    sel(1, model, row)
+    good = {k: v.clone() for k, v in model.generator.state_dict().items()}
+    assert sel.chosen == 1 and row["gate_passed"] == 1.0 and all(a is sel.X for a in seen)
+    with torch.no_grad():  # the generator leaves the data: rows far off
+        model.generator.linears()[-1].bias.add_(50.0)
+    sel(2, model, {})
+    assert sel.chosen == 1 and not sel.log[-1]["passed"]
+    with pytest.raises(StopTraining):
+        sel(3, model, {})
+    sel.restore(model)
+    assert all(torch.equal(good[k], v) for k, v in model.generator.state_dict().items())
+    assert sel.summary() == {"chosen_epoch": 1, "checks": 3, "passed_epochs": [1]}
+    resumed = T.GateSelection(X, y)
+    resumed.load_state_dict(sel.state_dict())
+    assert resumed.summary() == sel.summary()
+    # every `every` epochs only; nothing passed yet: no stop, no restore
+    fresh = T.GateSelection(X, y, every=2)
+    fresh(1, model, {})
+    assert fresh.log == []
+    fresh(2, model, {})
+    fresh(4, model, {})
+    fresh(6, model, {})
+    assert fresh.chosen == 6 and len(fresh.log) == 3

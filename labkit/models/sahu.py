@@ -191,6 +191,8 @@ class CGANConfig:
     prior_std: float = 0.5  # GMM noise: as the AAE's prior
     negative_slope: float = 0.2  # LeakyReLU slope
     init_from_decoder: bool = False  # start G from a trained AAE decoder (Figure 4b/c) instead of random
+    d_cond: str = "input"  # how D reads the one-hot: "input" (first layer only) or "projection" (also <E c, phi(x)>)
+    g_init: str = "torch"  # random init of G: "torch" (PyTorch's default: output std ~0.1) or "unit" (He: std ~1)
     lr_g: float = 1e-4  # generator Adam step
     lr_d: float = 1e-4  # discriminator Adam step
     g_steps: int = 1  # generator steps per discriminator step (improved: 5)
@@ -381,6 +383,29 @@ class ConditionalMLP(nn.Module):
     def forward(self, x: torch.Tensor, onehot: torch.Tensor) -> torch.Tensor:
         return self.rest(self.first(x) + self.cond(onehot))
 
+    @torch.no_grad()
+    def unit_init(self, input_scale: float, negative_slope: float) -> None:
+        """He initialisation scaled so outputs have about unit variance for inputs of size `input_scale`.
+
+        Hidden layers: N(0, 2 / ((1 + slope^2) fan_in)) (variance kept through LeakyReLU); the first
+        layer divided by the input's scale (GMM codes sit at radius `input_scale`, not 1); the output
+        layer N(0, 1 / fan_in) (no activation after it); biases 0. PyTorch's default (uniform
+        +-1/sqrt(fan_in)) shrinks the variance by about 3 per layer: a 2 -> 64 -> 128 -> 1582
+        generator starts at output std 0.1 against standardised data of std 1.
+        """
+        layers = self.linears()
+        gain = 2.0 / (1.0 + negative_slope**2)
+        for i, m in enumerate(layers):
+            fan_in = m.weight.shape[1]
+            var = (1.0 if i == len(layers) - 1 else gain) / fan_in
+            if i == 0:
+                var /= max(float(input_scale), 1.0) ** 2
+            nn.init.normal_(m.weight, 0.0, math.sqrt(var))
+            nn.init.zeros_(m.bias)
+        nn.init.normal_(
+            self.cond.weight, 0.0, math.sqrt(gain / (self.first.weight.shape[1] + self.cond.weight.shape[1]))
+        )
+
     def linears(self) -> list[nn.Linear]:
         """The x-path's Linear layers in order (first, then the rest)."""
         return [self.first] + [m for m in self.rest.modules() if isinstance(m, nn.Linear)]
@@ -398,6 +423,16 @@ class CGAN(nn.Module):
         )  # (B, Z) -> (B, D)
         self.discriminator = ConditionalMLP([cfg.n_features, *cfg.d_hidden, 1], cfg.n_classes, s)  # (B, D) -> (B, 1)
         self.prior = GMMPrior(cfg.n_classes, cfg.code_dim, cfg.prior_radius, cfg.prior_std)
+        if cfg.d_cond == "projection":
+            # one row per class, dotted with D's last hidden features (Miyato & Koyama 2018); starts at 0
+            self.projection = nn.Linear(cfg.n_classes, cfg.d_hidden[-1], bias=False)  # (B, K) -> (B, H)
+            nn.init.zeros_(self.projection.weight)
+        elif cfg.d_cond != "input":
+            raise LabkitError(f"cGAN: d_cond must be 'input' or 'projection', got {cfg.d_cond!r}")
+        if cfg.g_init == "unit":
+            self.generator.unit_init(cfg.prior_radius, s)
+        elif cfg.g_init != "torch":
+            raise LabkitError(f"cGAN: g_init must be 'torch' or 'unit', got {cfg.g_init!r}")
 
     def noise(self, labels: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         return self.prior.sample(labels, generator)  # (B, Z)
@@ -406,7 +441,12 @@ class CGAN(nn.Module):
         return self.generator(z, onehot)  # (B, D)
 
     def critic(self, x: torch.Tensor, onehot: torch.Tensor) -> torch.Tensor:
-        return self.discriminator(x, onehot).squeeze(1)  # (B,)
+        if self.cfg.d_cond != "projection":
+            return self.discriminator(x, onehot).squeeze(1)  # (B,)
+        d = self.discriminator
+        layers = list(d.rest)
+        phi = nn.Sequential(*layers[:-1])(d.first(x) + d.cond(onehot))  # (B, H): last hidden features
+        return (layers[-1](phi) + (self.projection(onehot) * phi).sum(1, keepdim=True)).squeeze(1)  # (B,)
 
     @torch.no_grad()
     def init_from_decoder(self, decoder: nn.Sequential) -> None:

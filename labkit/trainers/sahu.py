@@ -290,7 +290,10 @@ def train_cgan(
     model = _build(CGAN, cfg, device)
     if cfg.init_from_decoder:
         model.init_from_decoder(decoder)
-    g_params, d_params = list(model.generator.parameters()), list(model.discriminator.parameters())
+    g_params = list(model.generator.parameters())
+    d_params = list(model.discriminator.parameters()) + (
+        list(model.projection.parameters()) if hasattr(model, "projection") else []
+    )
     opts = {"g": _optimizer(g_params, cfg.lr_g, cfg), "d": _optimizer(d_params, cfg.lr_d, cfg)}
     gens = Streams(cfg.seed, device)
     start, history, _ = checkpoint.resume(cfg, model, opts, {"streams": gens}, on_epoch) if checkpoint else (0, [], {})
@@ -344,7 +347,7 @@ def train_cgan(
 class GateSelection:
     """An ``on_epoch`` hook that gates a cGAN on its own *training* rows and keeps the best epoch.
 
-    Every `every` epochs it draws one row per training row of each class (noise of its own, seeded
+    Every epoch up to `dense`, then every `every` epochs, it draws one row per training row of each class (noise of its own, seeded
     by `seed`, so the training's noise streams are untouched), measures `labkit.metrics.gate.gate`
     against the training rows (held-out accuracy: speaker-grouped CV over them, via `groups`) and
     keeps a copy of the generator's weights when the gate passes. The kept epoch is the *last*
@@ -358,10 +361,13 @@ class GateSelection:
     or None. No test row is ever used: the caller passes the fold's training rows only.
     """
 
-    def __init__(self, X, y, groups=None, *, every: int = 1, patience: int = 3, seed: int = 0, name: str = "cgan"):
+    def __init__(
+        self, X, y, groups=None, *, every: int = 1, dense: int = 0, patience: int = 3, seed: int = 0, name: str = "cgan"
+    ):
         self.X, self.y = np.asarray(X, np.float32), np.asarray(y, np.int64)
         self.groups = None if groups is None else np.asarray(groups)
         self.every, self.patience, self.seed, self.name = max(1, int(every)), max(1, int(patience)), int(seed), name
+        self.dense = max(0, int(dense))
         self.log: list[dict] = []
         self.chosen: int | None = None
         self._state: dict | None = None
@@ -371,7 +377,7 @@ class GateSelection:
         from labkit.metrics.gate import gate
         from labkit.trainers.common import StopTraining
 
-        if epoch % self.every:
+        if epoch > self.dense and epoch % self.every:
             return
         g = torch.Generator(device=next(model.parameters()).device).manual_seed(self.seed)
         Xg = generate_cgan(model, self.y, g)

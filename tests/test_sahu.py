@@ -77,6 +77,7 @@ def test_presets_are_the_papers_ablations():
     assert (base.init_from_decoder, base.lr_g, base.lr_d, base.g_steps) == (False, 1e-4, 1e-4, 1)
     assert (pre.init_from_decoder, pre.lr_g, pre.g_steps) == (True, 1e-4, 1)
     assert (imp.init_from_decoder, imp.lr_g, imp.lr_d, imp.g_steps) == (True, 1e-3, 1e-4, 5)
+    assert base.g_init == "unit" and {base.d_cond, pre.d_cond, imp.d_cond} == {"projection"}
     with pytest.raises(LabkitError, match="unknown cGAN preset 'better'"):
         M.make_cgan_config("better")
     with pytest.raises(LabkitError, match="hiden"):
@@ -527,6 +528,21 @@ def test_unit_init_gives_the_baseline_generator_the_datas_scale():
     assert stds["torch"] < 0.2 and 0.5 < stds["unit"] < 2.0
     with pytest.raises(LabkitError, match="g_init"):
         M.CGAN(M.make_cgan_config("baseline", n_features=10, g_init="xavier"))
+
+
+def test_projection_discriminator_reads_the_class_and_starts_as_the_plain_one():
+    """d_cond='projection': D(x, c) = out(phi(x, c)) + <E c, phi(x, c)>, E starting at 0 (= 'input' then)."""
+    plain = M.CGAN(M.make_cgan_config("baseline", n_features=10, d_cond="input"))
+    proj = M.CGAN(M.make_cgan_config("baseline", n_features=10, d_cond="projection"))
+    proj.discriminator.load_state_dict(plain.discriminator.state_dict())
+    x, oh = torch.randn(6, 10), torch.eye(4)[[0, 1, 2, 3, 0, 1]]
+    assert torch.allclose(plain.critic(x, oh), proj.critic(x, oh))
+    with torch.no_grad():
+        proj.projection.weight.normal_()
+    assert not torch.allclose(proj.critic(x, oh), proj.critic(x, oh.roll(1, dims=1)))
+    X, y = _blobs()
+    res = T.train_cgan(X, y, M.make_cgan_config("baseline", n_features=10, epochs=1, batch_size=16), device="cpu")
+    assert float(res.model.projection.weight.abs().sum()) > 0  # D's optimiser steps the projection too
 
 
 def test_improved_preset_is_full_batch_one_d_step_per_epoch():

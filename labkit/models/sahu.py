@@ -229,13 +229,13 @@ GAN_PRESETS: dict[str, dict] = {
 }
 
 CGAN_PRESETS: dict[str, dict] = {
-    # Figure 4a: random initialisation, equal learning rates, 1:1 updates.
-    "baseline": dict(init_from_decoder=False, lr_g=1e-4, lr_d=1e-4, g_steps=1),
+    # Figure 4a: random initialisation (He, unit-variance outputs), equal learning rates, 1:1 updates.
+    "baseline": dict(init_from_decoder=False, g_init="unit", lr_g=1e-4, lr_d=1e-4, g_steps=1, d_cond="projection"),
     # Figure 4b: the generator starts from the AAE decoder; otherwise the baseline.
-    "pretrained": dict(init_from_decoder=True, lr_g=1e-4, lr_d=1e-4, g_steps=1),
+    "pretrained": dict(init_from_decoder=True, lr_g=1e-4, lr_d=1e-4, g_steps=1, d_cond="projection"),
     # Figure 4c, "improved conditional GAN": decoder init, generator lr 1e-3 vs 1e-4, five G steps per D step;
     # full-batch (one D step and five G steps per epoch, up to 4096 training rows): see "Model selection".
-    "improved": dict(init_from_decoder=True, lr_g=1e-3, lr_d=1e-4, g_steps=5, batch_size=4096),
+    "improved": dict(init_from_decoder=True, lr_g=1e-3, lr_d=1e-4, g_steps=5, batch_size=4096, d_cond="projection"),
 }
 # The version of the presets' recipe a reproduction run records (its identity): 2 = the improved preset is
 # full-batch and runs select their cGAN epochs by the gate (issue 17); runs without the key used version 1.

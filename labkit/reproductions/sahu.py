@@ -25,6 +25,19 @@ Tuning on the real rows, not on each augmented set, is a choice: an inner CV ove
 would train every generator again in every inner fold; one fixed setting per fold also keeps
 gamma from shrinking when far-off synthetic rows inflate a training set's variance.
 
+Every task also gates the generators it used (`labkit.metrics.gate`, against the fold's training
+rows, after the classifiers are fitted and from noise of its own): ``gan2d`` in the code plane and
+``cgan-baseline`` / ``cgan-improved`` in the standardised feature space. The table prints one
+"Gate · <generator>" line each (fold means, `gate_summary` / `gate_lines`), its ``--json`` holds them
+(``gate``), and each claim's verdict is read through the gate of the generator it rests on
+(`gated_verdict`): a claim that does not reproduce on a generator that failed the gate is
+"inconclusive", not "not reproduced". Each cGAN's epoch is chosen by the same gate on the training
+rows (`labkit.trainers.sahu.GateSelection`, ``--select-every``; why in `labkit.models.sahu`).
+
+Run identity: ``cgan_recipe`` (`labkit.models.sahu.CGAN_RECIPE`, the presets' version) and
+``cgan_select_every`` (with the selection on) are in every new run's config; runs made before them
+(the former presets, last epoch kept) are another experiment and are not resumed into.
+
 The first task (seed 0, first fold) also records, for the dashboard: per-epoch history tables
 (``history-aae``, ``history-gan2d``, ``history-cgan-baseline``, ``history-cgan-improved`` and, in
 Table 1, ``history-gan1582``: the vanilla GAN straight on the features, the paper's failed attempt)

@@ -373,6 +373,19 @@ def test_no_test_speaker_reaches_anything_fitted(tmp_path, monkeypatch):
         checkpoint_every=0,
         tune=True,
         speakers=feats.meta["speaker"].to_numpy(),
+        select_every=1,
+    )
+    # the gate (the table's and the cGANs' epoch selection) measures against training rows only
+    from labkit.metrics import gate as G
+
+    gate_seen = []
+    real_gate = G.gate
+    monkeypatch.setattr(
+        G,
+        "gate",
+        lambda Xr, yr, Xg, yg, **kw: (
+            gate_seen.append((np.asarray(Xr).copy(), kw.get("groups"))) or real_gate(Xr, yr, Xg, yg, **kw)
+        ),
     )
     from labkit.runstore import Run
 
@@ -391,6 +404,10 @@ def test_no_test_speaker_reaches_anything_fitted(tmp_path, monkeypatch):
     for Xt, groups in tune_seen:
         assert len(Xt) == len(fold.train_idx) and not test_speakers & set(groups.tolist())
     np.testing.assert_allclose(tune_seen[0][0], train_rows, rtol=1e-5, atol=1e-5)
+    assert len(gate_seen) >= 3  # gan2d, both cGANs, and the selection's checks
+    for Xr, groups in gate_seen:
+        assert len(Xr) == len(fold.train_idx) and not test_speakers & set(np.asarray(groups).tolist())
+        assert Xr.shape[1] == 2 or np.allclose(Xr, train_rows, rtol=1e-5, atol=1e-5)
     for Xa in svm_seen:  # no classifier is trained on a test row
         d = np.abs(Xa[:, None, :] - test_rows[None, :, :]).max(axis=2) if Xa.shape[1] == test_rows.shape[1] else None
         assert d is None or d.min() > 1e-4
@@ -485,7 +502,7 @@ def test_table2_and_table3_run(tmp_path, monkeypatch, capsys):
     from labkit.runstore import open_run
 
     run = open_run(tmp_path / "t3")
-    gate = run.read_json("sahu-table3")["result"]["result"]["gate"]
+    gate = run.read_json("sahu-table3")["result"]["gate"]
     assert set(gate["generators"]) == {"gan2d", "cgan-baseline", "cgan-improved"} and gate["verdict"]
     assert run.config["cgan_recipe"] == M.CGAN_RECIPE and run.config["cgan_select_every"] == 10
     task = json.loads(run.read_table("tasks")["gate"].iloc[0])

@@ -129,7 +129,10 @@ rows):
   0.96 / 1.00 / 0.14; 120 0.50 / 0.94 / 1.00 / 0.15; 180 0.49 / 0.97 / 0.97 / 0.18. It never
   passes: the discriminator wins (D(x) 0.97-0.99, D(G(z)) 0.02-0.06 from epoch ~120) and the rows
   shrink towards their class centres (spread 0.14-0.18 < 0.25), as the paper's own Figure 4a says
-  of this ablation ("a lack of convergence"). Other settings within the recipe tried on the same
+  of this ablation ("a lack of convergence"). A longer budget does not reach a pass either: the rows
+  widen again (spread 0.23 at 300 epochs, 0.27 at 450, 0.34 at 600-700) but leave the data as they
+  do (precision 0.60 at 300, 0.22 at 450, 0.04-0.07 at 600-700; C2ST 1.00 from 300), with fidelity
+  oscillating between 10 and 69 %. Other settings within the recipe tried on the same
   fold: PyTorch init at 1e-3 for both (fidelity 5-45 %, spread 0.03-0.13 through 125 epochs),
   full-batch at 1e-3 (spread 0.02-0.08 through 200), He init at 1e-3 (fidelity 0 % at 20 epochs,
   spread 0.09), He init without projection at 1e-4 (fidelity 5-22 %, spread 0.16-0.20). The first

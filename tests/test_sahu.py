@@ -77,6 +77,7 @@ def test_presets_are_the_papers_ablations():
     assert (base.init_from_decoder, base.lr_g, base.lr_d, base.g_steps) == (False, 1e-4, 1e-4, 1)
     assert (pre.init_from_decoder, pre.lr_g, pre.g_steps) == (True, 1e-4, 1)
     assert (imp.init_from_decoder, imp.lr_g, imp.lr_d, imp.g_steps) == (True, 1e-3, 1e-4, 5)
+    assert base.g_init == "unit" and {base.d_cond, pre.d_cond, imp.d_cond} == {"projection"}
     with pytest.raises(LabkitError, match="unknown cGAN preset 'better'"):
         M.make_cgan_config("better")
     with pytest.raises(LabkitError, match="hiden"):
@@ -275,7 +276,7 @@ def _fake_features(n_speakers=4, per=6, dim=12, seed=0):
     )
 
 
-TINY = ["--aae-epochs", "2", "--gan-epochs", "2", "--cgan-epochs", "2", "--batch-size", "16"]
+TINY = ["--aae-epochs", "2", "--gan-epochs", "2", "--cgan-epochs", "2", "--batch-size", "16", "--no-tune"]
 
 
 def _run(argv, monkeypatch, feats):
@@ -372,6 +373,19 @@ def test_no_test_speaker_reaches_anything_fitted(tmp_path, monkeypatch):
         checkpoint_every=0,
         tune=True,
         speakers=feats.meta["speaker"].to_numpy(),
+        select_every=1,
+    )
+    # the gate (the table's and the cGANs' epoch selection) measures against training rows only
+    from labkit.metrics import gate as G
+
+    gate_seen = []
+    real_gate = G.gate
+    monkeypatch.setattr(
+        G,
+        "gate",
+        lambda Xr, yr, Xg, yg, **kw: (
+            gate_seen.append((np.asarray(Xr).copy(), kw.get("groups"))) or real_gate(Xr, yr, Xg, yg, **kw)
+        ),
     )
     from labkit.runstore import Run
 
@@ -390,6 +404,10 @@ def test_no_test_speaker_reaches_anything_fitted(tmp_path, monkeypatch):
     for Xt, groups in tune_seen:
         assert len(Xt) == len(fold.train_idx) and not test_speakers & set(groups.tolist())
     np.testing.assert_allclose(tune_seen[0][0], train_rows, rtol=1e-5, atol=1e-5)
+    assert len(gate_seen) >= 3  # gan2d, both cGANs, and the selection's checks
+    for Xr, groups in gate_seen:
+        assert len(Xr) == len(fold.train_idx) and not test_speakers & set(np.asarray(groups).tolist())
+        assert Xr.shape[1] == 2 or np.allclose(Xr, train_rows, rtol=1e-5, atol=1e-5)
     for Xa in svm_seen:  # no classifier is trained on a test row
         d = np.abs(Xa[:, None, :] - test_rows[None, :, :]).max(axis=2) if Xa.shape[1] == test_rows.shape[1] else None
         assert d is None or d.min() > 1e-4
@@ -451,6 +469,10 @@ def test_table2_and_table3_run(tmp_path, monkeypatch, capsys):
     )
     out = capsys.readouterr().out
     assert "2D code-vectors" in out and "97.09" in out and "first 1 run" in out
+    # the gate: one line per generator the table used, and the claims read through it
+    assert "Gate · gan2d:" in out and "Gate · cgan-improved:" in out and "Gate · cgan-baseline" not in out
+    assert "Claim 'synthetic 2-D codes are recognised far better than improved-conditional rows'" in out
+    assert "Epoch selection · cgan-improved:" in out
     assert (
         _run(
             [
@@ -476,6 +498,15 @@ def test_table2_and_table3_run(tmp_path, monkeypatch, capsys):
     )
     out = capsys.readouterr().out
     assert "cross-corpus studio -> phone (1 fold)" in out and "45.40" in out
+    assert all(f"Gate · {g}:" in out for g in ("gan2d", "cgan-baseline", "cgan-improved"))
+    from labkit.runstore import open_run
+
+    run = open_run(tmp_path / "t3")
+    gate = run.read_json("sahu-table3")["result"]["gate"]
+    assert set(gate["generators"]) == {"gan2d", "cgan-baseline", "cgan-improved"} and gate["verdict"]
+    assert run.config["cgan_recipe"] == M.CGAN_RECIPE and run.config["cgan_select_every"] == 10
+    task = json.loads(run.read_table("tasks")["gate"].iloc[0])
+    assert task["cgan-improved"]["fold"] == 0 and 0 <= task["cgan-improved"]["fidelity"] <= 1
 
 
 @pytest.mark.slow
@@ -498,3 +529,91 @@ def test_tune_chooses_the_svm_inside_each_fold_and_says_so(tmp_path, monkeypatch
     assert _run(base + ["--out", str(tmp_path / "plain")], monkeypatch, feats) == 0
     assert "tune" not in open_run(tmp_path / "plain").config
     assert "--tune chooses C and gamma" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- issue 17: the cGANs and the gate
+def test_unit_init_gives_the_baseline_generator_the_datas_scale():
+    """Regression: PyTorch's default init starts a 2 -> 64 -> 128 -> D generator at output std ~0.1
+    (the 'std 0.10' of the baseline cGAN) against standardised rows of std 1; g_init='unit' starts near 1."""
+    stds = {}
+    for init in ("torch", "unit"):
+        with T.seeded(0):
+            cgan = M.CGAN(M.cgan_config_for(M.make_aae_config(n_features=400), "baseline", g_init=init))
+        c = torch.arange(4).repeat(200)
+        with torch.no_grad():
+            stds[init] = float(cgan.generate(cgan.noise(c), torch.nn.functional.one_hot(c, 4).float()).std())
+    assert stds["torch"] < 0.2 and 0.5 < stds["unit"] < 2.0
+    with pytest.raises(LabkitError, match="g_init"):
+        M.CGAN(M.make_cgan_config("baseline", n_features=10, g_init="xavier"))
+
+
+def test_projection_discriminator_reads_the_class_and_starts_as_the_plain_one():
+    """d_cond='projection': D(x, c) = out(phi(x, c)) + <E c, phi(x, c)>, E starting at 0 (= 'input' then)."""
+    plain = M.CGAN(M.make_cgan_config("baseline", n_features=10, d_cond="input"))
+    proj = M.CGAN(M.make_cgan_config("baseline", n_features=10, d_cond="projection"))
+    proj.discriminator.load_state_dict(plain.discriminator.state_dict())
+    x, oh = torch.randn(6, 10), torch.eye(4)[[0, 1, 2, 3, 0, 1]]
+    assert torch.allclose(plain.critic(x, oh), proj.critic(x, oh))
+    with torch.no_grad():
+        proj.projection.weight.normal_()
+    assert not torch.allclose(proj.critic(x, oh), proj.critic(x, oh.roll(1, dims=1)))
+    X, y = _blobs()
+    res = T.train_cgan(X, y, M.make_cgan_config("baseline", n_features=10, epochs=1, batch_size=16), device="cpu")
+    assert float(res.model.projection.weight.abs().sum()) > 0  # D's optimiser steps the projection too
+
+
+def test_improved_preset_is_full_batch_one_d_step_per_epoch():
+    imp = M.make_cgan_config("improved")
+    assert imp.batch_size >= 4096 and imp.g_steps == 5
+    X, y = _blobs()
+    cfg = M.cgan_config_for(_small_aae(), "improved", epochs=2)
+    aae = M.AAE(_small_aae())
+    res = T.train_cgan(X, y, cfg, decoder=aae.decoder, device="cpu")
+    assert len(res.history) == 2 and all(np.isfinite(r["loss_d"]) for r in res.history)
+
+
+def test_gate_selection_keeps_the_last_passing_epoch_and_uses_training_rows_only(monkeypatch):
+    """GateSelection gates the generator on the rows it is given every epoch, keeps the weights of the
+    last epoch that passed, stops `patience` failed checks after a pass, and restores the kept weights."""
+    from labkit.metrics import gate as G
+    from labkit.trainers.common import StopTraining
+
+    X, y = _blobs(n_per_class=20, dim=10)
+    seen = []
+    real_gate = G.gate
+
+    def spy(X_real, y_real, X_gen, y_gen, **kw):  # the real gate, with "passed" = rows near the data
+        seen.append(X_real)
+        r = real_gate(X_real, y_real, X_gen, y_gen, **kw)
+        r.failed = [] if np.abs(X_gen).mean() < 10 else ["precision"]
+        return r
+
+    monkeypatch.setattr(G, "gate", spy)
+    cfg = M.cgan_config_for(_small_aae(), "baseline", epochs=1)
+    with T.seeded(0):
+        model = M.CGAN(cfg)
+    sel = T.GateSelection(X, y, every=1, patience=2, seed=5)
+    row: dict = {}
+    sel(1, model, row)
+    good = {k: v.clone() for k, v in model.generator.state_dict().items()}
+    assert sel.chosen == 1 and row["gate_passed"] == 1.0 and all(a is sel.X for a in seen)
+    with torch.no_grad():  # the generator leaves the data: rows far off
+        model.generator.linears()[-1].bias.add_(50.0)
+    sel(2, model, {})
+    assert sel.chosen == 1 and not sel.log[-1]["passed"]
+    with pytest.raises(StopTraining):
+        sel(3, model, {})
+    sel.restore(model)
+    assert all(torch.equal(good[k], v) for k, v in model.generator.state_dict().items())
+    assert sel.summary() == {"chosen_epoch": 1, "checks": 3, "passed_epochs": [1]}
+    resumed = T.GateSelection(X, y)
+    resumed.load_state_dict(sel.state_dict())
+    assert resumed.summary() == sel.summary()
+    # every `every` epochs only; nothing passed yet: no stop, no restore
+    fresh = T.GateSelection(X, y, every=2)
+    fresh(1, model, {})
+    assert fresh.log == []
+    fresh(2, model, {})
+    fresh(4, model, {})
+    fresh(6, model, {})
+    assert fresh.chosen == 6 and len(fresh.log) == 3

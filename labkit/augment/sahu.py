@@ -206,14 +206,11 @@ class CGANAugmenter(_SahuBase):
     ----------
     sampling_strategy, random_state : see `labkit.augment.base.Augmenter`
     preset : "baseline", "pretrained" or "improved" (`labkit.models.sahu.CGAN_PRESETS`). The
-        default is "pretrained" (Figure 4b), not the paper's final "improved" (4c): measured on
-        three 10-row classes, "improved" (five generator steps at 10x the discriminator's rate)
-        first runs away from the data (mean |x| 8 after 20 epochs, rows 1/3 nearest their own
-        class mean) and settles there only after about 300 epochs (on the 1582-d IS10 corpus it does
-        not settle at all: it fails the learned-the-data gate through 800 epochs; see
-        `labkit.models.sahu`), while "pretrained" keeps 93-98 % of rows nearest their own class
-        from 20 epochs on. An augmenter must give usable rows at
-        small budgets; ``labkit reproduce sahu-table1`` still runs "improved" as the paper did.
+        default is "pretrained" (Figure 4b), not the paper's final "improved" (4c): on the 1582-d IS10
+        corpus the improved generator stays on the data for only its first two (full-batch) epochs and
+        then leaves it (see `labkit.models.sahu`, issue 17); ``labkit reproduce sahu-table1`` runs
+        "improved" as the paper did and keeps its last epoch that passes the learned-the-data gate on
+        the training rows. This augmenter keeps the last epoch (no selection).
     epochs : cGAN epochs (None: the preset's 100)
     aae_epochs : epochs of the AAE whose decoder initialises the generator (presets pretrained and
         improved; None: 60)

@@ -52,14 +52,16 @@ Choices where the paper is silent (and why)
   decoder" meaningful: the decoder already maps component c to utterances of emotion c. The one-hot
   weights of the generator's first layer start at zero when initialised from the decoder.
 * **Conditioning.** "One-hot on both sides": the first layer of the generator and of the
-  discriminator sees [input, onehot] (`ConditionalMLP`, which computes it without concatenating).
+  discriminator sees [input, onehot] (`ConditionalMLP`, which computes it without concatenating);
+  the discriminator also projects its last hidden features on a per-class vector
+  (``d_cond="projection"``; why in item 2 below).
 * **Losses.** Equation 2 as binary cross-entropy on logits (`discriminator_loss`: mean over the real
   and the fake half, so 0.69 = ln 2 at equilibrium), and the non-saturating generator loss
   ``-log D(G(z))`` (`generator_loss`, also ln 2 at equilibrium) that the GAN papers use in practice.
 * **Learning rates and steps.** Baseline: Adam(1e-4, beta1 0.5) for both players, one generator step
   per discriminator step. Improved: generator 1e-3, discriminator 1e-4 (as printed), five generator
-  steps per discriminator step. An *epoch* is one pass of the real training rows through the
-  discriminator (n / batch discriminator steps).
+  steps per discriminator step, full-batch (item 3 below). An *epoch* is one pass of the real
+  training rows through the discriminator (n / batch discriminator steps).
 * **AAE learning rates.** Adam 1e-3 for all three phases. With the GAN-usual 2e-4 for the
   regularisation phase the reconstruction won: after 60 epochs the training codes of all four
   emotions still overlapped around the origin (an RBF SVM on them: 66 % UAR on the *training*
@@ -68,46 +70,75 @@ Choices where the paper is silent (and why)
   100 epochs, batch 64. Chosen so that one fold of Table 1 trains in under a minute on one idle CPU
   core. The loss curves settle, but settled losses are not learned data: see the next section.
 
-Do the cGAN presets learn the data? (issue 17; measured, presets unchanged)
--------------------------------------------------------------------------------
+Do the cGAN presets learn the data? (issue 17, second pass: three fixes and a selection)
+------------------------------------------------------------------------------------------
 Measured with the "learned the data" gate (`labkit.metrics.gate`) on the embedded corpus (default
 ``synthetic``, anger/happiness/sadness/neutral, IS10, LOSO fold 0: 360 standardised training rows;
-a real-trained linear SVM gets 73 % of held-out speakers' rows right, chance 25 %), one seed,
-generating each training row's class once. Neither preset passes at any budget tried, and no
-budget, batch size or Adam beta_1 within the paper's recipe fixed it:
+the gate's own held-out accuracy on them, a speaker-grouped CV, is 72 %, so fidelity must reach
+54 %), one seed, one generated row per training row (``benchmarks/diag_sahu_cgan.py``, which prints
+the gate per epoch through the ``on_epoch`` hook). What was checked and found right: the features
+are standardised on the training fold before every model; G's output is linear and D sees the
+standardised rows; the 5:1 loop detaches the fakes in the D step, and each optimiser steps only its
+own player's parameters; the losses have the right signs; the GMM noise is drawn from the component
+of the row's own emotion and the same one-hot goes to G and D; `init_from_decoder` copies every
+layer (G equals the decoder at epoch 0). What was wrong, and what changed:
 
-* ``baseline`` (random initialisation, both players Adam 1e-4, 1:1). The "std 0.10" of
-  ``labkit reproduce sahu-table1`` is the generator's *initial* output scale (PyTorch's default
-  initialisation of a 2 -> 64 -> 128 -> 1582 MLP): at 1e-4 it has hardly moved after 100 epochs (std
-  0.13, every row near the origin, fidelity 0 %). The discriminator wins first (d_fake 0.01 from
-  epoch ~200), and the generator then drifts off the data instead of towards it: std 0.98 and
-  precision 0.11 at 500 epochs, std 1.22, precision 0.06, fidelity 22 % at 1000. With "the same
-  learning rates" read as 1e-3 for both, it collapses onto its class means instead: fidelity
-  9-69 %, oscillating, but within-class spread 0.12-0.26 of the real rows' through 1200 epochs.
-* ``improved`` (decoder initialisation, generator 1e-3, discriminator 1e-4, five generator steps
-  per discriminator step). At epoch 0 the generator is the AAE decoder, which passes the gate
-  (fidelity 97 %, precision 0.99, C2ST 0.79, spread 0.38). The generator then moves 50 times as fast
-  as the discriminator that guides it and follows the discriminator's (piecewise linear,
-  unbounded) logit off the data within the first epoch: precision 0.00 and C2ST 1.00 after one
-  epoch, mean |x| 1.1; std 5.4 after 3 epochs, 19 after 6, 13-45 between 10 and 200 (the "std 6.65"
-  is one moment of this excursion). The discriminator reaches its equilibrium (d_real = d_fake = 0.5
-  from ~600 epochs) without pulling the rows back: at 800 epochs std 1.8, mean |x| 1.3, precision
-  0.00, fidelity 38 %. The earlier "settles after about 300 epochs" was measured on three 10-row
-  classes in 6 dimensions and does not carry over to 1582. Adam beta_1 0.9 or 0.0, or full-batch
-  updates, run off the same way (std 10-44 after 25 epochs).
-* ``pretrained`` (decoder initialisation, 1e-4, 1:1), for comparison: it keeps precision 1.00 but
-  the discriminator wins and the rows lose their classes (fidelity 38 % at 25 epochs, 12 % at 100,
-  spread 0.18).
+1. **The baseline generator started at a tenth of the data's scale** ("std 0.10"). PyTorch's default
+   initialisation (uniform +-1/sqrt(fan_in)) shrinks the variance about threefold per layer, so the
+   random 2 -> 64 -> 128 -> 1582 generator starts with output std 0.11 against rows of std 1, and
+   Adam at 1e-4 moves it too slowly to recover (std 0.13 after 100 epochs, every row near the
+   origin). The paper says only "randomly initialize"; ``g_init="unit"`` (He initialisation with
+   unit-variance outputs, `ConditionalMLP.unit_init`) starts it at std 0.75-0.98. Preset ``baseline``.
+2. **The discriminator hardly read the class.** Its one-hot enters the first layer next to 1582
+   features: at initialisation its weights move a hidden unit by ~0.025 where the features move it by
+   ~1, and Adam steps every weight alike, so the feature path outgrows it ~40-fold. Rows of the wrong
+   emotion fooled it: the baseline's fidelity sat at 0-25 % (chance 25 %). The paper says only that
+   the class is "provided as one-hot encoded vectors"; ``d_cond="projection"`` also feeds the one-hot
+   to a projection on D's last hidden features (Miyato & Koyama 2018: D(x, c) = out(phi) + <E c,
+   phi>, E starting at 0, stepped by D's optimiser). Every preset (the ablation stays one change at
+   a time). With 1 and 2 the baseline's fidelity rises to 46-50 % by epochs 80-120.
+3. **The improved generator outran its discriminator within the first epoch.** Adam's step is about
+   lr per weight whatever the gradient's size, so at 1e-3 each of the decoder's 128 x 1582 output
+   weights moves 1e-3 per step in the sign the (slow, nearly linear) discriminator gives, and every
+   feature moves ~0.1-0.2 standard deviations per generator step; with batches of 64 an epoch is 6
+   discriminator and 30 generator steps: precision 0.00 and C2ST 1.00 after epoch 1, std 12 after 5,
+   27 after 10 (plain SGD at the same rates instead moves nothing: G stays the decoder through 100
+   epochs, D at d_real = d_fake = 0.53; not a trained cGAN). The paper gives no batch size; preset
+   ``improved`` trains **full-batch** (``batch_size=4096``: one D step and five G steps per epoch on
+   corpora up to 4096 training rows), which makes an epoch five generator steps and lets the gate
+   see them.
+4. **Model selection by the gate on the training rows** (`labkit.trainers.sahu.GateSelection`, run
+   by the reproduction): after each of a cGAN's first 10 epochs, then every ``--select-every`` (10),
+   the generator is gated against the fold's *training* rows (no test row is used); the weights of
+   the last epoch that passed are kept, and training stops after 3 failed checks that follow a pass.
+   Epoch 0 (the untouched decoder) is never a candidate: a cGAN that never passes keeps its last
+   epoch and its table verdict reads "inconclusive".
 
-Spectral normalisation of the discriminator (outside the recipe, tried in a side script) does not
-help either: ``baseline`` stays at std 0.07-0.12 (spread 0.02) through 200 epochs, ``improved`` still
-runs off (std 83 at 50 epochs). Lower generator rates with the 5:1 updates (also outside the
-recipe) pass only while the generator is still the decoder: lr_g 1e-4 passes at epochs 1-5, then
-leaves the data (precision 0.20 at 25 epochs, 0.05-0.09 at 100-200); lr_g 1e-5 passes through epoch
-25, then the discriminator wins and the classes go (fidelity 45 % at 50, 1 % at 200). Training, in
-every variant tried, only degrades the decoder it starts from. What is left outside the printed recipe (a discriminator warm-up
-against the decoder-initialised generator, a lower generator rate, a gradient penalty) is untried
-here; the presets stay the paper's, and a table built on them reads "inconclusive" through the gate.
+Gate per epoch after these changes (fold 0, seed 0; fidelity / C2ST / precision / spread; std of the
+rows):
+
+* ``improved``: epoch 0 (the decoder, not a candidate) 0.96 / 0.75 / 1.00 / 0.41, std 0.60;
+  **epoch 1 passes** 0.95 / 0.78 / 1.00 / 0.43, std 0.66; **epoch 2 passes** 0.89 / 0.92 / 0.95 /
+  0.47, std 0.82; epoch 3 fails 0.87 / 1.00 / 0.59 / 0.50 (C2ST); epoch 4 0.85 / 1.00 / 0.04 /
+  0.53; epochs 7-10 precision 0.00, std 1.7-2.3 (the projection starts at 0, so epochs 1-2 are the
+  same with and without it). The selection keeps epoch 2: a generator *trained* for ten steps from
+  the decoder, a little wider (spread 0.47 against 0.41) and still on the data. That is all the
+  improved recipe gives on 360 rows: every further step leaves the data.
+* ``baseline`` (He init, projection, both Adam 1e-4, 1:1, batch 64): epoch 1 0.25 / 1.00 / 0.03 /
+  0.28, std 0.98; epoch 20 0.25 / 0.99 / 0.87 / 0.17 40 0.25 / 0.99 / 0.99 / 0.17; 80 0.46 /
+  0.96 / 1.00 / 0.14; 120 0.50 / 0.94 / 1.00 / 0.15; 180 0.49 / 0.97 / 0.97 / 0.18. It never
+  passes: the discriminator wins (D(x) 0.97-0.99, D(G(z)) 0.02-0.06 from epoch ~120) and the rows
+  shrink towards their class centres (spread 0.14-0.18 < 0.25), as the paper's own Figure 4a says
+  of this ablation ("a lack of convergence"). A longer budget does not reach a pass either: the rows
+  widen again (spread 0.23 at 300 epochs, 0.27 at 450, 0.34 at 600-700) but leave the data as they
+  do (precision 0.60 at 300, 0.22 at 450, 0.04-0.07 at 600-700; C2ST 1.00 from 300), with fidelity
+  oscillating between 10 and 69 %. Other settings within the recipe tried on the same
+  fold: PyTorch init at 1e-3 for both (fidelity 5-45 %, spread 0.03-0.13 through 125 epochs),
+  full-batch at 1e-3 (spread 0.02-0.08 through 200), He init at 1e-3 (fidelity 0 % at 20 epochs,
+  spread 0.09), He init without projection at 1e-4 (fidelity 5-22 %, spread 0.16-0.20). The first
+  pass (PyTorch init, no projection) also tried spectral normalisation of D, outside the recipe
+  (std 0.07-0.12 through 200 epochs). What is left outside the printed recipe (a gradient penalty,
+  minibatch discrimination against the collapse) is untried.
 
 Note also: any generator drawing from a 2-D code (all of this paper's) puts its rows on a 2-D sheet
 of the 1582-d space, so its k-NN recall is 0 by construction (the AAE's own reconstructions: recall
@@ -191,10 +222,13 @@ class CGANConfig:
     prior_std: float = 0.5  # GMM noise: as the AAE's prior
     negative_slope: float = 0.2  # LeakyReLU slope
     init_from_decoder: bool = False  # start G from a trained AAE decoder (Figure 4b/c) instead of random
+    d_cond: str = "input"  # how D reads the one-hot: "input" (first layer only) or "projection" (also <E c, phi(x)>)
+    g_init: str = "torch"  # random init of G: "torch" (PyTorch's default: output std ~0.1) or "unit" (He: std ~1)
     lr_g: float = 1e-4  # generator Adam step
     lr_d: float = 1e-4  # discriminator Adam step
     g_steps: int = 1  # generator steps per discriminator step (improved: 5)
     beta1: float = 0.5  # Adam beta_1
+    optimizer: str = "adam"  # "adam" (Adam(lr, (beta1, 0.999))) or "sgd" (plain SGD, lr, no momentum)
     epochs: int = 100  # passes of the real rows through the discriminator
     batch_size: int = 64  # minibatch size
     seed: int = 0  # initialisation, shuffling and noise
@@ -226,13 +260,17 @@ GAN_PRESETS: dict[str, dict] = {
 }
 
 CGAN_PRESETS: dict[str, dict] = {
-    # Figure 4a: random initialisation, equal learning rates, 1:1 updates.
-    "baseline": dict(init_from_decoder=False, lr_g=1e-4, lr_d=1e-4, g_steps=1),
+    # Figure 4a: random initialisation (He, unit-variance outputs), equal learning rates, 1:1 updates.
+    "baseline": dict(init_from_decoder=False, g_init="unit", lr_g=1e-4, lr_d=1e-4, g_steps=1, d_cond="projection"),
     # Figure 4b: the generator starts from the AAE decoder; otherwise the baseline.
-    "pretrained": dict(init_from_decoder=True, lr_g=1e-4, lr_d=1e-4, g_steps=1),
-    # Figure 4c, "improved conditional GAN": decoder init, generator lr 1e-3 vs 1e-4, five G steps per D step.
-    "improved": dict(init_from_decoder=True, lr_g=1e-3, lr_d=1e-4, g_steps=5),
+    "pretrained": dict(init_from_decoder=True, lr_g=1e-4, lr_d=1e-4, g_steps=1, d_cond="projection"),
+    # Figure 4c, "improved conditional GAN": decoder init, generator lr 1e-3 vs 1e-4, five G steps per D step;
+    # full-batch (one D step and five G steps per epoch, up to 4096 training rows): see "Model selection".
+    "improved": dict(init_from_decoder=True, lr_g=1e-3, lr_d=1e-4, g_steps=5, batch_size=4096, d_cond="projection"),
 }
+# The version of the presets' recipe a reproduction run records (its identity): 2 = the improved preset is
+# full-batch and runs select their cGAN epochs by the gate (issue 17); runs without the key used version 1.
+CGAN_RECIPE = 2
 
 
 def make_aae_config(**overrides) -> AAEConfig:
@@ -376,6 +414,29 @@ class ConditionalMLP(nn.Module):
     def forward(self, x: torch.Tensor, onehot: torch.Tensor) -> torch.Tensor:
         return self.rest(self.first(x) + self.cond(onehot))
 
+    @torch.no_grad()
+    def unit_init(self, input_scale: float, negative_slope: float) -> None:
+        """He initialisation scaled so outputs have about unit variance for inputs of size `input_scale`.
+
+        Hidden layers: N(0, 2 / ((1 + slope^2) fan_in)) (variance kept through LeakyReLU); the first
+        layer divided by the input's scale (GMM codes sit at radius `input_scale`, not 1); the output
+        layer N(0, 1 / fan_in) (no activation after it); biases 0. PyTorch's default (uniform
+        +-1/sqrt(fan_in)) shrinks the variance by about 3 per layer: a 2 -> 64 -> 128 -> 1582
+        generator starts at output std 0.1 against standardised data of std 1.
+        """
+        layers = self.linears()
+        gain = 2.0 / (1.0 + negative_slope**2)
+        for i, m in enumerate(layers):
+            fan_in = m.weight.shape[1]
+            var = (1.0 if i == len(layers) - 1 else gain) / fan_in
+            if i == 0:
+                var /= max(float(input_scale), 1.0) ** 2
+            nn.init.normal_(m.weight, 0.0, math.sqrt(var))
+            nn.init.zeros_(m.bias)
+        nn.init.normal_(
+            self.cond.weight, 0.0, math.sqrt(gain / (self.first.weight.shape[1] + self.cond.weight.shape[1]))
+        )
+
     def linears(self) -> list[nn.Linear]:
         """The x-path's Linear layers in order (first, then the rest)."""
         return [self.first] + [m for m in self.rest.modules() if isinstance(m, nn.Linear)]
@@ -393,6 +454,16 @@ class CGAN(nn.Module):
         )  # (B, Z) -> (B, D)
         self.discriminator = ConditionalMLP([cfg.n_features, *cfg.d_hidden, 1], cfg.n_classes, s)  # (B, D) -> (B, 1)
         self.prior = GMMPrior(cfg.n_classes, cfg.code_dim, cfg.prior_radius, cfg.prior_std)
+        if cfg.d_cond == "projection":
+            # one row per class, dotted with D's last hidden features (Miyato & Koyama 2018); starts at 0
+            self.projection = nn.Linear(cfg.n_classes, cfg.d_hidden[-1], bias=False)  # (B, K) -> (B, H)
+            nn.init.zeros_(self.projection.weight)
+        elif cfg.d_cond != "input":
+            raise LabkitError(f"cGAN: d_cond must be 'input' or 'projection', got {cfg.d_cond!r}")
+        if cfg.g_init == "unit":
+            self.generator.unit_init(cfg.prior_radius, s)
+        elif cfg.g_init != "torch":
+            raise LabkitError(f"cGAN: g_init must be 'torch' or 'unit', got {cfg.g_init!r}")
 
     def noise(self, labels: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         return self.prior.sample(labels, generator)  # (B, Z)
@@ -401,7 +472,12 @@ class CGAN(nn.Module):
         return self.generator(z, onehot)  # (B, D)
 
     def critic(self, x: torch.Tensor, onehot: torch.Tensor) -> torch.Tensor:
-        return self.discriminator(x, onehot).squeeze(1)  # (B,)
+        if self.cfg.d_cond != "projection":
+            return self.discriminator(x, onehot).squeeze(1)  # (B,)
+        d = self.discriminator
+        layers = list(d.rest)
+        phi = nn.Sequential(*layers[:-1])(d.first(x) + d.cond(onehot))  # (B, H): last hidden features
+        return (layers[-1](phi) + (self.projection(onehot) * phi).sum(1, keepdim=True)).squeeze(1)  # (B,)
 
     @torch.no_grad()
     def init_from_decoder(self, decoder: nn.Sequential) -> None:
@@ -547,6 +623,7 @@ __all__ = [
     "CGANConfig",
     "GAN_PRESETS",
     "CGAN_PRESETS",
+    "CGAN_RECIPE",
     "make_aae_config",
     "make_gan_config",
     "make_cgan_config",

@@ -90,6 +90,13 @@ def _adam(params, lr: float, beta1: float) -> torch.optim.Adam:
     return torch.optim.Adam(params, lr=lr, betas=(beta1, 0.999))
 
 
+def _optimizer(params, lr: float, cfg) -> torch.optim.Optimizer:
+    """The cGAN's optimiser of one player: Adam(lr, (beta1, 0.999)) or plain SGD(lr) (``cfg.optimizer``)."""
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=lr)
+    return _adam(params, lr, cfg.beta1)
+
+
 def _end_epoch(row, epoch, total, model, cfg, opts, gens, history, on_epoch, checkpoint) -> bool:
     """The contract's epoch end: the hook, the history row, the checkpoint; True when a hook stopped it."""
     stop = call_hook(on_epoch, epoch, model, row)
@@ -283,8 +290,11 @@ def train_cgan(
     model = _build(CGAN, cfg, device)
     if cfg.init_from_decoder:
         model.init_from_decoder(decoder)
-    g_params, d_params = list(model.generator.parameters()), list(model.discriminator.parameters())
-    opts = {"g": _adam(g_params, cfg.lr_g, cfg.beta1), "d": _adam(d_params, cfg.lr_d, cfg.beta1)}
+    g_params = list(model.generator.parameters())
+    d_params = list(model.discriminator.parameters()) + (
+        list(model.projection.parameters()) if hasattr(model, "projection") else []
+    )
+    opts = {"g": _optimizer(g_params, cfg.lr_g, cfg), "d": _optimizer(d_params, cfg.lr_d, cfg)}
     gens = Streams(cfg.seed, device)
     start, history, _ = checkpoint.resume(cfg, model, opts, {"streams": gens}, on_epoch) if checkpoint else (0, [], {})
     done = start
@@ -328,6 +338,79 @@ def train_cgan(
         if _end_epoch(row, done, cfg.epochs, model, cfg, opts, gens, history, on_epoch, checkpoint):
             break
     return _result(model, history, t_start, device, cfg, start, done, cfg.epochs)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Model selection by the learned-the-data gate on the training rows
+
+
+class GateSelection:
+    """An ``on_epoch`` hook that gates a cGAN on its own *training* rows and keeps the best epoch.
+
+    Every epoch up to `dense`, then every `every` epochs, it draws one row per training row of each class (noise of its own, seeded
+    by `seed`, so the training's noise streams are untouched), measures `labkit.metrics.gate.gate`
+    against the training rows (held-out accuracy: speaker-grouped CV over them, via `groups`) and
+    keeps a copy of the generator's weights when the gate passes. The kept epoch is the *last*
+    gated epoch that passed (the most trained generator that still produces data-like rows). After
+    `patience` failed checks in a row that follow a pass, it stops the training (`StopTraining`):
+    the generator has left the data and the rest of the budget would only be thrown away.
+
+    `restore(model)` puts the kept weights back (a no-op when no epoch passed: the final model
+    stays, and the table's gate then reads it as failed). `log` holds one row per check (epoch,
+    passed, fidelity, real_accuracy, c2st_auc, precision, spread, gen_std); `chosen` the kept epoch
+    or None. No test row is ever used: the caller passes the fold's training rows only.
+    """
+
+    def __init__(
+        self, X, y, groups=None, *, every: int = 1, dense: int = 0, patience: int = 3, seed: int = 0, name: str = "cgan"
+    ):
+        self.X, self.y = np.asarray(X, np.float32), np.asarray(y, np.int64)
+        self.groups = None if groups is None else np.asarray(groups)
+        self.every, self.patience, self.seed, self.name = max(1, int(every)), max(1, int(patience)), int(seed), name
+        self.dense = max(0, int(dense))
+        self.log: list[dict] = []
+        self.chosen: int | None = None
+        self._state: dict | None = None
+        self._fails_after_pass = 0
+
+    def __call__(self, epoch: int, model, row: dict) -> None:
+        from labkit.metrics.gate import gate
+        from labkit.trainers.common import StopTraining
+
+        if epoch > self.dense and epoch % self.every:
+            return
+        g = torch.Generator(device=next(model.parameters()).device).manual_seed(self.seed)
+        Xg = generate_cgan(model, self.y, g)
+        r = gate(self.X, self.y, Xg, self.y, groups=self.groups, generator=self.name)
+        self.log.append({"epoch": epoch, "passed": r.passed, "fidelity": r.fidelity, "real_accuracy": r.real_accuracy,
+                         "c2st_auc": r.c2st_auc, "precision": r.precision, "spread": r.spread,
+                         "gen_std": float(np.std(Xg)) if np.isfinite(Xg).all() else float("inf")})  # fmt: skip
+        row["gate_passed"] = float(r.passed)
+        if r.passed:
+            self.chosen, self._fails_after_pass = epoch, 0
+            self._state = {k: v.detach().clone() for k, v in model.generator.state_dict().items()}
+        elif self.chosen is not None:
+            self._fails_after_pass += 1
+            if self._fails_after_pass >= self.patience:
+                raise StopTraining
+
+    def state_dict(self) -> dict:
+        """Everything a resumed training needs (checkpointed with the model)."""
+        return {"log": list(self.log), "chosen": self.chosen, "state": self._state, "fails": self._fails_after_pass}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.log, self.chosen = list(state["log"]), state["chosen"]
+        self._state, self._fails_after_pass = state["state"], int(state["fails"])
+
+    def restore(self, model) -> None:
+        """Load the kept generator weights into `model` (when an epoch passed)."""
+        if self._state is not None:
+            model.generator.load_state_dict(self._state)
+
+    def summary(self) -> dict:
+        """{"chosen_epoch", "checks", "passed_epochs"} for the task record."""
+        return {"chosen_epoch": self.chosen, "checks": len(self.log),
+                "passed_epochs": [r["epoch"] for r in self.log if r["passed"]]}  # fmt: skip
 
 
 def _dev_generator(seed: int, epoch: int, device: torch.device) -> torch.Generator:
@@ -465,4 +548,5 @@ __all__ = [
     "generate_gan",
     "generate_cgan",
     "sample_labelled_codes",
+    "GateSelection",
 ]

@@ -627,6 +627,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"labkit {' '.join(run_argv)} exited with {code}", file=sys.stderr)
         return 1
     ceiling = max(ceiling, gemm_ceiling(args.device, args.threads))
+    proj = None
+    if args.budget == "paper" and spec.paper is not None and not args.quick:
+        iters = args.epochs_k if args.experiment.startswith("aaec") else None
+        proj = projection(spec, rec, args.epochs_k, iters)
+    if args.json and not args.no_flops:  # the timing figures first, in case the FLOP pass does not finish
+        _write_json(args.json, {**figures(args.experiment, run_argv, args.budget, wall, rec, ceiling, None, proj)})
     flop_rec = None
     if not args.no_flops:
         flop_rec = Recorder(sync)
@@ -635,17 +641,19 @@ def main(argv: list[str] | None = None) -> int:
         if code != 0:
             print("FLOP pass failed", file=sys.stderr)
             return 1
-    proj = None
-    if args.budget == "paper" and spec.paper is not None and not args.quick:
-        iters = args.epochs_k if args.experiment.startswith("aaec") else None
-        proj = projection(spec, rec, args.epochs_k, iters)
     fig = figures(args.experiment, run_argv, args.budget, wall, rec, ceiling, flop_rec, proj)
     fig["paper_budget_note"] = spec.paper_note
     print_table(fig)
     if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(fig, fh, indent=2, default=float)
+        _write_json(args.json, fig)
     return 0
+
+
+def _write_json(path: str, fig: dict) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as fh:
+        json.dump(fig, fh, indent=2, default=float)
+    os.replace(tmp, path)
 
 
 if __name__ == "__main__":

@@ -284,10 +284,12 @@ class Recorder:
 
     def __init__(self, sync=None):
         self.seconds = dict.fromkeys(PARTS, 0.0)
+        self.cpu = dict.fromkeys(PARTS, 0.0)  # process CPU seconds: what a loaded machine does not distort
         self.flops = dict.fromkeys(PARTS, 0)
         self.calls: dict[str, int] = {}
         self.target_seconds: dict[str, float] = {}
-        self.loops: dict[str, dict] = {}  # trainer entry point -> {"seconds", "epochs", "loops", "flops"}
+        self.target_cpu: dict[str, float] = {}
+        self.loops: dict[str, dict] = {}  # trainer entry point -> {"seconds", "cpu", "epochs", "loops", "flops"}
         self.stack: list[dict] = []  # open frames: {"part", "target", "t0", "stolen", "f0"}
         self.counter = None  # a FlopCounterMode during the FLOP pass
         self.total_flops = 0  # every FLOP the counter saw in the pass (parts + other)
@@ -301,7 +303,8 @@ class Recorder:
         self.calls[target] = self.calls.get(target, 0) + 1
         if self.stack and part != OWN_PART:
             return fn(*args, **kwargs)  # inside another part: it owns this time
-        frame = {"part": part, "target": target, "t0": time.perf_counter(), "stolen": 0.0, "fstolen": 0}
+        frame = {"part": part, "target": target, "t0": time.perf_counter(), "c0": time.process_time()}
+        frame.update(stolen=0.0, cstolen=0.0, fstolen=0)
         frame["f0"] = self._flops_now()
         self.stack.append(frame)
         try:
@@ -310,20 +313,24 @@ class Recorder:
             self.sync()
             self.stack.pop()
             elapsed = time.perf_counter() - frame["t0"]
+            cpu = time.process_time() - frame["c0"]
             flops = self._flops_now() - frame["f0"]
             self.seconds[part] += elapsed - frame["stolen"]
+            self.cpu[part] += cpu - frame["cstolen"]
             self.flops[part] += flops - frame["fstolen"]
             self.target_seconds[target] = self.target_seconds.get(target, 0.0) + elapsed - frame["stolen"]
+            self.target_cpu[target] = self.target_cpu.get(target, 0.0) + cpu - frame["cstolen"]
             if self.stack:  # store I/O inside another part: taken out of it
                 self.stack[-1]["stolen"] += elapsed
+                self.stack[-1]["cstolen"] += cpu
                 self.stack[-1]["fstolen"] += flops
 
     def epochs(self, iterable):
         """Wrap an ``epochs_bar`` iterator: time from the first epoch to the end, per trainer."""
         owner = self.stack[0]["target"] if self.stack else "?"
-        rec = self.loops.setdefault(owner, {"seconds": 0.0, "epochs": 0, "loops": 0, "flops": 0})
+        rec = self.loops.setdefault(owner, {"seconds": 0.0, "cpu": 0.0, "epochs": 0, "loops": 0, "flops": 0})
         rec["loops"] += 1
-        t0, f0 = time.perf_counter(), self._flops_now()
+        t0, c0, f0 = time.perf_counter(), time.process_time(), self._flops_now()
         try:
             for epoch in iterable:
                 rec["epochs"] += 1
@@ -331,6 +338,7 @@ class Recorder:
         finally:
             self.sync()
             rec["seconds"] += time.perf_counter() - t0
+            rec["cpu"] += time.process_time() - c0
             rec["flops"] += self._flops_now() - f0
 
 
@@ -410,13 +418,16 @@ def gemm_ceiling(device, threads: int, n: int = 2048, repeats: int = 5) -> float
         a = torch.randn(n, n, device=device)
         b = torch.randn(n, n, device=device)
         torch.matmul(a, b)
+        # CPU: process time per thread (a loaded machine's waiting is not the matmul's); CUDA: wall time
+        on_cpu = torch.device(device).type == "cpu"
+        clock = time.process_time if on_cpu else time.perf_counter
         best = float("inf")
         for _ in range(repeats):
             _sync(device)
-            t = time.perf_counter()
+            t = clock()
             torch.matmul(a, b)
             _sync(device)
-            best = min(best, time.perf_counter() - t)
+            best = min(best, (clock() - t) / (threads if on_cpu else 1))
         return 2 * n**3 / best / 1e9
     finally:
         torch.set_num_threads(old)
@@ -455,8 +466,8 @@ def flop_counter():
     return counter
 
 
-def run_once(argv: list[str], rec: Recorder, flops: bool) -> tuple[float, int, str]:
-    """Run ``labkit <argv> --out <temp dir>`` with the shims; (wall seconds, exit code, captured output)."""
+def run_once(argv: list[str], rec: Recorder, flops: bool) -> tuple[float, float, int, str]:
+    """Run ``labkit <argv> --out <temp dir>`` with the shims; (wall s, CPU s, exit code, captured output)."""
     from labkit.cli import main
 
     with tempfile.TemporaryDirectory(prefix="bench-reproduce-") as tmp:
@@ -466,61 +477,74 @@ def run_once(argv: list[str], rec: Recorder, flops: bool) -> tuple[float, int, s
             counter = contextlib.nullcontext()
             if flops:
                 counter = rec.counter = flop_counter()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             try:
                 with counter:
                     code = main(full)
             except SystemExit as err:  # argparse refusals
                 code = int(err.code or 0)
-            wall = time.perf_counter() - t0
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
             rec.total_flops = int(rec.counter.get_total_flops()) if flops else 0
     rec.counter = None
-    return wall, code, out.getvalue()
+    return wall, cpu, code, out.getvalue()
 
 
 # --------------------------------------------------------------------------- figures
 def projection(spec: Budget, rec: Recorder, k: int, aaec_iterations: int | None) -> dict:
-    """Paper-budget projection of a run timed at k epochs (see the module docstring)."""
-    extra, extra_flops, per_trainer = 0.0, 0, {}
+    """Paper-budget projection of a run timed at k epochs (see the module docstring), in wall and CPU seconds."""
+    extra = {"seconds": 0.0, "cpu": 0.0}
+    extra_flops, per_trainer = 0, {}
     for target, paper in spec.paper_epochs.items():
-        seconds = rec.target_seconds.get(target, 0.0)
-        if not seconds:
+        measured = {"seconds": rec.target_seconds.get(target, 0.0), "cpu": rec.target_cpu.get(target, 0.0)}
+        if not measured["seconds"]:
             continue
         loop = rec.loops.get(target)
+        entry = {"paper_epochs": paper}
+        for clock in ("seconds", "cpu"):
+            if loop and loop["epochs"]:
+                per_epoch = loop[clock] / loop["epochs"]
+                projected = measured[clock] - loop[clock] + per_epoch * paper * loop["loops"]
+                how = f"{loop['epochs']} timed epochs in {loop['loops']} loop(s), {loop['cpu'] / loop['epochs']:.3f} CPU s each"
+            else:  # AAEC: whole training scaled by iterations
+                done = aaec_iterations or k
+                projected = measured[clock] * paper / done
+                how = f"{done} timed iteration(s) per training, scaled x{paper / done:g}"
+            name = "wall" if clock == "seconds" else "cpu"
+            entry.update({f"measured_{name}_s": measured[clock], f"projected_{name}_s": projected, "how": how})
+            extra[clock] += projected - measured[clock]
         if loop and loop["epochs"]:
-            per_epoch = loop["seconds"] / loop["epochs"]
-            projected = seconds - loop["seconds"] + per_epoch * paper * loop["loops"]
-            flops = loop["flops"] / loop["epochs"] * paper * loop["loops"] - loop["flops"]
-            how = f"{loop['epochs']} timed epochs in {loop['loops']} loop(s), {per_epoch:.3f} s each"
-        else:  # AAEC: whole training scaled by iterations
-            done = aaec_iterations or k
-            projected = seconds * paper / done
-            flops = 0
-            how = f"{done} timed iteration(s) per training, scaled x{paper / done:g}"
-        per_trainer[target] = {"measured_s": seconds, "projected_s": projected, "paper_epochs": paper, "how": how}
-        extra += projected - seconds
-        extra_flops += int(flops)
-    return {"extra_s": extra, "extra_flops": extra_flops, "trainers": per_trainer}
+            extra_flops += int(loop["flops"] / loop["epochs"] * paper * loop["loops"] - loop["flops"])
+        per_trainer[target] = entry
+    return {
+        "extra_wall_s": extra["seconds"],
+        "extra_cpu_s": extra["cpu"],
+        "extra_flops": extra_flops,
+        "trainers": per_trainer,
+    }
 
 
-def figures(name, argv, budget, wall, rec, ceiling, flop_rec, proj) -> dict:
+def figures(name, argv, budget, wall, cpu, rec, ceiling, flop_rec, proj) -> dict:
+    """Every figure of one bench run as a JSON-able dict (timing pass `rec`, FLOP pass `flop_rec` or None)."""
     parts = {p: rec.seconds[p] for p in PARTS}
     parts[OTHER] = wall - sum(parts.values())
-    flops = {p: (flop_rec.flops[p] if flop_rec else None) for p in PARTS}
-    total_flops = sum(v for v in flops.values() if v) if flop_rec else None
+    cpus = {p: rec.cpu[p] for p in PARTS}
+    cpus[OTHER] = cpu - sum(cpus.values())
+    flops = dict(flop_rec.flops) if flop_rec else {}
     if flop_rec:
-        flops[OTHER] = int(flop_rec.total_flops) - total_flops
-        total_flops = int(flop_rec.total_flops)
+        flops[OTHER] = flop_rec.total_flops - sum(flops.values())
     out = {
         "experiment": name,
         "budget": budget,
         "argv": argv,
         "wall_s": wall,
+        "cpu_s": cpu,
         "parts": {
             p: {
                 "seconds": parts[p],
                 "share": parts[p] / wall if wall else 0.0,
-                "gflop": (flops.get(p) or 0) / 1e9 if flop_rec else None,
+                "cpu_s": cpus[p],
+                "cpu_share": cpus[p] / cpu if cpu else 0.0,
+                "gflop": flops[p] / 1e9 if flop_rec else None,
             }
             for p in (*PARTS, OTHER)
         },
@@ -531,23 +555,26 @@ def figures(name, argv, budget, wall, rec, ceiling, flop_rec, proj) -> dict:
         "machine": machine_text(),
     }
     if flop_rec:
-        floor = total_flops / (ceiling * 1e9)
-        train_s = parts["generator training"]
-        train_f = flops["generator training"] or 0
+        total = flop_rec.total_flops
+        floor = total / (ceiling * 1e9)
+        train_cpu = cpus["generator training"]
+        train_rate = flops["generator training"] / train_cpu / 1e9 if train_cpu > 0 else None
         out.update(
-            total_gflop=total_flops / 1e9,
+            total_gflop=total / 1e9,
             floor_s=floor,
             wall_over_floor=wall / floor if floor else None,
-            achieved_gflops=total_flops / wall / 1e9,
-            training_gflops=train_f / train_s / 1e9 if train_s else None,
-            training_fraction_of_ceiling=(train_f / train_s / 1e9 / ceiling) if train_s else None,
+            cpu_over_floor=cpu / floor if floor else None,
+            achieved_gflops_per_cpu_s=total / cpu / 1e9 if cpu else None,
+            training_gflops_per_cpu_s=train_rate,
+            training_fraction_of_ceiling=train_rate / ceiling if train_rate is not None else None,
             flop_pass_wall_s=flop_rec.wall,
         )
     if proj is not None:
         out["projection"] = proj
-        out["projected_wall_s"] = wall + proj["extra_s"]
+        out["projected_wall_s"] = wall + proj["extra_wall_s"]
+        out["projected_cpu_s"] = cpu + proj["extra_cpu_s"]
         if flop_rec:
-            pf = total_flops + proj["extra_flops"]
+            pf = flop_rec.total_flops + proj["extra_flops"]
             out["projected_gflop"] = pf / 1e9
             out["projected_floor_s"] = pf / (ceiling * 1e9)
     return out
@@ -563,38 +590,48 @@ def machine_text() -> str:
 
 
 def print_table(fig: dict) -> None:
+    """The bench's printed table: per part wall and CPU seconds and shares (and FLOPs), then the floor."""
     print(f"\n{fig['experiment']} (budget {fig['budget']}): labkit {' '.join(fig['argv'])}")
     print(f"machine: {fig['machine']}; torch threads {fig['threads']}")
     has_flops = "total_gflop" in fig
-    head = f"{'part':<20} {'seconds':>9} {'% wall':>7}" + (f" {'GFLOP':>9} {'GFLOP/s':>8}" if has_flops else "")
+    head = f"{'part':<20} {'wall s':>9} {'% wall':>7} {'CPU s':>9} {'% CPU':>7}"
+    head += f" {'GFLOP':>9} {'GFLOP/CPU s':>11}" if has_flops else ""
     print(head)
     print("-" * len(head))
     for part, v in fig["parts"].items():
-        line = f"{part:<20} {v['seconds']:9.2f} {100 * v['share']:6.1f}%"
+        line = f"{part:<20} {v['seconds']:9.2f} {100 * v['share']:6.1f}% {v['cpu_s']:9.2f} {100 * v['cpu_share']:6.1f}%"
         if has_flops:
-            rate = v["gflop"] / v["seconds"] if v["seconds"] > 0 else 0.0
-            line += f" {v['gflop']:9.3f} {rate:8.2f}"
+            rate = v["gflop"] / v["cpu_s"] if v["cpu_s"] > 0 else 0.0
+            line += f" {v['gflop']:9.3f} {rate:11.2f}"
         print(line)
     print("-" * len(head))
-    total_share = sum(v["share"] for v in fig["parts"].values())
-    print(f"{'wall':<20} {fig['wall_s']:9.2f} {100 * total_share:6.1f}%")
-    print(f"\nfp32 matmul ceiling: {fig['ceiling_gflops']:.1f} GFLOP/s ({fig['threads']} thread(s))")
+    wall_share = sum(v["share"] for v in fig["parts"].values())
+    cpu_share = sum(v["cpu_share"] for v in fig["parts"].values())
+    print(f"{'total':<20} {fig['wall_s']:9.2f} {100 * wall_share:6.1f}% {fig['cpu_s']:9.2f} {100 * cpu_share:6.1f}%")
+    print(
+        f"\nfp32 matmul ceiling: {fig['ceiling_gflops']:.1f} GFLOP/s per thread ({fig['threads']} thread(s), CPU time)"
+    )
     if has_flops:
         print(
-            f"counted FLOPs: {fig['total_gflop']:.3f} GFLOP; floor {fig['floor_s']:.3f} s; wall / floor {fig['wall_over_floor']:.0f}x"
+            f"counted FLOPs: {fig['total_gflop']:.3f} GFLOP; floor {fig['floor_s']:.3f} s; "
+            f"CPU / floor {fig['cpu_over_floor']:.0f}x; wall / floor {fig['wall_over_floor']:.0f}x"
         )
-        if fig["training_gflops"] is not None:
+        if fig["training_gflops_per_cpu_s"] is not None:
             print(
-                f"generator training: {fig['training_gflops']:.2f} GFLOP/s achieved = "
+                f"generator training: {fig['training_gflops_per_cpu_s']:.2f} GFLOP per CPU second = "
                 f"{100 * fig['training_fraction_of_ceiling']:.1f} % of the ceiling"
             )
     busiest = sorted(fig["calls"].items(), key=lambda kv: -kv[1])[:6]
-    print("calls: " + ", ".join(f"{k.rsplit('.', 2)[-2] + '.' + k.rsplit('.', 1)[-1]} x{n}" for k, n in busiest))
+    print("calls: " + ", ".join(f"{'.'.join(k.split('.')[-2:])} x{n}" for k, n in busiest))
     if "projection" in fig:
-        print(f"\npaper budget projected: {fig['projected_wall_s']:.0f} s ({fig['projected_wall_s'] / 60:.1f} min)")
+        print(
+            f"\npaper budget projected: {fig['projected_cpu_s']:.0f} CPU s ({fig['projected_cpu_s'] / 60:.1f} min), "
+            f"{fig['projected_wall_s']:.0f} wall s at this load"
+        )
         for target, t in fig["projection"]["trainers"].items():
             print(
-                f"  {target}: {t['measured_s']:.1f} s measured -> {t['projected_s']:.0f} s ({t['how']}; paper {t['paper_epochs']})"
+                f"  {target}: {t['measured_cpu_s']:.1f} CPU s measured -> {t['projected_cpu_s']:.0f} "
+                f"({t['how']}; paper {t['paper_epochs']})"
             )
         if "projected_floor_s" in fig:
             print(f"  projected FLOPs {fig['projected_gflop']:.1f} GFLOP, floor {fig['projected_floor_s']:.1f} s")
@@ -621,7 +658,7 @@ def main(argv: list[str] | None = None) -> int:
     sync = (lambda: _sync(args.device)) if args.device.startswith("cuda") else None
     ceiling = gemm_ceiling(args.device, args.threads)
     rec = Recorder(sync)
-    wall, code, output = run_once(run_argv, rec, flops=False)
+    wall, cpu, code, output = run_once(run_argv, rec, flops=False)
     if code != 0:
         print(output[-4000:], file=sys.stderr)
         print(f"labkit {' '.join(run_argv)} exited with {code}", file=sys.stderr)
@@ -632,16 +669,16 @@ def main(argv: list[str] | None = None) -> int:
         iters = args.epochs_k if args.experiment.startswith("aaec") else None
         proj = projection(spec, rec, args.epochs_k, iters)
     if args.json and not args.no_flops:  # the timing figures first, in case the FLOP pass does not finish
-        _write_json(args.json, {**figures(args.experiment, run_argv, args.budget, wall, rec, ceiling, None, proj)})
+        _write_json(args.json, {**figures(args.experiment, run_argv, args.budget, wall, cpu, rec, ceiling, None, proj)})
     flop_rec = None
     if not args.no_flops:
         flop_rec = Recorder(sync)
-        flop_wall, code, _ = run_once(run_argv, flop_rec, flops=True)
+        flop_wall, _, code, _ = run_once(run_argv, flop_rec, flops=True)
         flop_rec.wall = flop_wall
         if code != 0:
             print("FLOP pass failed", file=sys.stderr)
             return 1
-    fig = figures(args.experiment, run_argv, args.budget, wall, rec, ceiling, flop_rec, proj)
+    fig = figures(args.experiment, run_argv, args.budget, wall, cpu, rec, ceiling, flop_rec, proj)
     fig["paper_budget_note"] = spec.paper_note
     print_table(fig)
     if args.json:

@@ -466,9 +466,24 @@ def flop_counter():
     return counter
 
 
-def run_once(argv: list[str], rec: Recorder, flops: bool) -> tuple[float, float, int, str]:
-    """Run ``labkit <argv> --out <temp dir>`` with the shims; (wall s, CPU s, exit code, captured output)."""
+def run_once(argv: list[str], rec: Recorder, flops: bool, stop_after: float | None = None):
+    """Run ``labkit <argv> --out <temp dir>`` with the shims; (wall s, CPU s, exit code, captured output, stopped).
+
+    `stop_after` seconds: SIGTERM to this process then, which labkit's run lifecycle turns into a clean
+    stop ("stopped by signal 15"); the figures then cover the work done until then.
+    """
+    import signal
+    import threading
+
     from labkit.cli import main
+
+    fired = threading.Event()
+
+    def stop():
+        fired.set()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    timer = threading.Timer(stop_after, stop) if stop_after else None
 
     with tempfile.TemporaryDirectory(prefix="bench-reproduce-") as tmp:
         full = [*argv, "--out", os.path.join(tmp, "run")]
@@ -478,15 +493,19 @@ def run_once(argv: list[str], rec: Recorder, flops: bool) -> tuple[float, float,
             if flops:
                 counter = rec.counter = flop_counter()
             t0, c0 = time.perf_counter(), time.process_time()
+            if timer is not None:
+                timer.start()
             try:
                 with counter:
                     code = main(full)
             except SystemExit as err:  # argparse refusals
                 code = int(err.code or 0)
             wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            if timer is not None:
+                timer.cancel()
             rec.total_flops = int(rec.counter.get_total_flops()) if flops else 0
     rec.counter = None
-    return wall, cpu, code, out.getvalue()
+    return wall, cpu, code, out.getvalue(), fired.is_set()
 
 
 # --------------------------------------------------------------------------- figures
@@ -593,6 +612,11 @@ def print_table(fig: dict) -> None:
     """The bench's printed table: per part wall and CPU seconds and shares (and FLOPs), then the floor."""
     print(f"\n{fig['experiment']} (budget {fig['budget']}): labkit {' '.join(fig['argv'])}")
     print(f"machine: {fig['machine']}; torch threads {fig['threads']}")
+    if fig.get("stopped_after_s"):
+        print(
+            f"STOPPED after {fig['stopped_after_s']:g} s: {fig['tasks_finished']} of {fig['tasks_in_run']} task(s) "
+            "finished; the figures cover the work done until then"
+        )
     has_flops = "total_gflop" in fig
     head = f"{'part':<20} {'wall s':>9} {'% wall':>7} {'CPU s':>9} {'% CPU':>7}"
     head += f" {'GFLOP':>9} {'GFLOP/CPU s':>11}" if has_flops else ""
@@ -646,6 +670,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="the experiment's tiniest options (seconds)")
     p.add_argument("--epochs-k", type=int, default=2, help="--budget paper: epochs (AAEC: iterations) to time")
     p.add_argument("--no-flops", action="store_true", help="skip the FLOP-counting second pass")
+    p.add_argument(
+        "--stop-after",
+        type=float,
+        default=None,
+        metavar="S",
+        help="stop the experiment after S seconds (labkit's clean stop) and report the work done; no FLOP pass",
+    )
     p.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     argv = list(sys.argv[1:] if argv is None else argv)
     extra = argv[argv.index("--") + 1 :] if "--" in argv else []  # after --: the experiment's own options
@@ -658,8 +689,8 @@ def main(argv: list[str] | None = None) -> int:
     sync = (lambda: _sync(args.device)) if args.device.startswith("cuda") else None
     ceiling = gemm_ceiling(args.device, args.threads)
     rec = Recorder(sync)
-    wall, cpu, code, output = run_once(run_argv, rec, flops=False)
-    if code != 0:
+    wall, cpu, code, output, stopped = run_once(run_argv, rec, flops=False, stop_after=args.stop_after)
+    if code != 0 and not stopped:
         print(output[-4000:], file=sys.stderr)
         print(f"labkit {' '.join(run_argv)} exited with {code}", file=sys.stderr)
         return 1
@@ -668,18 +699,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.budget == "paper" and spec.paper is not None and not args.quick:
         iters = args.epochs_k if args.experiment.startswith("aaec") else None
         proj = projection(spec, rec, args.epochs_k, iters)
-    if args.json and not args.no_flops:  # the timing figures first, in case the FLOP pass does not finish
-        _write_json(args.json, {**figures(args.experiment, run_argv, args.budget, wall, cpu, rec, ceiling, None, proj)})
+    import re
+
+    totals = re.findall(r"\d+/(\d+) \[", output)
+    meta = {
+        "paper_budget_note": spec.paper_note,
+        "stopped_after_s": args.stop_after if stopped else None,
+        "tasks_finished": rec.calls.get("labkit.runstore.Run.save_task", 0),
+        "tasks_in_run": int(totals[-1]) if totals else None,
+    }
+    if args.json and not (args.no_flops or stopped):  # the timing figures first, in case the FLOP pass does not end
+        _write_json(
+            args.json, {**figures(args.experiment, run_argv, args.budget, wall, cpu, rec, ceiling, None, proj), **meta}
+        )
     flop_rec = None
-    if not args.no_flops:
+    if not (args.no_flops or stopped):
         flop_rec = Recorder(sync)
-        flop_wall, _, code, _ = run_once(run_argv, flop_rec, flops=True)
+        flop_wall, _, code, _, _ = run_once(run_argv, flop_rec, flops=True)
         flop_rec.wall = flop_wall
         if code != 0:
             print("FLOP pass failed", file=sys.stderr)
             return 1
-    fig = figures(args.experiment, run_argv, args.budget, wall, cpu, rec, ceiling, flop_rec, proj)
-    fig["paper_budget_note"] = spec.paper_note
+    fig = {**figures(args.experiment, run_argv, args.budget, wall, cpu, rec, ceiling, flop_rec, proj), **meta}
     print_table(fig)
     if args.json:
         _write_json(args.json, fig)

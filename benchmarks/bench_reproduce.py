@@ -30,16 +30,22 @@ other                wall time minus all of the above (planning, pipelines, scal
 Time goes to the *outermost* shim on the stack: a classifier fitted inside the tuning's inner CV is
 tuning time, one fitted by the gate is diagnostics. Store I/O is the exception: it is always its own
 part and is taken out of whatever surrounds it (a checkpoint written inside training is store I/O).
-The parts and "other" add up to the wall time of the ``main`` call by construction.
+The parts and "other" add up to the wall time of the ``main`` call by construction. Every part is
+timed twice: wall seconds and process CPU seconds (``time.process_time``); on a shared machine the
+wall time is mostly waiting for a core, the CPU time is the work, so the CPU shares are the figures to
+read there. ``--stop-after S`` stops the experiment after S seconds (labkit's clean stop on SIGTERM)
+and reports the work done until then (for experiments too long for the machine at hand; the table
+says how many tasks finished).
 
 FLOPs. A second pass runs the same command (fresh directory, same seeds) under
 ``torch.utils.flop_counter.FlopCounterMode`` and reads its total at every outermost shim, so each
 part gets its own count; the counter slows torch down, so the timing pass runs without it. Counted are
 matmuls and convolutions (what FlopCounterMode knows; a GRU on CPU is not counted, so AAEC's floor
 is low). The **ceiling** is the best fp32 ``torch.matmul`` (2048 x 2048) GFLOP/s with the thread count
-the experiment's tasks use (``--threads``, default 1 as in the reproductions), measured before and
-after the run (the better one is kept). **Floor** = counted FLOPs / ceiling: the time the arithmetic
-would take at the ceiling. **wall / floor** says how far above the arithmetic the run is.
+the experiment's tasks use (``--threads``, default 1 as in the reproductions), in CPU time per thread
+on a CPU (wall time on CUDA), measured before and after the run (the better one is kept). **Floor** =
+counted FLOPs / ceiling: the time the arithmetic would take at the ceiling. **CPU / floor** (and wall
+/ floor) says how far above the arithmetic the run is.
 
 Paper budget (``--budget paper``): the experiment is run with the paper's sizes for ``--epochs-k``
 epochs (default 2) and projected to the paper's epoch count. Every trainer of labkit loops over

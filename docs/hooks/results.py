@@ -223,6 +223,37 @@ def coverage_table(d: dict, rows: list[str] | None = None) -> str:
     return "\n".join(lines).rstrip()
 
 
+BENCH_PARTS = [
+    "features",
+    "generator training",
+    "generation",
+    "classifier fits",
+    "tuning",
+    "diagnostics",
+    "store I/O",
+    "other",
+]
+
+
+def bench_reproduce_table(d: dict, rows: list[str] | None = None) -> str:
+    """`benchmarks/bench_reproduce.py --json`, one row per experiment: CPU share of every part, the floor."""
+    head = ["experiment", "tasks done", "wall s", "CPU s", *[f"{p} % CPU" for p in BENCH_PARTS], "CPU / FLOP floor"]
+    lines = ["| " + " | ".join(head) + " |", "| --- " * len(head) + "|"]
+    for key in rows or list(d["items"]):
+        f = d["items"][key]
+        done = f"{f.get('tasks_finished', '?')} of {f.get('tasks_in_run') or '?'}"
+        if f.get("stopped_after_s"):
+            done += f" (stopped at {f['stopped_after_s']:g} s)"
+        shares = [_pct(f["parts"][p]["cpu_share"]) for p in BENCH_PARTS]
+        ratio = f"{f['cpu_over_floor']:.0f}x" if f.get("cpu_over_floor") else "–"
+        lines.append(
+            f"| {f['experiment']} | {done} | {f['wall_s']:.0f} | {f['cpu_s']:.0f} | "
+            + " | ".join(shares)
+            + f" | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
 def _options(text: str) -> dict[str, list[str]]:
     out = {}
     for part in text.split():
@@ -247,6 +278,8 @@ def render_block(name: str, opts: str = "") -> str:
         parts = [measure_table(d, o.get("rows"))]
     elif kind == "coverage":
         parts = [coverage_table(d, o.get("rows"))]
+    elif kind == "bench-reproduce":  # benchmarks/bench_reproduce.py --json (one item per experiment)
+        parts = [bench_reproduce_table(d, o.get("rows"))]
     else:
         raise ValueError(f"docs/results/{name}.json: unknown kind {kind!r}")
     return "\n\n".join([provenance(d), *parts]) + "\n"

@@ -511,7 +511,8 @@ def run_once(argv: list[str], rec: Recorder, flops: bool, stop_after: float | No
                 timer.cancel()
             rec.total_flops = int(rec.counter.get_total_flops()) if flops else 0
     rec.counter = None
-    return wall, cpu, code, out.getvalue(), fired.is_set()
+    # 143 = 128 + SIGTERM: labkit stopped cleanly on a SIGTERM, ours or another's (a `timeout`)
+    return wall, cpu, code, out.getvalue(), fired.is_set() or code == 143
 
 
 # --------------------------------------------------------------------------- figures
@@ -710,7 +711,7 @@ def main(argv: list[str] | None = None) -> int:
     totals = re.findall(r"\d+/(\d+) \[", output)
     meta = {
         "paper_budget_note": spec.paper_note,
-        "stopped_after_s": args.stop_after if stopped else None,
+        "stopped_after_s": (args.stop_after or round(wall)) if stopped else None,
         "tasks_finished": rec.calls.get("labkit.runstore.Run.save_task", 0),
         "tasks_in_run": int(totals[-1]) if totals else None,
     }

@@ -254,6 +254,30 @@ def bench_reproduce_table(d: dict, rows: list[str] | None = None) -> str:
     return "\n".join(lines)
 
 
+def bench_dnn_table(d: dict) -> str:
+    """`benchmarks/bench_dnn.py --json`: one row per classifier, then the stacked tuning grid."""
+    item = next(iter(d["items"].values()))
+    rows = item["classifiers"]
+    base = rows["mlp"]["cpu_s"]
+    lines = [
+        "| classifier | CPU s | × mlp | epochs | CPU s / epoch | test accuracy | UAR | predictions = mlp's |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, r in rows.items():
+        lines.append(
+            f"| {name} | {r['cpu_s']:.1f} | {r['cpu_s'] / base:.2f} | {r['epochs']} | {r['cpu_s_per_epoch']:.2f} "
+            f"| {r['accuracy']:.3f} | {r['uar']:.3f} | {_pct(r['agreement_with_mlp'])} % |"
+        )
+    g = item["grid"]
+    lines += [
+        "",
+        f"Tuning grid weight_decay {g['weight_decays']}: three separate `dnn-torch` fits {g['separate_cpu_s']:.1f} CPU s, "
+        f"one `fit_many` of three replicas {g['stacked_cpu_s']:.1f} CPU s (× {g['stacked_cpu_s'] / g['separate_cpu_s']:.2f}); "
+        f"epochs {g['epochs']}; largest probability difference replica / separate fit {g['max_proba_difference']:.1e}.",
+    ]
+    return "\n".join(lines)
+
+
 def _options(text: str) -> dict[str, list[str]]:
     out = {}
     for part in text.split():
@@ -280,6 +304,8 @@ def render_block(name: str, opts: str = "") -> str:
         parts = [coverage_table(d, o.get("rows"))]
     elif kind == "bench-reproduce":  # benchmarks/bench_reproduce.py --json (one item per experiment)
         parts = [bench_reproduce_table(d, o.get("rows"))]
+    elif kind == "bench-dnn":  # benchmarks/bench_dnn.py --json
+        parts = [bench_dnn_table(d)]
     else:
         raise ValueError(f"docs/results/{name}.json: unknown kind {kind!r}")
     return "\n\n".join([provenance(d), *parts]) + "\n"

@@ -1,7 +1,7 @@
 """``dnn-torch``: labkit's DNN (`labkit.experiment.classifiers.MLPClassifier`) trained as stacked replicas.
 
 `TorchDNNClassifier` is the ``mlp`` classifier with the training loop rewritten so that R networks
-of the same shape train as one: every weight has a leading replica dimension, (R, out, in), the
+of the same shape train as one: every weight has a leading replica dimension, (R, in, out), the
 layers are ``torch.baddbmm`` over it, and Adam runs on the stacked tensors. One fit is R = 1;
 `fit_many` fits R at once: several L2 strengths (a tuning grid), several folds, or both, each replica
 with its own rows, seed, early stopping and best epoch. It is a scikit-learn estimator (fit /
@@ -161,7 +161,7 @@ def _train_stack(models: list[TorchDNNClassifier], Xs: list[np.ndarray], ys: lis
     if len(n_classes) > 1:
         raise ClassifierInputError(f"fit_many: every replica needs the same number of classes, got {sorted(n_classes)}")
 
-    # ---- stacked parameters (R, out, in) / (R, 1, out) and Adam moments
+    # ---- stacked parameters: weights (R, in, out), biases (R, 1, out); Adam moments of the same shapes
     n_params = len(reps[0]["weights"])
     params = [torch.stack([r["weights"][i] for r in reps]).to(device).requires_grad_() for i in range(n_params)]
     m1 = [torch.zeros_like(p) for p in params]

@@ -708,7 +708,7 @@ def main(argv: list[str] | None = None) -> int:
         proj = projection(spec, rec, args.epochs_k, iters)
     import re
 
-    totals = re.findall(r"\d+/(\d+) \[", output)
+    totals = re.findall(rf"{re.escape(args.experiment)}:\s+\d+%\|[^|]*\|\s*\d+/(\d+) \[", output)  # its task bar
     meta = {
         "paper_budget_note": spec.paper_note,
         "stopped_after_s": (args.stop_after or round(wall)) if stopped else None,

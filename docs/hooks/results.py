@@ -237,19 +237,19 @@ BENCH_PARTS = [
 
 def bench_reproduce_table(d: dict, rows: list[str] | None = None) -> str:
     """`benchmarks/bench_reproduce.py --json`, one row per experiment: CPU share of every part, the floor."""
-    head = ["experiment", "tasks done", "wall s", "CPU s", *[f"{p} % CPU" for p in BENCH_PARTS], "CPU / FLOP floor"]
+    head = ["run", "tasks finished", "wall s", "CPU s", *[f"{p} % CPU" for p in BENCH_PARTS], "CPU / FLOP floor"]
+    head.append("paper budget, projected CPU s")
     lines = ["| " + " | ".join(head) + " |", "| --- " * len(head) + "|"]
     for key in rows or list(d["items"]):
         f = d["items"][key]
-        done = f"{f.get('tasks_finished', '?')} of {f.get('tasks_in_run') or '?'}"
+        done = str(f.get("tasks_finished", "?"))
         if f.get("stopped_after_s"):
             done += f" (stopped at {f['stopped_after_s']:g} s)"
         shares = [_pct(f["parts"][p]["cpu_share"]) for p in BENCH_PARTS]
         ratio = f"{f['cpu_over_floor']:.0f}x" if f.get("cpu_over_floor") else "–"
+        ratio += f" | {f['projected_cpu_s']:.0f}" if f.get("projected_cpu_s") else " | –"
         lines.append(
-            f"| {f['experiment']} | {done} | {f['wall_s']:.0f} | {f['cpu_s']:.0f} | "
-            + " | ".join(shares)
-            + f" | {ratio} |"
+            f"| {key} | {done} | {f['wall_s']:.0f} | {f['cpu_s']:.0f} | " + " | ".join(shares) + f" | {ratio} |"
         )
     return "\n".join(lines)
 
@@ -383,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     j = sub.add_parser("collect-json", help="wrap --json outputs (one file per item) as docs/results/NAME.json")
     j.add_argument("name")
     j.add_argument("files", nargs="+")
-    j.add_argument("--kind", required=True, choices=["measure", "coverage"])
+    j.add_argument("--kind", required=True, choices=["measure", "coverage", "bench-reproduce", "bench-dnn"])
     j.add_argument("--command", required=True)
     j.add_argument("--commit", default=None)
     r = sub.add_parser("render", help="render every marked block of docs/*.md from its JSON")

@@ -456,6 +456,61 @@ def reference_table(d: dict, rows: list[str] | None = None) -> str:
     return "\n".join(lines)
 
 
+BENCH_PARTS = [
+    "features",
+    "generator training",
+    "generation",
+    "classifier fits",
+    "tuning",
+    "diagnostics",
+    "store I/O",
+    "other",
+]
+
+
+def bench_reproduce_table(d: dict, rows: list[str] | None = None) -> str:
+    """`benchmarks/bench_reproduce.py --json`, one row per experiment: CPU share of every part, the floor."""
+    head = ["run", "tasks finished", "wall s", "CPU s", *[f"{p} % CPU" for p in BENCH_PARTS], "CPU / FLOP floor"]
+    head.append("paper budget, projected CPU s")
+    lines = ["| " + " | ".join(head) + " |", "| --- " * len(head) + "|"]
+    for key in rows or list(d["items"]):
+        f = d["items"][key]
+        done = str(f.get("tasks_finished", "?"))
+        if f.get("stopped_after_s"):
+            done += f" (stopped at {f['stopped_after_s']:g} s)"
+        shares = [_pct(f["parts"][p]["cpu_share"]) for p in BENCH_PARTS]
+        ratio = f"{f['cpu_over_floor']:.0f}x" if f.get("cpu_over_floor") else "–"
+        ratio += f" | {f['projected_cpu_s']:.0f}" if f.get("projected_cpu_s") else " | –"
+        lines.append(
+            f"| {key} | {done} | {f['wall_s']:.0f} | {f['cpu_s']:.0f} | " + " | ".join(shares) + f" | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
+def bench_dnn_table(d: dict) -> str:
+    """`benchmarks/bench_dnn.py --json`: one row per classifier, then the stacked tuning grid."""
+    item = next(iter(d["items"].values()))
+    rows = item["classifiers"]
+    base = rows["mlp"]["cpu_s"]
+    lines = [
+        "| classifier | CPU s | × mlp | epochs | CPU s / epoch | test accuracy | UAR | predictions = mlp's |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, r in rows.items():
+        lines.append(
+            f"| {name} | {r['cpu_s']:.1f} | {r['cpu_s'] / base:.2f} | {r['epochs']} | {r['cpu_s_per_epoch']:.2f} "
+            f"| {r['accuracy']:.3f} | {r['uar']:.3f} | {_pct(r['agreement_with_mlp'])} % |"
+        )
+    g = item["grid"]
+    lines += [
+        "",
+        f"Tuning grid weight_decay {g['weight_decays']}: three separate `dnn-torch` fits {g['separate_cpu_s']:.1f} CPU s, "
+        f"one `fit_many` of three replicas {g['stacked_cpu_s']:.1f} CPU s (× {g['stacked_cpu_s'] / g['separate_cpu_s']:.2f}); "
+        f"epochs {g['epochs']}; largest probability difference replica / separate fit {g['max_proba_difference']:.1e}.",
+    ]
+    return "\n".join(lines)
+
+
 def _options(text: str) -> dict[str, list[str]]:
     out = {}
     for part in text.split():
@@ -485,6 +540,11 @@ def render_block(name: str, opts: str = "") -> str:
     elif kind == "oracles":
         findings = "\n".join(f"* {f}" for f in oracle_findings(d, o.get("rows")))
         parts = [findings] if "summary" in o else [oracle_table(d, o.get("rows")), findings]
+
+    elif kind == "bench-reproduce":  # benchmarks/bench_reproduce.py --json (one item per experiment)
+        parts = [bench_reproduce_table(d, o.get("rows"))]
+    elif kind == "bench-dnn":  # benchmarks/bench_dnn.py --json
+        parts = [bench_dnn_table(d)]
     else:
         raise ValueError(f"docs/results/{name}.json: unknown kind {kind!r}")
     return "\n\n".join([provenance(d), *parts]) + "\n"
@@ -565,7 +625,7 @@ def main(argv: list[str] | None = None) -> int:
     j = sub.add_parser("collect-json", help="wrap --json outputs (one file per item) as docs/results/NAME.json")
     j.add_argument("name")
     j.add_argument("files", nargs="+")
-    j.add_argument("--kind", required=True, choices=["measure", "coverage"])
+    j.add_argument("--kind", required=True, choices=["measure", "coverage", "bench-reproduce", "bench-dnn"])
     j.add_argument("--command", required=True)
     j.add_argument("--commit", default=None)
     o = sub.add_parser("collect-oracles", help="oracle comparisons (one run per scenario) as docs/results/NAME.json")

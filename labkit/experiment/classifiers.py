@@ -70,6 +70,7 @@ TUNING_GRIDS: dict[str, dict[str, list]] = {
     "svm-rbf": {"C": [0.1, 1.0, 10.0, 100.0], "gamma": ["0.1/d", "1/d", "10/d"]},
     "mlp": {"weight_decay": [1e-5, 1e-4, 1e-3]},
 }
+TUNING_GRIDS["dnn-torch"] = TUNING_GRIDS["mlp"]  # the same DNN (labkit.experiment.torch_dnn)
 INNER_FOLDS = 3  # inner speaker-independent folds of --tune
 
 
@@ -341,6 +342,13 @@ def make_classifier(name: str, random_state: int = 0, **params):
         if bad:
             raise LabkitError(f"classifier 'mlp' has no parameter {', '.join(bad)}")
         return MLPClassifier(**{"random_state": random_state, **params}).check_params()
+    if name == "dnn-torch":  # the same DNN trained as stacked replicas (labkit.experiment.torch_dnn)
+        from labkit.experiment.torch_dnn import TorchDNNClassifier
+
+        bad = sorted(set(params) - set(TorchDNNClassifier._get_param_names()))
+        if bad:
+            raise LabkitError(f"classifier 'dnn-torch' has no parameter {', '.join(bad)}")
+        return TorchDNNClassifier(**{"random_state": random_state, **params}).check_params()
     raise LabkitError(f"unknown classifier {name!r}; choose one of {', '.join(CLASSIFIERS)}")
 
 

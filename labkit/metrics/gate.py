@@ -54,6 +54,12 @@ reconstructions of its training rows have recall 0.00 (fidelity 91-93 %, precisi
 and on eGeMAPS. A recall mark would fail the paper's design, not its training; spread catches the
 collapse that recall was meant to catch.
 
+Known limitation (open): fidelity and held-out accuracy are plain accuracies. On strongly imbalanced
+classes the real rows' held-out accuracy can fall below the majority share (the code vector's binary
+valence: 79 % against 86 %), so the mark (0.75 x that accuracy) lies below what a generator that
+ignores its class condition reaches. Such a pass shows the rows lie on the data, not that they carry
+their class. Balanced accuracy for both would close it; it would also move every recorded gate number.
+
 Measured on a 6-speaker subset of ``synthetic:shifted`` (egemaps, standardised LOSO training folds,
 mean [min or max] over the 6 folds; held-out real accuracy 0.24, chance 0.14): oracle-population
 fidelity 0.34, C2ST 0.94 [max 0.96], precision 0.54 [0.46], recall 0.59; oracle-speakers 0.66, 0.35,

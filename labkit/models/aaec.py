@@ -60,6 +60,34 @@ Choices where the paper is vague (and why)
   class (UAR at chance), which says nothing about augmentation. The ``small`` preset therefore
   weights the class terms by inverse class frequency of the training split; ``paper`` keeps the
   unweighted loss. Switch it with ``--balanced / --no-balanced`` on `labkit reproduce`.
+
+The `small` preset and the "learned the data" gate (measured)
+-------------------------------------------------------------
+``labkit reproduce aaec-table1`` gates every generating configuration's X' against the training
+frames (`labkit.metrics.gate`; how, in `labkit.reproductions.aaec`). On the embedded corpus the
+small preset's AAEC fails it. Measured with ``OMP_NUM_THREADS=1 python benchmarks/diag_aaec_gate.py
+--out aaec.json`` (split seed 0: 490 training utterances of 7 speakers; training seed 0; the gate's
+linear SVC reaches 0.56 on held-out real speakers, chance 0.29, so the fidelity mark is 0.42):
+
+* AAEC never passes. After its 25 iterations X' has fidelity 0.22 (below chance), C2ST AUC 1.00,
+  precision 0.17, spread 0.35 (fails fidelity, C2ST, precision); at iterations 1, 5, 10, 15, 20
+  fidelity was 0.26, 0.21, 0.15, 0.14, 0.15 and C2ST 0.96-1.00. Z learns little of X: the
+  encoder's reconstruction error (standardised MSE) is 0.99 at iteration 25 (1.00 at the start), the
+  decoder's 0.84, while the encoder's fool-C_d term has risen to 2.08.
+* Not the budget, and not a decoder that can only regress to the mean. The same autoencoder
+  without the classifier in the game (AAE+C's generator: ``--config AAE+C --ae-only --set
+  iterations=200 --every 25``), with the same 25 iterations of K1 = K2 = 1, reconstructs to 0.50 and
+  its X' passes: fidelity 0.44, C2ST 0.80, precision 1.00, spread 0.37 (Decoder(Z) alone: 0.50,
+  0.75, 1.00, 0.52). At iteration 50 (reconstruction 0.45) X' is just under the fidelity mark, 0.38
+  (Dec(Z) 0.49 passes): averaging with Decoder(E), which ignores the class, dilutes it. And PCA-k
+  reconstructions of the training frames (``--pca``; the best linear autoencoder with a k-d code)
+  pass for k = 8, 32 and 128 on split seeds 0 and 1 (spread 0.67-0.95, fidelity 0.53-0.94), where
+  rows collapsed onto their class means fail (spread 0.00).
+
+So the classifier's part of the game is what breaks AAEC's generator in the small preset: Z's
+reconstruction loses against the players that fool C_d (no mode collapse: Dec(E)'s spread reaches
+0.68; X' are off the data and in the wrong classes). Table 1's verdict on the small preset is
+therefore inconclusive, by the gate, for AAEC itself.
 """
 
 from __future__ import annotations

@@ -315,9 +315,9 @@ class AAECContext:
     record_every: int = 0  # aaec-train: record Figure 5 samples every N iterations (0: off)
     n_record: int = 0  # aaec-train: training utterances whose generated versions are recorded
     checkpoint_every: int = 0  # aaec-train: checkpoint every N iterations (aaec-table1 keeps the trainer's default)
-    # The speaker of each training utterance: the gate's groups. A tuple of str, which the run's data
-    # fingerprint does not hash (it hashes arrays), so runs made before the gate keep their identity.
-    train_speakers: tuple | None = None
+    # A tuple of str, which the run's data fingerprint does not hash (it hashes arrays), so runs made
+    # before the gate keep their identity.
+    train_speakers: tuple | None = None  # the speaker of each training utterance: the gate's groups
 
     @classmethod
     def from_args(cls, args, data, overrides: dict, **train) -> "AAECContext":

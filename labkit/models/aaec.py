@@ -76,13 +76,15 @@ linear SVC reaches 0.56 on held-out real speakers, chance 0.29, so the fidelity 
   decoder's 0.84, while the encoder's fool-C_d term has risen to 2.08.
 * Not the budget, and not a decoder that can only regress to the mean. The same autoencoder
   without the classifier in the game (AAE+C's generator: ``--config AAE+C --ae-only --set
-  iterations=200 --every 25``), with the same 25 iterations of K1 = K2 = 1, reconstructs to 0.50 and
-  its X' passes: fidelity 0.44, C2ST 0.80, precision 1.00, spread 0.37 (Decoder(Z) alone: 0.50,
-  0.75, 1.00, 0.52). At iteration 50 (reconstruction 0.45) X' is just under the fidelity mark, 0.38
-  (Dec(Z) 0.49 passes): averaging with Decoder(E), which ignores the class, dilutes it. And PCA-k
-  reconstructions of the training frames (``--pca``; the best linear autoencoder with a k-d code)
-  pass for k = 8, 32 and 128 on split seeds 0 and 1 (spread 0.67-0.95, fidelity 0.53-0.94), where
-  rows collapsed onto their class means fail (spread 0.00).
+  iterations=200 --every 25``, read up to iteration 75), with the same 25 iterations of K1 = K2 = 1,
+  reconstructs to 0.50 and its X' passes: fidelity 0.44, C2ST 0.80, precision 1.00, spread 0.37
+  (Decoder(Z) alone: 0.50, 0.75, 1.00, 0.52). Trained on, it drops below the fidelity mark: X'
+  fidelity 0.38 at iteration 50 and 0.35 at 75 (reconstruction 0.45-0.47), while Decoder(Z) alone
+  keeps passing (0.49, 0.48): Decoder(E), which knows no class, spreads wider as it trains (spread
+  0.52, 0.84, 0.93 at 25, 50, 75) and its half of the average (Eq. 1) dilutes the class of X'. And
+  PCA-k reconstructions of the training frames (``--pca``; the best linear autoencoder with a k-d
+  code) pass for k = 8, 32 and 128 on split seeds 0 and 1 (spread 0.67-0.95, fidelity 0.53-0.94),
+  where rows collapsed onto their class means fail (spread 0.00).
 
 So the classifier's part of the game is what breaks AAEC's generator in the small preset: Z's
 reconstruction loses against the players that fool C_d (no mode collapse: Dec(E)'s spread reaches

@@ -96,8 +96,8 @@ linear SVC reaches 0.56 on held-out real speakers, chance 0.29, so the fidelity 
   C2ST 0.984), because its other half, Decoder(E), lies off the data (C2ST 1.00, precision 0.055):
   D still tells Z from E easily (the encoder's fool-D loss 2.43), so the prior's E are codes the
   decoder never learnt to reconstruct. More iterations do not change that (``--set rec_weight=10.0
-  --set iterations=100 --every 25``): at 50 and 75, Decoder(Z) passes, X' fails on C2ST (0.989,
-  0.988) and precision (0.33, 0.31), and Decoder(E)'s precision is 0.027 and 0.041.
+  --set iterations=100 --every 25``): at 50 and 75 Decoder(Z) passes and X' fails on C2ST (0.989,
+  0.988) and precision (0.33, 0.31; at 50 also on fidelity, 0.36); Decoder(E)'s precision is 0.027, 0.041.
 
 So the classifier's part of the game is what breaks AAEC's generator in the small preset: the
 decoder's reconstruction loses against its terms for C (keep X's class under C_c, fool C_d), which

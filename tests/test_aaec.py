@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -325,6 +326,107 @@ def test_table1_summary_uses_the_framework_and_prints_the_paper_beside_ours():
     assert task_key("AAEC'", 2) == "AAEC-prime_seed2" and task_key("AAE+C", 0) == "AAE+C_seed0"
 
 
+@functools.lru_cache(maxsize=None)
+def _gate_json(name: str, passed: bool) -> str:
+    """A task's gate entry as `gate_record` writes it: rows like the real ones, or rows collapsed
+    onto their class means (which fail on spread)."""
+    from labkit.metrics.gate import gate
+    from labkit.reproductions.common import gate_record
+
+    rng = np.random.default_rng(0)
+    y = np.arange(60) % 3
+    X = rng.normal(size=(60, 6)) + 2.0 * y[:, None]
+    G = rng.normal(size=(60, 6)) + 2.0 * y[:, None]
+    if not passed:
+        G = 2.0 * y[:, None] + 0.05 * G
+    groups = np.arange(60) % 4
+    return json.dumps(gate_record({name: gate(X, y, G, y, groups=groups, generator=name, fold=0)}))
+
+
+def _gate_row(name: str, passed: bool) -> dict:
+    return json.loads(_gate_json(name, passed))
+
+
+def test_table1_summary_prints_the_gate_and_reads_the_claims_through_it():
+    import pandas as pd
+
+    from labkit.reproductions.aaec import EXPERIMENTS
+    from labkit.reproductions.base import Plan
+
+    exp = {e.name: e for e in EXPERIMENTS}["aaec-table1"]
+    metrics = [f"{h}_{m}" for h in ("arousal", "valence") for m in ("f1", "f1_micro", "uar", "combined")]
+
+    def row(name, seed, value, gate):
+        return {"configuration": name, "seed": seed, "combined": value, **dict.fromkeys(metrics, value), "gate": gate}
+
+    plan = Plan(
+        config={},
+        tasks=[],
+        context=None,
+        data="toy",
+        default_out="x",
+        info={"configurations": ["AAEC", "AAE_C", "Classifier"]},
+    )
+    for aaec_passes in (True, False):
+        rows = (
+            [row("AAEC", s, 0.5, _gate_row("AAEC", aaec_passes)) for s in (0, 1)]
+            + [row("AAE_C", s, 0.6, _gate_row("AAE_C", True)) for s in (0, 1)]
+            + [
+                row("Classifier", s, 0.55, json.dumps({}))
+                for s in (0, 1)  # the run store gives JSON text back
+            ]
+        )
+        report = exp.summarize(pd.DataFrame(rows), plan)
+        gate = report.json["gate"]
+        assert set(gate["generators"]) == {"AAEC", "AAE_C"}  # the Classifier generates nothing: no gate
+        assert gate["generators"]["AAE_C"]["passed"] and gate["generators"]["AAE_C"]["n_real"] == 120
+        lines = [f for f in report.findings if f.startswith("Gate · ")]
+        assert len(lines) == 2 and ("FAILED (spread)" in lines[0]) == (not aaec_passes)
+        best, beats = report.json["verdicts"]
+        assert report.findings[-2:] == [best, beats]
+        if aaec_passes:
+            assert "claim not reproduced by generators that learned the data" in best and "best here: AAE_C" in best
+        else:
+            assert "inconclusive: AAEC failed the gate (" in best and "spread 0.05" in best
+        assert "not: AAEC" in beats
+    # tasks made before the gate existed have no gate column: the verdicts say they are not gated
+    old = exp.summarize(pd.DataFrame([{k: v for k, v in r.items() if k != "gate"} for r in rows]), plan)
+    assert old.json["gate"] == {"generators": {}, "verdict": None}
+    assert all("no generator was gated" in v for v in old.json["verdicts"])
+
+
+@pytest.mark.parametrize("name", ["AAEC", "Classifier"])
+def test_gate_runs_after_the_scores_and_records_one_entry_per_generator(name, tmp_path):
+    from labkit.reproductions.aaec import AAECContext, _train_and_score
+    from labkit.runstore import RunStore
+
+    data = tiny_data()
+    speakers = tuple(f"s{i % 4}" for i in range(len(data.X_train)))
+    ctx = AAECContext(data, "small", {}, "cpu", False, False, train_speakers=speakers)
+    cfg = make_config("small", name, max_seconds=3.0, **TINY)
+    store = RunStore(tmp_path)
+    plain = _train_and_score(ctx, cfg, store.create("t", {}, run_id="plain"), "k", "h", 5, name)
+    gated = _train_and_score(ctx, cfg, store.create("t", {}, run_id="gated"), "k", "h", 5, name, gate_label=name)
+    assert gated["metrics"] == plain["metrics"] and "gate" not in plain  # the gate changes no score
+    if name == "Classifier":
+        assert gated["gate"] == {}
+        return
+    entry = gated["gate"][name]
+    assert entry["generator"] == name and entry["fold"] == 0 and entry["n_real"] == entry["n_generated"] == 40
+    assert {"fidelity", "real_accuracy", "c2st_auc", "precision", "recall", "spread", "passed", "verdict"} <= set(entry)
+    assert isinstance(entry["passed"], bool) and json.loads(json.dumps(entry)) == entry  # plain JSON
+
+
+def test_gate_rows_subsample_large_frames():
+    from labkit.reproductions.aaec import GATE_ROWS, gate_classes, gate_rows
+
+    assert list(gate_rows(40, 12 * 33, 0)) == list(range(40))
+    small = gate_rows(4207, 94 * 129, 0)
+    assert len(small) == GATE_ROWS and np.all(np.diff(small) > 0)
+    assert np.array_equal(small, gate_rows(4207, 94 * 129, 0)) and 150 < len(gate_rows(4207, 469 * 513, 0)) < 250
+    assert list(gate_classes([0, 2, 1], [1, 0, 2])) == [1, 6, 5]
+
+
 def test_augmenter_view_follows_the_augmenter_contract():
     from sklearn.base import clone
 
@@ -391,8 +493,11 @@ def test_table1_command_json_and_resume(tiny_corpus, tmp_path, capsys):
     ]
     assert main(argv) == 0
     table = json.loads(capsys.readouterr().out)
-    assert set(table) == set(CONFIGURATIONS)
-    for entry in table.values():
+    assert set(table) == set(CONFIGURATIONS) | {"gate", "verdicts"}
+    # every configuration that generates has a gate line; the Classifier generates nothing
+    assert set(table["gate"]["generators"]) == set(CONFIGURATIONS) - {"Classifier"}
+    assert table["gate"]["verdict"] and len(table["verdicts"]) == 2
+    for entry in (table[c] for c in CONFIGURATIONS):
         assert set(entry) == {"arousal", "valence", "combined"}
         for head in (entry["arousal"], entry["valence"]):
             assert set(head) == {"f1", "f1_micro", "uar", "combined"} and all(0 <= v <= 1 for v in head.values())
@@ -406,6 +511,7 @@ def test_table1_command_json_and_resume(tiny_corpus, tmp_path, capsys):
     text = capsys.readouterr().out
     assert {k: run._task_path(k).stat().st_mtime_ns for k in run.task_keys()} == mtimes
     assert "Data: " + tiny_corpus in text and "Ar F1" in text and "n = 2" in text and "paper" in text
+    assert "Gate · AAEC:" in text and "Gate · Classifier" not in text and "Claim 'AAEC has the best" in text
     assert run.read_json("aaec-table1")["result"]["AAEC"]["arousal"]["f1_micro"] == table["AAEC"]["arousal"]["f1_micro"]
 
 

@@ -368,6 +368,30 @@ def predict(model, X: torch.Tensor, device: torch.device, amp: bool = False) -> 
     return both[0], both[1]
 
 
+@torch.no_grad()
+def generate_like(model, X: torch.Tensor, device: torch.device, seed: int = 0, amp: bool = False) -> np.ndarray:
+    """X' of Eq. (1) for standardised X (M, T, F): what the classifier is fed, one sample per row, (M, T, F).
+
+    X' = average(Decoder(E), Decoder(Encoder(x))) ("average" mode) or Decoder(Encoder(x)) ("code",
+    AAEC'), with E ~ N(0, I) from a generator of its own seeded by `seed`, so calling it changes no
+    training stream. Chunks of 256 on `device`; float32 numpy on the host. The model must have an
+    autoencoder (not the "Classifier" configuration).
+    """
+    if model.encoder is None:
+        raise LabkitError("generate_like: this AAEC configuration has no autoencoder (it generates nothing)")
+    gen = torch.Generator(device=device).manual_seed(int(seed))
+    was_training = model.training
+    model.eval()
+    out = []
+    with autocast(device, amp):
+        for start in range(0, len(X), 256):
+            x = X[start : start + 256].to(device)
+            e = torch.randn(len(x), model.cfg.z_dim, generator=gen, device=device)
+            out.append(model.generate(x, e)["mixed"].float().cpu())
+    model.train(was_training)
+    return torch.cat(out).numpy()
+
+
 def load_trained(checkpoint: Checkpoint):
     """The (AAEC model, SpectrogramScaler or None) stored in a training's checkpoint (CPU, eval mode)."""
     from labkit.features.aaec import SpectrogramScaler
@@ -382,4 +406,4 @@ def load_trained(checkpoint: Checkpoint):
     return model.eval(), scaler
 
 
-__all__ = ["TrainOptions", "TrainingSet", "train", "predict", "load_trained"]
+__all__ = ["TrainOptions", "TrainingSet", "train", "predict", "generate_like", "load_trained"]

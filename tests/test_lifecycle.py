@@ -217,7 +217,19 @@ def test_sigterm_to_a_compare_subprocess_leaves_it_interrupted_and_resumable(tmp
     features = _features(tmp_path / "big.parquet", n_per=40, dim=100, separation=0.3)
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "labkit", "compare", str(features), "--augmenters", "none,smote"]
-    cmd += ["--protocol", "loso", "--seeds", "1", "--classifier", "svm-rbf", "--jobs", "2", "--no-tune", "--out", str(out)]
+    cmd += [
+        "--protocol",
+        "loso",
+        "--seeds",
+        "1",
+        "--classifier",
+        "svm-rbf",
+        "--jobs",
+        "2",
+        "--no-tune",
+        "--out",
+        str(out),
+    ]
     env = {**os.environ, "LABKIT_QUIET": "1"}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 120

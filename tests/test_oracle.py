@@ -348,7 +348,12 @@ def test_labkit_coverage_gives_the_oracles_reference_scale_and_stores_it(corpus,
     frame.to_csv(table, index=False)
     other = tmp_path / "csv-run"
     argv = ["compare", str(table), "--label-column", "emotion", "--speaker-column", "speaker", "--id-column", "id"]
-    assert main([*argv, "--augmenters", "none,ros", "--record-every", "1", "--seeds", "1", "--no-tune", "--out", str(other)]) == 0
+    assert (
+        main(
+            [*argv, "--augmenters", "none,ros", "--record-every", "1", "--seeds", "1", "--no-tune", "--out", str(other)]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["coverage", str(other), "--k", "2", "--max-samples", "60", "--projections", "none"]) == 0
     assert "no oracle reference exists" in capsys.readouterr().out

@@ -279,7 +279,17 @@ def toy_file(tmp_path_factory):
 def test_compare_and_augment_exit_2_on_a_bad_param_value(param, toy_file, tmp_path, capsys):
     out = tmp_path / "run"
     augmenter = param.split(".")[0]
-    argv = ["compare", str(toy_file), "--augmenters", f"none,{augmenter}", "--seeds", "1", "--no-tune", "--out", str(out)]
+    argv = [
+        "compare",
+        str(toy_file),
+        "--augmenters",
+        f"none,{augmenter}",
+        "--seeds",
+        "1",
+        "--no-tune",
+        "--out",
+        str(out),
+    ]
     assert main(argv + ["--param", param]) == 2
     err = capsys.readouterr().err
     assert param.split("=")[0] in err and "Traceback" not in err

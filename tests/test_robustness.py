@@ -340,7 +340,10 @@ def test_out_that_cannot_be_a_run_directory(toy_file, tmp_path, capsys):
         (a_file / "run", "is a file"),
         (someones_folder, "not a labkit run"),
     ):
-        assert main(["compare", str(toy_file), "--augmenters", "none", "--seeds", "1", "--no-tune", "--out", str(out)]) == 2
+        assert (
+            main(["compare", str(toy_file), "--augmenters", "none", "--seeds", "1", "--no-tune", "--out", str(out)])
+            == 2
+        )
         assert message in capsys.readouterr().err
     assert a_file.read_text() == "x" and sorted(p.name for p in someones_folder.iterdir()) == ["notes.txt"]
 
@@ -462,7 +465,9 @@ def test_a_one_sample_class_run_ends_failed(toy_file, tmp_path, capsys):
         settings={},
     ).to_parquet(path)
     out = tmp_path / "run"
-    assert main(["compare", str(path), "--augmenters", "none,smote", "--seeds", "1", "--no-tune", "--out", str(out)]) == 2
+    assert (
+        main(["compare", str(path), "--augmenters", "none,smote", "--seeds", "1", "--no-tune", "--out", str(out)]) == 2
+    )
     assert "only 1 training sample" in capsys.readouterr().err
     status = open_run(out).status
     assert status["state"] == "failed" and "smote" in status["message"].lower()

@@ -56,7 +56,9 @@ def test_every_result_file_names_its_command_and_commit_and_is_shown():
     assert files, "no result files under docs/results/"
     for path in files:
         d = json.loads(path.read_text())
-        assert d["command"].startswith("labkit ") and d["commit"] not in ("", "unknown"), path.name
+        assert d["command"].startswith(("labkit ", "python benchmarks/")) and d["commit"] not in ("", "unknown"), (
+            path.name
+        )
         assert path.stem in shown, f"{path.name} is rendered on no page"
     for name in shown:
         assert (results.RESULTS / f"{name}.json").is_file(), f"a page renders {name}, which has no JSON"

@@ -50,8 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     except LabkitError as err:
         print(f"labkit: error: {err}", file=sys.stderr)
         return 2
+    from labkit.runs.lifecycle import sigterm_as_interrupt
+
     try:
-        status = args.func(args)
+        with sigterm_as_interrupt():  # from the start: a SIGTERM while data loads stops as cleanly as one mid-run
+            status = args.func(args)
     except LabkitError as err:
         print(f"labkit {args.command}: error: {err}", file=sys.stderr)
         return 2

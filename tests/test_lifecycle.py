@@ -354,3 +354,28 @@ def test_a_reproduction_identity_holds_the_data_by_content():
     relabelled = meta.assign(emotion=["anger", "anger", "anger"])
     assert data_fingerprint(replace(base, feats=Feats(relabelled, base.feats.X))) != data_fingerprint(base)
     assert data_fingerprint(replace(base, folds={"loso": [np.array([0, 2])]})) != data_fingerprint(base)
+
+
+def test_sigterm_before_the_run_starts_stops_cleanly(monkeypatch, capsys):
+    """A SIGTERM while a command still loads its data (before the lifecycle's own handler) exits 143 with a
+    message, like one mid-run, instead of killing the process outright."""
+    import argparse
+
+    import labkit.cli as cli
+
+    def loading(args):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the signal arrives here, as it would while features are extracted
+        raise AssertionError("SIGTERM did not stop the command")
+
+    def build_parser():
+        parser = argparse.ArgumentParser(prog="labkit")
+        sub = parser.add_subparsers(dest="command", required=True)
+        sub.add_parser("load").set_defaults(func=loading)
+        return parser
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(cli, "build_parser", build_parser)
+    assert cli.main(["load"]) == 128 + signal.SIGTERM
+    assert "labkit load: stopped by signal 15" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) == before  # the handler is put back

@@ -122,6 +122,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     n_epochs_ : epochs run; n_features_in_, feature_names_in_ : what fit saw; device_ : the device used
     """
 
+    _name = "mlp"  # the classifier's registry name, for error messages
     # Upper bounds only catch typos (1e300): no study uses a step above 1 or an L2 strength above 10.
     _parameter_constraints: dict = {
         "hidden": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -197,11 +198,11 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         """
         for name, value in self.get_params(deep=False).items():
             if isinstance(value, bool) and name != "device":
-                raise LabkitError(f"classifier 'mlp': {name}={value!r} must be a number, not a boolean")
+                raise LabkitError(f"classifier '{self._name}': {name}={value!r} must be a number, not a boolean")
         try:
             self._validate_params()
         except InvalidParameterError as err:
-            raise LabkitError(f"classifier 'mlp': {err}") from None
+            raise LabkitError(f"classifier '{self._name}': {err}") from None
         if self.device not in (None, "", "auto"):
             from labkit.utils import pick_device
 
@@ -221,7 +222,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             X, y = validate_data(self, X, y, dtype=np.float32, accept_sparse=False)
             check_classification_targets(y)  # "Unknown label type" for a continuous y
         except (ValueError, TypeError) as err:
-            raise ClassifierInputError(f"classifier 'mlp': {err}") from None
+            raise ClassifierInputError(f"classifier '{self._name}': {err}") from None
 
         threads = torch.get_num_threads()
         try:
@@ -300,7 +301,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         try:
             X = validate_data(self, X, reset=False, dtype=np.float32, accept_sparse=False)
         except (ValueError, TypeError) as err:
-            raise ClassifierInputError(f"classifier 'mlp': {err}") from None
+            raise ClassifierInputError(f"classifier '{self._name}': {err}") from None
         X = torch.tensor(X, device=self.device_)  # (n, d); a copy, so read-only input is fine
         with torch.no_grad():
             return torch.softmax(self.net_(X), dim=1).cpu().numpy()

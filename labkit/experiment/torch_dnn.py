@@ -60,6 +60,8 @@ class TorchDNNClassifier(MLPClassifier):
     Parameters and attributes: those of `labkit.experiment.classifiers.MLPClassifier`.
     """
 
+    _name = "dnn-torch"  # the registry name its error messages give
+
     def _fit(self, X, y):
         # X (n, d) float32 and y (n,) as the inherited `fit` validated them
         _train_stack([self], [X], [y])

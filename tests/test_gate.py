@@ -128,3 +128,21 @@ def test_gate_augmenter_draws_one_row_per_real_row_from_a_fitted_augmenter(real)
     result = gate_augmenter(smote, X, y, groups=groups, generator="smote", fold=1)
     assert result.passed and result.n_generated == len(y) and result.generator == "smote"
     assert gate_augmenter(make_augmenter("none").fit(X, y), X, y) is None  # generates nothing
+
+
+def test_held_out_real_accuracy_is_measured_once_per_set_of_real_rows(real, monkeypatch):
+    """Every generator of a fold is gated against the same real rows: their five CV fits run once."""
+    import labkit.metrics.gate as gate_module
+
+    X, y, g = real
+    calls = []
+    measure = gate_module._real_accuracy
+    monkeypatch.setattr(gate_module, "_REAL_ACCURACY", {})
+    monkeypatch.setattr(gate_module, "_real_accuracy", lambda *a: calls.append(1) or measure(*a))
+    X_gen, y_gen, _ = _draw(10, seed=2)
+    first = gate(X, y, X_gen, y_gen, groups=g, generator="a")
+    second = gate(X, y, X_gen[::-1], y_gen[::-1], groups=g, generator="b")
+    assert len(calls) == 1 and first.real_accuracy == second.real_accuracy
+    gate(X[:-3], y[:-3], X_gen, y_gen, groups=g[:-3], generator="c")  # other real rows: measured again
+    gate(X, y, X_gen, y_gen, groups=None, generator="d")  # other groups: measured again
+    assert len(calls) == 3

@@ -174,8 +174,34 @@ def _classifier(random_state: int):
     return make_pipeline(StandardScaler(), SVC(kernel="linear", C=1.0, random_state=random_state))
 
 
+_REAL_ACCURACY: dict[str, float] = {}  # fingerprint of (X, y, groups, seed) -> held-out accuracy (this process)
+
+
 def real_accuracy(X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None, seed: int = 0) -> float:
-    """Accuracy of the gate's classifier on held-out real rows: 5-fold CV, speaker-grouped when `groups` is given."""
+    """Accuracy of the gate's classifier on held-out real rows: 5-fold CV, speaker-grouped when `groups` is given.
+
+    Remembered per process by a fingerprint of its inputs: every generator of a fold is gated against
+    the same real rows, and their held-out accuracy is the same five fits.
+    """
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=16)
+    for part in (
+        np.ascontiguousarray(X),
+        np.asarray(y).astype(str),
+        np.asarray([] if groups is None else groups).astype(str),
+    ):
+        h.update(str(part.shape).encode() + str(part.dtype).encode())
+        h.update(part.tobytes())
+    key = f"{h.hexdigest()}-{seed}"
+    if key not in _REAL_ACCURACY:
+        if len(_REAL_ACCURACY) >= 64:
+            _REAL_ACCURACY.pop(next(iter(_REAL_ACCURACY)))
+        _REAL_ACCURACY[key] = _real_accuracy(X, y, groups, seed)
+    return _REAL_ACCURACY[key]
+
+
+def _real_accuracy(X: np.ndarray, y: np.ndarray, groups: np.ndarray | None, seed: int) -> float:
     from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
 
     if groups is not None and len(np.unique(groups)) >= 2:

@@ -20,7 +20,8 @@ APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 
 def test_served_folder_is_built_once_beside_plotly_own_copy(tmp_path):
     out = components.build_dir(tmp_path)
-    assert sorted(p.name for p in out.iterdir()) == ["index.html", "plot.js", "plotly.min.js"]
+    assert sorted(p.name for p in out.iterdir()) == ["index.html", "plot.js", "plotly.min.js", "warmup"]
+    assert [p.name for p in (out / "warmup").iterdir()] == ["index.html"]  # the warm-up component's page
     assert (out / "plotly.min.js").read_bytes() == components.plotly_js().read_bytes()
     assert (out / "plot.js").read_bytes() == (components.SOURCE / "plot.js").read_bytes()
     assert '<script src="plotly.min.js">' in (out / "index.html").read_text()  # served here: no network
@@ -61,9 +62,13 @@ def test_distribution_plot_in_the_component_or_plotly_chart(monkeypatch, tmp_pat
     st.cache_data.clear()
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
-    drawn = at.get("component_instance")
+    instances = at.get("component_instance")
+    drawn = [c for c in instances if c.proto.component_name.endswith("labkit_plot")]
+    warm = [c for c in at.sidebar.get("component_instance") if c.proto.component_name.endswith("labkit_warmup")]
+    assert len(warm) == (1 if own == "1" else 0)  # the empty warm-up component, first in the sidebar
+    assert len(instances) == len(drawn) + len(warm)
     if own == "1":
-        assert len(drawn) == 1 and drawn[0].proto.component_name.endswith("labkit_plot")
+        assert len(drawn) == 1
         args = json.loads(drawn[0].proto.json_args)
         assert args["select"] is True and args["height"] == 620 and args["selection_key"].endswith("|spectrum")
         assert [a.key for a in drawn[0].proto.special_args] == ["spec"]  # the figure travels as bytes

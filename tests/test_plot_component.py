@@ -2,6 +2,7 @@
 and the dashboard's fallback to `st.plotly_chart`. The browser side is tests/test_dashboard_browser.py."""
 
 import base64
+import gzip
 import json
 from pathlib import Path
 
@@ -20,11 +21,14 @@ APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 
 def test_served_folder_is_built_once_beside_plotly_own_copy(tmp_path):
     out = components.build_dir(tmp_path)
-    assert sorted(p.name for p in out.iterdir()) == ["index.html", "plot.js", "plotly.min.js", "warmup"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["index.html", "plot.js", "plotly.min.js", "plotly.min.js.gz", "warmup"]
     assert [p.name for p in (out / "warmup").iterdir()] == ["index.html"]  # the warm-up component's page
     assert (out / "plotly.min.js").read_bytes() == components.plotly_js().read_bytes()
     assert (out / "plot.js").read_bytes() == (components.SOURCE / "plot.js").read_bytes()
-    assert '<script src="plotly.min.js">' in (out / "index.html").read_text()  # served here: no network
+    assert gzip.decompress((out / "plotly.min.js.gz").read_bytes()) == components.plotly_js().read_bytes()
+    html = (out / "index.html").read_text()
+    assert '"plotly.min.js.gz"' in html and 'start("plotly.min.js")' in html  # served here: no network
     assert components.build_dir(tmp_path) == out  # reused
     assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no half-built folder left behind
     assert not (components.SOURCE / "plotly.min.js").exists()  # the package directory is never written

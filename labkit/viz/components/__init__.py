@@ -29,6 +29,7 @@ Only the dashboard imports this module's `plot_component` (it imports streamlit 
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import shutil
@@ -53,8 +54,8 @@ def plotly_js() -> Path:
 
 
 def build_dir(cache: Path | None = None) -> Path:
-    """The folder Streamlit serves: index.html, plot.js and plotly.min.js, built once per version
-    (and ``warmup/index.html``, the warm-up component's page).
+    """The folder Streamlit serves: index.html, plot.js and plotly.min.js (and its gzip copy, what
+    index.html loads), built once per version; ``warmup/index.html`` is the warm-up component's page.
 
     Built under `cache` (default: the system's temp directory) as ``labkit-plot-<digest>``, where
     the digest covers the component's sources and the plotly.js copied; an existing folder of the
@@ -68,7 +69,7 @@ def build_dir(cache: Path | None = None) -> Path:
     digest.update(f"{js}:{stat.st_size}:{int(stat.st_mtime)}".encode())
     root = Path(cache or tempfile.gettempdir())
     out = root / f"labkit-plot-{digest.hexdigest()[:16]}"
-    if (out / "plot.js").is_file() and (out / "plotly.min.js").is_file() and (out / "warmup" / "index.html").is_file():
+    if all((out / name).is_file() for name in ("plot.js", "plotly.min.js", "plotly.min.js.gz", "warmup/index.html")):
         return out
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".labkit-plot-", dir=root))
@@ -76,6 +77,9 @@ def build_dir(cache: Path | None = None) -> Path:
         for name in FILES:
             shutil.copyfile(SOURCE / name, tmp / name)
         shutil.copyfile(js, tmp / "plotly.min.js")
+        # Compressed once here: Streamlit serves a .gz file as it is (application/gzip), where it would gzip
+        # plotly.min.js again on every request; index.html unpacks it (DecompressionStream).
+        (tmp / "plotly.min.js.gz").write_bytes(gzip.compress(js.read_bytes(), compresslevel=9, mtime=0))
         (tmp / "warmup").mkdir()
         shutil.copyfile(SOURCE / "warmup.html", tmp / "warmup" / "index.html")
         try:

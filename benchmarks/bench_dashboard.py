@@ -23,6 +23,9 @@ Playing the animation costs the server nothing: the frames are already in the pa
 `streamlit run` and driven in headless Chromium: time from opening the page to the plot drawn,
 and the time one plotly frame change (its own slider) takes to show. The Distribution plot is drawn
 in labkit's plot component (an iframe, `labkit.viz.components`); the timing looks into it.
+``--profile`` prints, after the warm-up visit, one visit's timeline of each page (ms from opening it:
+resources, long tasks, the iframe's start and the plot component's marks ``labkit:args``,
+``labkit:plotly-ready``, ``labkit:draw-start``, ``labkit:drawn``).
 ``LABKIT_PLOT_COMPONENT=0`` times the `st.plotly_chart` fallback instead. ``--json FILE`` writes the
 browser comparison with its command and commit (benchmarks/results/bench-dashboard.json).
 """

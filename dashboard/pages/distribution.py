@@ -33,13 +33,11 @@ from labkit.metrics.coverage import METRIC_HELP
 from labkit.runstore import Run
 from labkit.viz import data
 from labkit.viz import reference as reference_view  # --- calib: oracle reference scale ---
-from labkit.viz.components import selected_codes, warm_up
+from labkit.viz.components import selected_codes
 from labkit.viz.inspect import code_for as inspect_code
 from labkit.viz.projection import run_fingerprint
 
 st.title("Distribution of generated samples")
-with st.sidebar:
-    warm_up()  # an empty component first: the plot's iframe is made as soon as its element arrives
 rows = common.store_ui()
 candidates = [r for r in rows if r.spaces]
 if not candidates:

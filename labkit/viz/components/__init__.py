@@ -29,7 +29,6 @@ Only the dashboard imports this module's `plot_component` (it imports streamlit 
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import shutil
@@ -40,7 +39,6 @@ from pathlib import Path
 SOURCE = Path(__file__).resolve().parent / "plot"
 FILES = ("index.html", "plot.js")
 NAME = "labkit_plot"
-WARMUP = "labkit_warmup"  # the empty component `warm_up` draws (its own folder: ``warmup/index.html``)
 
 
 def plotly_js() -> Path:
@@ -54,8 +52,7 @@ def plotly_js() -> Path:
 
 
 def build_dir(cache: Path | None = None) -> Path:
-    """The folder Streamlit serves: index.html, plot.js and plotly.min.js (and its gzip copy, what
-    index.html loads), built once per version; ``warmup/index.html`` is the warm-up component's page.
+    """The folder Streamlit serves: index.html, plot.js and plotly.min.js, built once per version.
 
     Built under `cache` (default: the system's temp directory) as ``labkit-plot-<digest>``, where
     the digest covers the component's sources and the plotly.js copied; an existing folder of the
@@ -63,13 +60,13 @@ def build_dir(cache: Path | None = None) -> Path:
     """
     js = plotly_js()
     digest = hashlib.sha1()
-    for name in (*FILES, "warmup.html"):
+    for name in FILES:
         digest.update((SOURCE / name).read_bytes())
     stat = js.stat()
     digest.update(f"{js}:{stat.st_size}:{int(stat.st_mtime)}".encode())
     root = Path(cache or tempfile.gettempdir())
     out = root / f"labkit-plot-{digest.hexdigest()[:16]}"
-    if all((out / name).is_file() for name in ("plot.js", "plotly.min.js", "plotly.min.js.gz", "warmup/index.html")):
+    if (out / "plot.js").is_file() and (out / "plotly.min.js").is_file():
         return out
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".labkit-plot-", dir=root))
@@ -77,11 +74,6 @@ def build_dir(cache: Path | None = None) -> Path:
         for name in FILES:
             shutil.copyfile(SOURCE / name, tmp / name)
         shutil.copyfile(js, tmp / "plotly.min.js")
-        # Compressed once here: Streamlit serves a .gz file as it is (application/gzip), where it would gzip
-        # plotly.min.js again on every request; index.html unpacks it (DecompressionStream).
-        (tmp / "plotly.min.js.gz").write_bytes(gzip.compress(js.read_bytes(), compresslevel=9, mtime=0))
-        (tmp / "warmup").mkdir()
-        shutil.copyfile(SOURCE / "warmup.html", tmp / "warmup" / "index.html")
         try:
             os.rename(tmp, out)
         except OSError:
@@ -97,30 +89,6 @@ def _declared():
     import streamlit.components.v1 as components
 
     return components.declare_component(NAME, path=str(build_dir()))
-
-
-@lru_cache(maxsize=1)
-def _declared_warmup():
-    import streamlit.components.v1 as components
-
-    return components.declare_component(WARMUP, path=str(build_dir() / "warmup"))
-
-
-def warm_up() -> None:
-    """Draw the empty warm-up component (no height) where it is called: early in a page that shows a plot.
-
-    Streamlit's frontend loads the code of an element type only when the first element of that type
-    arrives, and the elements above the plot (radios, toggles, a slider) load theirs first, one wave
-    after another. An empty component among the page's first elements loads the component code in the
-    first wave, so the plot's iframe is made as soon as its element arrives (benchmarks/
-    bench_dashboard.py --profile shows the timeline). Does nothing when the plot component is off.
-    """
-    if plot_component() is None:
-        return
-    try:
-        _declared_warmup()(key="labkit_warmup", default=None)
-    except Exception:  # noqa: BLE001 - the warm-up is only a speed-up: a page without it still works
-        return
 
 
 def plot_component():

@@ -23,6 +23,9 @@ Playing the animation costs the server nothing: the frames are already in the pa
 `streamlit run` and driven in headless Chromium: time from opening the page to the plot drawn,
 and the time one plotly frame change (its own slider) takes to show. The Distribution plot is drawn
 in labkit's plot component (an iframe, `labkit.viz.components`); the timing looks into it.
+``--profile`` prints, after the warm-up visit, one visit's timeline of each page (ms from opening it:
+resources, long tasks, the iframe's start and the plot component's marks ``labkit:args``,
+``labkit:plotly-ready``, ``labkit:draw-start``, ``labkit:drawn``).
 ``LABKIT_PLOT_COMPONENT=0`` times the `st.plotly_chart` fallback instead. ``--json FILE`` writes the
 browser comparison with its command and commit (benchmarks/results/bench-dashboard.json).
 """
@@ -53,6 +56,11 @@ def main() -> None:
         help="only the headless-Chromium comparison (skips the server-side parts)",
     )
     parser.add_argument("--rounds", type=int, default=3, help="first renders per page in the browser comparison")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="print a timeline of one dashboard visit (page and plot-iframe timings) after the warm-up",
+    )
     parser.add_argument(
         "--json",
         metavar="FILE",
@@ -108,7 +116,9 @@ def main() -> None:
             pair_times(root, args, n_real)
             report_times(run)
         if args.browser or args.browser_only:
-            result = browser_times(root, [str(it) for it in iterations], proj, metrics, rounds=args.rounds)
+            result = browser_times(
+                root, [str(it) for it in iterations], proj, metrics, rounds=args.rounds, profile=args.profile
+            )
             if args.json:
                 write_result(args, result, total)
 
@@ -315,7 +325,62 @@ def _frame_changes(browser, url: str, frames: list[str]) -> list[float]:
         context.close()
 
 
-def browser_times(root: str, frames: list[str], proj=None, metrics=None, rounds: int = 3) -> dict:
+# Long tasks (main-thread work over 50 ms) of every frame, recorded from the document's start.
+_LONGTASKS = """window.__longtasks = [];
+try {
+  new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longtasks.push([e.startTime, e.duration]); })
+    .observe({type: 'longtask', buffered: true});
+} catch (e) {}"""
+# Times (ms since the page's navigation started) of what a visit waits on: the page's resources, the plot
+# iframe's start, its resources (plotly.min.js) and the plot component's own marks (plot.js), long tasks.
+_TIMELINE = """() => {
+  const t0 = performance.timeOrigin, out = [];
+  const add = (who, perf, shift) => {
+    const nav = perf.getEntriesByType('navigation')[0];
+    if (nav) out.push([shift + nav.responseEnd, who + ' document received']);
+    if (nav) out.push([shift + nav.domContentLoadedEventEnd, who + ' DOMContentLoaded']);
+    for (const e of perf.getEntriesByType('resource'))
+      if (e.responseEnd - e.startTime > 20 || e.name.endsWith('.js'))
+        out.push([shift + e.startTime, who + ' fetch ' + e.name.split('/').pop().slice(0, 40) + ' (' + (e.responseEnd - e.startTime).toFixed(0) + ' ms)']);
+    for (const e of perf.getEntriesByType('mark')) out.push([shift + e.startTime, who + ' mark ' + e.name]);
+    for (const e of perf.getEntriesByType('paint')) out.push([shift + e.startTime, who + ' ' + e.name]);
+  };
+  add('page', performance, 0);
+  for (const [s, d] of (window.__longtasks || [])) out.push([s, 'page long task ' + d.toFixed(0) + ' ms']);
+  for (const f of document.querySelectorAll('iframe')) {
+    try {
+      const w = f.contentWindow, shift = w.performance.timeOrigin - t0;
+      out.push([shift, 'iframe created']);
+      add('iframe', w.performance, shift);
+    } catch (e) {}
+  }
+  return out.sort((a, b) => a[0] - b[0]);
+}"""
+
+
+def print_timeline(browser, url: str, bare_url: str) -> None:
+    """One visit of each page in a fresh context, its timeline printed (ms from opening the page)."""
+    for name, target in (("bare", bare_url), ("dashboard", url)):
+        context = browser.new_context(viewport={"width": 1500, "height": 1200})
+        try:
+            context.add_init_script(_LONGTASKS)
+            page = context.new_page()
+            page.set_default_timeout(120_000)
+            t0 = time.perf_counter()
+            page.goto(target)
+            page.wait_for_function(_DRAWN, polling="raf")
+            page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+            total = time.perf_counter() - t0
+            print(f"timeline {name}: drawn after {total:.2f} s")
+            for at, what in page.evaluate(_TIMELINE):
+                print(f"timeline   {at:8.0f} ms  {what}")
+        finally:
+            context.close()
+
+
+def browser_times(
+    root: str, frames: list[str], proj=None, metrics=None, rounds: int = 3, profile: bool = False
+) -> dict:
     """The dashboard against a bare plotly page of the same figure, side by side in headless Chromium.
 
     The bare page is `figure_html` of the very figure the Distribution page opens on (same traces,
@@ -362,6 +427,8 @@ def browser_times(root: str, frames: list[str], proj=None, metrics=None, rounds:
             )
             warm = _first_render(browser, url)  # warm the server's caches (projection, figure): a second visitor
             print(f"browser  (warm-up visit of the dashboard: {warm:.2f} s)", flush=True)
+            if profile:
+                print_timeline(browser, url, bare.as_uri())
             firsts = {"bare": [], "dashboard": []}
             for i in range(rounds):
                 firsts["bare"].append(_first_render(browser, bare.as_uri()))

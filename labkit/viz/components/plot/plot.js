@@ -316,6 +316,7 @@
 
   // ------------------------------------------------------------------------------ drawing
   function draw(args) {
+    performance.mark("labkit:draw-start");
     var fig = JSON.parse(new TextDecoder().decode(args.spec));
     var first = shown === null;
     shown = args.figure_key;
@@ -333,13 +334,20 @@
     return Promise.resolve(done).then(function () {
       if (first) { listen(args.select); }
       paint();
-      // The other frames' arrays are decoded after the first draw, one frame per task.
+      // The other frames' arrays are decoded once the first draw is painted, one frame per task.
       var state = fast;
-      (state ? state.order : []).forEach(function (name) {
-        setTimeout(function () { if (fast === state) { groupsOf(name); } }, 0);
+      requestAnimationFrame(function () {
+        (state ? state.order : []).forEach(function (name) {
+          setTimeout(function () { if (fast === state) { groupsOf(name); } }, 0);
+        });
       });
       document.body.dataset.figure = shown; // for tests: which figure is drawn
-      send("streamlit:setFrameHeight", { height: Math.ceil(gd.getBoundingClientRect().height) });
+      performance.mark("labkit:drawn");
+      var height = Math.ceil(gd.getBoundingClientRect().height);
+      if (height !== window.__labkitHeight) {  // index.html sent the figure's height with the first message
+        window.__labkitHeight = height;
+        send("streamlit:setFrameHeight", { height: height });
+      }
     });
   }
 

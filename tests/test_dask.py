@@ -128,7 +128,9 @@ def test_killing_a_worker_mid_sweep_loses_no_finished_task(cluster, tmp_path):
     counts = pd.Series([m.name.split(".")[0] for m in markers.iterdir()]).value_counts()
     assert set(counts.index) == {t["key"] for t in tasks}
     assert all(counts[k] == 1 for k in finished_before_kill)  # finished tasks were never computed again
-    assert counts.sum() <= len(tasks) + 1  # at most the killed worker's task in flight ran twice
+    # at most two tasks ran twice: the killed worker's task in flight (one thread), and one it had finished
+    # whose result was still in its memory, not yet fetched (under load the second happens too)
+    assert counts.sum() <= len(tasks) + 2
     rerun = run_tasks(run, tasks, _slow_square, (str(markers),), scheduler=client, progress=False)
     assert (rerun.n_computed, rerun.n_reused) == (0, len(tasks))
     client.wait_for_workers(2, timeout=60)  # the nanny has restarted it

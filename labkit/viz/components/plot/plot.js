@@ -343,11 +343,12 @@
       });
       document.body.dataset.figure = shown; // for tests: which figure is drawn
       performance.mark("labkit:drawn");
+      // index.html already sent the first figure's height with its first message; the drawn height is
+      // sent after every draw all the same (a figure of another height, or an iframe Streamlit laid out
+      // again, must never keep a frame that cuts the plot off)
       var height = Math.ceil(gd.getBoundingClientRect().height);
-      if (height !== window.__labkitHeight) {  // index.html sent the figure's height with the first message
-        window.__labkitHeight = height;
-        send("streamlit:setFrameHeight", { height: height });
-      }
+      window.__labkitHeight = height;
+      send("streamlit:setFrameHeight", { height: height });
     });
   }
 

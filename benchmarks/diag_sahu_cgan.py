@@ -49,7 +49,7 @@ def main() -> None:
         from labkit.models.sahu import AAE
 
         aae = AAE(aae_cfg)
-        aae.load_state_dict(torch.load(path))
+        aae.load_state_dict(torch.load(path, weights_only=True))
     else:
         aae = train_aae(Xtr, ytr, aae_cfg, device=torch.device("cpu")).model
         torch.save(aae.state_dict(), path)
